@@ -1,0 +1,127 @@
+"""Application factory: create_app builds the app in named register_* steps."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config import BASE_DIR, CONFIGS, Config
+
+
+def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    if config is None:
+        config = os.environ.get("WAITLESS_ENV", "development")
+    if isinstance(config, str):
+        config = CONFIGS[config]
+    app.config.from_object(config() if config.__name__ == "ProductionConfig" else config)
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    register_extensions(app)
+    register_security(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    register_jobs(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (one metadata for Alembic)
+    from app.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, principal, socketio
+    from app.i18n import select_locale
+
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _tune_sqlite(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    principal.init_app(app)
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    # threading always: other installed packages bring gevent/eventlet, which we do not want (DESIGN.md 5)
+    socketio.init_app(
+        app, async_mode="threading", message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        cors_allowed_origins=[app.config["PUBLIC_BASE_URL"]],
+    )
+
+
+def _tune_sqlite(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+
+def register_security(app: Flask) -> None:
+    from app.security import init_security
+
+    init_security(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.dev import bp as dev_bp
+    from app.doctor import bp as doctor_bp
+    from app.nurse import bp as nurse_bp
+    from app.patient import bp as patient_bp
+    from app.public import bp as public_bp
+    from app.staff import bp as staff_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(patient_bp, url_prefix="/patient")
+    app.register_blueprint(doctor_bp, url_prefix="/doctor")
+    app.register_blueprint(nurse_bp, url_prefix="/nurse")
+    app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    if app.config.get("DEV_MAIL_VIEWER"):
+        app.register_blueprint(dev_bp, url_prefix="/dev")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.errors import init_errors
+
+    init_errors(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.templating import init_templating
+
+    init_templating(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import init_cli
+
+    init_cli(app)
+
+
+def register_jobs(app: Flask) -> None:
+    from app.jobs import init_jobs
+
+    init_jobs(app)

@@ -1,0 +1,71 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from app.forms import LANGUAGE_CHOICES, Phone, StrongPassword
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me logged in"))
+    submit = SubmitField(_l("Log in"))
+
+
+class RegistrationForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=255)])
+    phone = StringField(_l("Mobile phone (optional)"), validators=[Optional(), Phone()],
+                        description=_l("International format, e.g. +44 7700 900123"))
+    birth_date = DateField(_l("Date of birth (optional)"), validators=[Optional()])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="en")
+    password = PasswordField(_l("Password"), validators=[DataRequired(), StrongPassword()],
+                             description=_l("At least 10 characters; not a common password."))
+    confirm = PasswordField(_l("Repeat password"),
+                            validators=[DataRequired(), EqualTo("password", _l("The passwords do not match."))])
+    submit = SubmitField(_l("Create account"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    submit = SubmitField(_l("Send reset link"))
+
+
+class ResendVerificationForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    submit = SubmitField(_l("Send a new link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), StrongPassword()])
+    confirm = PasswordField(_l("Repeat new password"),
+                            validators=[DataRequired(), EqualTo("password", _l("The passwords do not match."))])
+    submit = SubmitField(_l("Set new password"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), StrongPassword()])
+    confirm = PasswordField(_l("Repeat new password"),
+                            validators=[DataRequired(), EqualTo("password", _l("The passwords do not match."))])
+    submit = SubmitField(_l("Change password"))
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    submit = SubmitField(_l("Save"))
+
+
+class PatientProfileForm(ProfileForm):
+    phone = StringField(_l("Mobile phone"), validators=[Optional(), Phone()],
+                        description=_l("International format, e.g. +44 7700 900123"))
+    birth_date = DateField(_l("Date of birth"), validators=[Optional()])
+    sex = SelectField(_l("Sex"), choices=[("", "—"), ("female", _l("Female")), ("male", _l("Male")),
+                                          ("other", _l("Other")), ("unknown", _l("Prefer not to say"))])
+    blood_type = SelectField(_l("Blood type"), choices=[("", _l("Unknown"))] + [
+        (b, b) for b in ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
+    emergency_contact_name = StringField(_l("Emergency contact"), validators=[Optional(), Length(max=120)])
+    emergency_contact_phone = StringField(_l("Emergency contact phone"), validators=[Optional(), Phone()])

@@ -1,0 +1,28 @@
+"""Password strength: length, variety, and not one of the passwords attackers try first."""
+from functools import cache
+from pathlib import Path
+
+MIN_LENGTH = 10
+
+
+@cache
+def _common() -> frozenset[str]:
+    text = (Path(__file__).parent / "common_passwords.txt").read_text()
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
+
+
+def password_problem(password: str, email: str = "", name: str = "") -> str | None:
+    """Why this password is too weak, or None when it is acceptable."""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters."
+    lowered = password.lower()
+    if lowered in _common() or lowered.rstrip("0123456789!.") in _common():
+        return "This password is too common; choose one that is harder to guess."
+    if len(set(password)) < 5:
+        return "Use more different characters."
+    local = email.split("@")[0].lower()
+    if len(local) >= 4 and local in lowered:
+        return "Do not use your e-mail address in your password."
+    if name and len(name) >= 4 and name.lower().replace(" ", "") in lowered.replace(" ", ""):
+        return "Do not use your name in your password."
+    return None

@@ -1,0 +1,210 @@
+"""Register, verify, log in and out, reset and change passwords, edit one's profile."""
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_principal import AnonymousIdentity, Identity, identity_changed
+
+from app.auth import bp
+from app.auth.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm, PatientProfileForm, ProfileForm,
+                            RegistrationForm, ResendVerificationForm, ResetPasswordForm)
+from app.extensions import db, limiter
+from app.models import Patient, Role
+from app.notifications.email import send_email
+from app.services import accounts, audit
+from app.templating import home_url_for
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    # only same-site paths: an open redirect would let a phishing link borrow our login page
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _external(endpoint: str, **values) -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def _send_verification(user) -> None:
+    send_email(user.email, _("Confirm your e-mail address"), "verify_email", user=user,
+               link=_external("auth.verify", token=accounts.verification_token(user)))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user))
+    form = RegistrationForm(language=session.get("lang", "en"))
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_patient(accounts.Registration(
+                name=form.name.data.strip(), email=form.email.data, password=form.password.data,
+                phone=form.phone.data, birth_date=form.birth_date.data, language=form.language.data))
+        except accounts.AccountError as err:
+            getattr(form, err.field).errors.append(err.message)
+        else:
+            db.session.commit()
+            _send_verification(user)
+            return render_template("auth/check_email.html", email=user.email)
+    return render_template("auth/register.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/verify/<token>")
+def verify(token: str):
+    try:
+        accounts.verify_email(token)
+    except accounts.AccountError as err:
+        flash(err.message, "danger")
+        return redirect(url_for("auth.resend_verification"))
+    db.session.commit()
+    flash(_("Thank you, your e-mail address is confirmed. You can log in now."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/verify/resend", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def resend_verification():
+    form = ResendVerificationForm()
+    if form.validate_on_submit():
+        user = accounts.find_user(form.email.data)
+        if user is not None and user.email_verified_at is None and user.active:
+            _send_verification(user)
+        # the same answer either way, so the form does not reveal who has an account
+        flash(_("If that address has an unconfirmed account, a new link is on its way."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/simple_form.html", form=form, title=_("Confirm your e-mail address"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user))
+    form = LoginForm()
+    status, headers = 200, {}
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except accounts.AccountError as err:
+            form.password.data = ""
+            if err.retry_after:
+                status, headers = 429, {"Retry-After": str(err.retry_after)}
+                form.form_errors.append(err.message)
+            elif err.field:
+                getattr(form, err.field).errors.append(err.message)
+                status = 422
+            else:
+                form.form_errors.append(err.message)
+                status = 403
+        else:
+            db.session.commit()
+            session.clear()  # a fresh session on login prevents fixation
+            login_user(user, remember=form.remember.data)
+            identity_changed.send(current_app._get_current_object(), identity=Identity(user.id))
+            return redirect(_safe_next(request.args.get("next")) or home_url_for(user))
+    return render_template("auth/login.html", form=form), status, headers
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    identity_changed.send(current_app._get_current_object(), identity=AnonymousIdentity())
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("public.index"))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = accounts.find_user(form.email.data)
+        if user is not None and user.active:
+            send_email(user.email, _("Reset your Waitless password"), "reset_password", user=user,
+                       link=_external("auth.reset_password", token=accounts.reset_token(user)))
+        flash(_("If an account uses that address, a reset link is on its way. It works for one hour."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/simple_form.html", form=form, title=_("Forgot your password?"))
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_password(token: str):
+    try:
+        user = accounts.user_for_reset(token)
+    except accounts.AccountError as err:
+        flash(err.message, "danger")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    form.account_email = user.email
+    if form.validate_on_submit():
+        accounts.set_password(user, form.password.data, user.id, "user.reset_password")
+        db.session.commit()
+        flash(_("Your password is changed. Please log in."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/simple_form.html", form=form, title=_("Choose a new password"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    form.account_email = current_user.email
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.password.data)
+        except accounts.AccountError as err:
+            form.current_password.errors.append(err.message)
+        else:
+            db.session.commit()
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/simple_form.html", form=form, title=_("Change password"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    patient = db.session.query(Patient).filter_by(user_id=current_user.id).one_or_none()
+    form_class = PatientProfileForm if current_user.role == Role.PATIENT else ProfileForm
+    form = form_class(obj=patient if patient else current_user)
+    if request.method == "GET":
+        form.name.data = current_user.name
+        form.language.data = current_user.language
+    if form.validate_on_submit():
+        fields = [f.name for f in form if f.name not in ("csrf_token", "submit", "language")]
+        before = audit.snapshot(patient or current_user, tuple(fields))
+        current_user.name = form.name.data.strip()
+        current_user.language = form.language.data
+        if patient is not None:
+            for name in fields:
+                setattr(patient, name, getattr(form, name).data or None)
+            patient.name = current_user.name
+        audit.record(current_user.id, "user.profile", "patient" if patient else "user",
+                     patient.id if patient else current_user.id,
+                     before=before, after=audit.snapshot(patient or current_user, tuple(fields)))
+        db.session.commit()
+        session["lang"] = current_user.language
+        flash(_("Your details are saved."), "success")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/language/<code>", methods=["POST"])
+def set_language(code: str):
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+        if current_user.is_authenticated:
+            current_user.language = code
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")) or url_for("public.index"))

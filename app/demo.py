@@ -1,0 +1,140 @@
+"""Deterministic demo regions for `flask demo seed` (DESIGN.md section 6)."""
+from __future__ import annotations
+
+import random
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+from app.extensions import db
+from app.models import (AppointmentType, AvailabilityRule, Department, Equipment, Hospital, Membership, Patient,
+                        Role, Room, Schedule, Specialty)
+from app.models.base import utcnow
+from app.security import hash_password
+from app.services.accounts import create_user
+from app.services.directory import create_doctor_profile, resource_for_doctor
+
+DEMO_PASSWORD = "Waitless-demo-2026"
+
+SPECIALTIES = [
+    ("Cardiology", "CAR"), ("Dermatology", "DER"), ("Orthopaedics", "ORT"), ("Paediatrics", "PAE"),
+    ("Neurology", "NEU"), ("Ophthalmology", "OPH"), ("Ear, nose and throat", "ENT"), ("Gynaecology", "GYN"),
+    ("General practice", "GEN"), ("Psychiatry", "PSY"),
+]
+EQUIPMENT = [("ecg", "ECG"), ("ultrasound", "Ultrasound"), ("xray", "X-ray"), ("slit_lamp", "Slit lamp"),
+             ("operating_theatre", "Operating theatre"), ("vaccine_fridge", "Vaccine fridge")]
+# fictional hospitals in real places, with their real time zones
+HOSPITALS = [
+    ("Thames Riverside Hospital", "London", "GB", 51.4988, -0.1188, "Europe/London", "+442079460000"),
+    ("Manchester Northern General", "Manchester", "GB", 53.4627, -2.2256, "Europe/London", "+441619460000"),
+    ("Leeds Valley Infirmary", "Leeds", "GB", 53.8018, -1.5520, "Europe/London", "+441134960000"),
+    ("Klinikum Spreebogen", "Berlin", "DE", 52.5250, 13.3777, "Europe/Berlin", "+4930901820"),
+    ("Isar-Klinikum München", "München", "DE", 48.1374, 11.5995, "Europe/Berlin", "+4989124567"),
+    ("Alsterklinik Hamburg", "Hamburg", "DE", 53.5895, 9.9753, "Europe/Berlin", "+4940123456"),
+]
+FIRST = ["Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Emma", "Felix", "Hannah", "Lukas",
+         "Sophie", "Jonas", "Lena", "Paul", "Grace", "Arthur", "Freya", "Henry", "Clara", "Max", "Ella", "Ben"]
+LAST = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Müller", "Schmidt", "Schneider", "Fischer",
+        "Weber", "Meyer", "Wagner", "Becker", "Patel", "Khan", "Evans", "Hughes", "Wright", "Hoffmann"]
+
+
+def _name(rng: random.Random) -> str:
+    return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+
+
+def _catalogue() -> tuple[list[Specialty], dict[str, Equipment]]:
+    specialties = [Specialty(name=n, code=c) for n, c in SPECIALTIES]
+    equipment = {code: Equipment(code=code, name=name) for code, name in EQUIPMENT}
+    db.session.add_all(specialties + list(equipment.values()))
+    db.session.flush()
+    return specialties, equipment
+
+
+def _hospital(row, specialties, equipment) -> Hospital:
+    name, city, country, lat, lon, tz, phone = row
+    hospital = Hospital(name=name, city=city, country=country, lat=lat, lon=lon, timezone=tz, phone=phone,
+                        address=f"1 Hospital Road, {city}")
+    db.session.add(hospital)
+    db.session.flush()
+    for specialty in specialties:
+        db.session.add(Department(hospital_id=hospital.id, name=specialty.name, specialty_id=specialty.id))
+    rooms = [Room(hospital_id=hospital.id, name=f"Consultation {i}", kind="consultation", floor="1") for i in (1, 2, 3)]
+    rooms[0].equipment = [equipment["ecg"], equipment["ultrasound"]]
+    rooms.append(Room(hospital_id=hospital.id, name="Theatre A", kind="operating_theatre", floor="2", bookable=True,
+                      equipment=[equipment["operating_theatre"]]))
+    rooms.append(Room(hospital_id=hospital.id, name="Vaccination room", kind="vaccination", floor="0", bookable=True,
+                      equipment=[equipment["vaccine_fridge"]]))
+    db.session.add_all(rooms)
+    db.session.add_all([
+        AppointmentType(hospital_id=hospital.id, code="new", name="New patient", kind="new", duration_minutes=15,
+                        fee=Decimal("80.00")),
+        AppointmentType(hospital_id=hospital.id, code="follow_up", name="Follow-up", kind="follow_up",
+                        duration_minutes=15, fee=Decimal("50.00")),
+        AppointmentType(hospital_id=hospital.id, code="ecg", name="ECG with consultation", kind="new",
+                        duration_minutes=30, fee=Decimal("120.00"), equipment=[equipment["ecg"]]),
+    ])
+    db.session.flush()
+    return hospital
+
+
+def _weekly_schedule(resource_id: int, hospital: Hospital, room: Room, valid_from: date) -> Schedule:
+    """Mon-Fri 09:00-12:00 and 13:00-16:00 in 15-minute slots; Tuesday afternoons for follow-ups only."""
+    schedule = Schedule(resource_id=resource_id, hospital_id=hospital.id, valid_from=valid_from, horizon_days=60,
+                        daily_limit=24, min_notice_minutes=60, urgent_share=0.1, urgent_release_hours=24)
+    for weekday in range(5):
+        schedule.rules.append(AvailabilityRule(weekday=weekday, start=time(9), end=time(12), slot_minutes=15,
+                                               room_id=room.id))
+        schedule.rules.append(AvailabilityRule(
+            weekday=weekday, start=time(13), end=time(16), slot_minutes=15, room_id=room.id,
+            appointment_types="follow_up" if weekday == 1 else ""))
+    db.session.add(schedule)
+    return schedule
+
+
+def seed_small(seed: int = 1) -> dict[str, tuple[str, str]]:
+    """Six hospitals in England and Germany, 20 doctors over 10 specialties, patients and four weeks of hours."""
+    rng = random.Random(seed)
+    specialties, equipment = _catalogue()
+    hospitals = [_hospital(row, specialties, equipment) for row in HOSPITALS]
+    today = utcnow().date()
+    password_hash = hash_password(DEMO_PASSWORD)
+
+    def account(email: str, role: str, name: str):
+        return create_user(email, DEMO_PASSWORD, role, name, verified=True, password_hash=password_hash)
+
+    for i in range(20):
+        specialty = specialties[i % len(specialties)]
+        home = hospitals[i % len(hospitals)]
+        user = account(f"doctor{i + 1}@waitless.example", Role.DOCTOR, f"Dr {_name(rng)}")
+        db.session.add(Membership(user_id=user.id, hospital_id=home.id, role=Role.DOCTOR))
+        doctor = create_doctor_profile(
+            user, home.id, specialty.id, qualifications=rng.choice(["MBBS, MRCP", "MD, PhD", "Dr. med., FA",
+                                                                    "MBChB, FRCS", "MD"]),
+            bio=f"{specialty.name} consultant with {rng.randint(5, 25)} years of practice.",
+            languages=rng.choice(["en", "en,de", "de,en", "en,fr", "de"]), fee=Decimal(rng.choice([60, 80, 95, 120])))
+        db.session.flush()
+        room = home.rooms[i % 3]
+        _weekly_schedule(resource_for_doctor(doctor.id).id, home, room, today - timedelta(days=today.weekday()))
+
+    for i in range(30):
+        name = _name(rng)
+        user = account(f"patient{i + 1}@waitless.example", Role.PATIENT, name)
+        db.session.add(Patient(user_id=user.id, name=name, birth_date=date(1940 + rng.randint(0, 65),
+                                                                             rng.randint(1, 12), rng.randint(1, 28)),
+                               sex=rng.choice(["female", "male"]), phone=f"+4477009{rng.randint(10000, 99999)}",
+                               blood_type=rng.choice(["A+", "O+", "B+", "AB-", "O-"])))
+    logins = {"patient": ("patient1@waitless.example", DEMO_PASSWORD),
+              "doctor": ("doctor1@waitless.example", DEMO_PASSWORD)}
+    for role, hospital in ((Role.NURSE, hospitals[0]), (Role.STAFF, hospitals[0])):
+        user = account(f"{role}@waitless.example", role, f"{_name(rng)}")
+        db.session.add(Membership(user_id=user.id, hospital_id=hospital.id, role=role))
+        logins[str(role)] = (user.email, DEMO_PASSWORD)
+    account("admin@waitless.example", Role.ADMIN, "Regional Administrator")
+    logins["admin"] = ("admin@waitless.example", DEMO_PASSWORD)
+    db.session.commit()
+    return logins
+
+
+def seed_region(seed: int = 1) -> dict[str, tuple[str, str]]:
+    from app.demo_region import seed_region as bulk
+
+    return bulk(seed)

@@ -1,0 +1,6 @@
+"""Development-only pages: the mail folder viewer at /dev/mail (registered only with DEV_MAIL_VIEWER)."""
+from flask import Blueprint
+
+bp = Blueprint("dev", __name__)
+
+from app.dev import routes  # noqa: E402,F401

@@ -1,0 +1,37 @@
+import re
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+from flask import abort, current_app, render_template
+
+from app.dev import bp
+
+NAME = re.compile(r"^[0-9T]+-[0-9a-f]{8}\.eml$")
+
+
+def _folder() -> Path:
+    return Path(current_app.config["MAIL_FOLDER"])
+
+
+def _parse(path: Path):
+    return BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+
+
+@bp.route("/mail")
+def mail_index():
+    files = sorted(_folder().glob("*.eml"), reverse=True)[:200] if _folder().exists() else []
+    messages = [{"name": f.name, "msg": _parse(f)} for f in files]
+    return render_template("dev/mail_index.html", messages=messages, title="Development mail")
+
+
+@bp.route("/mail/<name>")
+def mail_show(name: str):
+    path = _folder() / name
+    if not NAME.match(name) or not path.exists():
+        abort(404)
+    msg = _parse(path)
+    text = msg.get_body(preferencelist=("plain",))
+    html = msg.get_body(preferencelist=("html",))
+    return render_template("dev/mail_show.html", msg=msg, name=name, title=msg["subject"],
+                           text=text.get_content() if text else "", html=html.get_content() if html else "")

@@ -1,0 +1,54 @@
+"""Error pages and JSON errors; no stack trace ever reaches a user."""
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+
+TITLES = {
+    400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Not found",
+    405: "Not allowed", 409: "Conflict", 422: "Invalid input", 429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(status: int, message: str, code: str | None = None, fields: dict | None = None,
+                   headers: dict | None = None):
+    if wants_json():
+        body = {"error": code or TITLES.get(status, "error").lower().replace(" ", "_"), "message": message,
+                "fields": fields or {}}
+        return jsonify(body), status, headers or {}
+    page = render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"),
+                           message=message)
+    return page, status, headers or {}
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(err):
+        return error_response(400, "The form has expired or was not sent from this site. Please try again.",
+                              "csrf")
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        headers = {}
+        if err.code == 429:
+            retry = getattr(err, "retry_after", None)
+            if retry is None and err.response is not None:
+                retry = err.response.headers.get("Retry-After")
+            headers["Retry-After"] = str(retry or 60)
+        message = err.description if err.code not in (404, 500) else {
+            404: "We could not find that page or record.",
+            500: "Something went wrong on our side.",
+        }[err.code]
+        return error_response(err.code or 500, message, headers=headers)
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s", request.path)
+        return error_response(500, "Something went wrong on our side. Nothing was changed; please try again.")

@@ -1,0 +1,53 @@
+"""Field validators shared by every blueprint's forms."""
+from __future__ import annotations
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from wtforms import ValidationError
+
+from app.auth.passwords import password_problem
+
+
+def e164(value: str | None) -> str | None:
+    """Normalise a phone number to E.164, or raise ValueError."""
+    if not value or not value.strip():
+        return None
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError("Enter the number in international format, e.g. +44 20 7946 0958.") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("This is not a valid phone number.")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Phone:
+    """Validates and normalises a phone field in place."""
+
+    def __call__(self, form, field):
+        try:
+            field.data = e164(field.data)
+        except ValueError as err:
+            raise ValidationError(str(err)) from None
+
+
+def _data(form, name: str) -> str:
+    field = getattr(form, name, None)
+    return (field.data or "") if field is not None else ""
+
+
+class StrongPassword:
+    def __init__(self, email_field: str = "email", name_field: str = "name"):
+        self.email_field = email_field
+        self.name_field = name_field
+
+    def __call__(self, form, field):
+        # forms without an e-mail field (reset, change) carry the account's address as account_email
+        email = getattr(form, "account_email", None) or _data(form, self.email_field)
+        name = _data(form, self.name_field)
+        problem = password_problem(field.data or "", email or "", name or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+LANGUAGE_CHOICES = [("en", _l("English")), ("de", _l("Deutsch"))]

@@ -1,0 +1,87 @@
+"""Hospitals and what they are made of: departments, rooms and their equipment."""
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+ROOM_KINDS = ("consultation", "operating_theatre", "vaccination", "imaging", "treatment")
+
+room_equipment = Table(
+    "room_equipment",
+    db.metadata,
+    Column("room_id", ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+    Column("equipment_id", ForeignKey("equipment.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Hospital(db.Model):
+    __tablename__ = "hospitals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    city: Mapped[str] = mapped_column(String(80), index=True)
+    country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
+    address: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    lat: Mapped[float]
+    lon: Mapped[float]
+    timezone: Mapped[str] = mapped_column(String(64))  # IANA, e.g. Europe/London
+    active: Mapped[bool] = mapped_column(default=True)
+
+    departments: Mapped[list[Department]] = relationship(
+        back_populates="hospital", order_by="Department.name"
+    )
+    rooms: Mapped[list[Room]] = relationship(back_populates="hospital", order_by="Room.name")
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("hospital_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospitals.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    specialty_id: Mapped[int | None] = mapped_column(ForeignKey("specialties.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    hospital: Mapped[Hospital] = relationship(back_populates="departments")
+    specialty: Mapped["Specialty | None"] = relationship()
+
+
+class Specialty(db.Model):
+    __tablename__ = "specialties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    code: Mapped[str] = mapped_column(String(3), unique=True)  # token prefix, e.g. CAR
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Equipment(db.Model):
+    __tablename__ = "equipment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)  # e.g. ecg, ultrasound
+    name: Mapped[str] = mapped_column(String(80))
+
+
+class Room(db.Model):
+    """A room or location; bookable ones (e.g. an operating theatre) get their own schedule."""
+
+    __tablename__ = "rooms"
+    __table_args__ = (UniqueConstraint("hospital_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospitals.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(24), default="consultation")
+    floor: Mapped[str | None] = mapped_column(String(20))
+    bookable: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    hospital: Mapped[Hospital] = relationship(back_populates="rooms")
+    department: Mapped[Department | None] = relationship()
+    equipment: Mapped[list[Equipment]] = relationship(secondary=room_equipment, order_by="Equipment.code")

@@ -1,0 +1,1 @@
+"""Outgoing messages: e-mail through Flask-Mail, to SMTP or to the development mail folder."""

@@ -1,0 +1,9 @@
+from flask import Blueprint
+
+from app.models import Role
+from app.security import role_guard
+
+bp = Blueprint("patient", __name__)
+bp.before_request(role_guard(Role.PATIENT))
+
+from app.patient import routes  # noqa: E402,F401

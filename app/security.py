@@ -1,0 +1,120 @@
+"""Passwords, sessions, bearer tokens, roles (Flask-Principal) and hospital scoping."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask_login import current_user
+from flask_principal import Identity, Permission, RoleNeed, UserNeed, identity_loaded
+from sqlalchemy import select
+
+from app.extensions import db, login_manager, principal
+from app.models import ApiToken, Role, User
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"])
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    """Check a password; rehash transparently when the argon2 parameters changed."""
+    hasher = _hasher()
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hospital_need(hospital_id: int) -> tuple[str, int]:
+    return ("hospital", hospital_id)
+
+
+def init_security(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id))
+        return user if user and user.active else None
+
+    @login_manager.request_loader
+    def load_bearer(req) -> User | None:
+        header = req.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return None
+        token = db.session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == token_digest(header[7:].strip()))
+        )
+        if token is None or not token.user.active:
+            return None
+        g.bearer_auth = True
+        return token.user
+
+    @principal.identity_loader
+    def identity_from_login() -> Identity | None:
+        if current_user.is_authenticated:
+            return Identity(current_user.id)
+        return None
+
+    @identity_loaded.connect_via(app)
+    def add_needs(_sender, identity: Identity) -> None:
+        if not current_user.is_authenticated:
+            return
+        identity.user = current_user
+        identity.provides.add(UserNeed(current_user.id))
+        identity.provides.add(RoleNeed(current_user.role))
+        for membership in current_user.memberships:
+            identity.provides.add(hospital_need(membership.hospital_id))
+
+
+def role_guard(*roles: Role) -> Callable[[], object]:
+    """A blueprint's before_request: the one role check per blueprint."""
+    permission = Permission(*(RoleNeed(str(role)) for role in roles))
+
+    def guard():
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        if not permission.can():
+            abort(403)
+        return None
+
+    return guard
+
+
+def visible_hospital_ids(user: User) -> set[int] | None:
+    """Hospitals whose records this user may see; None means every hospital (a region admin)."""
+    if user.is_region_admin:
+        return None
+    return user.hospital_ids
+
+
+def ensure_hospital(hospital_id: int | None) -> None:
+    """404, not 403: a record of another hospital must look like one that does not exist."""
+    scope = visible_hospital_ids(current_user)
+    if scope is not None and hospital_id not in scope:
+        abort(404)
+
+
+def get_scoped_or_404(model, ident: int, hospital_of: Callable[[object], int | None] | None = None):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    ensure_hospital(hospital_of(obj) if hospital_of else obj.hospital_id)
+    return obj

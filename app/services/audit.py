@@ -1,0 +1,29 @@
+"""Write audit events; every admin and scheduling action calls record()."""
+from __future__ import annotations
+
+from typing import Any
+
+from app.extensions import db
+from app.models import AuditEvent
+
+
+def snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """A JSON-safe view of the fields an audit event compares."""
+    out = {}
+    for name in fields:
+        value = getattr(obj, name)
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif value is not None and not isinstance(value, (int, float, str, bool, list, dict)):
+            value = str(value)
+        out[name] = value
+    return out
+
+
+def record(actor_id: int | None, action: str, target_type: str, target_id: int | None, *,
+           hospital_id: int | None = None, before: dict | None = None, after: dict | None = None,
+           comment: str | None = None) -> AuditEvent:
+    event = AuditEvent(actor_id=actor_id, action=action, target_type=target_type, target_id=target_id,
+                       hospital_id=hospital_id, before=before, after=after, comment=comment or None)
+    db.session.add(event)
+    return event

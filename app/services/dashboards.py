@@ -1,0 +1,93 @@
+"""Read models for the role home pages."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import Appointment, AuditEvent, Doctor, Hospital, Patient, User
+from app.models.base import utcnow
+
+
+def local_today(hospital: Hospital) -> date:
+    return datetime.now(ZoneInfo(hospital.timezone)).date()
+
+
+def day_bounds(hospital: Hospital, day: date) -> tuple[datetime, datetime]:
+    """The UTC instants that start and end a hospital's local day (23 or 25 hours around DST)."""
+    tz = ZoneInfo(hospital.timezone)
+    utc = ZoneInfo("UTC")
+    start = datetime.combine(day, time.min, tz).astimezone(utc).replace(tzinfo=None)
+    end = datetime.combine(day + timedelta(days=1), time.min, tz).astimezone(utc).replace(tzinfo=None)
+    return start, end
+
+
+def todays_appointments(hospitals: list[Hospital], doctor_id: int | None = None) -> list[Appointment]:
+    """Today's appointments (local day of each hospital), earliest first."""
+    if not hospitals:
+        return []
+    clauses = []
+    for hospital in hospitals:
+        start, end = day_bounds(hospital, local_today(hospital))
+        clauses.append((Appointment.hospital_id == hospital.id) & (Appointment.start >= start)
+                       & (Appointment.start < end))
+    query = (select(Appointment).where(or_(*clauses))
+             .options(joinedload(Appointment.patient), joinedload(Appointment.doctor).joinedload(Doctor.user),
+                      joinedload(Appointment.hospital))
+             .order_by(Appointment.start))
+    if doctor_id is not None:
+        query = query.where(Appointment.doctor_id == doctor_id)
+    return list(db.session.scalars(query))
+
+
+def patient_appointments(patient: Patient) -> tuple[list[Appointment], list[Appointment]]:
+    """(upcoming, past) for one patient."""
+    now = utcnow()
+    rows = list(db.session.scalars(
+        select(Appointment).where(Appointment.patient_id == patient.id)
+        .options(joinedload(Appointment.doctor).joinedload(Doctor.user), joinedload(Appointment.hospital))
+        .order_by(Appointment.start)))
+    upcoming = [a for a in rows if a.end >= now and a.status in ("scheduled", "checked_in", "in_progress")]
+    past = [a for a in reversed(rows) if a not in upcoming]
+    return upcoming, past
+
+
+def search_patients(term: str, limit: int = 25) -> list[Patient]:
+    """Find patients by name, phone or birth date (YYYY-MM-DD)."""
+    term = term.strip()
+    if not term:
+        return []
+    query = select(Patient)
+    try:
+        born = date.fromisoformat(term)
+    except ValueError:
+        like = f"%{term.lower()}%"
+        digits = "".join(ch for ch in term if ch.isdigit())
+        conditions = [func.lower(Patient.name).like(like)]
+        if len(digits) >= 4:
+            conditions.append(Patient.phone.like(f"%{digits}%"))
+        query = query.where(or_(*conditions))
+    else:
+        query = query.where(Patient.birth_date == born)
+    return list(db.session.scalars(query.order_by(Patient.name).limit(limit)))
+
+
+def region_counts() -> dict[str, int]:
+    return {
+        "hospitals": db.session.scalar(select(func.count(Hospital.id)).where(Hospital.active)),
+        "doctors": db.session.scalar(select(func.count(Doctor.id)).where(Doctor.active)),
+        "patients": db.session.scalar(select(func.count(Patient.id))),
+        "users": db.session.scalar(select(func.count(User.id))),
+        "upcoming": db.session.scalar(select(func.count(Appointment.id)).where(
+            Appointment.start >= utcnow(), Appointment.status == "scheduled")),
+    }
+
+
+def recent_audit(hospital_ids: set[int] | None, limit: int = 10) -> list[AuditEvent]:
+    query = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc()).limit(limit)
+    if hospital_ids is not None:
+        query = query.where(AuditEvent.hospital_id.in_(hospital_ids))
+    return list(db.session.scalars(query))

@@ -1,0 +1,47 @@
+"""Template globals and filters: local times with their zone, the role's home page."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, url_for
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+HOME_ENDPOINTS = {
+    "patient": "patient.home", "doctor": "doctor.home", "nurse": "nurse.home",
+    "staff": "staff.home", "admin": "admin.home",
+}
+
+
+# (endpoint, label, roles that see it; None = not logged in)
+NAV_ITEMS = [
+    ("public.index", _l("Home"), (None,)),
+    ("public.hospitals", _l("Hospitals"), (None, "patient")),
+    ("patient.home", _l("My appointments"), ("patient",)),
+    ("doctor.home", _l("My day"), ("doctor",)),
+    ("nurse.home", _l("Nurse station"), ("nurse",)),
+    ("staff.home", _l("Front desk"), ("staff",)),
+    ("staff.patients", _l("Patients"), ("staff",)),
+    ("admin.home", _l("Overview"), ("admin",)),
+    ("admin.audit", _l("Audit log"), ("admin",)),
+]
+
+
+def home_url_for(user) -> str:
+    if user is None or not user.is_authenticated:
+        return url_for("public.index")
+    return url_for(HOME_ENDPOINTS[user.role])
+
+
+def local_time(value: datetime | None, tz: str, fmt: str = "EEE d MMM yyyy, HH:mm") -> str:
+    """Render a stored naive-UTC instant in a hospital's zone, naming the zone."""
+    if value is None:
+        return ""
+    local = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz))
+    return f"{format_datetime(local.replace(tzinfo=None), fmt)} ({local.tzname()})"
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.globals.update(home_url=lambda: home_url_for(current_user), nav_items=NAV_ITEMS,
+                                  get_locale=get_locale)
+    app.jinja_env.filters["local_time"] = local_time

@@ -1,0 +1,156 @@
+"""Fixtures after flaskr: app, client, runner, auth; plus factories with defaults (indico style).
+
+The database comes from TEST_DATABASE_URL (SQLite file by default; CI also runs MariaDB). The schema is built by
+the real Alembic history once per session; each test starts from empty tables.
+"""
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+from app.models import Hospital, Membership, Patient, Role, Specialty
+from app.services.accounts import create_user
+from app.services.directory import create_doctor_profile
+
+PASSWORD = "correct-Horse-battery-9"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _database_url(tmp_root: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite'}"
+
+
+def pytest_report_header(config):
+    url = os.environ.get("TEST_DATABASE_URL") or "sqlite (temporary file)"
+    return f"database: {url.split('@')[-1]}"
+
+
+@pytest.fixture(scope="session")
+def _app_session(tmp_path_factory):
+    tmp_root = tmp_path_factory.mktemp("waitless")
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=_database_url(tmp_root),
+                     MAIL_FOLDER=str(tmp_root / "mail"))
+    with app.app_context():
+        from flask_migrate import downgrade, upgrade
+
+        if db.engine.dialect.name != "sqlite":
+            downgrade(revision="base")  # a previous run may have left tables behind
+        upgrade()
+        backend = db.engine.dialect.name
+    marker = ROOT / "instance" / "test-backends.txt"
+    marker.parent.mkdir(exist_ok=True)
+    with marker.open("a") as fh:
+        fh.write(backend + "\n")
+    return app
+
+
+def _empty_tables() -> None:
+    engine = db.engine
+    with engine.begin() as conn:
+        if engine.dialect.name == "mysql":
+            conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        if engine.dialect.name == "mysql":
+            conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+
+
+@pytest.fixture
+def app(_app_session):
+    with _app_session.app_context():
+        _empty_tables()
+        yield _app_session
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def mail_folder(app) -> Path:
+    folder = Path(app.config["MAIL_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in folder.glob("*.eml"):
+        f.unlink()
+    return folder
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email: str, password: str = PASSWORD, follow: bool = False):
+        return self._client.post("/auth/login", data={"email": email, "password": password},
+                                 follow_redirects=follow)
+
+    def logout(self):
+        return self._client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+class Factory:
+    """Rows with sensible defaults; each call commits so HTTP requests see it."""
+
+    def __init__(self):
+        self.n = 0
+
+    def _next(self) -> int:
+        self.n += 1
+        return self.n
+
+    def hospital(self, **kw) -> Hospital:
+        n = self._next()
+        values = dict(name=f"Hospital {n}", city="London", country="GB", lat=51.5, lon=-0.12,
+                      timezone="Europe/London")
+        values.update(kw)
+        hospital = Hospital(**values)
+        db.session.add(hospital)
+        db.session.commit()
+        return hospital
+
+    def specialty(self, name: str = "Cardiology", code: str = "CAR") -> Specialty:
+        specialty = Specialty(name=name, code=code)
+        db.session.add(specialty)
+        db.session.commit()
+        return specialty
+
+    def user(self, role: str = Role.PATIENT, hospital: Hospital | None = None, email: str | None = None,
+             verified: bool = True, name: str | None = None, **kw):
+        n = self._next()
+        user = create_user(email or f"{role}{n}@example.org", PASSWORD, role, name or f"{role.title()} {n}",
+                           verified=verified)
+        if role == Role.PATIENT:
+            db.session.add(Patient(user_id=user.id, name=user.name, birth_date=kw.get("birth_date", date(1980, 1, 1)),
+                                   phone=kw.get("phone")))
+        if hospital is not None:
+            db.session.add(Membership(user_id=user.id, hospital_id=hospital.id, role=role))
+        db.session.commit()
+        return user
+
+    def doctor(self, hospital: Hospital, specialty: Specialty | None = None, **kw):
+        user = self.user(Role.DOCTOR, hospital, **kw)
+        doctor = create_doctor_profile(user, hospital.id, specialty.id if specialty else None)
+        db.session.commit()
+        return doctor
+
+
+@pytest.fixture
+def make(app) -> Factory:
+    return Factory()
