@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from app.forms import LANGUAGE_CHOICES, Phone, StrongPassword
 
@@ -17,7 +17,7 @@ class RegistrationForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=255)])
     phone = StringField(_l("Mobile phone (optional)"), validators=[Optional(), Phone()],
-                        description=_l("International format, e.g. +44 7700 900123"))
+                        description=_l("International format, e.g. +44 7911 123456"))
     birth_date = DateField(_l("Date of birth (optional)"), validators=[Optional()])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="en")
     password = PasswordField(_l("Password"), validators=[DataRequired(), StrongPassword()],
@@ -25,6 +25,12 @@ class RegistrationForm(FlaskForm):
     confirm = PasswordField(_l("Repeat password"),
                             validators=[DataRequired(), EqualTo("password", _l("The passwords do not match."))])
     submit = SubmitField(_l("Create account"))
+
+    def validate_email(self, field):
+        from app.services.accounts import find_user
+
+        if find_user(field.data or "") is not None:
+            raise ValidationError(_l("An account with this e-mail address already exists."))
 
 
 class ForgotPasswordForm(FlaskForm):
@@ -60,7 +66,7 @@ class ProfileForm(FlaskForm):
 
 class PatientProfileForm(ProfileForm):
     phone = StringField(_l("Mobile phone"), validators=[Optional(), Phone()],
-                        description=_l("International format, e.g. +44 7700 900123"))
+                        description=_l("International format, e.g. +44 7911 123456"))
     birth_date = DateField(_l("Date of birth"), validators=[Optional()])
     sex = SelectField(_l("Sex"), choices=[("", "—"), ("female", _l("Female")), ("male", _l("Male")),
                                           ("other", _l("Other")), ("unknown", _l("Prefer not to say"))])
