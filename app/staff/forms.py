@@ -17,6 +17,6 @@ class PatientSearchForm(FlaskForm):
 class QuickPatientForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     phone = StringField(_l("Phone"), validators=[Optional(), Phone()],
-                        description=_l("International format, e.g. +44 7700 900123"))
+                        description=_l("International format, e.g. +44 7911 123456"))
     birth_date = DateField(_l("Date of birth"), validators=[Optional()])
     submit = SubmitField(_l("Register patient"))
