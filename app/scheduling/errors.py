@@ -1,0 +1,114 @@
+"""Domain errors of the scheduling core.
+
+Each error carries a stable machine ``code``, a human ``message``, the form ``field`` it concerns (or None) and the
+HTTP status an entry point should answer with: 409 when the request was fine but the world changed under it (the
+slot was just taken, a limit was reached), 422 when the request itself cannot be honoured. Entry points translate
+these into responses; the core never builds a response itself.
+"""
+
+# The class names are a public contract that reads as sentences (``raise SlotTaken(...)``), hence no Error suffix.
+# ruff: noqa: N818
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class SchedulingError(Exception):
+    """Base class: a scheduling rule refused the request."""
+
+    code: str = "scheduling_error"
+    http_status: int = 422
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        """Keep ``message`` as the exception text so logs and ``str(exc)`` show it."""
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON-ready error body ``{"code", "message", "field"}``."""
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+class SlotTaken(SchedulingError):
+    """The slot has no seat left (someone was faster) or is held back for urgent cases."""
+
+    code, http_status = "slot_taken", 409
+
+
+class InPast(SchedulingError):
+    """The requested start lies in the past."""
+
+    code, http_status = "in_past", 422
+
+
+class OutsideHours(SchedulingError):
+    """No slot starts at the requested instant (or the appointment would run past the session)."""
+
+    code, http_status = "outside_hours", 422
+
+
+class BeyondHorizon(SchedulingError):
+    """The requested day is further ahead than the booking horizon."""
+
+    code, http_status = "beyond_horizon", 422
+
+
+class TooShortNotice(SchedulingError):
+    """The requested start is sooner than the minimum notice allows."""
+
+    code, http_status = "min_notice", 422
+
+
+class DailyLimitReached(SchedulingError):
+    """The daily limit of appointments is already reached for that day."""
+
+    code, http_status = "daily_limit", 409
+
+
+class TypeNotOffered(SchedulingError):
+    """The slot does not offer the requested appointment type."""
+
+    code, http_status = "type_not_offered", 422
+
+
+class PatientOverlap(SchedulingError):
+    """The patient already has an active appointment at that time."""
+
+    code, http_status = "patient_overlap", 409
+
+
+class InvalidTransition(SchedulingError):
+    """An appointment status change that the lifecycle does not allow."""
+
+    code, http_status = "invalid_transition", 409
+
+
+class Blocked(SchedulingError):
+    """The requested time is inside an availability exception (leave, closure)."""
+
+    code, http_status = "blocked", 422
+
+
+class ScheduleInvalid(SchedulingError):
+    """A schedule failed validation; ``fields`` maps each bad field (``"rules.2.end"``) to its message."""
+
+    code, http_status = "schedule_invalid", 422
+
+    def __init__(
+        self,
+        message: str = "The schedule has errors.",
+        field: str | None = None,
+        *,
+        fields: Mapping[str, str] | None = None,
+    ) -> None:
+        """Accept the field errors as ``fields=``; a lone ``field`` becomes a one-entry ``fields`` too."""
+        super().__init__(message, field)
+        self.fields: dict[str, str] = dict(fields or {})
+        if field is not None and not self.fields:
+            self.fields = {field: message}
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the error body with the per-field messages added under ``"fields"``."""
+        return {**super().to_dict(), "fields": dict(self.fields)}

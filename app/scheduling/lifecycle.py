@@ -1,0 +1,58 @@
+"""Appointment lifecycle: the statuses, the allowed transitions, and their FHIR R4 names.
+
+scheduled -> checked_in -> in_progress -> completed, with cancelled and no_show as exits before the visit starts.
+Active statuses hold their claims (the doctor's and room's cells); leaving them releases the claims.
+"""
+
+from __future__ import annotations
+
+from .errors import InvalidTransition
+
+SCHEDULED = "scheduled"
+CHECKED_IN = "checked_in"
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+NO_SHOW = "no_show"
+
+STATUSES = (SCHEDULED, CHECKED_IN, IN_PROGRESS, COMPLETED, CANCELLED, NO_SHOW)
+
+ALLOWED: dict[str, frozenset[str]] = {
+    SCHEDULED: frozenset({CHECKED_IN, CANCELLED, NO_SHOW}),
+    CHECKED_IN: frozenset({IN_PROGRESS, CANCELLED, NO_SHOW}),
+    IN_PROGRESS: frozenset({COMPLETED}),
+    COMPLETED: frozenset(),
+    CANCELLED: frozenset(),
+    NO_SHOW: frozenset(),
+}
+
+ACTIVE = frozenset({SCHEDULED, CHECKED_IN, IN_PROGRESS})
+TERMINAL = frozenset({COMPLETED, CANCELLED, NO_SHOW})
+
+FHIR_STATUS: dict[str, str] = {
+    SCHEDULED: "booked",
+    CHECKED_IN: "arrived",
+    IN_PROGRESS: "checked-in",
+    COMPLETED: "fulfilled",
+    CANCELLED: "cancelled",
+    NO_SHOW: "noshow",
+}
+
+
+def can_transition(old: str, new: str) -> bool:
+    """Tell whether an appointment may move from status ``old`` to ``new``."""
+    return new in ALLOWED.get(old, frozenset())
+
+
+def check_transition(old: str, new: str) -> None:
+    """Raise ``InvalidTransition`` naming both statuses unless ``old -> new`` is allowed.
+
+    Staying in the same status is not a transition and is refused too, so a repeated request is noticed.
+    """
+    if not can_transition(old, new):
+        raise InvalidTransition(f"An appointment cannot go from '{old}' to '{new}'.", "status")
+
+
+def releases_claims(old: str, new: str) -> bool:
+    """Tell whether moving ``old -> new`` leaves the active statuses, so the claims must be deleted with it."""
+    return old in ACTIVE and new not in ACTIVE

@@ -1,0 +1,260 @@
+"""Unit tests for app.scheduling.availability: schedule validation and window expansion."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.scheduling.availability import (
+    AvailabilityException,
+    Policy,
+    Schedule,
+    WeeklyRule,
+    Window,
+    expand_windows,
+    require_valid_schedule,
+    validate_schedule,
+)
+from app.scheduling.errors import ScheduleInvalid
+from app.scheduling.timeutil import to_local
+
+LONDON = ZoneInfo("Europe/London")
+MONDAY = date(2026, 3, 23)  # the week before the London and Berlin spring-forward (Sunday 2026-03-29)
+
+
+def rule(weekday=0, start=(9, 0), end=(12, 0), **kw):
+    return WeeklyRule(weekday, time(*start), time(*end), **kw)
+
+
+def validate(*rules, valid_from=MONDAY, valid_till=None, policy=Policy()):
+    return validate_schedule(list(rules), valid_from, valid_till, policy)
+
+
+# --- validate_schedule ---------------------------------------------------------------------------------------
+
+
+def test_a_sound_schedule_is_valid():
+    assert validate(rule(0), rule(0, (13, 0), (17, 0)), rule(2, kind="tokens", tokens_per_slot=20)) == {}
+
+
+def test_touching_rules_do_not_overlap():
+    assert validate(rule(0, (9, 0), (12, 0)), rule(0, (12, 0), (15, 0))) == {}
+
+
+def test_same_hours_on_different_weekdays_are_fine():
+    assert validate(rule(0), rule(1), rule(6)) == {}
+
+
+@pytest.mark.parametrize(
+    ("bad", "key"),
+    [
+        (rule(7), "rules.0.weekday"),
+        (rule(-1), "rules.0.weekday"),
+        (rule(0, (12, 0), (9, 0)), "rules.0.end"),
+        (rule(0, (9, 0), (9, 0)), "rules.0.end"),
+        (rule(0, (9, 0), (9, 10)), "rules.0.end"),  # shorter than one 15-minute slot
+        (rule(slot_minutes=12), "rules.0.slot_minutes"),
+        (rule(slot_minutes=0), "rules.0.slot_minutes"),
+        (rule(slot_minutes=245), "rules.0.slot_minutes"),
+        (rule(tokens_per_slot=0), "rules.0.tokens_per_slot"),
+        (rule(tokens_per_slot=101), "rules.0.tokens_per_slot"),
+        (rule(kind="queue"), "rules.0.kind"),
+        (rule(0, (9, 2), (12, 0)), "rules.0.start"),
+        (rule(0, (9, 0), (11, 58)), "rules.0.end"),
+    ],
+)
+def test_rule_errors(bad, key):
+    errors = validate(bad)
+    assert key in errors
+    assert all(k.startswith("rules.0") for k in errors)
+
+
+def test_slot_bounds_are_inclusive():
+    assert validate(rule(slot_minutes=5), rule(1, (0, 0), (4, 0), slot_minutes=240)) == {}
+    assert validate(rule(tokens_per_slot=1), rule(1, tokens_per_slot=100)) == {}
+
+
+def test_overlapping_rules_are_reported_under_the_later_rule():
+    errors = validate(rule(0, (9, 0), (12, 0)), rule(1), rule(0, (11, 0), (13, 0)))
+    assert set(errors) == {"rules.2"}
+    assert "Monday" in errors["rules.2"] and "09:00-12:00" in errors["rules.2"]
+
+
+def test_a_rule_inside_another_overlaps():
+    assert "rules.1" in validate(rule(0, (8, 0), (18, 0)), rule(0, (10, 0), (11, 0)))
+
+
+def test_valid_till_must_follow_valid_from():
+    assert "valid_till" in validate(rule(), valid_till=MONDAY)
+    assert "valid_till" in validate(rule(), valid_till=MONDAY - timedelta(days=1))
+    assert validate(rule(), valid_till=MONDAY + timedelta(days=1)) == {}
+
+
+@pytest.mark.parametrize(
+    ("policy", "key"),
+    [
+        (Policy(horizon_days=0), "policy.horizon_days"),
+        (Policy(horizon_days=366), "policy.horizon_days"),
+        (Policy(daily_limit=0), "policy.daily_limit"),
+        (Policy(min_notice_minutes=-1), "policy.min_notice_minutes"),
+        (Policy(buffer_minutes=-5), "policy.buffer_minutes"),
+        (Policy(buffer_minutes=3), "policy.buffer_minutes"),
+        (Policy(urgent_share=0.6), "policy.urgent_share"),
+        (Policy(urgent_share=-0.1), "policy.urgent_share"),
+        (Policy(urgent_release_hours=-1), "policy.urgent_release_hours"),
+    ],
+)
+def test_policy_errors(policy, key):
+    assert set(validate(rule(), policy=policy)) == {key}
+
+
+def test_policy_edges_are_valid():
+    edges = Policy(horizon_days=365, daily_limit=1, min_notice_minutes=0, buffer_minutes=0, urgent_share=0.5)
+    assert validate(rule(), policy=edges) == {}
+
+
+def test_require_valid_schedule_raises_with_every_field():
+    with pytest.raises(ScheduleInvalid) as caught:
+        require_valid_schedule([rule(0, (12, 0), (9, 0)), rule(9)], MONDAY, MONDAY, Policy(horizon_days=0))
+    assert {"rules.0.end", "rules.1.weekday", "valid_till", "policy.horizon_days"} <= set(caught.value.fields)
+    require_valid_schedule([rule()], MONDAY, None, Policy())  # a valid schedule raises nothing
+
+
+rule_strategy = st.builds(
+    lambda wd, start, length: WeeklyRule(wd, time(start // 12, start % 12 * 5), _end(start, length)),
+    st.integers(0, 2),
+    st.integers(0, 24 * 12 - 4),
+    st.integers(3, 48),
+)
+
+
+def _end(start_cell, length):
+    end = min(start_cell + length, 24 * 12 - 1)
+    return time(end // 12, end % 12 * 5)
+
+
+def _overlap(a, b):
+    return a.weekday == b.weekday and a.start < b.end and b.start < a.end
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(rule_strategy, min_size=1, max_size=6))
+def test_property_validate_rejects_every_overlapping_pair(rules):
+    errors = validate_schedule(rules, MONDAY, None, Policy())
+    for j, b in enumerate(rules):
+        if any(_overlap(a, b) for a in rules[:j]):
+            assert f"rules.{j}" in errors
+        else:
+            assert f"rules.{j}" not in errors
+    assert bool(errors) == any(_overlap(a, b) for j, b in enumerate(rules) for a in rules[:j])
+
+
+# --- expand_windows ------------------------------------------------------------------------------------------
+
+
+def schedule(*rules, valid_from=date(2026, 1, 1), valid_till=None):
+    return Schedule(valid_from, valid_till, tuple(rules), Policy())
+
+
+def test_expands_each_weekday_rule_in_utc():
+    windows = expand_windows([schedule(rule(0), rule(2, (14, 0), (16, 0)))], [], LONDON, MONDAY, MONDAY + timedelta(6))
+    assert [(w.start, w.end, w.local_date) for w in windows] == [
+        (datetime(2026, 3, 23, 9), datetime(2026, 3, 23, 12), MONDAY),
+        (datetime(2026, 3, 25, 14), datetime(2026, 3, 25, 16), date(2026, 3, 25)),
+    ]
+    assert windows[0].origin == windows[0].start
+
+
+def test_wall_clock_survives_dst():
+    windows = expand_windows([schedule(rule(0))], [], LONDON, MONDAY, MONDAY + timedelta(7))
+    assert [w.start for w in windows] == [datetime(2026, 3, 23, 9), datetime(2026, 3, 30, 8)]
+    assert {to_local(w.start, LONDON).time() for w in windows} == {time(9)}
+
+
+def test_rule_inside_the_spring_gap_starts_when_the_clocks_jump():
+    sunday = date(2026, 3, 29)
+    windows = expand_windows([schedule(rule(6, (1, 30), (3, 0)))], [], LONDON, sunday, sunday)
+    assert [(w.start, w.end) for w in windows] == [(datetime(2026, 3, 29, 1), datetime(2026, 3, 29, 2))]
+
+
+def test_picks_the_schedule_covering_each_day_and_the_latest_wins():
+    old = schedule(rule(0), valid_till=date(2026, 3, 30))
+    new = schedule(rule(0, (13, 0), (15, 0)), valid_from=date(2026, 3, 30))
+    override = schedule(rule(0, (7, 0), (8, 0)), valid_from=date(2026, 4, 6), valid_till=date(2026, 4, 7))
+    windows = expand_windows([old, new, override], [], LONDON, MONDAY, date(2026, 4, 13))
+    assert [to_local(w.start, LONDON).hour for w in windows] == [9, 13, 7, 13]
+
+
+def test_no_schedule_no_windows_and_an_empty_range():
+    assert expand_windows([], [], LONDON, MONDAY, MONDAY + timedelta(6)) == []
+    assert expand_windows([schedule(rule(0))], [], LONDON, MONDAY, MONDAY - timedelta(1)) == []
+    future = schedule(rule(0), valid_from=date(2027, 1, 1))
+    assert expand_windows([future], [], LONDON, MONDAY, MONDAY) == []
+
+
+def test_leave_splits_the_window_and_keeps_rule_and_origin():
+    leave = AvailabilityException(datetime(2026, 3, 23, 10, 7), datetime(2026, 3, 23, 10, 20), False, "dentist")
+    windows = expand_windows([schedule(rule(0))], [leave], LONDON, MONDAY, MONDAY)
+    assert [(w.start.time(), w.end.time()) for w in windows] == [(time(9), time(10, 7)), (time(10, 20), time(12))]
+    assert {w.rule for w in windows} == {rule(0)}
+    assert {w.origin for w in windows} == {datetime(2026, 3, 23, 9)}
+
+
+def test_leave_covering_the_whole_day_removes_it():
+    leave = AvailabilityException(datetime(2026, 3, 22), datetime(2026, 3, 24), False)
+    assert expand_windows([schedule(rule(0))], [leave], LONDON, MONDAY, MONDAY) == []
+
+
+def test_added_time_becomes_a_slots_window_for_every_type():
+    extra = AvailabilityException(datetime(2026, 3, 24, 18), datetime(2026, 3, 24, 20), True, "evening clinic")
+    (window,) = expand_windows([schedule(rule(0))], [extra], LONDON, date(2026, 3, 24), date(2026, 3, 24), 20)
+    assert (window.start, window.end, window.local_date) == (extra.start, extra.end, date(2026, 3, 24))
+    assert (window.rule.kind, window.rule.slot_minutes, window.rule.appointment_types) == ("slots", 20, frozenset())
+    assert (window.rule.weekday, window.rule.start, window.rule.end) == (1, time(18), time(20))
+
+
+def test_added_time_only_fills_what_the_rules_do_not_cover():
+    extra = AvailabilityException(datetime(2026, 3, 23, 8), datetime(2026, 3, 23, 13), True)
+    windows = expand_windows([schedule(rule(0, slot_minutes=30))], [extra], LONDON, MONDAY, MONDAY)
+    assert [(w.start.hour, w.end.hour, w.rule.slot_minutes) for w in windows] == [(8, 9, 15), (9, 12, 30), (12, 13, 15)]
+    assert windows[2].origin == extra.start  # the extra grid stays aligned to the exception's own start
+
+
+def test_leave_wins_over_added_time():
+    extra = AvailabilityException(datetime(2026, 3, 24, 18), datetime(2026, 3, 24, 20), True)
+    leave = AvailabilityException(datetime(2026, 3, 24, 17), datetime(2026, 3, 24, 19), False)
+    windows = expand_windows([], [extra, leave], LONDON, date(2026, 3, 24), date(2026, 3, 24))
+    assert [(w.start.hour, w.end.hour) for w in windows] == [(19, 20)]
+
+
+def test_added_time_across_midnight_is_split_per_local_day():
+    extra = AvailabilityException(datetime(2026, 3, 24, 22), datetime(2026, 3, 25, 2), True)
+    windows = expand_windows([], [extra], LONDON, date(2026, 3, 24), date(2026, 3, 25))
+    assert [(w.start, w.end, w.local_date) for w in windows] == [
+        (datetime(2026, 3, 24, 22), datetime(2026, 3, 25), date(2026, 3, 24)),
+        (datetime(2026, 3, 25), datetime(2026, 3, 25, 2), date(2026, 3, 25)),
+    ]
+    assert windows[0].rule.end == time.max
+    assert {w.origin for w in windows} == {extra.start}
+
+
+def test_added_time_is_clipped_to_the_requested_days():
+    extra = AvailabilityException(datetime(2026, 3, 24, 22), datetime(2026, 3, 25, 2), True)
+    windows = expand_windows([], [extra], LONDON, date(2026, 3, 25), date(2026, 3, 25))
+    assert [(w.start, w.end) for w in windows] == [(datetime(2026, 3, 25), datetime(2026, 3, 25, 2))]
+    assert windows[0].origin == extra.start
+
+
+def test_overlapping_rules_are_clipped_so_windows_never_overlap():
+    windows = expand_windows([schedule(rule(0), rule(0, (11, 0), (13, 0)))], [], LONDON, MONDAY, MONDAY)
+    assert [(w.start.hour, w.end.hour) for w in windows] == [(9, 12), (12, 13)]
+    assert windows[1].origin == datetime(2026, 3, 23, 11)
+
+
+def test_window_is_a_frozen_dataclass():
+    window = Window(datetime(2026, 3, 23, 9), datetime(2026, 3, 23, 12), MONDAY, rule())
+    assert window.origin is None
+    with pytest.raises(AttributeError):
+        window.start = datetime(2026, 3, 23, 10)  # type: ignore[misc]

@@ -1,0 +1,139 @@
+"""Unit tests for app.scheduling.tokens: the front-desk queue order and token labels."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.scheduling.tokens import PRIORITIES, QueueItem, effective_time, order_queue, token_label
+
+NOW = datetime(2026, 6, 1, 10)
+
+
+def at(minute):
+    """An instant ``minute`` minutes after 09:00."""
+    return datetime(2026, 6, 1, 9) + timedelta(minutes=minute)
+
+
+def appt(id, slot, arrived, priority="normal", offset=0):
+    return QueueItem(id, priority, "appointment", at(arrived), at(slot), offset)
+
+
+def walkin(id, arrived, priority="normal", offset=0):
+    return QueueItem(id, priority, "walkin", at(arrived), None, offset)
+
+
+def ids(items, now=at(0), **kw):
+    return [item.id for item in order_queue(items, now, **kw)]
+
+
+def test_tiers_come_first():
+    items = [walkin("n", 0), walkin("v", 5, "vip"), walkin("u", 6, "urgent"), walkin("e", 7, "emergency")]
+    assert ids(items, at(8)) == ["e", "u", "v", "n"]
+
+
+def test_on_time_appointments_by_slot_and_walkins_by_arrival_interleave():
+    items = [appt("a20", 20, 15), appt("a0", 0, -5), walkin("w10", 10), walkin("w25", 25), appt("a30", 30, 25)]
+    assert ids(items, at(26)) == ["a0", "w10", "a20", "w25", "a30"]
+
+
+def test_an_early_appointment_waits_for_its_slot_time():
+    assert ids([appt("early", 30, 0), walkin("w", 10)], at(10)) == ["w", "early"]
+
+
+def test_late_arrival_slots_in_after_grace():
+    # Slot 09:00, arrived 09:20 (late beyond the 10-minute grace): key 09:30, behind the 09:25 walk-in and
+    # behind the on-time 09:30 appointment (ties go to the appointment), ahead of the 09:35 walk-in.
+    items = [appt("late", 0, 20), walkin("w25", 25), walkin("w35", 35), appt("a30", 30, 28)]
+    assert ids(items, at(36)) == ["w25", "a30", "late", "w35"]
+
+
+def test_arrival_within_grace_keeps_the_slot_time():
+    assert ids([walkin("w", 5), appt("a", 0, 10)], at(10)) == ["a", "w"]
+    assert effective_time(appt("a", 0, 10), at(10)) == at(0)
+    assert effective_time(appt("a", 0, 11), at(11)) == at(21)
+
+
+def test_ageing_pulls_long_waiting_walkins_forward():
+    items = [appt("a", 30, 29), walkin("w", 33)]
+    assert ids(items, at(34)) == ["a", "w"]
+    assert ids(items, at(33 + 60)) == ["w", "a"]  # two 30-minute steps pull the key 10 minutes earlier
+    assert effective_time(walkin("w", 33), at(33 + 59)) == at(28)
+    assert ids(items, at(33 + 60), ageing_minutes_per_step=0) == ["a", "w"]
+
+
+def test_ageing_keeps_walkins_first_come_first_served():
+    items = [walkin(i, i * 7) for i in range(10)]
+    for minutes in range(0, 400, 13):
+        assert ids(items, at(70 + minutes)) == list(range(10))
+
+
+def test_ties_prefer_the_appointment_then_the_earlier_arrival_then_input_order():
+    assert ids([walkin("w", 0), appt("a", 0, -10)], at(0)) == ["a", "w"]
+    assert ids([walkin("x", 0), walkin("y", 0)], at(0)) == ["x", "y"]
+
+
+def test_manual_offset_moves_within_the_tier():
+    items = [walkin(n, i) for i, n in enumerate("abcd")] + [walkin("v", 9, "vip")]
+    moved = items[:3] + [walkin("d", 3, offset=-2)] + items[4:]
+    assert ids(moved, at(10)) == ["v", "a", "d", "b", "c"]
+    down = [walkin("a", 0, offset=1)] + items[1:]
+    assert ids(down, at(10)) == ["v", "b", "a", "c", "d"]
+    far = [walkin("a", 0, offset=99)] + items[1:3] + [walkin("d", 3, offset=-99)] + items[4:]
+    assert ids(far, at(10)) == ["v", "d", "b", "c", "a"]  # clamped to the tier: never ahead of the VIP
+
+
+def test_equal_manual_targets_keep_the_previous_order():
+    # b (+1) and d (-1) both aim at place 2; b was ahead, so b takes place 2 and d the next one.
+    items = [walkin("a", 0), walkin("b", 1, offset=1), walkin("c", 2, offset=0), walkin("d", 3, offset=-1)]
+    assert ids(items, at(5)) == ["a", "c", "b", "d"]
+
+
+def test_unknown_values_are_refused():
+    with pytest.raises(ValueError, match="priority"):
+        order_queue([walkin("x", 0, "vvip")], NOW)
+    with pytest.raises(ValueError, match="source"):
+        order_queue([QueueItem("x", "normal", "phone", at(0), None)], NOW)
+
+
+def test_empty_queue():
+    assert order_queue([], NOW) == []
+
+
+def test_an_appointment_without_a_slot_time_counts_as_a_walkin():
+    item = QueueItem("x", "normal", "appointment", at(5), None)
+    assert effective_time(item, at(5)) == at(5)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "number", "label"),
+    [("CAR", 14, "CAR-014"), ("car ", 7, "CAR-007"), ("ENT", 1234, "ENT-1234"), ("", 3, "003"), ("X", 0, "X-000")],
+)
+def test_token_label(prefix, number, label):
+    assert token_label(prefix, number) == label
+
+
+def test_token_label_refuses_negative_numbers():
+    with pytest.raises(ValueError):
+        token_label("CAR", -1)
+
+
+queue_items = st.builds(
+    QueueItem,
+    id=st.uuids(),
+    priority=st.sampled_from(PRIORITIES),
+    source=st.sampled_from(["appointment", "walkin"]),
+    arrived_at=st.integers(0, 240).map(at),
+    slot_start=st.none() | st.integers(-30, 240).map(at),
+    manual_offset=st.integers(-3, 3),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(queue_items, max_size=25), st.integers(240, 600).map(at))
+def test_property_queue_is_a_permutation_in_tier_order(items, now):
+    ordered = order_queue(items, now)
+    assert sorted(i.id for i in ordered) == sorted(i.id for i in items)
+    tiers = [PRIORITIES.index(i.priority) for i in ordered]
+    assert tiers == sorted(tiers)
