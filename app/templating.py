@@ -23,6 +23,10 @@ NAV_ITEMS = [
     ("staff.home", _l("Front desk"), ("staff",)),
     ("staff.patients", _l("Patients"), ("staff",)),
     ("admin.home", _l("Overview"), ("admin",)),
+    ("admin.hospitals", _l("Hospitals"), ("admin",)),
+    ("admin.doctors", _l("Doctors"), ("admin",)),
+    ("admin.users", _l("Users"), ("admin",)),
+    ("admin.catalogue", _l("Catalogue"), ("admin",)),
     ("admin.audit", _l("Audit log"), ("admin",)),
 ]
 

@@ -1,14 +1,26 @@
-"""Administration: the region overview and the audit log."""
-from flask import render_template, request
+"""Administration: the region overview, the audit log, and the helpers the admin pages share.
+
+Every admin page follows one pattern: validate the form, call one directory operation, commit once, flash,
+redirect. A hospital admin sees only their hospitals: other hospitals' records answer 404 (DESIGN.md section 8).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from flask import abort, flash, redirect, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from app.admin import bp
+from app.admin.forms import iana_zones
 from app.extensions import db
 from app.models import AuditEvent, User
 from app.security import visible_hospital_ids
 from app.services.dashboards import recent_audit, region_counts
+from app.services.directory import DirectoryError, set_active
 
 
 @bp.route("/")
@@ -32,3 +44,75 @@ def audit():
             User.email.like(like), User.name.like(like)))
     page = db.paginate(query, per_page=25, error_out=False)
     return render_template("admin/audit.html", page=page, q=term, title="Audit log")
+
+
+# --- shared by the admin pages ---
+
+def scope() -> set[int] | None:
+    """The hospitals the current admin administers; None for a region admin."""
+    return visible_hospital_ids(current_user)
+
+
+def require_region_admin() -> None:
+    """Region-wide records (hospitals, the catalogue) are created by region admins only."""
+    if not current_user.is_region_admin:
+        abort(403)
+
+
+def ensure_any_hospital(hospital_ids: Iterable[int]) -> None:
+    """For records that belong to several hospitals (doctors, accounts): one of them must be visible."""
+    visible = scope()
+    if visible is not None and not visible & set(hospital_ids):
+        abort(404)
+
+
+def get_or_404(model, ident: int):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def show_error(form: FlaskForm, err: DirectoryError) -> None:
+    field = getattr(form, err.field, None) if err.field else None
+    if field is not None:
+        field.errors = [*field.errors, err.message]
+    else:
+        form.form_errors.append(err.message)
+
+
+def save(form: FlaskForm, operation: Callable[[], object], done: Callable[[object], str], message: str):
+    """Validate, run one directory operation, commit once, flash and redirect; None means: show the form again."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        obj = operation()
+    except DirectoryError as err:
+        db.session.rollback()
+        show_error(form, err)
+        return None
+    db.session.commit()
+    flash(message, "success")
+    return redirect(done(obj))
+
+
+def form_page(form: FlaskForm, title: str, back: str, *, timezones: bool = False, intro: str | None = None):
+    """The create and edit pages: one form, 422 when what was sent is not valid."""
+    page = render_template("admin/form.html", form=form, title=title, back=back, intro=intro,
+                           zones=iana_zones() if timezones else ())
+    return page, 422 if form.errors else 200
+
+
+def switch_active(obj, verb: str, back: str, name: str):
+    """The deactivate / reactivate buttons."""
+    active = verb == "reactivate"
+    try:
+        set_active(current_user, obj, active)
+    except DirectoryError as err:
+        db.session.rollback()
+        flash(str(err.message), "danger")
+        return redirect(back)
+    db.session.commit()
+    flash(_("%(name)s is active again.", name=name) if active else _("%(name)s is deactivated.", name=name),
+          "success")
+    return redirect(back)

@@ -1,10 +1,33 @@
-"""Hospital directory operations: doctors and their schedulable resources."""
+"""Hospital directory operations: doctors and their schedulable resources, and the admin's write operations.
+
+The write operations follow one pattern (indico style): check, change, flush, write exactly one audit event, and
+leave the commit to the caller. A refusal is a DirectoryError naming the form field it belongs to.
+"""
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Doctor, Hospital, SchedulableResource, Specialty, User
+from app.models import (
+    HOSPITAL_ROLES,
+    AppointmentType,
+    Department,
+    Doctor,
+    Equipment,
+    Hospital,
+    Membership,
+    Patient,
+    Role,
+    Room,
+    SchedulableResource,
+    Specialty,
+    User,
+)
+from app.services import audit
+from app.services.accounts import AccountError, create_user
 
 DEFAULT_SPECIALTY = ("General practice", "GEN")
 
@@ -41,3 +64,401 @@ def resource_for_room(room_id: int) -> SchedulableResource:
         db.session.add(resource)
         db.session.flush()
     return resource
+
+
+# --- administration: create, edit, (de)activate; each operation flushes, writes one audit event, never commits ---
+
+class DirectoryError(Exception):
+    """A refusal the admin form shows beside `field` (or above the form when field is None)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class _Kind:
+    target_type: str
+    fields: tuple[str, ...]
+
+
+_KINDS: dict[type, _Kind] = {
+    Hospital: _Kind("hospital", ("name", "city", "country", "address", "phone", "lat", "lon", "timezone", "active")),
+    Department: _Kind("department", ("name", "specialty_id", "active")),
+    Room: _Kind("room", ("name", "kind", "floor", "bookable", "department_id", "active")),
+    AppointmentType: _Kind("appointment_type", ("code", "name", "kind", "duration_minutes", "fee", "active")),
+    Specialty: _Kind("specialty", ("name", "code", "active")),
+    Equipment: _Kind("equipment", ("code", "name")),
+    Doctor: _Kind("doctor", ("specialty_id", "qualifications", "languages", "fee", "bio", "active")),
+    User: _Kind("user", ("email", "name", "role", "active", "failed_logins", "locked_until")),
+}
+
+
+def _snapshot(obj) -> dict:
+    """What an audit event keeps of a record, including the links an admin edits with it."""
+    out = audit.snapshot(obj, _KINDS[type(obj)].fields)
+    if isinstance(obj, (Room, AppointmentType)):
+        out["equipment"] = sorted(e.code for e in obj.equipment)
+    elif isinstance(obj, Doctor):
+        out.update(name=obj.user.name, email=obj.user.email, hospital_ids=sorted(h.id for h in obj.hospitals))
+    elif isinstance(obj, User):
+        out["memberships"] = sorted(f"{m.hospital_id}:{m.role}" for m in obj.memberships)
+    return out
+
+
+def _audit_hospital(actor: User, obj) -> int | None:
+    """The hospital an event is filed under, so that hospital admins find it in their audit log."""
+    if isinstance(obj, Hospital):
+        return obj.id
+    if isinstance(obj, Doctor):
+        ids = {h.id for h in obj.hospitals}
+    elif isinstance(obj, User):
+        ids = obj.hospital_ids
+    else:
+        return getattr(obj, "hospital_id", None)
+    if not ids:
+        return None
+    return min(ids & actor.hospital_ids or ids)
+
+
+def _write(actor: User, obj, action: str, before: dict | None = None):
+    db.session.flush()
+    kind = _KINDS[type(obj)]
+    audit.record(actor.id, f"{kind.target_type}.{action}", kind.target_type, obj.id,
+                 hospital_id=_audit_hospital(actor, obj), before=before, after=_snapshot(obj))
+    return obj
+
+
+def _assign(obj, fields: dict) -> None:
+    for name, value in fields.items():
+        setattr(obj, name, value)
+
+
+def _taken(column, value: str | None, exclude_id: int | None = None, *where) -> bool:
+    """Case-insensitive, so SQLite answers as MariaDB's default collation does."""
+    if value is None:
+        return False
+    model = column.class_
+    query = select(model.id).where(func.lower(column) == value.strip().lower(), *where)
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _equipment(ids) -> list[Equipment]:
+    ids = sorted(set(ids or ()))
+    found = list(db.session.scalars(select(Equipment).where(Equipment.id.in_(ids)).order_by(Equipment.code))) \
+        if ids else []
+    if len(found) != len(ids):
+        raise DirectoryError(_l("Unknown equipment."), "equipment_ids")
+    return found
+
+
+def _hospitals(ids) -> list[Hospital]:
+    ids = sorted(set(ids or ()))
+    found = list(db.session.scalars(select(Hospital).where(Hospital.id.in_(ids)).order_by(Hospital.name))) \
+        if ids else []
+    if len(found) != len(ids):
+        raise DirectoryError(_l("Unknown hospital."), "hospital_ids")
+    return found
+
+
+def set_active(actor: User, obj, active: bool) -> None:
+    """Deactivate or reactivate any directory record; a doctor and their account go together."""
+    if isinstance(obj, Equipment):
+        raise DirectoryError(_l("Equipment cannot be deactivated."))
+    if isinstance(obj, User) and obj.id == actor.id and not active:
+        raise DirectoryError(_l("You cannot deactivate your own account."))
+    before = _snapshot(obj)
+    obj.active = active
+    if isinstance(obj, Doctor):
+        obj.user.active = active
+    elif isinstance(obj, User):
+        profile = db.session.scalar(select(Doctor).where(Doctor.user_id == obj.id))
+        if profile is not None:
+            profile.active = active
+    _write(actor, obj, "reactivate" if active else "deactivate", before)
+
+
+# hospitals and what they are made of
+
+def _check_hospital(fields: dict, hospital: Hospital | None = None) -> None:
+    if _taken(Hospital.name, fields.get("name"), hospital.id if hospital else None):
+        raise DirectoryError(_l("A hospital with this name already exists."), "name")
+
+
+def create_hospital(actor: User, **fields) -> Hospital:
+    _check_hospital(fields)
+    hospital = Hospital(**fields)
+    db.session.add(hospital)
+    return _write(actor, hospital, "create")
+
+
+def update_hospital(actor: User, hospital: Hospital, **fields) -> Hospital:
+    _check_hospital(fields, hospital)
+    before = _snapshot(hospital)
+    _assign(hospital, fields)
+    return _write(actor, hospital, "update", before)
+
+
+def _check_department(hospital_id: int, fields: dict, department: Department | None = None) -> None:
+    if _taken(Department.name, fields.get("name"), department.id if department else None,
+              Department.hospital_id == hospital_id):
+        raise DirectoryError(_l("This hospital already has a department with this name."), "name")
+
+
+def create_department(actor: User, hospital: Hospital, **fields) -> Department:
+    _check_department(hospital.id, fields)
+    department = Department(hospital_id=hospital.id, **fields)
+    db.session.add(department)
+    return _write(actor, department, "create")
+
+
+def update_department(actor: User, department: Department, **fields) -> Department:
+    _check_department(department.hospital_id, fields, department)
+    before = _snapshot(department)
+    _assign(department, fields)
+    return _write(actor, department, "update", before)
+
+
+def _check_room(hospital_id: int, fields: dict, room: Room | None = None) -> None:
+    if _taken(Room.name, fields.get("name"), room.id if room else None, Room.hospital_id == hospital_id):
+        raise DirectoryError(_l("This hospital already has a room with this name."), "name")
+    department_id = fields.get("department_id")
+    if department_id is not None:
+        department = db.session.get(Department, department_id)
+        if department is None or department.hospital_id != hospital_id:
+            raise DirectoryError(_l("Choose a department of this hospital."), "department_id")
+
+
+def create_room(actor: User, hospital: Hospital, equipment_ids=(), **fields) -> Room:
+    _check_room(hospital.id, fields)
+    room = Room(hospital_id=hospital.id, **fields)
+    room.equipment = _equipment(equipment_ids)
+    db.session.add(room)
+    return _write(actor, room, "create")
+
+
+def update_room(actor: User, room: Room, equipment_ids=(), **fields) -> Room:
+    _check_room(room.hospital_id, fields, room)
+    equipment = _equipment(equipment_ids)
+    before = _snapshot(room)
+    _assign(room, fields)
+    room.equipment = equipment
+    return _write(actor, room, "update", before)
+
+
+def _check_appointment_type(hospital_id: int, fields: dict, existing: AppointmentType | None = None) -> None:
+    if _taken(AppointmentType.code, fields.get("code"), existing.id if existing else None,
+              AppointmentType.hospital_id == hospital_id):
+        raise DirectoryError(_l("This hospital already has an appointment type with this code."), "code")
+
+
+def create_appointment_type(actor: User, hospital: Hospital, equipment_ids=(), **fields) -> AppointmentType:
+    _check_appointment_type(hospital.id, fields)
+    appointment_type = AppointmentType(hospital_id=hospital.id, **fields)
+    appointment_type.equipment = _equipment(equipment_ids)
+    db.session.add(appointment_type)
+    return _write(actor, appointment_type, "create")
+
+
+def update_appointment_type(actor: User, appointment_type: AppointmentType, equipment_ids=(),
+                            **fields) -> AppointmentType:
+    _check_appointment_type(appointment_type.hospital_id, fields, appointment_type)
+    equipment = _equipment(equipment_ids)
+    before = _snapshot(appointment_type)
+    _assign(appointment_type, fields)
+    appointment_type.equipment = equipment
+    return _write(actor, appointment_type, "update", before)
+
+
+# the region's catalogue
+
+def _check_specialty(fields: dict, specialty: Specialty | None = None) -> None:
+    exclude = specialty.id if specialty else None
+    if _taken(Specialty.name, fields.get("name"), exclude):
+        raise DirectoryError(_l("A specialty with this name already exists."), "name")
+    if _taken(Specialty.code, fields.get("code"), exclude):
+        raise DirectoryError(_l("A specialty with this code already exists."), "code")
+
+
+def create_specialty(actor: User, **fields) -> Specialty:
+    _check_specialty(fields)
+    specialty = Specialty(**fields)
+    db.session.add(specialty)
+    return _write(actor, specialty, "create")
+
+
+def update_specialty(actor: User, specialty: Specialty, **fields) -> Specialty:
+    _check_specialty(fields, specialty)
+    before = _snapshot(specialty)
+    _assign(specialty, fields)
+    return _write(actor, specialty, "update", before)
+
+
+def _check_equipment(fields: dict, equipment: Equipment | None = None) -> None:
+    if _taken(Equipment.code, fields.get("code"), equipment.id if equipment else None):
+        raise DirectoryError(_l("Equipment with this code already exists."), "code")
+
+
+def create_equipment(actor: User, **fields) -> Equipment:
+    _check_equipment(fields)
+    equipment = Equipment(**fields)
+    db.session.add(equipment)
+    return _write(actor, equipment, "create")
+
+
+def update_equipment(actor: User, equipment: Equipment, **fields) -> Equipment:
+    _check_equipment(fields, equipment)
+    before = _snapshot(equipment)
+    _assign(equipment, fields)
+    return _write(actor, equipment, "update", before)
+
+
+# people: doctors, accounts and hospital memberships
+
+def _add_memberships(user: User, hospital_ids, role: str) -> None:
+    have = {m.hospital_id for m in user.memberships if m.role == role}
+    for hospital_id in sorted(set(hospital_ids) - have):
+        user.memberships.append(Membership(hospital_id=hospital_id, role=role))
+
+
+def _sync_doctor_hospitals(doctor: Doctor, hospital_ids) -> None:
+    """The doctor's hospitals and their Membership(role="doctor") rows always name the same hospitals."""
+    hospitals = _hospitals(hospital_ids)
+    wanted = {h.id for h in hospitals}
+    doctor.hospitals = hospitals
+    for membership in [m for m in doctor.user.memberships if m.role == Role.DOCTOR and m.hospital_id not in wanted]:
+        doctor.user.memberships.remove(membership)
+    _add_memberships(doctor.user, wanted, Role.DOCTOR)
+
+
+def _new_account(email: str, name: str, password: str, role: str) -> User:
+    try:
+        return create_user(email, password, role, name, verified=True)
+    except AccountError as err:
+        raise DirectoryError(err.message, err.field) from None
+
+
+def create_doctor(actor: User, email: str, name: str, password: str, hospital_ids, specialty_id: int,
+                  **profile) -> Doctor:
+    """A doctor's account (active, verified), profile, schedulable resource and memberships."""
+    if not hospital_ids:
+        raise DirectoryError(_l("Choose at least one hospital."), "hospital_ids")
+    if db.session.get(Specialty, specialty_id) is None:
+        raise DirectoryError(_l("Unknown specialty."), "specialty_id")
+    user = _new_account(email, name, password, Role.DOCTOR)
+    doctor = create_doctor_profile(user, None, specialty_id, **profile)
+    _sync_doctor_hospitals(doctor, hospital_ids)
+    return _write(actor, doctor, "create")
+
+
+def update_doctor(actor: User, doctor: Doctor, name: str, hospital_ids, **profile) -> Doctor:
+    if not hospital_ids:
+        raise DirectoryError(_l("Choose at least one hospital."), "hospital_ids")
+    if "specialty_id" in profile and db.session.get(Specialty, profile["specialty_id"]) is None:
+        raise DirectoryError(_l("Unknown specialty."), "specialty_id")
+    before = _snapshot(doctor)
+    doctor.user.name = name
+    _assign(doctor, profile)
+    _sync_doctor_hospitals(doctor, hospital_ids)
+    return _write(actor, doctor, "update", before)
+
+
+def _check_role(actor: User, user: User | None, role: str, hospital_ids: set[int]) -> None:
+    if role in (Role.STAFF, Role.NURSE, Role.DOCTOR) and not hospital_ids:
+        raise DirectoryError(_l("Staff, nurses and doctors need at least one hospital."), "hospital_ids")
+    if role == Role.ADMIN and not actor.is_region_admin:
+        # an admin without memberships administers the whole region: only a region admin may make one,
+        # and a hospital admin may not make someone admin of hospitals that are not theirs
+        if not hospital_ids:
+            raise DirectoryError(_l("A hospital admin can only create admins of their own hospitals."),
+                                 "hospital_ids")
+        if hospital_ids - actor.hospital_ids:
+            raise DirectoryError(_l("This person also works at hospitals you do not administer."), "role")
+    if role == Role.PATIENT and user is not None and user.memberships:
+        raise DirectoryError(_l("Remove the hospital memberships before making this account a patient."), "role")
+
+
+def _ensure_role_records(user: User) -> None:
+    """A patient account has a patient record and a doctor account a doctor profile."""
+    if user.role == Role.PATIENT and db.session.scalar(select(Patient.id).where(Patient.user_id == user.id)) is None:
+        db.session.add(Patient(user_id=user.id, name=user.name))
+    if user.role == Role.DOCTOR and db.session.scalar(select(Doctor.id).where(Doctor.user_id == user.id)) is None:
+        doctor = create_doctor_profile(user, None)
+        _sync_doctor_hospitals(doctor, user.hospital_ids)
+
+
+def create_account(actor: User, email: str, name: str, password: str, role: str, hospital_ids=()) -> User:
+    """An account of any role, active and verified; hospital roles get a membership per hospital."""
+    hospital_ids = set() if role == Role.PATIENT else set(hospital_ids or ())
+    _check_role(actor, None, role, hospital_ids)
+    _hospitals(hospital_ids)
+    user = _new_account(email, name, password, role)
+    _add_memberships(user, hospital_ids, role)
+    db.session.flush()
+    _ensure_role_records(user)
+    return _write(actor, user, "create")
+
+
+def update_user(actor: User, user: User, name: str, role: str, active: bool) -> User:
+    if user.id == actor.id and (role != user.role or not active):
+        raise DirectoryError(_l("You cannot change your own role or deactivate yourself."), "role")
+    _check_role(actor, user, role, user.hospital_ids)
+    before = _snapshot(user)
+    user.name, user.role, user.active = name, role, active
+    profile = db.session.scalar(select(Doctor).where(Doctor.user_id == user.id))
+    if profile is not None and before["active"] != active:
+        profile.active = active  # a doctor and their account are (de)activated together
+    _ensure_role_records(user)
+    return _write(actor, user, "update", before)
+
+
+def unlock_user(actor: User, user: User) -> User:
+    before = _snapshot(user)
+    user.locked_until = None
+    user.failed_logins = 0
+    return _write(actor, user, "unlock", before)
+
+
+def _membership_snapshot(membership: Membership) -> dict:
+    return {"user_id": membership.user_id, "hospital_id": membership.hospital_id, "role": membership.role}
+
+
+def add_membership(actor: User, user: User, hospital_id: int, role: str) -> Membership:
+    if role not in HOSPITAL_ROLES:
+        raise DirectoryError(_l("Choose a hospital role."), "role")
+    if user.role == Role.PATIENT:
+        raise DirectoryError(_l("Patients do not belong to hospitals."), "role")
+    _hospitals([hospital_id])
+    if any(m.hospital_id == hospital_id and m.role == role for m in user.memberships):
+        raise DirectoryError(_l("This person already has this role at this hospital."), "hospital_id")
+    membership = Membership(hospital_id=hospital_id, role=role)
+    user.memberships.append(membership)
+    doctor = db.session.scalar(select(Doctor).where(Doctor.user_id == user.id)) if role == Role.DOCTOR else None
+    if doctor is not None and hospital_id not in {h.id for h in doctor.hospitals}:
+        doctor.hospitals.append(db.session.get(Hospital, hospital_id))
+    db.session.flush()
+    audit.record(actor.id, "membership.add", "membership", membership.id, hospital_id=hospital_id,
+                 after=_membership_snapshot(membership))
+    return membership
+
+
+def remove_membership(actor: User, membership: Membership) -> None:
+    user = membership.user
+    if len(user.memberships) == 1:
+        if user.role in (Role.STAFF, Role.NURSE, Role.DOCTOR):
+            raise DirectoryError(_l("Staff, nurses and doctors need at least one hospital."))
+        if user.role == Role.ADMIN and not actor.is_region_admin:
+            raise DirectoryError(_l("Without a hospital this admin would administer the whole region."))
+    before = _membership_snapshot(membership)
+    ident = membership.id
+    user.memberships.remove(membership)
+    if membership.role == Role.DOCTOR:
+        doctor = db.session.scalar(select(Doctor).where(Doctor.user_id == user.id))
+        if doctor is not None:
+            doctor.hospitals = [h for h in doctor.hospitals if h.id != membership.hospital_id]
+    db.session.flush()
+    audit.record(actor.id, "membership.remove", "membership", ident, hospital_id=before["hospital_id"],
+                 before=before)
