@@ -6,8 +6,19 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 
 from app.extensions import db
-from app.models import (AppointmentType, AvailabilityRule, Department, Equipment, Hospital, Membership, Patient,
-                        Role, Room, Schedule, Specialty)
+from app.models import (
+    AppointmentType,
+    AvailabilityRule,
+    Department,
+    Equipment,
+    Hospital,
+    Membership,
+    Patient,
+    Role,
+    Room,
+    Schedule,
+    Specialty,
+)
 from app.models.base import utcnow
 from app.security import hash_password
 from app.services.accounts import create_user

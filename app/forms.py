@@ -5,7 +5,7 @@ import phonenumbers
 from flask_babel import lazy_gettext as _l
 from wtforms import ValidationError
 
-from app.auth.passwords import password_problem
+from app.passwords import password_problem
 
 
 def e164(value: str | None) -> str | None:

@@ -151,6 +151,30 @@ class Factory:
         return doctor
 
 
+    def schedule(self, doctor, hospital, *, valid_from: date | None = None, weekdays=range(7), start="09:00",
+                 end="12:00", slot_minutes: int = 15, kind: str = "slots", tokens_per_slot: int = 1,
+                 appointment_types=(), room_id=None, **policy):
+        """Weekly hours for the doctor at the hospital (every day 09:00-12:00 by default, no notice needed)."""
+        from datetime import time as _time
+
+        from app.services.directory import resource_for_doctor
+        from app.services.schedules import RuleInput, ScheduleInput, put_schedule
+
+        policy.setdefault("min_notice_minutes", 0)
+        rules = [RuleInput(weekday=d, start=_time.fromisoformat(start), end=_time.fromisoformat(end), kind=kind,
+                           slot_minutes=slot_minutes, tokens_per_slot=tokens_per_slot,
+                           appointment_types=list(appointment_types), room_id=room_id) for d in weekdays]
+        row = put_schedule(None, resource_for_doctor(doctor.id).id, hospital.id,
+                           ScheduleInput(valid_from=valid_from or date(2020, 1, 1), valid_till=None, rules=rules,
+                                         **policy))
+        db.session.commit()
+        return row
+
+    def patient(self, **kw) -> Patient:
+        user = self.user(Role.PATIENT, **kw)
+        return db.session.scalar(db.select(Patient).where(Patient.user_id == user.id))
+
+
 @pytest.fixture
 def make(app) -> Factory:
     return Factory()

@@ -7,8 +7,16 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_principal import AnonymousIdentity, Identity, identity_changed
 
 from app.auth import bp
-from app.auth.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm, PatientProfileForm, ProfileForm,
-                            RegistrationForm, ResendVerificationForm, ResetPasswordForm)
+from app.auth.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    PatientProfileForm,
+    ProfileForm,
+    RegistrationForm,
+    ResendVerificationForm,
+    ResetPasswordForm,
+)
 from app.extensions import db, limiter
 from app.models import Patient, Role
 from app.notifications.email import send_email

@@ -3,13 +3,21 @@ from app.models.audit import AuditEvent
 from app.models.doctor import AppointmentType, Doctor, appointment_type_equipment, doctor_hospitals
 from app.models.hospital import Department, Equipment, Hospital, Room, Specialty, room_equipment
 from app.models.patient import Patient
-from app.models.scheduling import (Appointment, AvailabilityException, AvailabilityRule, Claim, DayCounter,
-                                     Schedule, SchedulableResource, TokenSlot)
+from app.models.scheduling import (
+    Appointment,
+    AvailabilityException,
+    AvailabilityRule,
+    Claim,
+    DayCounter,
+    SchedulableResource,
+    Schedule,
+    TokenSlot,
+)
 from app.models.user import HOSPITAL_ROLES, ApiToken, Membership, Role, User
 
 __all__ = [
-    "ApiToken", "Appointment", "AppointmentType", "AvailabilityException", "AvailabilityRule", "Claim",
-    "DayCounter", "Schedule", "SchedulableResource", "TokenSlot", "AuditEvent", "Department", "Doctor", "Equipment", "HOSPITAL_ROLES",
-    "Hospital", "Membership", "Patient", "Role", "Room", "Specialty", "User",
+    "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
+    "AvailabilityRule", "Claim", "DayCounter", "Department", "Doctor", "Equipment", "Hospital", "Membership",
+    "Patient", "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "TokenSlot", "User",
     "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]

@@ -24,4 +24,4 @@ class AuditEvent(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text)
 
-    actor: Mapped["User | None"] = relationship()  # noqa: F821
+    actor: Mapped[User | None] = relationship()  # noqa: F821

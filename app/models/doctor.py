@@ -38,9 +38,9 @@ class Doctor(db.Model):
     fee: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
     active: Mapped[bool] = mapped_column(default=True)
 
-    user: Mapped["User"] = relationship()  # noqa: F821
-    specialty: Mapped["Specialty"] = relationship()  # noqa: F821
-    hospitals: Mapped[list["Hospital"]] = relationship(  # noqa: F821
+    user: Mapped[User] = relationship()  # noqa: F821
+    specialty: Mapped[Specialty] = relationship()  # noqa: F821
+    hospitals: Mapped[list[Hospital]] = relationship(  # noqa: F821
         secondary=doctor_hospitals, order_by="Hospital.name"
     )
 
@@ -68,5 +68,5 @@ class AppointmentType(db.Model):
     fee: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
     active: Mapped[bool] = mapped_column(default=True)
 
-    hospital: Mapped["Hospital"] = relationship()  # noqa: F821
-    equipment: Mapped[list["Equipment"]] = relationship(secondary=appointment_type_equipment)  # noqa: F821
+    hospital: Mapped[Hospital] = relationship()  # noqa: F821
+    equipment: Mapped[list[Equipment]] = relationship(secondary=appointment_type_equipment)  # noqa: F821

@@ -47,7 +47,7 @@ class Department(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
     hospital: Mapped[Hospital] = relationship(back_populates="departments")
-    specialty: Mapped["Specialty | None"] = relationship()
+    specialty: Mapped[Specialty | None] = relationship()
 
 
 class Specialty(db.Model):

@@ -28,4 +28,4 @@ class Patient(db.Model):
     emergency_contact_phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    user: Mapped["User | None"] = relationship()  # noqa: F821
+    user: Mapped[User | None] = relationship()  # noqa: F821

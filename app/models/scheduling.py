@@ -25,8 +25,8 @@ class SchedulableResource(db.Model):
     doctor_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id"), unique=True)
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), unique=True)
 
-    doctor: Mapped["Doctor | None"] = relationship()  # noqa: F821
-    room: Mapped["Room | None"] = relationship()  # noqa: F821
+    doctor: Mapped[Doctor | None] = relationship()  # noqa: F821
+    room: Mapped[Room | None] = relationship()  # noqa: F821
 
 
 class Schedule(db.Model):
@@ -47,7 +47,7 @@ class Schedule(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     resource: Mapped[SchedulableResource] = relationship()
-    hospital: Mapped["Hospital"] = relationship()  # noqa: F821
+    hospital: Mapped[Hospital] = relationship()  # noqa: F821
     rules: Mapped[list[AvailabilityRule]] = relationship(
         back_populates="schedule", cascade="all, delete-orphan",
         order_by="(AvailabilityRule.weekday, AvailabilityRule.start)")
@@ -68,7 +68,7 @@ class AvailabilityRule(db.Model):
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"))
 
     schedule: Mapped[Schedule] = relationship(back_populates="rules")
-    room: Mapped["Room | None"] = relationship()  # noqa: F821
+    room: Mapped[Room | None] = relationship()  # noqa: F821
 
     @property
     def type_codes(self) -> frozenset[str]:
@@ -110,16 +110,18 @@ class Appointment(db.Model):
     urgency: Mapped[str] = mapped_column(String(8), default="routine")
     reason: Mapped[str | None] = mapped_column(Text)
     emergency: Mapped[bool] = mapped_column(default=False)
+    holds_room: Mapped[bool] = mapped_column(default=False)  # the type needs the room's equipment: room is claimed
+    kind: Mapped[str] = mapped_column(String(8), default="slots")  # slots | tokens (a place in a token slot)
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
 
-    patient: Mapped["Patient | None"] = relationship()  # noqa: F821
-    doctor: Mapped["Doctor | None"] = relationship()  # noqa: F821
-    room: Mapped["Room | None"] = relationship()  # noqa: F821
-    hospital: Mapped["Hospital"] = relationship()  # noqa: F821
+    patient: Mapped[Patient | None] = relationship()  # noqa: F821
+    doctor: Mapped[Doctor | None] = relationship()  # noqa: F821
+    room: Mapped[Room | None] = relationship()  # noqa: F821
+    hospital: Mapped[Hospital] = relationship()  # noqa: F821
 
 
 class Claim(db.Model):

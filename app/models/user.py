@@ -71,7 +71,7 @@ class Membership(db.Model):
     role: Mapped[str] = mapped_column(String(16))
 
     user: Mapped[User] = relationship(back_populates="memberships")
-    hospital: Mapped["Hospital"] = relationship()  # noqa: F821
+    hospital: Mapped[Hospital] = relationship()  # noqa: F821
 
 
 class ApiToken(db.Model):

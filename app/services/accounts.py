@@ -45,8 +45,8 @@ def create_user(email: str, password: str, role: str, name: str, *, verified: bo
     """password_hash lets bulk seeding reuse one hash instead of paying argon2 for every account."""
     if find_user(email) is not None:
         raise AccountError("An account with this e-mail address already exists.", "email")
-    user = User(email=normalise_email(email), password_hash=password_hash or hash_password(password), role=role, name=name,
-                email_verified_at=utcnow() if verified else None, language=language)
+    user = User(email=normalise_email(email), password_hash=password_hash or hash_password(password), role=role,
+                name=name, email_verified_at=utcnow() if verified else None, language=language)
     db.session.add(user)
     db.session.flush()
     return user

@@ -228,6 +228,8 @@ def upgrade():
     sa.Column('urgency', sa.String(length=8), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('emergency', sa.Boolean(), nullable=False),
+    sa.Column('holds_room', sa.Boolean(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
     sa.Column('booked_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('cancelled_at', sa.DateTime(), nullable=True),

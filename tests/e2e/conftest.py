@@ -21,8 +21,10 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture
-def live_server(app):
+def live_server(app, monkeypatch):
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # links in e-mails must point at this server; monkeypatch restores the setting for later tests
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", f"http://127.0.0.1:{server.server_port}")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -17,7 +17,6 @@ def _confirmation_link(mail_folder) -> str:
 
 def test_register_verify_login(page, live_server, mail_folder, app, make):
     make.hospital(name="Thames Riverside Hospital")
-    app.config["PUBLIC_BASE_URL"] = live_server
     page.goto(live_server + "/")
     screenshot(page, "start-page")
     page.get_by_role("link", name="Register").click()

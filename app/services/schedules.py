@@ -1,0 +1,105 @@
+"""Publishing availability: weekly schedules (a new configuration closes the old one) and exceptions."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from app import scheduling as core
+from app.extensions import db
+from app.models import AvailabilityException, AvailabilityRule, Room, Schedule
+from app.services import audit
+from app.services.availability import policy_of, rule_of
+
+RULE_FIELDS = ("weekday", "start", "end", "kind", "slot_minutes", "tokens_per_slot", "appointment_types", "room_id")
+
+
+@dataclass
+class RuleInput:
+    weekday: int
+    start: object
+    end: object
+    kind: str = "slots"
+    slot_minutes: int = 15
+    tokens_per_slot: int = 1
+    appointment_types: list[str] = field(default_factory=list)
+    room_id: int | None = None
+
+
+@dataclass
+class ScheduleInput:
+    valid_from: date
+    valid_till: date | None
+    rules: list[RuleInput]
+    horizon_days: int = 60
+    daily_limit: int | None = None
+    min_notice_minutes: int = 60
+    buffer_minutes: int = 0
+    urgent_share: float = 0.0
+    urgent_release_hours: int = 24
+
+
+def current_schedule(resource_id: int, hospital_id: int, on: date) -> Schedule | None:
+    return db.session.scalar(
+        select(Schedule).where(Schedule.resource_id == resource_id, Schedule.hospital_id == hospital_id,
+                               Schedule.valid_from <= on,
+                               (Schedule.valid_till.is_(None)) | (Schedule.valid_till > on))
+        .order_by(Schedule.valid_from.desc()).limit(1))
+
+
+def put_schedule(actor_id: int | None, resource_id: int, hospital_id: int, data: ScheduleInput) -> Schedule:
+    """Start a new configuration at data.valid_from, closing the one in force there; ScheduleInvalid on errors."""
+    row = Schedule(resource_id=resource_id, hospital_id=hospital_id, valid_from=data.valid_from,
+                   valid_till=data.valid_till, horizon_days=data.horizon_days, daily_limit=data.daily_limit,
+                   min_notice_minutes=data.min_notice_minutes, buffer_minutes=data.buffer_minutes,
+                   urgent_share=data.urgent_share, urgent_release_hours=data.urgent_release_hours)
+    row.rules = [AvailabilityRule(weekday=r.weekday, start=r.start, end=r.end, kind=r.kind,
+                                  slot_minutes=r.slot_minutes, tokens_per_slot=r.tokens_per_slot,
+                                  appointment_types=",".join(sorted(set(r.appointment_types))), room_id=r.room_id)
+                 for r in data.rules]
+    errors = core.validate_schedule(tuple(rule_of(r) for r in row.rules), data.valid_from, data.valid_till,
+                                    policy_of(row))
+    room_ids = {r.room_id for r in data.rules if r.room_id is not None}
+    if room_ids:
+        known = set(db.session.scalars(select(Room.id).where(Room.id.in_(room_ids), Room.hospital_id == hospital_id)))
+        for i, r in enumerate(data.rules):
+            if r.room_id is not None and r.room_id not in known:
+                errors[f"rules.{i}.room_id"] = "No such room at this hospital."
+    if errors:
+        raise core.ScheduleInvalid("The schedule has errors.", fields=errors)
+    previous = db.session.scalars(select(Schedule).where(
+        Schedule.resource_id == resource_id, Schedule.hospital_id == hospital_id,
+        (Schedule.valid_till.is_(None)) | (Schedule.valid_till > data.valid_from))).all()
+    for old in previous:
+        if old.valid_from >= data.valid_from:
+            db.session.delete(old)  # wholly replaced: it never took effect
+        else:
+            old.valid_till = data.valid_from
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor_id, "schedule.put", "schedule", row.id, hospital_id=hospital_id,
+                 after={"valid_from": data.valid_from.isoformat(),
+                        "valid_till": data.valid_till.isoformat() if data.valid_till else None,
+                        "rules": [audit.snapshot(r, RULE_FIELDS) for r in row.rules],
+                        "horizon_days": row.horizon_days, "daily_limit": row.daily_limit})
+    return row
+
+
+def add_exception(actor_id: int | None, resource_id: int, hospital_id: int, start: datetime, end: datetime,
+                  available: bool, reason: str) -> AvailabilityException:
+    if end <= start:
+        raise core.ScheduleInvalid("The end must be after the start.", fields={"end": "Must be after the start."})
+    row = AvailabilityException(resource_id=resource_id, hospital_id=hospital_id, start=start, end=end,
+                                available=available, reason=reason.strip(), created_by_id=actor_id)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor_id, "schedule.exception", "availability_exception", row.id, hospital_id=hospital_id,
+                 after=audit.snapshot(row, ("start", "end", "available", "reason")))
+    return row
+
+
+def remove_exception(actor_id: int | None, row: AvailabilityException) -> None:
+    audit.record(actor_id, "schedule.exception_removed", "availability_exception", row.id,
+                 hospital_id=row.hospital_id, before=audit.snapshot(row, ("start", "end", "available", "reason")))
+    db.session.delete(row)

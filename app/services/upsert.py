@@ -1,0 +1,21 @@
+"""Create a known row if it is missing, without a check-then-insert race (DESIGN.md section 2).
+
+MySQL's INSERT ... ON DUPLICATE KEY UPDATE takes the row's exclusive lock at once; a plain insert that fails on a
+duplicate would take a shared lock first, and two such writers upgrading to exclusive deadlock.
+"""
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+from app.extensions import db
+
+_INSERTS = {"mysql": mysql.insert, "sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def ensure_row(model, keys: dict, defaults: dict) -> None:
+    dialect = db.session.get_bind().dialect.name
+    statement = _INSERTS[dialect](model).values(**keys, **defaults)
+    if dialect == "mysql":
+        first_key = next(iter(keys))
+        statement = statement.on_duplicate_key_update({first_key: statement.inserted[first_key]})
+    else:
+        statement = statement.on_conflict_do_nothing()
+    db.session.execute(statement)
