@@ -84,6 +84,7 @@ def register_security(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
+    from app.api import init_api
     from app.auth import bp as auth_bp
     from app.dev import bp as dev_bp
     from app.doctor import bp as doctor_bp
@@ -101,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     if app.config.get("DEV_MAIL_VIEWER"):
         app.register_blueprint(dev_bp, url_prefix="/dev")
+    init_api(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

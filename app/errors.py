@@ -27,6 +27,23 @@ def error_response(status: int, message: str, code: str | None = None, fields: d
     return page, status, headers or {}
 
 
+def flatten_messages(messages, prefix: str = "") -> dict[str, str]:
+    """webargs' {"json": {"rules": {"0": {"end": ["..."]}}}} as {"rules.0.end": "..."}."""
+    out: dict[str, str] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = str(key) if prefix or key not in ("json", "query", "form", "view_args") else ""
+            out.update(flatten_messages(value, f"{prefix}.{name}".strip(".") if name else prefix))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out[prefix or "_"] = " ".join(messages)
+    elif isinstance(messages, list):
+        for i, value in enumerate(messages):
+            out.update(flatten_messages(value, f"{prefix}.{i}".strip(".")))
+    else:
+        out[prefix or "_"] = str(messages)
+    return out
+
+
 def init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(err):
@@ -41,11 +58,15 @@ def init_errors(app: Flask) -> None:
             if retry is None and err.response is not None:
                 retry = err.response.headers.get("Retry-After")
             headers["Retry-After"] = str(retry or 60)
-        message = err.description if err.code not in (404, 500) else {
+        data = getattr(err, "data", None) or {}  # flask-smorest / webargs put details here
+        message = data.get("message") or (err.description if err.code not in (404, 500) else {
             404: "We could not find that page or record.",
             500: "Something went wrong on our side.",
-        }[err.code]
-        return error_response(err.code or 500, message, headers=headers)
+        }[err.code])
+        fields = data.get("fields") or flatten_messages(data.get("messages") or {})
+        if err.code == 422 and not data.get("message") and fields:
+            message = "Some fields are invalid."
+        return error_response(err.code or 500, message, data.get("error"), fields, headers=headers)
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception):

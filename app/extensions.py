@@ -36,4 +36,13 @@ mail = Mail()
 socketio = SocketIO()
 limiter = Limiter(key_func=get_remote_address)
 babel = Babel()
-api = Api()
+
+
+class WaitlessApi(Api):
+    """flask-smorest, but errors go through app/errors.py so every error has one shape."""
+
+    def _register_error_handlers(self):
+        pass
+
+
+api = WaitlessApi()

@@ -1,0 +1,31 @@
+"""REST API v1 (DESIGN.md section 8), documented at /api/v1/openapi.json by flask-smorest."""
+from flask import Flask, g, request
+from flask_login import current_user
+from flask_smorest import abort as api_abort
+
+from app.extensions import api, csrf
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def init_api(app: Flask) -> None:
+    from app.api import appointments, directory, schedules, slots
+
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for module in (directory, schedules, slots, appointments):
+        csrf.exempt(module.blp)  # checked below: session requests need it, bearer requests do not
+        module.blp.before_request(_csrf_for_sessions)
+        if module in (schedules, appointments):
+            module.blp.before_request(_login_required)
+        api.register_blueprint(module.blp, url_prefix="/api/v1")
+
+
+def _login_required():
+    if not current_user.is_authenticated:
+        api_abort(401, message="Log in or send an API token.", error="unauthorized")
+
+
+def _csrf_for_sessions():
+    if request.method in UNSAFE and current_user.is_authenticated and not g.get("bearer_auth"):
+        csrf.protect()
