@@ -5,11 +5,14 @@ the real Alembic history once per session; each test starts from empty tables.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 from datetime import date
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -31,11 +34,26 @@ def pytest_report_header(config):
     return f"database: {url.split('@')[-1]}"
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production: its own `g`, user and db session.
+
+    The fixture's app context stays pushed for the test body; without this, requests would reuse it and `g`
+    (Flask-Login's cached user among others) would leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        if not has_app_context():  # a redirect followed inside the request's own context
+            return super().open(*args, **kwargs)
+        db.session.commit()  # the request sees what the test wrote; the test's next read sees what it wrote
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def _app_session(tmp_path_factory):
     tmp_root = tmp_path_factory.mktemp("waitless")
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=_database_url(tmp_root),
                      MAIL_FOLDER=str(tmp_root / "mail"))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         from flask_migrate import downgrade, upgrade
 

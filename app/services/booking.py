@@ -7,6 +7,7 @@ slots and daily limits use conditional updates on known rows.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -133,18 +134,26 @@ def _claim_rows(appointment: Appointment, cells: list[datetime], resource_ids: l
             for r in resource_ids for c in cells]
 
 
-def _insert_claims(rows: list[dict]) -> None:
-    if not rows:
-        return
+@contextmanager
+def _lost_race():
+    """A unique-index violation or a lock conflict means a racing writer got there first.
+
+    No savepoint: after a lost race the whole transaction is void (InnoDB even rolls it back itself on a
+    deadlock), and the caller rolls back.
+    """
     try:
-        with db.session.begin_nested():
-            db.session.execute(insert(Claim), rows)
+        yield
     except IntegrityError:
         raise core.SlotTaken("This time has just been taken. Please choose another.", "start") from None
     except OperationalError as err:
         if err.orig and err.orig.args and err.orig.args[0] in LOCK_ERRORS:
             raise core.SlotTaken("This time has just been taken. Please choose another.", "start") from None
         raise
+
+
+def _insert_claims(rows: list[dict]) -> None:
+    if rows:
+        db.session.execute(insert(Claim), rows)
 
 
 def _take_token(resource_id: int, slot_start: datetime, capacity: int) -> None:
@@ -187,15 +196,16 @@ def _hold(appointment: Appointment, placement: Placement, *, skip_cells: set[dat
           count_day: bool = True) -> None:
     """Claim what the appointment needs: its cells (or a token), and a place in the day's count."""
     doctor_resource = placement.calendar.resource_id
-    if appointment.kind == "tokens":
-        capacity = next(s.capacity for s in placement.group.slots if s.start == appointment.start)
-        _take_token(doctor_resource, appointment.start, capacity)
-    else:
-        cells = [c for c in core.cells(appointment.start, appointment.end) if c not in skip_cells]
-        _insert_claims(_claim_rows(appointment, cells, _resources(appointment)))
-    if count_day:
-        _count_day(doctor_resource, core.local_day(appointment.start, placement.calendar.tz),
-                   placement.group.policy.daily_limit)
+    with _lost_race():
+        if appointment.kind == "tokens":
+            capacity = next(s.capacity for s in placement.group.slots if s.start == appointment.start)
+            _take_token(doctor_resource, appointment.start, capacity)
+        else:
+            cells = [c for c in core.cells(appointment.start, appointment.end) if c not in skip_cells]
+            _insert_claims(_claim_rows(appointment, cells, _resources(appointment)))
+        if count_day:
+            _count_day(doctor_resource, core.local_day(appointment.start, placement.calendar.tz),
+                       placement.group.policy.daily_limit)
 
 
 def _release(appointment: Appointment, *, start: datetime | None = None, kind: str | None = None,
