@@ -9,6 +9,7 @@ from app.models.scheduling import (
     AvailabilityRule,
     Claim,
     DayCounter,
+    LocationAccess,
     SchedulableResource,
     Schedule,
     TokenSlot,
@@ -17,7 +18,7 @@ from app.models.user import HOSPITAL_ROLES, ApiToken, Membership, Role, User
 
 __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
-    "AvailabilityRule", "Claim", "DayCounter", "Department", "Doctor", "Equipment", "Hospital", "Membership",
-    "Patient", "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "TokenSlot", "User",
+    "AvailabilityRule", "Claim", "DayCounter", "Department", "Doctor", "Equipment", "Hospital", "LocationAccess",
+    "Membership", "Patient", "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "TokenSlot", "User",
     "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]

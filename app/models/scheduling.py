@@ -111,7 +111,8 @@ class Appointment(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     emergency: Mapped[bool] = mapped_column(default=False)
     holds_room: Mapped[bool] = mapped_column(default=False)  # the type needs the room's equipment: room is claimed
-    kind: Mapped[str] = mapped_column(String(8), default="slots")  # slots | tokens (a place in a token slot)
+    # slots | tokens (a place in a token slot) | location (a booking of a room, e.g. an operating theatre)
+    kind: Mapped[str] = mapped_column(String(8), default="slots")
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
@@ -158,3 +159,17 @@ class DayCounter(db.Model):
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class LocationAccess(db.Model):
+    """Who may book a bookable room: its managers (staff, admins) and the doctors they authorise."""
+
+    __tablename__ = "location_access"
+    __table_args__ = (UniqueConstraint("room_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(8))  # manager | booker
+
+    user: Mapped[User] = relationship()  # noqa: F821

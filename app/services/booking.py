@@ -135,7 +135,7 @@ def _claim_rows(appointment: Appointment, cells: list[datetime], resource_ids: l
 
 
 @contextmanager
-def _lost_race():
+def lost_race():
     """A unique-index violation or a lock conflict means a racing writer got there first.
 
     No savepoint: after a lost race the whole transaction is void (InnoDB even rolls it back itself on a
@@ -151,7 +151,7 @@ def _lost_race():
         raise
 
 
-def _insert_claims(rows: list[dict]) -> None:
+def insert_claims(rows: list[dict]) -> None:
     if rows:
         db.session.execute(insert(Claim), rows)
 
@@ -196,13 +196,13 @@ def _hold(appointment: Appointment, placement: Placement, *, skip_cells: set[dat
           count_day: bool = True) -> None:
     """Claim what the appointment needs: its cells (or a token), and a place in the day's count."""
     doctor_resource = placement.calendar.resource_id
-    with _lost_race():
+    with lost_race():
         if appointment.kind == "tokens":
             capacity = next(s.capacity for s in placement.group.slots if s.start == appointment.start)
             _take_token(doctor_resource, appointment.start, capacity)
         else:
             cells = [c for c in core.cells(appointment.start, appointment.end) if c not in skip_cells]
-            _insert_claims(_claim_rows(appointment, cells, _resources(appointment)))
+            insert_claims(_claim_rows(appointment, cells, _resources(appointment)))
         if count_day:
             _count_day(doctor_resource, core.local_day(appointment.start, placement.calendar.tz),
                        placement.group.policy.daily_limit)
@@ -212,6 +212,9 @@ def _release(appointment: Appointment, *, start: datetime | None = None, kind: s
              tz: ZoneInfo | None = None, keep_cells: set[datetime] = frozenset(), count_day: bool = True) -> None:
     """Give back what the appointment held at `start` (default: where it is now)."""
     start, kind = start or appointment.start, kind or appointment.kind
+    if kind == "location":  # a room booking holds claims only: no token, no doctor's daily count
+        db.session.execute(delete(Claim).where(Claim.appointment_id == appointment.id))
+        return
     tz = tz or ZoneInfo(appointment.hospital.timezone)
     resource_id = resource_for_doctor(appointment.doctor_id).id
     if kind == "tokens":
@@ -272,6 +275,8 @@ def reschedule(actor_id: int | None, appointment: Appointment, new_start: dateti
                now: datetime | None = None, comment: str | None = None) -> Appointment:
     """Move to new_start: the new time is claimed before the old one is released, in one transaction."""
     now = now or utcnow()
+    if appointment.kind == "location":
+        raise core.InvalidTransition("Room bookings are cancelled and booked anew, not moved.", "status")
     if appointment.status != "scheduled":
         raise core.InvalidTransition(f"A {appointment.status.replace('_', ' ')} appointment cannot be moved.",
                                      "status")
