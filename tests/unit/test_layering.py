@@ -29,3 +29,25 @@ def test_every_public_name_is_exported():
     assert set(app.scheduling.__all__) <= set(dir(app.scheduling))
     for name in ("free_slots", "check_bookable", "expand_windows", "order_queue", "SchedulingError"):
         assert name in app.scheduling.__all__
+
+
+ROOT = CORE.parent
+BLUEPRINTS = {"auth", "public", "patient", "doctor", "nurse", "staff", "admin", "api", "dev", "locations"}
+
+
+def _imported(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names.add(node.module or "")
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "services").glob("*.py")), ids=lambda p: p.name)
+def test_services_never_import_blueprints_or_requests(path):
+    for name in _imported(path):
+        parts = name.split(".")
+        assert not (parts[0] == "app" and len(parts) > 1 and parts[1] in BLUEPRINTS), f"{path.name} imports {name}"
+        assert name not in {"flask_login", "flask_wtf"}, f"{path.name} imports {name}: services take plain values"
