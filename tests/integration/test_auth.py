@@ -163,3 +163,19 @@ def test_session_cookie_flags(app, make):
         assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
     finally:
         app.config["SESSION_COOKIE_SECURE"] = False
+
+
+def test_expired_links(client, make, mail_folder, monkeypatch):
+    from app.services import accounts
+
+    user = make.user(Role.PATIENT, verified=False)
+    client.post("/auth/verify/resend", data={"email": user.email})
+    client.post("/auth/forgot", data={"email": user.email})
+    (verify,) = _links(mail_folder, "Confirm")
+    (reset,) = _links(mail_folder, "Reset")
+    monkeypatch.setattr(accounts, "VERIFY_MAX_AGE", -1)
+    monkeypatch.setattr(accounts, "RESET_MAX_AGE", -1)
+    assert b"has expired" in client.get(verify, follow_redirects=True).data
+    assert b"has expired" in client.get(reset, follow_redirects=True).data
+    db.session.refresh(user)
+    assert user.email_verified_at is None
