@@ -43,10 +43,25 @@ class Config:
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
     TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
     TWILIO_FROM = os.environ.get("TWILIO_FROM")
+    TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE")  # e.g. a local stand-in in tests; default Twilio's own
+    TWILIO_TIMEOUT_SECONDS = _int("TWILIO_TIMEOUT_SECONDS", 10)
+    MAIL_TIMEOUT_SECONDS = _int("MAIL_TIMEOUT_SECONDS", 10)
 
     REDIS_URL = os.environ.get("REDIS_URL")
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL")
+    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND")  # default: the broker
+    CELERY_QUEUE = os.environ.get("CELERY_QUEUE", "waitless")
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE")
+
+    # notifications: the outbox (DESIGN.md section 4)
+    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
+    OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)  # 1, 2, 4, 8 ... minutes
+    OUTBOX_BACKOFF_CAP_SECONDS = _int("OUTBOX_BACKOFF_CAP_SECONDS", 3600)
+    OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)  # an attempt that crashed mid-send is retried after this
+    # after a request commits messages, try them at once: thread | inline | celery | off (then the job sends them)
+    OUTBOX_DELIVERY = os.environ.get("OUTBOX_DELIVERY", "celery" if CELERY_BROKER_URL else "thread")
+    REMINDER_HOURS = tuple(int(h) for h in os.environ.get("REMINDER_HOURS", "24,2").split(",") if h.strip())
+    NOTIFY_SMS = _bool("NOTIFY_SMS", True)
 
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -91,6 +106,8 @@ class TestConfig(Config):
     DEV_MAIL_VIEWER = True
     MAIL_SERVER = None
     PUBLIC_BASE_URL = "http://localhost"
+    OUTBOX_DELIVERY = "inline"  # deterministic: the request's messages are tried before the test reads them
+    TWILIO_ACCOUNT_SID = None
 
 
 class ProductionConfig(Config):

@@ -5,19 +5,19 @@ from __future__ import annotations
 import atexit
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from flask import Flask
-from sqlalchemy import update
+from flask import Flask, current_app
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import User
+from app.models import Appointment, User
 from app.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
 # name -> (function, interval in seconds)
-JOBS: dict[str, tuple[Callable[[], int], int]] = {}
+JOBS: dict[str, tuple[Callable[..., int], int]] = {}
 
 
 def job(name: str, every_seconds: int):
@@ -50,11 +50,51 @@ def purge_unverified_accounts() -> int:
     return result.rowcount
 
 
+@job("send_reminders", 300)
+def send_reminders(now: datetime | None = None) -> int:
+    """Queue reminders REMINDER_HOURS (24 h and 2 h by default) before each scheduled appointment.
+
+    Each appointment gets the reminder of the nearest offset whose moment has come (a job that was down for a day
+    sends one reminder, not two), and none for an offset that had passed when it was booked (the confirmation
+    said it all). The dedupe key (appointment, offset, start) makes repeated runs harmless, and a moved
+    appointment gets fresh reminders; delivery skips a reminder whose appointment was cancelled meanwhile.
+    """
+    from app.notifications import events
+
+    now = now or utcnow()
+    offsets = sorted(current_app.config.get("REMINDER_HOURS", (24, 2)))
+    if not offsets:
+        return 0
+    due = db.session.scalars(select(Appointment).where(
+        Appointment.status == "scheduled", Appointment.kind != "location", Appointment.patient_id.is_not(None),
+        Appointment.start > now, Appointment.start <= now + timedelta(hours=offsets[-1]))).all()
+    queued = 0
+    for appointment in due:
+        hours = next(h for h in offsets if appointment.start - now <= timedelta(hours=h))
+        if appointment.created_at > appointment.start - timedelta(hours=hours):
+            continue
+        queued += events.appointment_reminder(appointment, hours)
+    db.session.commit()
+    return queued
+
+
+@job("deliver_outbox", 30)
+def deliver_outbox(ignore_backoff: bool = False) -> int:
+    """Send the due outbox messages; returns how many went out."""
+    from app.notifications.outbox import deliver_pending
+
+    return deliver_pending(ignore_backoff=ignore_backoff)["sent"]
+
+
+# what `flask jobs run-once` passes: delivery tries every pending message now, ignoring the backoff (DESIGN.md 6)
+RUN_ONCE_ARGS: dict[str, dict] = {"deliver_outbox": {"ignore_backoff": True}}
+
+
 def run_all() -> dict[str, int]:
     results = {}
     for name, (fn, _every) in JOBS.items():
         try:
-            results[name] = fn()
+            results[name] = fn(**RUN_ONCE_ARGS.get(name, {}))
         except Exception:  # one failing job must not stop the others
             db.session.rollback()
             log.exception("job %s failed", name)
@@ -63,6 +103,9 @@ def run_all() -> dict[str, int]:
 
 
 def init_jobs(app: Flask) -> None:
+    from app.notifications.outbox import init_app as init_outbox
+
+    init_outbox(app)  # requests hand the messages they committed to delivery at once
     if not app.config.get("JOBS_ENABLED") or app.config.get("CELERY_BROKER_URL"):
         return
     from apscheduler.schedulers.background import BackgroundScheduler

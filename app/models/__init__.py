@@ -2,6 +2,7 @@
 from app.models.audit import AuditEvent
 from app.models.doctor import AppointmentType, Doctor, appointment_type_equipment, doctor_hospitals
 from app.models.hospital import Department, Equipment, Hospital, Room, Specialty, room_equipment
+from app.models.outbox import OutboxMessage
 from app.models.patient import Patient
 from app.models.scheduling import (
     Appointment,
@@ -19,6 +20,6 @@ from app.models.user import HOSPITAL_ROLES, ApiToken, Membership, Role, User
 __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
     "AvailabilityRule", "Claim", "DayCounter", "Department", "Doctor", "Equipment", "Hospital", "LocationAccess",
-    "Membership", "Patient", "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "TokenSlot", "User",
-    "appointment_type_equipment", "doctor_hospitals", "room_equipment",
+    "Membership", "OutboxMessage", "Patient", "Role", "Room", "SchedulableResource", "Schedule", "Specialty",
+    "TokenSlot", "User", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]

@@ -19,6 +19,7 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, AppointmentType, Claim, DayCounter, Doctor, Hospital, Patient, TokenSlot
 from app.models.base import utcnow
+from app.notifications import events as notify
 from app.services import audit
 from app.services.availability import (
     Calendar,
@@ -252,6 +253,7 @@ def book(actor_id: int | None, patient: Patient, doctor: Doctor, start: datetime
     _hold(appointment, placement)
     audit.record(actor_id, "appointment.book", "appointment", appointment.id, hospital_id=appointment.hospital_id,
                  after=audit.snapshot(appointment, AUDIT_FIELDS), comment=comment)
+    notify.appointment_booked(appointment)  # outbox rows, committed with the booking
     return appointment
 
 
@@ -268,6 +270,8 @@ def cancel(actor_id: int | None, appointment: Appointment, reason: str, *, comme
     audit.record(actor_id, f"appointment.{'cancel' if status == 'cancelled' else status}", "appointment",
                  appointment.id, hospital_id=appointment.hospital_id, before=before,
                  after=audit.snapshot(appointment, AUDIT_FIELDS), comment=comment or reason)
+    if status == "cancelled":
+        notify.appointment_cancelled(appointment, actor_id, reason)
     return appointment
 
 
@@ -300,6 +304,7 @@ def reschedule(actor_id: int | None, appointment: Appointment, new_start: dateti
     audit.record(actor_id, "appointment.reschedule", "appointment", appointment.id,
                  hospital_id=appointment.hospital_id, before=before,
                  after=audit.snapshot(appointment, AUDIT_FIELDS), comment=comment)
+    notify.appointment_moved(appointment, old_start, old_tz.key)
     return appointment
 
 

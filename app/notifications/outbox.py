@@ -1,0 +1,253 @@
+"""The outbox (DESIGN.md section 4): `queue` writes a message in the caller's transaction; `deliver_pending` sends
+what is due, one commit per message, with exponential backoff, a maximum number of attempts and dead letters.
+
+Delivery is at-least-once with at most one duplicate: an attempt is first claimed and committed (attempts + 1,
+next try pushed out by a lease), then sent, then marked sent and committed. A crash after the send and before the
+mark leaves the row pending, so it goes out once more after the lease; the dedupe key travels as the Message-ID
+(e-mail) and as an idempotency hint (SMS) so that the duplicate is recognisable.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import mysql, sqlite
+
+from app.extensions import db
+from app.models import OutboxMessage
+from app.models.base import utcnow
+from app.notifications import channels
+from app.notifications.render import RenderError, render_email, render_sms, stale_reason
+
+log = logging.getLogger(__name__)
+QUEUED_KEY = "outbox.queued"  # session.info: dedupe keys written in the open transaction
+COMMITTED_KEY = "outbox.committed"  # session.info: dedupe keys whose transaction committed, to deliver soon
+ERROR_LIMIT = 2000
+
+
+def queue(channel: str, recipient: str | None, template: str, context: dict, dedupe_key: str, *,
+          language: str = "en", appointment_id: int | None = None, user_id: int | None = None,
+          max_attempts: int | None = None, not_before: datetime | None = None) -> bool:
+    """Add a message to the caller's transaction (no commit). A repeated dedupe key is skipped: returns False.
+
+    A missing recipient is still written, as a dead letter with the reason, so that nobody wonders why a patient
+    heard nothing.
+    """
+    if channel not in ("email", "sms"):
+        raise ValueError(f"unknown channel {channel!r}")
+    now = utcnow().replace(microsecond=0)  # whole seconds: MySQL would round up, making it due only later
+    values = dict(
+        channel=channel, recipient=(recipient or "").strip()[:255], template=template, context=context,
+        language=language if language in current_app.config["LANGUAGES"] else "en", dedupe_key=dedupe_key[:191],
+        status="pending", attempts=0,
+        max_attempts=max_attempts or current_app.config.get("OUTBOX_MAX_ATTEMPTS", 8),
+        next_attempt_at=not_before or now, created_at=now, appointment_id=appointment_id, user_id=user_id)
+    if not values["recipient"]:
+        values.update(status="dead", last_error=f"no {'e-mail address' if channel == 'email' else 'phone number'}")
+    # check first (cheap, and keeps the common path free of conflicts), then insert-or-ignore on the unique key
+    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == values["dedupe_key"])):
+        return False
+    if not _insert_or_ignore(values):
+        return False
+    if values["status"] == "pending":
+        db.session.info.setdefault(QUEUED_KEY, []).append(values["dedupe_key"])
+    return True
+
+
+def _insert_or_ignore(values: dict) -> bool:
+    """Insert unless the dedupe key exists; True when this call inserted (app.services.upsert's pattern: on MySQL
+    a no-op ON DUPLICATE KEY UPDATE, which takes the exclusive lock at once instead of deadlocking)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "mysql":
+        statement = mysql.insert(OutboxMessage).values(**values)
+        statement = statement.on_duplicate_key_update({"dedupe_key": statement.inserted.dedupe_key})
+        return bool(db.session.execute(statement).lastrowid)  # 0 when the existing row was kept
+    if dialect == "sqlite":
+        statement = sqlite.insert(OutboxMessage).values(**values).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects import postgresql
+
+        statement = postgresql.insert(OutboxMessage).values(**values).on_conflict_do_nothing()
+    return db.session.execute(statement).rowcount > 0
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait after the n-th failed attempt: base, 2 base, 4 base ... capped (1, 2, 4, 8 ... minutes by default)."""
+    base = current_app.config.get("OUTBOX_BACKOFF_SECONDS", 60)
+    cap = current_app.config.get("OUTBOX_BACKOFF_CAP_SECONDS", 3600)
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def deliver_pending(now: datetime | None = None, ignore_backoff: bool = False, limit: int = 200,
+                    dedupe_keys: list[str] | None = None) -> dict:
+    """Send every due pending message (or only those with the given keys); returns counts by outcome."""
+    now = now or utcnow()
+    query = select(OutboxMessage.id).where(OutboxMessage.status == "pending",
+                                           OutboxMessage.attempts < OutboxMessage.max_attempts)
+    if not ignore_backoff:
+        query = query.where(OutboxMessage.next_attempt_at <= now)
+    if dedupe_keys is not None:
+        if not dedupe_keys:
+            return _counts()
+        query = query.where(OutboxMessage.dedupe_key.in_(dedupe_keys))
+    ids = db.session.scalars(query.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)).all()
+    db.session.commit()  # end the read: each message gets its own short transactions
+    counts = _counts()
+    for message_id in ids:
+        counts[deliver_one(message_id, now)] += 1
+    return counts
+
+
+def _counts() -> dict:
+    return {"sent": 0, "retry": 0, "dead": 0, "skipped": 0, "busy": 0}
+
+
+def deliver_one(message_id: int, now: datetime | None = None) -> str:
+    """One attempt at one message: 'sent', 'retry', 'dead', 'skipped', or 'busy' (another worker holds it)."""
+    now = now or utcnow()
+    row = db.session.get(OutboxMessage, message_id)
+    if row is None or row.status != "pending" or row.attempts >= row.max_attempts:
+        db.session.rollback()
+        return "busy"
+    seen = row.attempts
+    lease = timedelta(seconds=current_app.config.get("OUTBOX_LEASE_SECONDS", 300))
+    claimed = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",
+                                    OutboxMessage.attempts == seen)
+        .values(attempts=seen + 1, next_attempt_at=now + lease)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    if not claimed:
+        return "busy"
+    row = db.session.get(OutboxMessage, message_id)
+    db.session.refresh(row)
+    reason = stale_reason(row)
+    if reason:
+        return _finish(row, "skipped", reason)
+    try:
+        _send(row)
+    except channels.DeliveryError as err:
+        if err.permanent or row.attempts >= row.max_attempts:
+            log.warning("outbox %s dead after %s attempts: %s", row.id, row.attempts, err)
+            return _finish(row, "dead", str(err))
+        row.last_error = str(err)[:ERROR_LIMIT]
+        row.next_attempt_at = now + backoff(row.attempts)
+        db.session.commit()
+        return "retry"
+    except RenderError as err:
+        return _finish(row, "dead", f"template: {err}")
+    return _finish(row, "sent", None, sent_at=utcnow())
+
+
+def _finish(row: OutboxMessage, status: str, error: str | None, sent_at: datetime | None = None) -> str:
+    row.status = status
+    if error is not None:
+        row.last_error = error[:ERROR_LIMIT]
+    if sent_at is not None:
+        row.sent_at = sent_at
+    db.session.commit()
+    return status
+
+
+def _send(row: OutboxMessage) -> None:
+    if row.channel == "email":
+        channels.send_email(render_email(row), row.dedupe_key)
+    else:
+        channels.send_sms(row.recipient, render_sms(row), row.dedupe_key)
+
+
+def retry(message: OutboxMessage, now: datetime | None = None) -> None:
+    """Put a dead (or waiting) message back in line at once; attempts stay, one more is allowed if none are left."""
+    message.status = "pending"
+    message.next_attempt_at = now or utcnow()
+    if message.attempts >= message.max_attempts:
+        message.max_attempts = message.attempts + 1
+
+
+def summary() -> dict[str, int]:
+    rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    return {status: count for status, count in rows}
+
+
+def waiting_query(statuses=("dead", "pending")):
+    """Dead letters and messages still waiting, the oldest problems first (the admin page)."""
+    return (select(OutboxMessage).where(OutboxMessage.status.in_(statuses))
+            .order_by(or_(OutboxMessage.status == "dead").desc(), OutboxMessage.id.desc()))
+
+
+# --- delivery right after the commit (DESIGN.md section 4: a mail server that is down delays mail, never a booking)
+
+def _after_commit(session) -> None:
+    queued = session.info.pop(QUEUED_KEY, None)
+    if queued:
+        session.info.setdefault(COMMITTED_KEY, []).extend(queued)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(QUEUED_KEY, None)  # those rows never existed
+
+
+def committed_keys() -> list[str]:
+    """Take the dedupe keys of messages queued by this session's committed transactions."""
+    return db.session.info.pop(COMMITTED_KEY, [])
+
+
+def deliver_soon(keys: list[str] | None = None) -> None:
+    """Try the messages this session committed now, as OUTBOX_DELIVERY says: inline (in this thread), thread (a
+    background worker of this process), celery (a task on the broker) or off (the periodic job picks them up)."""
+    keys = committed_keys() if keys is None else keys
+    if not keys:
+        return
+    mode = current_app.config.get("OUTBOX_DELIVERY", "thread")
+    if mode == "inline":
+        deliver_pending(dedupe_keys=keys)
+    elif mode == "thread":
+        _executor().submit(_deliver_in_context, current_app._get_current_object(), keys)
+    elif mode == "celery":
+        from app.celery_app import DELIVER_TASK, celery_for
+
+        celery_for(current_app._get_current_object()).send_task(DELIVER_TASK, args=[keys])
+
+
+_EXECUTOR = None
+
+
+def _executor():
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
+    return _EXECUTOR
+
+
+def _deliver_in_context(app, keys: list[str]) -> None:
+    with app.app_context():
+        try:
+            deliver_pending(dedupe_keys=keys)
+        except Exception:  # the periodic job will try again
+            db.session.rollback()
+            log.exception("delivery after commit failed")
+
+
+def init_app(app) -> None:
+    """After each request, hand what it committed to deliver_soon; listeners are global and registered once."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
+
+    @app.teardown_request
+    def _deliver_after_request(_exc):
+        if not db.session.info.get(COMMITTED_KEY):
+            return
+        try:
+            db.session.rollback()  # whatever the view left uncommitted is discarded anyway; never commit it here
+            deliver_soon()
+        except Exception:
+            db.session.rollback()
+            log.exception("delivery after commit failed; the outbox job will retry")
