@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, SubmitField
+from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import Phone
@@ -20,3 +20,54 @@ class QuickPatientForm(FlaskForm):
                         description=_l("International format, e.g. +44 7911 123456"))
     birth_date = DateField(_l("Date of birth"), validators=[Optional()])
     submit = SubmitField(_l("Register patient"))
+
+
+def optional_int(value) -> int | None:
+    return int(value) if value not in (None, "", "None") else None
+
+
+class SlotSearchForm(FlaskForm):
+    """Free times of a doctor (or of every doctor of a specialty) at the desk's hospitals."""
+
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    specialty = SelectField(_l("Specialty"), coerce=optional_int, validators=[Optional()])
+    doctor = SelectField(_l("Doctor"), coerce=optional_int, validators=[Optional()])
+    appointment_type = SelectField(_l("Appointment type"), validators=[Optional()])
+    first_day = DateField(_l("From"), validators=[DataRequired()])
+    last_day = DateField(_l("To"), validators=[DataRequired()])
+    submit = SubmitField(_l("Show free times"))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.doctor.data is None and self.specialty.data is None:  # Optional() would skip a field validator
+            self.doctor.errors = [*self.doctor.errors, _l("Choose a doctor or a specialty.")]
+            return False
+        return valid
+
+
+class BookForm(FlaskForm):
+    appointment_type = SelectField(_l("Appointment type"), validators=[Optional()])
+    reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=500)],
+                           render_kw={"rows": 2})
+    submit = SubmitField(_l("Book appointment"))
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=255)],
+                         description=_l("Kept with the appointment and in the audit log."))
+    submit = SubmitField(_l("Cancel appointment"))
+
+
+class PickSlotForm(FlaskForm):
+    start = HiddenField(validators=[DataRequired()])
+
+
+class DateRangeForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    first_day = DateField(_l("From"), validators=[DataRequired()])
+    last_day = DateField(_l("To"), validators=[DataRequired()])
+    submit = SubmitField(_l("Show free times"))

@@ -1,14 +1,20 @@
-"""The front desk."""
+"""The front desk: patients, and the doctors of the desk's hospitals (their availability, edited for them)."""
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app import availability_views as views
+from app.admin import bp as admin_bp
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Patient
+from app.models.base import utcnow
+from app.security import visible_hospital_ids
 from app.services import audit
 from app.services.dashboards import search_patients, todays_appointments
 from app.staff import bp
+from app.staff.booking import desk_doctors  # the booking pages register on bp when this module loads
 from app.staff.forms import PatientSearchForm, QuickPatientForm
 
 
@@ -22,7 +28,7 @@ def home():
     hospitals = my_hospitals()
     appointments = todays_appointments(hospitals)
     return render_template("staff/home.html", hospitals=hospitals, appointments=appointments,
-                           form=PatientSearchForm(), title="Front desk")
+                           form=PatientSearchForm(), title=_("Front desk"))
 
 
 @bp.route("/patients")
@@ -30,7 +36,7 @@ def patients():
     form = PatientSearchForm(request.args)
     results = search_patients(form.q.data) if request.args and form.validate() else []
     return render_template("staff/patients.html", form=form, results=results, searched=bool(request.args),
-                           new_form=QuickPatientForm(), title="Patients")
+                           new_form=QuickPatientForm(), title=_("Patients"))
 
 
 @bp.route("/patients/new", methods=["POST"])
@@ -38,7 +44,7 @@ def new_patient():
     form = QuickPatientForm()
     if not form.validate_on_submit():
         return render_template("staff/patients.html", form=PatientSearchForm(), results=[], searched=False,
-                               new_form=form, title="Patients"), 422
+                               new_form=form, title=_("Patients")), 422
     patient = Patient(name=form.name.data.strip(), phone=form.phone.data, birth_date=form.birth_date.data)
     db.session.add(patient)
     db.session.flush()
@@ -62,4 +68,39 @@ def patient(patient_id: int):
                                   Appointment.hospital_id.in_(current_user.hospital_ids))
         .options(joinedload(Appointment.doctor).joinedload(Doctor.user), joinedload(Appointment.hospital))
         .order_by(Appointment.start.desc())).all()
-    return render_template("staff/patient.html", patient=patient, appointments=appointments, title=patient.name)
+    return render_template("staff/patient.html", patient=patient, appointments=appointments, now=utcnow(),
+                           title=patient.name)
+
+
+# --- doctors of the desk's hospitals and their availability ---
+
+@bp.route("/doctors")
+def doctors():
+    return render_template("staff/doctors.html", doctors=desk_doctors(), title=_("Doctors"))
+
+
+def _doctor_or_404(doctor_id: int) -> Doctor:
+    doctor = db.session.get(Doctor, doctor_id)
+    if doctor is None:
+        abort(404)
+    return doctor
+
+
+def desk_editor(doctor_id: int) -> views.Editor:
+    """Staff edit a doctor's hours at the hospitals they share; a doctor of another hospital answers 404."""
+    doctor = _doctor_or_404(doctor_id)
+    return views.Editor(doctor, views.editable_hospitals(doctor, current_user.hospital_ids), "staff.doctor_",
+                        {"doctor_id": doctor.id}, back="staff.doctors")
+
+
+def admin_editor(doctor_id: int) -> views.Editor:
+    doctor = _doctor_or_404(doctor_id)
+    return views.Editor(doctor, views.editable_hospitals(doctor, visible_hospital_ids(current_user)),
+                        "admin.doctor_", {"doctor_id": doctor.id}, back="admin.doctors")
+
+
+views.add_routes(bp, "/doctors/<int:doctor_id>/availability", "doctor_", desk_editor)
+# Admins act for a doctor through the same editor at /admin/doctors/<id>/availability, behind the admin
+# blueprint's role check. The lines live here only because app/admin is edited elsewhere; moving this call into
+# app/admin/people.py changes nothing.
+views.add_routes(admin_bp, "/doctors/<int:doctor_id>/availability", "doctor_", admin_editor)
