@@ -1,0 +1,10 @@
+"""Bookable locations (operating theatres and other rooms): day views, bookings, emergencies and access."""
+from flask import Blueprint
+
+from app.models import Role
+from app.security import role_guard
+
+bp = Blueprint("locations", __name__)
+bp.before_request(role_guard(Role.STAFF, Role.DOCTOR, Role.NURSE, Role.ADMIN))
+
+from app.locations import routes  # noqa: E402,F401
