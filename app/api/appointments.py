@@ -6,6 +6,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from app import realtime
 from app import scheduling as core
 from app.api.common import (
     fail,
@@ -85,6 +86,7 @@ def create(data):
         db.session.rollback()
         scheduling_error(err)
     db.session.commit()
+    realtime.publish_slot_changes()
     return out(appointment)
 
 
@@ -140,6 +142,7 @@ def cancel(data, appointment_id: int):
         db.session.rollback()
         scheduling_error(err)
     db.session.commit()
+    realtime.publish_slot_changes()
     return out(appointment)
 
 
@@ -156,4 +159,5 @@ def reschedule(data, appointment_id: int):
         db.session.rollback()
         scheduling_error(err)
     db.session.commit()
+    realtime.publish_slot_changes()
     return out(appointment)

@@ -1,12 +1,19 @@
-"""The patient's pages."""
-from flask import render_template
+"""The patient's pages: My appointments, one appointment, its calendar file."""
+from datetime import timedelta
+
+from flask import Response, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Patient
+from app.models import Appointment, AuditEvent, Patient
+from app.models.base import utcnow
 from app.patient import bp
 from app.services.dashboards import patient_appointments
+from app.services.ics import appointment_ics
+
+CHANGE_CUTOFF_HOURS = 24  # default; PATIENT_CHANGE_CUTOFF_HOURS in the config overrides it
 
 
 def current_patient() -> Patient:
@@ -18,11 +25,58 @@ def current_patient() -> Patient:
     return patient
 
 
+def own_appointment(appointment_id: int) -> Appointment:
+    """The patient's own appointment; anyone else's looks like one that does not exist."""
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or appointment.patient_id != current_patient().id:
+        abort(404)
+    return appointment
+
+
+def cutoff_hours() -> int:
+    return int(current_app.config.get("PATIENT_CHANGE_CUTOFF_HOURS", CHANGE_CUTOFF_HOURS))
+
+
+def may_change(appointment: Appointment) -> bool:
+    """Patients cancel or move online until the cut-off before the start; later, the hospital does it."""
+    return appointment.status == "scheduled" and appointment.kind != "location" \
+        and appointment.start - utcnow() >= timedelta(hours=cutoff_hours())
+
+
 @bp.route("/")
 def home():
     patient = current_patient()
     upcoming, past = patient_appointments(patient)
-    missing = [label for label, value in (("phone", patient.phone), ("date of birth", patient.birth_date),
-                                          ("emergency contact", patient.emergency_contact_name)) if not value]
+    missing = [label for label, value in ((_("phone"), patient.phone), (_("date of birth"), patient.birth_date),
+                                          (_("emergency contact"), patient.emergency_contact_name)) if not value]
     return render_template("patient/home.html", patient=patient, upcoming=upcoming, past=past[:10],
-                           missing=missing, title="My appointments")
+                           missing=missing, may_change=may_change, cutoff=cutoff_hours(),
+                           title=_("My appointments"))
+
+
+@bp.route("/appointments/<int:appointment_id>")
+def appointment(appointment_id: int):
+    appointment = own_appointment(appointment_id)
+    return render_template("patient/appointment.html", appointment=appointment, may_change=may_change(appointment),
+                           cutoff=cutoff_hours(), booked=request.args.get("booked") == "1",
+                           title=_("Your appointment"))
+
+
+def _sequence(appointment: Appointment) -> int:
+    """How often the event changed since it was booked (iCalendar SEQUENCE)."""
+    return db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.target_type == "appointment", AuditEvent.target_id == appointment.id,
+        AuditEvent.action.in_(("appointment.reschedule", "appointment.cancel")))) or 0
+
+
+@bp.route("/appointments/<int:appointment_id>/calendar.ics")
+def appointment_calendar(appointment_id: int):
+    appointment = own_appointment(appointment_id)
+    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("patient.appointment",
+                                                                        appointment_id=appointment.id)
+    body = appointment_ics(appointment, url=link, sequence=_sequence(appointment))
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="waitless-appointment-{appointment.id}.ics"'})
+
+
+from app.patient import booking  # noqa: E402,F401

@@ -1,13 +1,29 @@
-"""Pages anyone can see: the start page and the region's hospitals."""
-from flask import abort, redirect, render_template
+"""Pages anyone can see: the start page, the slot search, doctors and the region's hospitals."""
+from datetime import timedelta
+
+from babel import Locale, UnknownLocaleError
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Doctor, Hospital, Specialty, doctor_hospitals
+from app.models.base import utcnow
 from app.public import bp
+from app.public.forms import SearchForm
+from app.public.slot_board import by_day, doctor_board, load_doctors, load_hospitals, next_available, result_views
+from app.services.calendar_view import local_today
+from app.services.search import DEFAULT_DAYS, MAX_RADIUS_KM, SearchError, cities, parse_slot_request, search_slots
 from app.templating import home_url_for
+
+BOARD_DAYS = 7
+PLACE_ARGS = ("city", "lat", "lon", "near")
+# where a SearchError's field shows on the form
+FORM_FIELDS = {"from": "first_day", "to": "last_day", "near": "city", "lat": "city", "lon": "city",
+               "limit": "last_day"}
 
 
 @bp.route("/")
@@ -19,7 +35,137 @@ def index():
         select(Doctor.specialty_id, func.count(Doctor.id)).where(Doctor.active).group_by(Doctor.specialty_id)).all())
     hospitals = db.session.scalars(select(Hospital).where(Hospital.active).order_by(Hospital.country, Hospital.city)
                                    .limit(12)).all()
-    return render_template("public/index.html", specialties=specialties, counts=counts, hospitals=hospitals)
+    form = _search_form(None)
+    return render_template("public/index.html", specialties=specialties, counts=counts, hospitals=hospitals,
+                           form=form)
+
+
+# --- search ---
+
+def _language_name(code: str) -> str:
+    try:
+        name = Locale.parse(code).get_display_name(str(get_locale()))
+    except (ValueError, UnknownLocaleError):
+        return code.upper()
+    return name[:1].upper() + name[1:] if name else code.upper()
+
+
+def _doctor_choices(specialty: str | None, hospital: str | None, chosen: str | None) -> list[tuple[str, str]]:
+    """Doctors of the chosen specialty or hospital (search.js refreshes the list when the specialty changes)."""
+    query = select(Doctor).where(Doctor.active).options(selectinload(Doctor.user))
+    if specialty and specialty.isdigit():
+        query = query.where(Doctor.specialty_id == int(specialty))
+    elif hospital and hospital.isdigit():
+        query = query.join(doctor_hospitals).where(doctor_hospitals.c.hospital_id == int(hospital))
+    elif chosen and chosen.isdigit():
+        query = query.where(Doctor.id == int(chosen))
+    else:
+        query = None
+    doctors = sorted(db.session.scalars(query), key=lambda d: d.name) if query is not None else []
+    return [("", _("Any doctor"))] + [(str(d.id), d.name) for d in doctors]
+
+
+def _search_form(args) -> SearchForm:
+    today = utcnow().date()
+    form = SearchForm(args or None, data={"first_day": today, "last_day": today + timedelta(days=DEFAULT_DAYS - 1)})
+    specialties = db.session.scalars(select(Specialty).where(Specialty.active).order_by(Specialty.name))
+    form.specialty.choices = [("", _("Choose a specialty"))] + [(str(s.id), _(s.name)) for s in specialties]
+    form.city.choices = [("", _("Anywhere in the region"))] + [(c, c) for c in cities()]
+    hospitals = db.session.scalars(select(Hospital).where(Hospital.active).order_by(Hospital.city, Hospital.name))
+    form.hospital.choices = [("", _("Any hospital"))] + [(str(h.id), f"{h.name} ({h.city})") for h in hospitals]
+    args = args or {}
+    form.doctor.choices = _doctor_choices(args.get("specialty"), args.get("hospital"), args.get("doctor"))
+    form.appointment_type.choices = [("", _("Any type")), ("new", _("New patient")), ("follow_up", _("Follow-up"))]
+    codes = sorted({c for langs in db.session.scalars(select(Doctor.languages).where(Doctor.active).distinct())
+                    for c in (langs or "").split(",") if c})
+    form.language.choices = [("", _("Any language"))] + [(c, _language_name(c)) for c in codes]
+    return form
+
+
+def _query_args(args) -> dict[str, str]:
+    """The request's search arguments; the radius only counts once a place is given."""
+    values = {k: v for k, v in args.items() if k != "submit"}
+    if not any((values.get(k) or "").strip() for k in PLACE_ARGS):
+        values.pop("radius_km", None)
+    return values
+
+
+def _suggestions(args: dict[str, str], query) -> dict[str, str]:
+    """Links for an empty result: a wider radius, later dates."""
+    links = {}
+    if query.near is not None and query.radius_km is not None and query.radius_km < MAX_RADIUS_KM:
+        wider = min(MAX_RADIUS_KM, max(int(query.radius_km) * 2, int(query.radius_km) + 25))
+        links["wider"] = url_for("public.search", **dict(args, radius_km=wider))
+        links["wider_km"] = wider
+    later_from = query.last_day + timedelta(days=1)
+    links["later"] = url_for("public.search", **{**args, "from": later_from.isoformat(),
+                                                 "to": (later_from + timedelta(days=27)).isoformat()})
+    return links
+
+
+def _waitlist_url() -> str | None:
+    """The waitlist page, once another part of the portal provides one; never a dead link."""
+    for endpoint in ("patient.waitlist", "waitlist.index", "public.waitlist"):
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return None
+
+
+@bp.route("/search")
+def search():
+    args = request.args
+    form = _search_form(args)
+    searched = any((args.get(k) or "").strip() for k in ("specialty", "hospital", "doctor", "city", "from"))
+    status, days, first_slots, query, suggestions = 200, [], [], None, {}
+    doctors, hospitals = {}, {}
+    if searched:
+        values = _query_args(args)
+        try:
+            query = parse_slot_request(values, utcnow().date())
+            if query.first_day < utcnow().date() - timedelta(days=1):
+                raise SearchError(_("'From' cannot be in the past."), "from")
+            results = search_slots(query)
+        except SearchError as err:
+            field = getattr(form, FORM_FIELDS.get(err.field, err.field), None) or form.specialty
+            field.errors = [*field.errors, err.message]
+            status, query = 422, None
+        else:
+            doctors = load_doctors({r.doctor_id for r in results})
+            hospitals = load_hospitals({r.hospital_id for r in results})
+            views = result_views(results, doctors, hospitals)
+            days, first_slots = by_day(views), next_available(views)
+            if not views:
+                suggestions = _suggestions(values, query)
+    return render_template("public/search.html", form=form, searched=searched, query=query, days=days,
+                           first_slots=first_slots, doctors=doctors, hospitals=hospitals, suggestions=suggestions,
+                           waitlist_url=_waitlist_url(), max_radius=MAX_RADIUS_KM,
+                           title=_("Find an appointment")), status
+
+
+# --- doctors and hospitals ---
+
+def _photo_url(doctor: Doctor) -> str | None:
+    if not doctor.photo:
+        return None
+    if doctor.photo.startswith(("/", "https://", "http://")):
+        return doctor.photo
+    return url_for("static", filename=doctor.photo)
+
+
+@bp.route("/doctors/<int:doctor_id>")
+def doctor(doctor_id: int):
+    doctor = db.session.get(Doctor, doctor_id)
+    if doctor is None or not doctor.active:
+        abort(404)
+    boards = []
+    for hospital in doctor.hospitals:
+        if not hospital.active:
+            continue
+        first = local_today(hospital.timezone)
+        boards.append((hospital, doctor_board(doctor, hospital, first, BOARD_DAYS), first))
+    return render_template("public/doctor.html", doctor=doctor, boards=boards, photo_url=_photo_url(doctor),
+                           languages=[_language_name(c) for c in doctor.language_list], board_days=BOARD_DAYS,
+                           title=doctor.name)
 
 
 @bp.route("/hospitals")
@@ -28,7 +174,7 @@ def hospitals():
         select(Hospital, func.count(doctor_hospitals.c.doctor_id))
         .outerjoin(doctor_hospitals, doctor_hospitals.c.hospital_id == Hospital.id)
         .where(Hospital.active).group_by(Hospital.id).order_by(Hospital.country, Hospital.city, Hospital.name)).all()
-    return render_template("public/hospitals.html", rows=rows, title="Hospitals")
+    return render_template("public/hospitals.html", rows=rows, title=_("Hospitals"))
 
 
 @bp.route("/hospitals/<int:hospital_id>")

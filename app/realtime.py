@@ -1,0 +1,172 @@
+"""Socket.IO rooms and events: live slot availability (DESIGN.md sections 1 and 4).
+
+Pages that show slots join one room per doctor in view (event `watch`). When a booking, cancellation or move
+commits, the view calls `publish_slot_changes()` and every watcher of that doctor receives `slot.changed`
+`{doctor_id, hospital_id, start, end, status: "booked" | "freed"}` (ISO 8601 with the hospital's offset). With
+SOCKETIO_MESSAGE_QUEUE set, Flask-SocketIO relays the emit through Redis to the clients of every process.
+
+Which slots changed is recorded by a SQLAlchemy flush hook rather than by each view: a reschedule frees the old
+time and takes the new one, and the hook sees both from the attribute history. Changes wait in the session until
+the view publishes them after its commit; a rollback drops them, so nothing is announced that did not happen.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_socketio import join_room
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from app import scheduling as core
+from app.extensions import db, socketio
+from app.models import Appointment, Hospital
+
+log = logging.getLogger(__name__)
+
+EVENT = "slot.changed"
+PENDING, COMMITTED = "waitless.slot_changes.pending", "waitless.slot_changes.committed"
+MAX_ROOMS = 200  # a results page shows at most a few dozen doctors
+BOOKED, FREED = "booked", "freed"
+
+
+@dataclass(frozen=True)
+class SlotChange:
+    status: str  # booked | freed
+    doctor_id: int
+    hospital_id: int
+    start: datetime  # naive UTC
+    end: datetime
+
+
+def doctor_room(doctor_id: int) -> str:
+    return f"doctor:{doctor_id}"
+
+
+# --- recording: what each flush did to appointments' hold on their doctor's time ---
+
+def _old(state, attr: str, current):
+    history = state.attrs[attr].history
+    return history.deleted[0] if history.deleted else current
+
+
+def _changes_of(appointment: Appointment, is_new: bool) -> list[SlotChange]:
+    if appointment.doctor_id is None:  # a room booking is not in any patient's slot list
+        return []
+    active = appointment.status in core.ACTIVE
+    now_held = SlotChange(BOOKED, appointment.doctor_id, appointment.hospital_id, appointment.start,
+                          appointment.end)
+    if is_new:
+        return [now_held] if active else []
+    state = inspect(appointment)
+    was_active = _old(state, "status", appointment.status) in core.ACTIVE
+    old = SlotChange(FREED, _old(state, "doctor_id", appointment.doctor_id),
+                     _old(state, "hospital_id", appointment.hospital_id),
+                     _old(state, "start", appointment.start), _old(state, "end", appointment.end))
+    moved = (old.doctor_id, old.start, old.end) != (now_held.doctor_id, now_held.start, now_held.end)
+    changes = []
+    if was_active and (not active or moved):
+        changes.append(old)
+    if active and (not was_active or moved):
+        changes.append(now_held)
+    return changes
+
+
+@event.listens_for(Session, "after_flush")
+def _record(session: Session, _flush_context) -> None:
+    found = [c for obj in session.new if isinstance(obj, Appointment) for c in _changes_of(obj, True)]
+    found += [c for obj in session.dirty if isinstance(obj, Appointment) and session.is_modified(obj)
+              for c in _changes_of(obj, False)]
+    if found:
+        session.info.setdefault(PENDING, []).extend(found)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        session.info.setdefault(COMMITTED, []).extend(pending)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, _previous_transaction) -> None:
+    session.info.pop(PENDING, None)
+
+
+# --- publishing ---
+
+def _iso(instant: datetime, tz: str) -> str:
+    return core.to_local(instant, ZoneInfo(tz)).isoformat()
+
+
+def payload(change: SlotChange, tz: str) -> dict:
+    return {"doctor_id": change.doctor_id, "hospital_id": change.hospital_id, "start": _iso(change.start, tz),
+            "end": _iso(change.end, tz), "status": change.status}
+
+
+def publish_slot_changes() -> int:
+    """Emit `slot.changed` for every committed change not yet announced; call it once after each commit.
+
+    A broken message queue must never turn a committed booking into an error page, so emit failures are logged.
+    """
+    changes: list[SlotChange] = db.session.info.pop(COMMITTED, [])
+    if not changes:
+        return 0
+    zones = dict(db.session.execute(select(Hospital.id, Hospital.timezone)
+                                    .where(Hospital.id.in_({c.hospital_id for c in changes}))).all())
+    sent = 0
+    for change in _collapse(changes):
+        try:
+            socketio.emit(EVENT, payload(change, zones.get(change.hospital_id, "UTC")),
+                          to=doctor_room(change.doctor_id))
+            sent += 1
+        except Exception:  # noqa: BLE001  (Redis down: the page still updates on its next load)
+            log.warning("could not announce %s", change, exc_info=True)
+    return sent
+
+
+def _collapse(changes: list[SlotChange]) -> list[SlotChange]:
+    """Drop pairs that cancel out within one transaction (booked then freed at the same time)."""
+    result: list[SlotChange] = []
+    for change in changes:
+        opposite = next((c for c in result if (c.doctor_id, c.start, c.end) == (change.doctor_id, change.start,
+                                                                                change.end)
+                         and c.status != change.status), None)
+        if opposite is not None:
+            result.remove(opposite)
+        else:
+            result.append(change)
+    return result
+
+
+# --- the browser's side: join the rooms of the doctors in view ---
+
+def watch(data) -> dict:
+    """`watch` {"doctors": [ids]}: join each doctor's room; the reply says how many rooms were joined."""
+    ids = data.get("doctors") if isinstance(data, dict) else None
+    if not isinstance(ids, list):
+        return {"ok": False, "rooms": 0}
+    joined = 0
+    for value in ids[:MAX_ROOMS]:
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            join_room(doctor_room(int(value)))
+            joined += 1
+    return {"ok": True, "rooms": joined}
+
+
+def allowed_origins(app: Flask):
+    """Accept the page's own origin and PUBLIC_BASE_URL, read per request (a test server changes the latter)."""
+    def check(origin: str | None, environ: dict) -> bool:
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin in (own, app.config["PUBLIC_BASE_URL"].rstrip("/"))
+
+    return check
+
+
+def register_handlers(app: Flask) -> None:
+    """Attach the event handlers to the app's Socket.IO server (each create_app makes a new server)."""
+    socketio.on_event("watch", watch)
+    socketio.server.eio.cors_allowed_origins = allowed_origins(app)
