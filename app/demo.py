@@ -142,7 +142,47 @@ def seed_small(seed: int = 1) -> dict[str, tuple[str, str]]:
     account("admin@waitless.example", Role.ADMIN, "Regional Administrator")
     logins["admin"] = ("admin@waitless.example", DEMO_PASSWORD)
     db.session.commit()
+
+    _book_some(rng, today)
     return logins
+
+
+def _book_some(rng: random.Random, today: date) -> None:
+    """seed_small's bookings: about a quarter of the next 14 days' slots, through the real booking service, so the
+    demo has claims, day counters and audit events exactly as the site writes them (but no e-mails or SMS to the
+    fictional patients). A slot held back for urgent cases goes to an urgent patient; other refused starts (past,
+    too short notice) are skipped."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from app.models import Doctor
+    from app.notifications.events import muted
+    from app.scheduling import SchedulingError, SlotTaken, to_utc
+    from app.services.booking import book
+
+    now = utcnow()
+    patients = db.session.scalars(select(Patient).order_by(Patient.id)).all()
+    booked_at: dict = {}  # start -> patients booked then: pick one who is free (the service checks too)
+    starts = [time(m // 60, m % 60) for m in (*range(9 * 60, 12 * 60, 15), *range(13 * 60, 16 * 60, 15))]
+    with muted():
+        for doctor in db.session.scalars(select(Doctor).order_by(Doctor.id)).all():
+            tz = ZoneInfo(doctor.hospitals[0].timezone)
+            days = [today + timedelta(days=n) for n in range(14) if (today + timedelta(days=n)).weekday() < 5]
+            for start in (to_utc(day, t, tz) for day in days for t in starts if rng.random() < 0.25):
+                taken = booked_at.setdefault(start, set())
+                patient = rng.choice([p for p in patients if p.id not in taken])
+                for urgency in ("routine", "urgent"):
+                    try:
+                        with db.session.begin_nested():
+                            book(None, patient, doctor, start, urgency=urgency, now=now)
+                    except SlotTaken:
+                        continue  # held back for urgent cases: book it as urgent
+                    except SchedulingError:
+                        break
+                    taken.add(patient.id)
+                    break
+    db.session.commit()
 
 
 def seed_region(seed: int = 1) -> dict[str, tuple[str, str]]:
