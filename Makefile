@@ -4,7 +4,7 @@ FLASK   := .venv/bin/flask --app wsgi
 STAMP   := .venv/.installed
 export WAITLESS_ENV ?= development
 
-.PHONY: run test test-unit e2e bench lint translations install clean
+.PHONY: run test test-unit e2e bench lint translations messages install clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv .venv
@@ -16,6 +16,11 @@ install: $(STAMP) translations
 
 translations: $(STAMP)
 	.venv/bin/pybabel compile --statistics -d translations >/dev/null
+
+# after changing user-visible text: refresh the German catalogue, then translate the new entries
+messages: $(STAMP)
+	.venv/bin/pybabel extract -F babel.cfg -k _l -k _mark --ignore-dirs='.* __pycache__' -o /tmp/waitless.pot .
+	.venv/bin/pybabel update -i /tmp/waitless.pot -d translations -l de --no-fuzzy-matching
 
 run: install
 	$(FLASK) db upgrade

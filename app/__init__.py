@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.dev import bp as dev_bp
     from app.doctor import bp as doctor_bp
+    from app.locations import bp as locations_bp
     from app.nurse import bp as nurse_bp
     from app.patient import bp as patient_bp
     from app.public import bp as public_bp
@@ -101,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(nurse_bp, url_prefix="/nurse")
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(locations_bp, url_prefix="/locations")
     if app.config.get("DEV_MAIL_VIEWER"):
         app.register_blueprint(dev_bp, url_prefix="/dev")
     init_api(app)

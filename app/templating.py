@@ -16,18 +16,24 @@ HOME_ENDPOINTS = {
 # (endpoint, label, roles that see it; None = not logged in)
 NAV_ITEMS = [
     ("public.index", _l("Home"), (None,)),
+    ("public.search", _l("Find an appointment"), (None, "patient")),
     ("public.hospitals", _l("Hospitals"), (None, "patient")),
     ("patient.home", _l("My appointments"), ("patient",)),
     ("doctor.home", _l("My day"), ("doctor",)),
+    ("doctor.week", _l("Week"), ("doctor",)),
+    ("doctor.availability", _l("My availability"), ("doctor",)),
     ("nurse.home", _l("Nurse station"), ("nurse",)),
     ("staff.home", _l("Front desk"), ("staff",)),
     ("staff.patients", _l("Patients"), ("staff",)),
+    ("staff.doctors", _l("Doctors"), ("staff",)),
     ("admin.home", _l("Overview"), ("admin",)),
     ("admin.hospitals", _l("Hospitals"), ("admin",)),
     ("admin.doctors", _l("Doctors"), ("admin",)),
     ("admin.users", _l("Users"), ("admin",)),
     ("admin.catalogue", _l("Catalogue"), ("admin",)),
     ("admin.audit", _l("Audit log"), ("admin",)),
+    ("admin.outbox", _l("Outbox"), ("admin",)),
+    ("locations.index", _l("Theatres & rooms"), ("staff", "doctor", "nurse", "admin")),
 ]
 
 
@@ -46,6 +52,7 @@ def local_time(value: datetime | None, tz: str, fmt: str = "EEE d MMM yyyy, HH:m
 
 
 def init_templating(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(home_url=lambda: home_url_for(current_user), nav_items=NAV_ITEMS,
                                   get_locale=get_locale)
     app.jinja_env.filters["local_time"] = local_time

@@ -27,7 +27,7 @@ from app.services.directory import DirectoryError, set_active
 def home():
     scope = visible_hospital_ids(current_user)
     return render_template("admin/home.html", counts=region_counts(), events=recent_audit(scope),
-                           title="Administration")
+                           title=_("Administration"))
 
 
 @bp.route("/audit")
@@ -43,7 +43,7 @@ def audit():
             AuditEvent.action.like(like), AuditEvent.target_type.like(like), AuditEvent.comment.like(like),
             User.email.like(like), User.name.like(like)))
     page = db.paginate(query, per_page=25, error_out=False)
-    return render_template("admin/audit.html", page=page, q=term, title="Audit log")
+    return render_template("admin/audit.html", page=page, q=term, title=_("Audit log"))
 
 
 # --- shared by the admin pages ---

@@ -19,7 +19,7 @@ from app.auth.forms import (
 )
 from app.extensions import db, limiter
 from app.models import Patient, Role
-from app.notifications.email import send_email
+from app.notifications import events as notify
 from app.services import accounts, audit
 from app.templating import home_url_for
 
@@ -43,8 +43,9 @@ def _external(endpoint: str, **values) -> str:
 
 
 def _send_verification(user) -> None:
-    send_email(user.email, _("Confirm your e-mail address"), "verify_email", user=user,
-               link=_external("auth.verify", token=accounts.verification_token(user)))
+    token = accounts.verification_token(user)
+    notify.account_email(user, "verify_email", _external("auth.verify", token=token), token)
+    db.session.commit()  # the outbox row; the request's end delivers it at once (DESIGN.md section 4)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -52,6 +53,9 @@ def register():
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
     form = RegistrationForm(language=session.get("lang", "en"))
+    if _safe_next(request.args.get("next")):
+        # e.g. the slot being booked: kept through the e-mail confirmation, which leads to login?next=...
+        session["after_login"] = _safe_next(request.args.get("next"))  # not "next": Flask-Login clears that
     if form.validate_on_submit():
         try:
             user = accounts.register_patient(accounts.Registration(
@@ -75,7 +79,7 @@ def verify(token: str):
         return redirect(url_for("auth.resend_verification"))
     db.session.commit()
     flash(_("Thank you, your e-mail address is confirmed. You can log in now."), "success")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.login", next=_safe_next(session.pop("after_login", None))))
 
 
 @bp.route("/verify/resend", methods=["GET", "POST"])
@@ -138,8 +142,9 @@ def forgot_password():
     if form.validate_on_submit():
         user = accounts.find_user(form.email.data)
         if user is not None and user.active:
-            send_email(user.email, _("Reset your Waitless password"), "reset_password", user=user,
-                       link=_external("auth.reset_password", token=accounts.reset_token(user)))
+            token = accounts.reset_token(user)
+            notify.account_email(user, "reset_password", _external("auth.reset_password", token=token), token)
+            db.session.commit()  # delivered right after, at the end of the request
         flash(_("If an account uses that address, a reset link is on its way. It works for one hour."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/simple_form.html", form=form, title=_("Forgot your password?"))

@@ -2,6 +2,7 @@
 from itertools import groupby
 
 from flask import render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,4 +18,4 @@ def home():
     appointments = [a for a in todays_appointments(hospitals) if a.doctor is not None]
     by_doctor = [(doctor, list(rows)) for doctor, rows in
                  groupby(sorted(appointments, key=lambda a: (a.doctor.name, a.start)), key=lambda a: a.doctor)]
-    return render_template("nurse/home.html", hospitals=hospitals, by_doctor=by_doctor, title="Nurse station")
+    return render_template("nurse/home.html", hospitals=hospitals, by_doctor=by_doctor, title=_("Nurse station"))

@@ -1,0 +1,49 @@
+"""Each demo login sees its role's home page in Chromium; the screenshots document the main pages."""
+import pytest
+from playwright.sync_api import expect
+
+from app.demo import DEMO_PASSWORD
+from tests.e2e.conftest import screenshot
+
+HOMES = [
+    ("admin@waitless.example", "Administration", "admin-home"),
+    ("staff@waitless.example", "Front desk", "staff-home"),
+    ("nurse@waitless.example", "Nurse station", "nurse-home"),
+    ("doctor1@waitless.example", "Good day", "doctor-home"),
+    ("patient1@waitless.example", "Hello", "patient-home-demo"),
+]
+
+
+@pytest.fixture
+def demo_region(runner):
+    result = runner.invoke(args=["demo", "seed", "--scale", "small", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+
+
+def login(page, base: str, email: str) -> None:
+    page.goto(base + "/auth/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_every_role_home_page(browser, live_server, demo_region):
+    for email, heading, shot in HOMES:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        page = context.new_page()
+        login(page, live_server, email)
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        screenshot(page, shot)
+        context.close()
+
+
+def test_admin_pages_and_german(page, live_server, demo_region):
+    login(page, live_server, "admin@waitless.example")
+    for path, shot in (("/admin/hospitals", "admin-hospitals"), ("/admin/doctors", "admin-doctors"),
+                       ("/admin/users", "admin-users"), ("/admin/audit", "admin-audit")):
+        page.goto(live_server + path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        screenshot(page, shot)
+    page.get_by_role("button", name="Deutsch").click()
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    screenshot(page, "admin-audit-de")
