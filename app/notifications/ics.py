@@ -18,10 +18,14 @@ def _utc(value: str | datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def build(*, method: str, uid: str, sequence: int, start: str, end: str, summary: str, location: str,
-          organizer: str, attendee: str | None, stamp: datetime, description: str = "") -> bytes:
-    if method not in ("REQUEST", "CANCEL"):
+def build(*, method: str, uid: str, sequence: int, start: str | datetime, end: str | datetime, summary: str,
+          location: str, organizer: str | None, attendee: str | None, stamp: datetime, description: str = "",
+          cancelled: bool | None = None, url: str | None = None) -> bytes:
+    """REQUEST/CANCEL go with e-mails (iTIP); PUBLISH is the "Add to calendar" download of the portal."""
+    if method not in ("REQUEST", "CANCEL", "PUBLISH"):
         raise ValueError(f"unsupported METHOD {method}")
+    if cancelled is None:
+        cancelled = method == "CANCEL"
     cal = Calendar()
     cal.add("prodid", "-//Waitless//Appointments//EN")
     cal.add("version", "2.0")
@@ -36,10 +40,13 @@ def build(*, method: str, uid: str, sequence: int, start: str, end: str, summary
     event.add("location", location)
     if description:
         event.add("description", description)
-    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    org = vCalAddress(f"mailto:{organizer}")
-    org.params["cn"] = vText("Waitless")
-    event["organizer"] = org
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    if url:
+        event.add("url", url)
+    if organizer:
+        org = vCalAddress(f"mailto:{organizer}")
+        org.params["cn"] = vText("Waitless")
+        event["organizer"] = org
     if attendee:
         who = vCalAddress(f"mailto:{attendee}")
         who.params["role"] = vText("REQ-PARTICIPANT")

@@ -29,9 +29,10 @@ def test_calendar_file_parses_with_method_uid_and_utc_times(method, status):
     assert "ada@example.org" in str(event["ATTENDEE"]) and "no-reply@waitless.local" in str(event["ORGANIZER"])
 
 
-def test_only_request_and_cancel():
+def test_only_itip_methods_and_publish():
     with pytest.raises(ValueError):
-        _calendar("PUBLISH")
+        _calendar("REFRESH")
+    assert _calendar("PUBLISH")["method"] == "PUBLISH"
 
 
 def test_message_id_is_stable_and_valid():
