@@ -62,6 +62,7 @@ class Config:
     OUTBOX_DELIVERY = os.environ.get("OUTBOX_DELIVERY", "celery" if CELERY_BROKER_URL else "thread")
     REMINDER_HOURS = tuple(int(h) for h in os.environ.get("REMINDER_HOURS", "24,2").split(",") if h.strip())
     NOTIFY_SMS = _bool("NOTIFY_SMS", True)
+    PATIENT_CHANGE_CUTOFF_HOURS = _int("PATIENT_CHANGE_CUTOFF_HOURS", 24)  # online cancel/move until then
 
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
