@@ -78,16 +78,24 @@ def create(data):
     patient = _patient_for_booking(data)
     hospital_id = _hospital_choice(doctor, data.get("hospital_id"))
     zone = next((h.timezone for h in doctor.hospitals if h.id == hospital_id), doctor.hospitals[0].timezone)
+    appointment = _apply(lambda: booking.book(
+        current_user.id, patient, doctor, to_utc_naive(data["start"], zone),
+        appointment_type=data.get("appointment_type"), urgency=data["urgency"], reason=data.get("reason"),
+        hospital_id=hospital_id))
+    return out(appointment)
+
+
+def _apply(change):
+    """Run one booking change: a refusal rolls back and answers with its status; success commits, then tells the
+    pages watching those slots."""
     try:
-        appointment = booking.book(current_user.id, patient, doctor, to_utc_naive(data["start"], zone),
-                                   appointment_type=data.get("appointment_type"), urgency=data["urgency"],
-                                   reason=data.get("reason"), hospital_id=hospital_id)
+        result = change()
     except core.SchedulingError as err:
         db.session.rollback()
         scheduling_error(err)
     db.session.commit()
     realtime.publish_slot_changes()
-    return out(appointment)
+    return result
 
 
 @blp.route("/appointments/<int:appointment_id>", methods=["GET"])
@@ -101,7 +109,7 @@ def get(appointment_id: int):
 @blp.response(200, AppointmentList)
 def index(args):
     query = select(Appointment).order_by(Appointment.start)
-    if current_user.role == Role.PATIENT or (args.get("mine") and current_user.role == Role.PATIENT):
+    if current_user.role == Role.PATIENT:  # patients only ever list their own
         patient = own_patient()
         query = query.where(Appointment.patient_id == (patient.id if patient else -1))
     elif args.get("mine") and current_user.role == Role.DOCTOR:
@@ -136,13 +144,7 @@ def cancel(data, appointment_id: int):
     appointment = visible_appointment(appointment_id)
     if current_user.role == Role.NURSE:
         fail(403, "Nurses do not cancel appointments.", "forbidden")
-    try:
-        booking.cancel(current_user.id, appointment, data["reason"])
-    except core.SchedulingError as err:
-        db.session.rollback()
-        scheduling_error(err)
-    db.session.commit()
-    realtime.publish_slot_changes()
+    _apply(lambda: booking.cancel(current_user.id, appointment, data["reason"]))
     return out(appointment)
 
 
@@ -153,11 +155,6 @@ def reschedule(data, appointment_id: int):
     appointment = visible_appointment(appointment_id)
     if current_user.role == Role.NURSE:
         fail(403, "Nurses do not move appointments.", "forbidden")
-    try:
-        booking.reschedule(current_user.id, appointment, to_utc_naive(data["start"], appointment.hospital.timezone))
-    except core.SchedulingError as err:
-        db.session.rollback()
-        scheduling_error(err)
-    db.session.commit()
-    realtime.publish_slot_changes()
+    _apply(lambda: booking.reschedule(current_user.id, appointment,
+                                      to_utc_naive(data["start"], appointment.hospital.timezone)))
     return out(appointment)

@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import realtime
 from app import scheduling as core
 from app.availability_views import zone_label
 from app.extensions import db
@@ -157,6 +158,7 @@ def book_confirm(patient_id: int):
                                               form.appointment_type.data or None)
         else:
             db.session.commit()
+            realtime.publish_slot_changes()
             flash(_("%(patient)s is booked with %(doctor)s on %(when)s.", patient=patient.name, doctor=doctor.name,
                     when=_when(start, hospital)), "success")
             return redirect(url_for("staff.patient", patient_id=patient.id))
@@ -189,6 +191,7 @@ def cancel_appointment(appointment_id: int):
             status = err.http_status
         else:
             db.session.commit()
+            realtime.publish_slot_changes()
             flash(_("The appointment is cancelled."), "success")
             return redirect(_back_to(appointment))
     elif form.is_submitted():
@@ -214,6 +217,7 @@ def reschedule_appointment(appointment_id: int):
             error, status = err.message, err.http_status
         else:
             db.session.commit()
+            realtime.publish_slot_changes()
             flash(_("The appointment is moved to %(when)s.", when=_when(appointment.start, hospital)), "success")
             return redirect(_back_to(appointment))
     elif pick.is_submitted():
