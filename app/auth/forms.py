@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileSize
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
@@ -75,3 +76,26 @@ class PatientProfileForm(ProfileForm):
     address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
     emergency_contact_name = StringField(_l("Emergency contact"), validators=[Optional(), Length(max=120)])
     emergency_contact_phone = StringField(_l("Emergency contact phone"), validators=[Optional(), Phone()])
+    notify_email = BooleanField(_l("E-mail"))
+    notify_sms = BooleanField(_l("SMS (text message)"), description=_l("Needs a mobile phone number."))
+    # the service checks the size again and the type by the file's magic bytes; these give the form its messages
+    photo_upload = FileField(_l("Upload a photo"), validators=[
+        FileAllowed(["jpg", "jpeg", "png", "webp"], _l("Only JPEG, PNG or WebP images are accepted.")),
+        FileSize(max_size=2 * 1024 * 1024, message=_l("The photo is larger than 2 MB."))],
+        description=_l("JPEG, PNG or WebP, at most 2 MB. Only you and the hospitals that treat you see it."))
+    remove_photo = BooleanField(_l("Remove my photo"))
+
+    RECORD_FIELDS = ("phone", "birth_date", "sex", "blood_type", "address", "emergency_contact_name",
+                     "emergency_contact_phone")
+    PREFERENCE_FIELDS = ("notify_email", "notify_sms")
+
+    def validate_notify_sms(self, field):
+        if field.data and (not self.phone.data or self.phone.errors):
+            raise ValidationError(_l("Text messages need a valid mobile phone number."))
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[DataRequired()])
+    confirm = BooleanField(_l("I understand that my account is closed and cannot be restored."),
+                           validators=[DataRequired(_l("Please confirm."))])
+    submit = SubmitField(_l("Delete my account"))

@@ -1,10 +1,11 @@
 """Register, verify, log in and out, reset and change passwords, edit one's profile."""
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_principal import AnonymousIdentity, Identity, identity_changed
+from werkzeug.datastructures import FileStorage
 
 from app.auth import bp
 from app.auth.forms import (
@@ -20,7 +21,7 @@ from app.auth.forms import (
 from app.extensions import db, limiter
 from app.models import Patient, Role
 from app.notifications import events as notify
-from app.services import accounts, audit
+from app.services import accounts, audit, patient_profile
 from app.templating import home_url_for
 
 
@@ -189,28 +190,59 @@ def change_password():
 @login_required
 def profile():
     patient = db.session.query(Patient).filter_by(user_id=current_user.id).one_or_none()
-    form_class = PatientProfileForm if current_user.role == Role.PATIENT else ProfileForm
-    form = form_class(obj=patient if patient else current_user)
+    if current_user.role != Role.PATIENT or patient is None:
+        patient = None
+        form = ProfileForm(obj=current_user)
+        fields: tuple[str, ...] = ("name",)
+    else:
+        form = PatientProfileForm(obj=patient)
+        fields = ("name",) + form.RECORD_FIELDS + form.PREFERENCE_FIELDS + ("photo",)
     if request.method == "GET":
         form.name.data = current_user.name
         form.language.data = current_user.language
     if form.validate_on_submit():
-        fields = [f.name for f in form if f.name not in ("csrf_token", "submit", "language")]
-        before = audit.snapshot(patient or current_user, tuple(fields))
+        target = patient or current_user
+        before = audit.snapshot(target, fields)
+        old_photo = None
+        if patient is not None:
+            upload = form.photo_upload.data
+            if isinstance(upload, FileStorage) and upload:
+                try:
+                    new_photo = patient_profile.store_photo(upload.read())
+                except patient_profile.ProfileError as err:
+                    form.photo_upload.errors.append(_(err.message))
+                    return render_template("auth/profile.html", form=form, patient=patient), 422
+                old_photo, patient.photo = patient.photo, new_photo
+            elif form.remove_photo.data:
+                old_photo, patient.photo = patient.photo, None
+            for name in form.RECORD_FIELDS:
+                setattr(patient, name, getattr(form, name).data or None)
+            for name in form.PREFERENCE_FIELDS:
+                setattr(patient, name, bool(getattr(form, name).data))
+            patient.name = form.name.data.strip()
         current_user.name = form.name.data.strip()
         current_user.language = form.language.data
-        if patient is not None:
-            for name in fields:
-                setattr(patient, name, getattr(form, name).data or None)
-            patient.name = current_user.name
-        audit.record(current_user.id, "user.profile", "patient" if patient else "user",
-                     patient.id if patient else current_user.id,
-                     before=before, after=audit.snapshot(patient or current_user, tuple(fields)))
+        audit.record(current_user.id, "user.profile", "patient" if patient else "user", target.id,
+                     before=before, after=audit.snapshot(target, fields))
         db.session.commit()
+        patient_profile.remove_photo(old_photo)  # only once nothing points at it any more
         session["lang"] = current_user.language
         flash(_("Your details are saved."), "success")
         return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form), 200 if not form.errors else 422
+    return render_template("auth/profile.html", form=form, patient=patient), 200 if not form.errors else 422
+
+
+@bp.route("/patients/<int:patient_id>/photo")
+@login_required
+def patient_photo(patient_id: int):
+    """A patient's photo, for the patient and the staff of hospitals that treat them; anyone else gets a 404."""
+    patient = db.session.get(Patient, patient_id)
+    if patient is None or not patient_profile.may_see_photo(current_user, patient):
+        abort(404)
+    response = send_from_directory(patient_profile.upload_root(), patient.photo)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.route("/language/<code>", methods=["POST"])

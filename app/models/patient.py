@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -27,5 +27,10 @@ class Patient(db.Model):
     emergency_contact_name: Mapped[str | None] = mapped_column(String(120))
     emergency_contact_phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # channel choices: the outbox skips a channel the patient turned off (app/notifications/events.py)
+    notify_email: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_sms: Mapped[bool] = mapped_column(default=True, server_default=true())
+    photo: Mapped[str | None] = mapped_column(String(255))  # relative to UPLOAD_FOLDER, e.g. patients/<hex>.png
+    anonymised_at: Mapped[datetime | None]  # the account was deleted; kept appointments point to this row
 
     user: Mapped[User | None] = relationship()  # noqa: F821

@@ -1,15 +1,19 @@
-"""The patient's pages: My appointments, one appointment, its calendar file."""
+"""The patient's pages: My appointments, one appointment, its calendar file; data export and account deletion."""
+import json
 from datetime import timedelta
 
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, logout_user
+from flask_principal import AnonymousIdentity, identity_changed
 from sqlalchemy import func, select
 
+from app.auth.forms import DeleteAccountForm
 from app.extensions import db
 from app.models import Appointment, AuditEvent, Patient
 from app.models.base import utcnow
 from app.patient import bp
+from app.services import patient_profile
 from app.services.dashboards import patient_appointments
 from app.services.ics import appointment_ics
 
@@ -77,6 +81,41 @@ def appointment_calendar(appointment_id: int):
     body = appointment_ics(appointment, url=link, sequence=_sequence(appointment))
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": f'attachment; filename="waitless-appointment-{appointment.id}.ics"'})
+
+
+@bp.route("/export")
+def export():
+    """All of the patient's own data as a JSON download."""
+    data = patient_profile.export_data(current_user, current_patient())
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="waitless-my-data-{utcnow():%Y-%m-%d}.json"',
+        "Cache-Control": "no-store"})
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+def delete_account():
+    """Close the account: the person goes, the hospital's records of past visits stay, anonymised."""
+    patient = current_patient()
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            photo = patient_profile.delete_account(current_user, patient, form.password.data)
+        except patient_profile.ProfileError:
+            db.session.rollback()
+            form.password.errors.append(_("Your password is not correct."))
+        else:
+            db.session.commit()
+            patient_profile.remove_photo(photo)  # after the commit: a rollback must not lose the file
+            logout_user()
+            session.clear()
+            identity_changed.send(current_app._get_current_object(), identity=AnonymousIdentity())
+            flash(_("Your account is deleted. Past appointments stay with the hospitals, without your name."),
+                  "info")
+            return redirect(url_for("public.index"))
+    upcoming, _past = patient_appointments(patient)
+    return render_template("patient/delete.html", form=form, upcoming=upcoming, title=_("Delete my account")), \
+        200 if not form.errors else 422
 
 
 from app.patient import booking  # noqa: E402,F401
