@@ -90,6 +90,8 @@ def register_blueprints(app: Flask) -> None:
     from app.dev import bp as dev_bp
     from app.doctor import bp as doctor_bp
     from app.locations import bp as locations_bp
+    from app.manage import bp as manage_bp
+    from app.notices import bp as notices_bp
     from app.nurse import bp as nurse_bp
     from app.patient import bp as patient_bp
     from app.public import bp as public_bp
@@ -103,6 +105,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(locations_bp, url_prefix="/locations")
+    app.register_blueprint(manage_bp, url_prefix="/manage")
+    app.register_blueprint(notices_bp, url_prefix="/notices")
     if app.config.get("DEV_MAIL_VIEWER"):
         app.register_blueprint(dev_bp, url_prefix="/dev")
     init_api(app)

@@ -52,7 +52,8 @@ def purge_unverified_accounts() -> int:
 
 @job("send_reminders", 300)
 def send_reminders(now: datetime | None = None) -> int:
-    """Queue reminders REMINDER_HOURS (24 h and 2 h by default) before each scheduled appointment.
+    """Queue reminders REMINDER_HOURS (24 h and 2 h by default, or the hospital's own reminder_hours) before each
+    scheduled appointment.
 
     Each appointment gets the reminder of the nearest offset whose moment has come (a job that was down for a day
     sends one reminder, not two), and none for an offset that had passed when it was booked (the confirmation
@@ -62,20 +63,42 @@ def send_reminders(now: datetime | None = None) -> int:
     from app.notifications import events
 
     now = now or utcnow()
-    offsets = sorted(current_app.config.get("REMINDER_HOURS", (24, 2)))
-    if not offsets:
+    default = tuple(current_app.config.get("REMINDER_HOURS", (24, 2)))
+    per_hospital = _reminder_hours_by_hospital()  # a hospital's own offsets replace the default
+    widest = max((h for offsets in (default, *per_hospital.values()) for h in offsets), default=0)
+    if not widest:
         return 0
     due = db.session.scalars(select(Appointment).where(
         Appointment.status == "scheduled", Appointment.kind != "location", Appointment.patient_id.is_not(None),
-        Appointment.start > now, Appointment.start <= now + timedelta(hours=offsets[-1]))).all()
+        Appointment.start > now, Appointment.start <= now + timedelta(hours=widest))).all()
     queued = 0
     for appointment in due:
-        hours = next(h for h in offsets if appointment.start - now <= timedelta(hours=h))
+        offsets = sorted(per_hospital.get(appointment.hospital_id, default))
+        hours = next((h for h in offsets if appointment.start - now <= timedelta(hours=h)), None)
+        if hours is None:
+            continue
         if appointment.created_at > appointment.start - timedelta(hours=hours):
             continue
         queued += events.appointment_reminder(appointment, hours)
     db.session.commit()
     return queued
+
+
+def _reminder_hours_by_hospital() -> dict[int, tuple[int, ...]]:
+    """Hospitals that set their own reminder hours (Hospital.reminder_hours); a bad value falls back to the default."""
+    from app.models.hospital import Hospital, parse_reminder_hours
+
+    found = {}
+    for hospital_id, value in db.session.execute(select(Hospital.id, Hospital.reminder_hours).where(
+            Hospital.reminder_hours.is_not(None))):
+        try:
+            hours = parse_reminder_hours(value)
+        except ValueError:
+            log.warning("hospital %s: unreadable reminder hours %r, using the default", hospital_id, value)
+            continue
+        if hours is not None:
+            found[hospital_id] = hours
+    return found
 
 
 @job("deliver_outbox", 30)

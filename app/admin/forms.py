@@ -28,7 +28,7 @@ from app.extensions import db
 from app.forms import Phone, StrongPassword
 from app.models import HOSPITAL_ROLES, Department, Equipment, Hospital, Role, Specialty
 from app.models.doctor import APPOINTMENT_KINDS
-from app.models.hospital import ROOM_KINDS
+from app.models.hospital import ROOM_KINDS, parse_reminder_hours
 
 SNAKE_CODE = Regexp(r"^[a-z_]+$", message=_l("Lower-case letters and underscores only, e.g. follow_up."))
 ROLE_LABELS = {Role.PATIENT: _l("Patient"), Role.DOCTOR: _l("Doctor"), Role.NURSE: _l("Nurse"),
@@ -113,9 +113,19 @@ class HospitalForm(FlaskForm):
     lon = FloatField(_l("Longitude"), validators=[InputRequired(), NumberRange(-180, 180)])
     timezone = StringField(_l("Time zone"), filters=[strip], validators=[DataRequired(), IanaZone()],
                            description=_l("IANA name, e.g. Europe/London"), render_kw={"list": "iana-zones"})
+    reminder_hours = StringField(_l("Reminder hours"), filters=[strip], validators=[Optional(), Length(max=40)],
+                                 description=_l("Hours before an appointment that reminders go out, e.g. 24,2. "
+                                                "Leave empty for the region's default."))
     submit = SubmitField(_l("Save"))
 
-    FIELDS = ("name", "city", "country", "address", "phone", "lat", "lon", "timezone")
+    FIELDS = ("name", "city", "country", "address", "phone", "lat", "lon", "timezone", "reminder_hours")
+
+    def validate_reminder_hours(self, field):
+        try:
+            hours = parse_reminder_hours(field.data)
+        except ValueError:
+            raise ValidationError(_l("Whole hours between 1 and 336, separated by commas, e.g. 24,2.")) from None
+        field.data = ",".join(str(h) for h in hours) if hours else ""  # stored tidy: "24,2"
 
 
 class DepartmentForm(FlaskForm):

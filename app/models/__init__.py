@@ -2,6 +2,7 @@
 from app.models.audit import AuditEvent
 from app.models.doctor import AppointmentType, Doctor, appointment_type_equipment, doctor_hospitals
 from app.models.hospital import Department, Equipment, Hospital, Room, Specialty, room_equipment
+from app.models.notice import StaffNotice
 from app.models.outbox import OutboxMessage
 from app.models.patient import Patient
 from app.models.scheduling import (
@@ -21,5 +22,6 @@ __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
     "AvailabilityRule", "Claim", "DayCounter", "Department", "Doctor", "Equipment", "Hospital", "LocationAccess",
     "Membership", "OutboxMessage", "Patient", "Role", "Room", "SchedulableResource", "Schedule", "Specialty",
+    "StaffNotice",
     "TokenSlot", "User", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]

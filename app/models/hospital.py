@@ -29,11 +29,23 @@ class Hospital(db.Model):
     lon: Mapped[float]
     timezone: Mapped[str] = mapped_column(String(64))  # IANA, e.g. Europe/London
     active: Mapped[bool] = mapped_column(default=True)
+    # hours before an appointment that reminders go out, e.g. "24,2"; None: the REMINDER_HOURS setting
+    reminder_hours: Mapped[str | None] = mapped_column(String(40))
 
     departments: Mapped[list[Department]] = relationship(
         back_populates="hospital", order_by="Department.name"
     )
     rooms: Mapped[list[Room]] = relationship(back_populates="hospital", order_by="Room.name")
+
+
+def parse_reminder_hours(value: str | None) -> tuple[int, ...] | None:
+    """"24, 2" -> (24, 2); None or blank -> None (use the default). ValueError on anything else."""
+    if value is None or not value.strip():
+        return None
+    hours = sorted({int(part) for part in value.split(",") if part.strip()}, reverse=True)
+    if not hours or any(h < 1 or h > 24 * 14 for h in hours):
+        raise ValueError("reminder hours must be whole hours between 1 and 336")
+    return tuple(hours)
 
 
 class Department(db.Model):

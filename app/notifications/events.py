@@ -7,10 +7,25 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Appointment, AuditEvent, Patient, User
+from app.models import (
+    Appointment,
+    AuditEvent,
+    AvailabilityException,
+    Membership,
+    Patient,
+    Role,
+    SchedulableResource,
+    StaffNotice,
+    User,
+)
+from app.models.base import utcnow
+from app.notifications import render
 from app.notifications.ics import appointment_uid
 from app.notifications.outbox import queue
 
@@ -33,8 +48,69 @@ def muted():
         db.session.info.pop(MUTED_KEY, None)
 
 
+BY_PATIENT_KEY = "notify.by_patient"
+
+
+@contextmanager
+def by_patient():
+    """What happens inside is the patient's own act without a login (the manage link): messages say so."""
+    db.session.info[BY_PATIENT_KEY] = True
+    try:
+        yield
+    finally:
+        db.session.info.pop(BY_PATIENT_KEY, None)
+
+
 def _base_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+
+
+# --- the signed "manage this appointment" link: cancel or move without logging in (issue 6)
+MANAGE_SALT = "waitless.manage-appointment"
+MANAGE_MAX_AGE = 400 * 86400  # a cap only; the link really dies at the appointment's end or when it is moved
+
+
+class ManageLinkError(Exception):
+    """status 400: not a link we made (tampered, truncated); 410: ours, but no longer valid."""
+
+    def __init__(self, reason: str, status: int):
+        super().__init__(reason)
+        self.reason, self.status = reason, status
+
+
+def _manage_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=MANAGE_SALT)
+
+
+def _epoch(instant: datetime) -> int:
+    return int((instant - datetime(1970, 1, 1)).total_seconds())
+
+
+def manage_token(appointment: Appointment) -> str:
+    """The appointment's id and its current start (so a moved appointment's old link dies), signed."""
+    return _manage_serializer().dumps([appointment.id, _epoch(appointment.start)])
+
+
+def manage_link(appointment: Appointment, page: str = "") -> str:
+    return f"{_base_url()}/manage/{manage_token(appointment)}{'/' + page if page else ''}"
+
+
+def read_manage_token(token: str, now: datetime | None = None) -> Appointment:
+    """The appointment a manage link names, or ManageLinkError: tampered (400), moved, gone or over (410)."""
+    try:
+        appointment_id, start = _manage_serializer().loads(token, max_age=MANAGE_MAX_AGE)
+    except SignatureExpired:
+        raise ManageLinkError("expired", 410) from None
+    except (BadSignature, TypeError, ValueError):
+        raise ManageLinkError("invalid", 400) from None
+    appointment = db.session.get(Appointment, appointment_id) if isinstance(appointment_id, int) else None
+    if appointment is None or appointment.kind == "location":
+        raise ManageLinkError("gone", 410)
+    if _epoch(appointment.start) != start:
+        raise ManageLinkError("moved", 410)
+    if (now or utcnow()) >= appointment.end:
+        raise ManageLinkError("expired", 410)
+    return appointment
 
 
 def _sms_enabled() -> bool:
@@ -80,6 +156,7 @@ def appointment_context(appointment: Appointment, language: str) -> dict:
         "end": appointment.end.isoformat(),
         "tz": hospital.timezone,
         "link": f"{_base_url()}/patient/",
+        "manage_link": manage_link(appointment),
     }
 
 
@@ -98,27 +175,73 @@ def _to_patient(appointment: Appointment, template: str, key: str, extra: dict |
     language = _language(user, appointment)
     ctx = appointment_context(appointment, language) | (extra or {})
     queued = 0
-    if user is not None:
+    if user is not None and patient.notify_email is not False:  # the patient's channel choice: nothing queued
         email_ctx = dict(ctx)
         if method:
             email_ctx["ics"] = _ics(appointment, ctx, language, method, sequence)
         queued += queue("email", user.email, template, email_ctx, f"{key}:email", language=language,
                         appointment_id=appointment.id, user_id=user.id)
-    if sms and patient.phone and _sms_enabled():
+    if sms and patient.phone and patient.notify_sms is not False and _sms_enabled():
         queued += queue("sms", patient.phone, template, ctx, f"{key}:sms", language=language,
                         appointment_id=appointment.id, user_id=user.id if user else None)
     return queued
 
 
+# --- staff notices: the in-app list at /notices (app/notices). No e-mail to staff: there is no opt-in yet.
+NOTICE_TEXTS = {
+    "booked": _l("Booked: %(patient)s with %(doctor)s, %(when)s."),
+    "moved": _l("Moved: %(patient)s with %(doctor)s, from %(old)s to %(when)s."),
+    "cancelled": _l("Cancelled by the hospital: %(patient)s with %(doctor)s, %(when)s. Reason: %(reason)s"),
+    "cancelled_by_patient": _l("Cancelled by the patient: %(patient)s with %(doctor)s, %(when)s. "
+                               "Reason: %(reason)s"),
+}
+
+
+def _notice_readers(appointment: Appointment) -> list[User]:
+    """The hospital's active staff and the doctor: who runs this appointment's day."""
+    staff = select(Membership.user_id).where(Membership.hospital_id == appointment.hospital_id,
+                                             Membership.role == Role.STAFF)
+    readers = list(db.session.scalars(select(User).where(User.id.in_(staff), User.active).order_by(User.id)))
+    doctor_user = appointment.doctor.user if appointment.doctor is not None else None
+    if doctor_user is not None and doctor_user.active and doctor_user not in readers:
+        readers.append(doctor_user)
+    return readers
+
+
+def staff_notices(appointment: Appointment, kind: str, actor_id: int | None = None, *,
+                  old_start: datetime | None = None, reason: str | None = None) -> int:
+    """Add a notice for each reader (not the one who did it), worded in the reader's language."""
+    if appointment.kind == "location" or db.session.info.get(MUTED_KEY):
+        return 0
+    tz = appointment.hospital.timezone
+    added = 0
+    for reader in _notice_readers(appointment):
+        if reader.id == actor_id:
+            continue
+        lang = reader.language if reader.language in current_app.config["LANGUAGES"] else "en"
+        with force_locale(lang):
+            text = gettext(NOTICE_TEXTS[kind], patient=appointment.patient.name if appointment.patient else "—",
+                           doctor=appointment.doctor.name if appointment.doctor else "—",
+                           when=render.format_when(appointment.start.isoformat(), tz, lang),
+                           old=render.format_when(old_start.isoformat(), tz, lang) if old_start else "",
+                           reason=reason or "—")
+        db.session.add(StaffNotice(user_id=reader.id, hospital_id=appointment.hospital_id,
+                                   appointment_id=appointment.id, kind=kind.split("_")[0], text=text[:2000]))
+        added += 1
+    return added
+
+
 def appointment_booked(appointment: Appointment) -> int:
     if appointment.kind == "location":
         return 0  # a room booking is the booker's own act; only displacement is news to them
+    staff_notices(appointment, "booked", appointment.booked_by_id)
     seq = _sequence(appointment)
     return _to_patient(appointment, "appointment_booked", f"appt:{appointment.id}:booked:{seq}",
                        method="REQUEST", sequence=seq)
 
 
 def appointment_moved(appointment: Appointment, old_start: datetime, old_tz: str | None = None) -> int:
+    staff_notices(appointment, "moved", old_start=old_start)
     seq = _sequence(appointment)
     extra = {"old_start": old_start.isoformat()}
     if old_tz and old_tz != appointment.hospital.timezone:
@@ -133,8 +256,34 @@ def appointment_cancelled(appointment: Appointment, actor_id: int | None, reason
     seq = _sequence(appointment)
     patient = appointment.patient
     by = "patient" if patient is not None and actor_id is not None and actor_id == patient.user_id else "hospital"
+    if db.session.info.get(BY_PATIENT_KEY):
+        by = "patient"
+    staff_notices(appointment, "cancelled_by_patient" if by == "patient" else "cancelled", actor_id, reason=reason)
     return _to_patient(appointment, "appointment_cancelled", f"appt:{appointment.id}:cancelled:{seq}",
                        {"by": by, "reason": reason or ""}, method="CANCEL", sequence=seq)
+
+
+def doctor_leave(exception: AvailabilityException) -> int:
+    """Time taken away (leave) over booked appointments: tell each patient, with a link to choose a new time.
+
+    The appointments stay booked until the patient or the hospital acts; the message says so. One notice per
+    appointment and exception (the dedupe key), however often this runs.
+    """
+    if exception.available or db.session.info.get(MUTED_KEY):
+        return 0
+    doctor_id = db.session.scalar(select(SchedulableResource.doctor_id).where(
+        SchedulableResource.id == exception.resource_id))
+    if doctor_id is None:
+        return 0  # a room's closure: its bookers hear from app/locations
+    affected = db.session.scalars(select(Appointment).where(
+        Appointment.doctor_id == doctor_id, Appointment.status == "scheduled", Appointment.kind != "location",
+        Appointment.patient_id.is_not(None), Appointment.start < exception.end,
+        Appointment.end > exception.start).order_by(Appointment.start)).all()
+    queued = 0
+    for appointment in affected:
+        queued += _to_patient(appointment, "appointment_leave", f"appt:{appointment.id}:leave:{exception.id}",
+                              {"rebook_link": manage_link(appointment, "reschedule")})
+    return queued
 
 
 def appointment_reminder(appointment: Appointment, hours: int) -> int:

@@ -37,6 +37,8 @@ SUBJECTS = {
                               "de": "Ihr Termin am {when} ist abgesagt"},
     "appointment_reminder": {"en": "Reminder: your appointment on {when}",
                              "de": "Erinnerung: Ihr Termin am {when}"},
+    "appointment_leave": {"en": "Your doctor is not available on {when}: please choose a new time",
+                          "de": "Ihr Arzt ist am {when} nicht verfügbar: bitte wählen Sie einen neuen Termin"},
 }
 WHEN_FORMATS = {"en": "EEEE d MMMM y, HH:mm", "de": "EEEE, d. MMMM y, HH:mm"}
 

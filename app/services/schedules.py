@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app import scheduling as core
 from app.extensions import db
 from app.models import AvailabilityException, AvailabilityRule, Room, Schedule
+from app.notifications import events as notify
 from app.services import audit
 from app.services.availability import policy_of, rule_of
 
@@ -96,6 +97,8 @@ def add_exception(actor_id: int | None, resource_id: int, hospital_id: int, star
     db.session.flush()
     audit.record(actor_id, "schedule.exception", "availability_exception", row.id, hospital_id=hospital_id,
                  after=audit.snapshot(row, ("start", "end", "available", "reason")))
+    if not available:
+        notify.doctor_leave(row)  # booked patients in that time hear of it, in this transaction
     return row
 
 

@@ -32,7 +32,8 @@ def test_every_public_name_is_exported():
 
 
 ROOT = CORE.parent
-BLUEPRINTS = {"auth", "public", "patient", "doctor", "nurse", "staff", "admin", "api", "dev", "locations"}
+BLUEPRINTS = {"auth", "public", "patient", "doctor", "nurse", "staff", "admin", "api", "dev", "locations", "manage",
+              "notices"}
 
 
 def _imported(path: Path) -> set[str]:

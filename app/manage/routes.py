@@ -1,0 +1,168 @@
+"""Views of the manage link. Each change goes through app.services.booking, commits once, then announces the slot
+change (app.realtime). The audit actor is None: nobody is logged in; the comment says it came via the link."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app import realtime
+from app import scheduling as core
+from app.extensions import db, limiter
+from app.manage import bp
+from app.manage.forms import ManageCancelForm, ManagePickForm
+from app.models import Appointment, AppointmentType, AvailabilityException, SchedulableResource
+from app.models.base import utcnow
+from app.notifications import events
+from app.public.slot_board import doctor_board
+from app.services import booking
+from app.services.calendar_view import local_today
+
+AUDIT_COMMENT = "via manage link"
+RESCHEDULE_DAYS = 14
+LIMIT = "60 per minute"  # guessing tokens is hopeless anyway; this keeps scanners from hammering the booking code
+
+
+def _open(token: str):
+    """The appointment, or the page that says why the link no longer works (400 tampered, 410 moved/over)."""
+    try:
+        return events.read_manage_token(token), None
+    except events.ManageLinkError as err:
+        messages = {
+            "invalid": _("This link is not valid. Please use the link from your latest e-mail or text message, "
+                         "exactly as it was sent."),
+            "expired": _("This link has expired: the appointment is over."),
+            "moved": _("This appointment has been moved since this link was sent. Please use the link from the "
+                       "latest message about it."),
+            "gone": _("This appointment no longer exists."),
+        }
+        return None, (render_template("manage/invalid.html", message=messages[err.reason], reason=err.reason,
+                                      title=_("This link does not work")), err.status)
+
+
+def _cutoff_hours() -> int:
+    return int(current_app.config.get("PATIENT_CHANGE_CUTOFF_HOURS", 24))
+
+
+def _on_leave(appointment: Appointment) -> bool:
+    """The doctor has since taken this time off (leave counts at every hospital): the patient may move it even
+    inside the cut-off."""
+    return db.session.scalar(select(AvailabilityException.id).join(
+        SchedulableResource, SchedulableResource.id == AvailabilityException.resource_id).where(
+        SchedulableResource.doctor_id == appointment.doctor_id, AvailabilityException.available.is_(False),
+        AvailabilityException.start < appointment.end, AvailabilityException.end > appointment.start).limit(1)) \
+        is not None
+
+
+def _may_change(appointment: Appointment) -> bool:
+    """As on the patient's own pages: online until the cut-off before the start, then the hospital does it."""
+    if appointment.status != "scheduled" or appointment.doctor_id is None:
+        return False
+    return appointment.start - utcnow() >= timedelta(hours=_cutoff_hours()) or _on_leave(appointment)
+
+
+def _too_late(token: str, appointment: Appointment):
+    if appointment.status != "scheduled":
+        message = _("This appointment is %(status)s and cannot be changed.",
+                    status=_(appointment.status.replace("_", " ")))
+    else:
+        message = _("Appointments can be cancelled or moved online until %(hours)s hours before they start. "
+                    "Please call the hospital.", hours=_cutoff_hours())
+    return render_template("manage/page.html", appointment=appointment, token=token, may_change=False,
+                           notice=message, title=_("Your appointment")), 409
+
+
+@bp.route("/<token>")
+@limiter.limit(LIMIT)
+def page(token: str):
+    appointment, refused = _open(token)
+    if refused:
+        return refused
+    return render_template("manage/page.html", appointment=appointment, token=token,
+                           may_change=_may_change(appointment), on_leave=_on_leave(appointment),
+                           cutoff=_cutoff_hours(), title=_("Your appointment"))
+
+
+@bp.route("/<token>/cancel", methods=["GET", "POST"])
+@limiter.limit(LIMIT)
+def cancel(token: str):
+    appointment, refused = _open(token)
+    if refused:
+        return refused
+    if not _may_change(appointment):
+        return _too_late(token, appointment)
+    form = ManageCancelForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with events.by_patient():  # no login: actor None, but the messages say the patient asked for it
+                booking.cancel(None, appointment, form.reason.data.strip(), comment=AUDIT_COMMENT)
+        except core.SchedulingError as err:
+            db.session.rollback()
+            form.form_errors.append(err.message)
+            status = err.http_status
+        else:
+            db.session.commit()
+            realtime.publish_slot_changes()
+            flash(_("Your appointment is cancelled. The time is offered to other patients."), "success")
+            return redirect(url_for("manage.page", token=token))
+    elif form.is_submitted():
+        status = 422
+    return render_template("manage/cancel.html", appointment=appointment, token=token, form=form,
+                           title=_("Cancel the appointment")), status
+
+
+def _parse_start(value: str | None, tz: str) -> datetime | None:
+    try:
+        start = datetime.fromisoformat((value or "").replace(" ", "+"))
+    except ValueError:
+        return None
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=ZoneInfo(tz))
+    return start.astimezone(UTC).replace(tzinfo=None)
+
+
+def _type_code(appointment: Appointment) -> str | None:
+    return appointment.appointment_type if db.session.scalar(select(AppointmentType.id).where(
+        AppointmentType.hospital_id == appointment.hospital_id, AppointmentType.active,
+        AppointmentType.code == appointment.appointment_type)) else None
+
+
+@bp.route("/<token>/reschedule", methods=["GET", "POST"])
+@limiter.limit(LIMIT)
+def reschedule(token: str):
+    appointment, refused = _open(token)
+    if refused:
+        return refused
+    if not _may_change(appointment):
+        return _too_late(token, appointment)
+    hospital, doctor = appointment.hospital, appointment.doctor
+    form = ManagePickForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        start = _parse_start(form.start.data, hospital.timezone)
+        try:
+            if start is None:
+                raise core.OutsideHours(_("Choose a time."), "start")
+            with events.by_patient():
+                booking.reschedule(None, appointment, start, comment=AUDIT_COMMENT)
+        except core.SchedulingError as err:
+            db.session.rollback()
+            error, status = _("This time cannot be booked: %(why)s Please choose another.", why=err.message), \
+                err.http_status
+        else:
+            db.session.commit()
+            realtime.publish_slot_changes()
+            flash(_("Your appointment is moved. This page has a new address: the old link no longer works."),
+                  "success")
+            return redirect(url_for("manage.page", token=events.manage_token(appointment)))
+    elif form.is_submitted():
+        error, status = _("Choose a time."), 422
+    db.session.refresh(appointment)
+    days = doctor_board(doctor, hospital, local_today(hospital.timezone), RESCHEDULE_DAYS, _type_code(appointment),
+                        appointment.urgency)
+    return render_template("manage/reschedule.html", appointment=appointment, token=token, days=days, error=error,
+                           board_days=RESCHEDULE_DAYS, title=_("Move the appointment")), status
