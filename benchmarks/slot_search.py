@@ -46,6 +46,7 @@ def prepare(args) -> float | None:
     if args.db is not None and not args.fresh and _current_region():
         log("reusing the region already in the database (--fresh reseeds)")
         return None
+    db.session.remove()  # the check above holds a read lock that DROP TABLE would wait on forever (MariaDB)
     reset_schema()
     log("seeding the region...")
     started = time.perf_counter()

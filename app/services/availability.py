@@ -2,22 +2,53 @@
 
 Everything here reads; booking.py writes. The slot search runs these for every doctor of a specialty, so each step
 loads all doctors at once (one query per table) and computes in memory with app.scheduling.
+
+Two things are kept between requests, because the region search would otherwise rebuild them for hundreds of
+doctors every time: the weekly rules of each schedules row (a row's rules never change once written: a new
+configuration is a new row, see schedules.put_schedule) and the slots a day's rules give (pure computation,
+memoised by its inputs). Everything that does change — which rows are in force, their policy, exceptions, bookings —
+is read on every call.
 """
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app import scheduling as core
 from app.extensions import db
-from app.models import Appointment, AppointmentType, AvailabilityException, Room, SchedulableResource, Schedule
+from app.models import (
+    Appointment,
+    AppointmentType,
+    AvailabilityException,
+    AvailabilityRule,
+    Room,
+    SchedulableResource,
+    Schedule,
+)
 
 ACTIVE = tuple(core.ACTIVE)
+
+# No booking lasts longer than this: a doctor's appointment stays inside one session of one local day (at most 25 h,
+# on the night the clocks go back) and a room booking, which may also hold its surgeon, is at most 24 h
+# (locations.MAX_MINUTES). So a booking that reaches into [start, end) began after start - LONGEST_BOOKING, and
+# load_busy reads that stretch of the (doctor_id, start) index instead of each doctor's whole history.
+LONGEST_BOOKING = timedelta(hours=26)
+
+
+@dataclass(frozen=True)
+class ScheduleRef:
+    """A schedules row as the slot computation sees it: its id and the room of each of its core rules, in order."""
+
+    id: int
+    rooms: tuple[int | None, ...]
 
 
 @dataclass
@@ -27,11 +58,11 @@ class Calendar:
     resource_id: int
     hospital_id: int
     tz: ZoneInfo
-    schedules: list[tuple[Schedule, core.Schedule]]
+    schedules: list[tuple[ScheduleRef, core.Schedule]]
     rooms: dict[core.WeeklyRule, int | None] = field(default_factory=dict)
     exceptions: list[core.AvailabilityException] = field(default_factory=list)
 
-    def schedule_for(self, day: date) -> tuple[Schedule, core.Schedule] | None:
+    def schedule_for(self, day: date) -> tuple[ScheduleRef, core.Schedule] | None:
         covering = [(row, s) for row, s in self.schedules
                     if s.valid_from <= day and (s.valid_till is None or day < s.valid_till)]
         return max(covering, key=lambda pair: pair[1].valid_from, default=None)
@@ -52,59 +83,144 @@ def rule_of(rule) -> core.WeeklyRule:
                            appointment_types=rule.type_codes)
 
 
+# --- the rules of schedules rows, cached per process ---
+
+_RULES_CACHE_SIZE = 20_000  # schedules rows; a region has a few thousand in force, plus the history of changes
+_rules_cache: dict[tuple, tuple[tuple[core.WeeklyRule, ...], tuple[int | None, ...]]] = {}
+_rules_lock = threading.Lock()
+
+
+def _rules_key(row) -> tuple:
+    """What names one row's rules for ever. The id alone would not: SQLite hands out a deleted largest id again
+    (tests empty the tables; put_schedule deletes rows that never took effect) and the region seed picks its own
+    ids. A reused id comes with another creation time (microseconds on SQLite) and, on MySQL, with new rule ids."""
+    return row.id, row.created_at, row.last_rule_id
+
+
+def _cached_rules(rows) -> dict[int, tuple[tuple[core.WeeklyRule, ...], tuple[int | None, ...]]]:
+    """(rules, room of each rule) per schedule id; rows not seen before are read in one query."""
+    found, missing = {}, {}
+    for row in rows:
+        cached = _rules_cache.get(_rules_key(row))
+        if cached is not None:
+            found[row.id] = cached
+        else:
+            missing[row.id] = row
+    if not missing:
+        return found
+    read: dict[int, list] = {schedule_id: [] for schedule_id in missing}
+    r = AvailabilityRule
+    for schedule_id, *values in db.session.execute(
+            select(r.schedule_id, r.weekday, r.start, r.end, r.kind, r.slot_minutes, r.tokens_per_slot,
+                   r.appointment_types, r.room_id)
+            .where(r.schedule_id.in_(missing)).order_by(r.schedule_id, r.weekday, r.start, r.id)):
+        read[schedule_id].append(values)
+    with _rules_lock:
+        if len(_rules_cache) + len(read) > _RULES_CACHE_SIZE:
+            _rules_cache.clear()  # rare (thousands of schedule changes); reading them again is one query
+        for schedule_id, values in read.items():
+            rules = tuple(core.WeeklyRule(weekday=v[0], start=v[1], end=v[2], kind=v[3], slot_minutes=v[4],
+                                          tokens_per_slot=v[5],
+                                          appointment_types=frozenset(c for c in v[6].split(",") if c))
+                          for v in values)
+            found[schedule_id] = _rules_cache[_rules_key(missing[schedule_id])] = (rules, tuple(v[7] for v in values))
+    return found
+
+
 def load_calendars(pairs: list[tuple[int, int]], tzs: dict[int, str], first_day: date,
                    last_day: date) -> dict[tuple[int, int], Calendar]:
-    """Calendars for (resource_id, hospital_id) pairs, with the schedules and exceptions touching the days."""
+    """Calendars for (resource_id, hospital_id) pairs, with the schedules and exceptions touching the days.
+
+    Which schedules rows are in force, and their policies, are read every time (a PUT closes a row by changing
+    its valid_till); only their rules come from the per-process cache. Exceptions are always read.
+    """
     if not pairs:
         return {}
     resource_ids = {r for r, _ in pairs}
-    rows = db.session.scalars(
-        select(Schedule).where(Schedule.resource_id.in_(resource_ids), Schedule.valid_from <= last_day,
-                               (Schedule.valid_till.is_(None)) | (Schedule.valid_till > first_day))
-        .options(selectinload(Schedule.rules))).all()
+    last_rule_id = (select(func.max(AvailabilityRule.id)).where(AvailabilityRule.schedule_id == Schedule.id)
+                    .correlate(Schedule).scalar_subquery())
+    rows = db.session.execute(
+        select(Schedule.id, Schedule.resource_id, Schedule.hospital_id, Schedule.valid_from, Schedule.valid_till,
+               Schedule.created_at, Schedule.horizon_days, Schedule.daily_limit, Schedule.min_notice_minutes,
+               Schedule.buffer_minutes, Schedule.urgent_share, Schedule.urgent_release_hours,
+               last_rule_id.label("last_rule_id"))
+        .where(Schedule.resource_id.in_(resource_ids), Schedule.valid_from <= last_day,
+               (Schedule.valid_till.is_(None)) | (Schedule.valid_till > first_day))
+        .order_by(Schedule.id)).all()
+    rules_of = _cached_rules(rows)
     calendars = {(r, h): Calendar(r, h, ZoneInfo(tzs[h]), []) for r, h in pairs}
     for row in rows:
         calendar = calendars.get((row.resource_id, row.hospital_id))
         if calendar is None:
             continue
-        rules = tuple(rule_of(r) for r in row.rules)
-        calendar.schedules.append((row, core.Schedule(row.valid_from, row.valid_till, rules, policy_of(row))))
-        calendar.rooms.update({rule_of(r): r.room_id for r in row.rules})
+        rules, rooms = rules_of[row.id]
+        calendar.schedules.append((ScheduleRef(row.id, rooms), core.Schedule(row.valid_from, row.valid_till, rules,
+                                                                              policy_of(row))))
+        calendar.rooms.update(zip(rules, rooms, strict=True))
     span_start = datetime.combine(first_day - timedelta(days=1), time.min)
     span_end = datetime.combine(last_day + timedelta(days=2), time.min)
-    for exc in db.session.scalars(select(AvailabilityException).where(
-            AvailabilityException.resource_id.in_(resource_ids), AvailabilityException.start < span_end,
-            AvailabilityException.end > span_start)):
-        for (resource_id, hospital_id), calendar in calendars.items():
+    by_resource: dict[int, list[Calendar]] = defaultdict(list)
+    for calendar in calendars.values():
+        by_resource[calendar.resource_id].append(calendar)
+    e = AvailabilityException
+    for resource_id, hospital_id, start, end, available, reason in db.session.execute(
+            select(e.resource_id, e.hospital_id, e.start, e.end, e.available, e.reason)
+            .where(e.resource_id.in_(resource_ids), e.start < span_end, e.end > span_start)
+            .order_by(e.start, e.end, e.id)):
+        for calendar in by_resource[resource_id]:
             # leave removes time everywhere; added time belongs to the hospital where the clinic runs
-            if resource_id == exc.resource_id and (not exc.available or exc.hospital_id == hospital_id):
-                calendar.exceptions.append(core.AvailabilityException(exc.start, exc.end, exc.available, exc.reason))
+            if not available or hospital_id == calendar.hospital_id:
+                calendar.exceptions.append(core.AvailabilityException(start, end, bool(available), reason))
     return calendars
 
 
+# --- bookings ---
+
 def load_busy(resource_ids: set[int], start: datetime, end: datetime) -> dict[int, list[core.Busy]]:
-    """Active bookings of doctors and rooms in [start, end), as core Busy intervals."""
-    busy: dict[int, list[core.Busy]] = defaultdict(list)
+    """Active bookings of doctors and rooms that overlap [start, end), as core Busy intervals."""
     if not resource_ids:
-        return busy
+        return defaultdict(list)
     resources = db.session.execute(select(SchedulableResource.id, SchedulableResource.doctor_id,
                                           SchedulableResource.room_id)
                                    .where(SchedulableResource.id.in_(resource_ids))).all()
-    by_doctor = {d: r for r, d, _ in resources if d is not None}
+    busy = load_doctor_busy({d: r for r, d, _ in resources if d is not None}, start, end)
     by_room = {m: r for r, _, m in resources if m is not None}
-    if by_doctor:
-        for doctor_id, a_start, a_end in db.session.execute(
-                select(Appointment.doctor_id, Appointment.start, Appointment.end).where(
-                    Appointment.doctor_id.in_(by_doctor), Appointment.status.in_(ACTIVE),
-                    Appointment.start < end, Appointment.end > start)):
-            busy[by_doctor[doctor_id]].append(core.Busy(a_start, a_end))
     if by_room:
         for room_id, a_start, a_end in db.session.execute(
-                select(Appointment.room_id, Appointment.start, Appointment.end).where(
-                    Appointment.room_id.in_(by_room), Appointment.status.in_(ACTIVE),
-                    Appointment.holds_room.is_(True), Appointment.start < end, Appointment.end > start)):
+                select(Appointment.room_id, Appointment.start, Appointment.end)
+                .where(Appointment.room_id.in_(by_room), Appointment.holds_room.is_(True), *_overlapping(start, end))):
             busy[by_room[room_id]].append(core.Busy(a_start, a_end))
     return busy
+
+
+def load_doctor_busy(by_doctor: dict[int, int], start: datetime, end: datetime) -> dict[int, list[core.Busy]]:
+    """load_busy for doctors whose resources the caller knows (doctor id -> resource id), keyed by resource id."""
+    busy: dict[int, list[core.Busy]] = defaultdict(list)
+    if by_doctor:
+        for doctor_id, a_start, a_end in db.session.execute(
+                select(Appointment.doctor_id, Appointment.start, Appointment.end)
+                .where(Appointment.doctor_id.in_(by_doctor), *_overlapping(start, end))):
+            busy[by_doctor[doctor_id]].append(core.Busy(a_start, a_end))
+    return busy
+
+
+def _overlapping(start: datetime, end: datetime) -> tuple:
+    # the lower bound on start keeps the index range to the bookings that can reach into the interval
+    return (Appointment.status.in_(ACTIVE), Appointment.start >= start - LONGEST_BOOKING, Appointment.start < end,
+            Appointment.end > start)
+
+
+def load_day_counts(by_doctor: dict[int, int], tz: ZoneInfo, day: date) -> dict[int, int]:
+    """Active bookings per doctor (doctor id -> resource id) that start on the local day, keyed by resource id: what
+    the core's daily limit counts (day_counts), for callers that read only part of the day's bookings."""
+    if not by_doctor:
+        return {}
+    day_start, day_end = core.to_utc(day, time(0), tz), core.to_utc(day + timedelta(days=1), time(0), tz)
+    rows = db.session.execute(
+        select(Appointment.doctor_id, func.count()).where(
+            Appointment.doctor_id.in_(by_doctor), Appointment.status.in_(ACTIVE), Appointment.start >= day_start,
+            Appointment.start < day_end).group_by(Appointment.doctor_id))
+    return {by_doctor[doctor_id]: count for doctor_id, count in rows}
 
 
 def type_needs(hospital_id: int, code: str | None) -> tuple[int | None, set[int]]:
@@ -127,6 +243,8 @@ def rooms_with(room_ids: set[int], equipment: set[int]) -> set[int]:
     return {room.id for room in rooms if equipment <= {e.id for e in room.equipment}}
 
 
+# --- slots ---
+
 @dataclass
 class Request:
     """What a patient asks for; the same for search and for booking."""
@@ -140,67 +258,72 @@ class Request:
 
 @dataclass
 class Group:
-    """Slots of one schedule and room: they share one policy and one room's bookings."""
+    """Slots of one schedule and room: they share one policy and one room's bookings. The slots are shared with
+    a cache: never change them."""
 
-    schedule: Schedule
+    schedule: ScheduleRef
     policy: core.Policy
     room_id: int | None
-    slots: list[core.Slot]
+    slots: Sequence[core.Slot]
+
+
+def day_groups(calendar: Calendar, day: date, request: Request,
+               eligible_rooms: set[int] | None = None) -> list[Group]:
+    """The slots of one local day, grouped by room; rooms without the needed equipment are left out."""
+    pair = calendar.schedule_for(day)
+    if pair is None:  # no schedule in force: not even added time is offered
+        return []
+    ref, schedule = pair
+    rooms = (*ref.rooms, None)  # the last stands for added time, which has no room
+    groups = []
+    for label, slots in _day_slots(schedule.rules, schedule.policy, _room_labels(rooms), tuple(calendar.exceptions),
+                                   calendar.tz, day):
+        room_id = rooms[label]
+        if request.equipment and (room_id is None or (eligible_rooms is not None and room_id not in eligible_rooms)):
+            continue
+        groups.append(Group(ref, schedule.policy, room_id, slots))
+    return groups
+
+
+def _room_labels(rooms: tuple[int | None, ...]) -> tuple[int, ...]:
+    """Which rules share a room, as the position of the first rule with that room. Slots depend on this grouping
+    (the urgent hold-back is spread per room), never on the room ids, so doctors with the same hours share one
+    memoised day whichever rooms they use."""
+    return tuple(rooms.index(room) for room in rooms)
+
+
+@lru_cache(maxsize=4096)
+def _day_slots(rules: tuple[core.WeeklyRule, ...], policy: core.Policy, labels: tuple[int, ...],
+               exceptions: tuple[core.AvailabilityException, ...], tz: ZoneInfo,
+               day: date) -> tuple[tuple[int, tuple[core.Slot, ...]], ...]:
+    """(room label, slots) of one local day of one schedule: pure, so memoised. Bounded to some tens of MB at worst;
+    usually far less, as doctors with the same hours share entries.
+
+    Computing a day alone gives the same slots as computing it inside a range: windows never cross local
+    midnight, and the urgent hold-back is counted per day.
+    """
+    label_of = dict(zip(rules, labels[:-1], strict=True))  # the last label: added time
+    windows = core.expand_windows([core.Schedule(day, None, rules, policy)], exceptions, tz, day, day)
+    grouped: dict[int, list[core.Window]] = defaultdict(list)
+    for window in windows:
+        grouped[label_of.get(window.rule, labels[-1])].append(window)
+    return tuple((label, tuple(core.generate_slots(group, tz, policy))) for label, group in grouped.items())
 
 
 def slot_groups(calendar: Calendar, first_day: date, last_day: date, request: Request,
                 eligible_rooms: set[int] | None = None) -> list[Group]:
     """Slots of the days, grouped by (schedule, room); rooms without the needed equipment are left out."""
-    core_schedules = [s for _, s in calendar.schedules]
-    windows = core.expand_windows(core_schedules, calendar.exceptions, calendar.tz, first_day, last_day)
-    grouped: dict[tuple[int, int | None], list[core.Window]] = defaultdict(list)
-    owners: dict[int, Schedule] = {}
-    for window in windows:
-        pair = calendar.schedule_for(window.local_date)
-        if pair is None:
-            continue
-        row = pair[0]
-        owners[row.id] = row
-        room_id = calendar.rooms.get(window.rule)
-        if request.equipment and (room_id is None or (eligible_rooms is not None and room_id not in eligible_rooms)):
-            continue
-        grouped[(row.id, room_id)].append(window)
-    groups = []
-    for (schedule_id, room_id), group_windows in grouped.items():
-        row = owners[schedule_id]
-        policy = policy_of(row)
-        groups.append(Group(row, policy, room_id, core.generate_slots(group_windows, calendar.tz, policy)))
-    return groups
-
-
-def day_counts(busy: list[core.Busy], tz: ZoneInfo) -> dict[date, int]:
-    counts: dict[date, int] = defaultdict(int)
-    for b in busy:
-        counts[core.local_day(b.start, tz)] += 1
-    return counts
-
-
-def free_slots_for(calendar: Calendar, first_day: date, last_day: date, request: Request,
-                   busy: list[core.Busy], room_busy: dict[int, list[core.Busy]],
-                   eligible_rooms: set[int] | None = None) -> list[tuple[core.FreeSlot, frozenset[str]]]:
-    """Free slots of one calendar over the days with the types each offers, earliest first.
-
-    busy holds the resource's active bookings; room_busy those of rooms, used when the type needs equipment.
-    """
-    counts = day_counts(busy, calendar.tz)
-    result: list[tuple[core.FreeSlot, frozenset[str]]] = []
-    for group in slot_groups(calendar, first_day, last_day, request, eligible_rooms):
-        # a token booking is an appointment inside its token slot, so it counts against that slot's capacity
-        group_busy = list(busy)
-        if request.equipment and group.room_id is not None:
-            group_busy += room_busy.get(group.room_id, [])
-        types = {slot.start: slot.appointment_types for slot in group.slots}
-        result += [(free, types[free.start]) for free in core.free_slots(
-            group.slots, group_busy, request.now, group.policy, calendar.tz,
-            appointment_type=request.appointment_type, duration_minutes=request.duration_minutes,
-            urgency=request.urgency, day_counts=counts)]
-    result.sort(key=lambda pair: pair[0].start)
-    return result
+    merged: dict[tuple[int, int | None], Group] = {}
+    day = first_day
+    while day <= last_day:
+        for group in day_groups(calendar, day, request, eligible_rooms):
+            key = (group.schedule.id, group.room_id)
+            if key in merged:
+                merged[key].slots = [*merged[key].slots, *group.slots]
+            else:
+                merged[key] = group
+        day += timedelta(days=1)
+    return list(merged.values())
 
 
 def type_label(requested: str | None, offered: frozenset[str]) -> str:

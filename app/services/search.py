@@ -1,14 +1,19 @@
 """Free slots across the region: every doctor of a specialty in every hospital, earliest first.
 
-The search reads days in growing chunks (2, then 5, then the rest) and stops as soon as it has `limit` slots, so the
-common question "the earliest 50" costs one day or two of bookings, not the whole range.
+The search goes day by day and, within a day, through time windows: the day's slots cost no query (the rules are
+cached and the slots memoised, see services.availability), so it first takes the earliest few hundred slot starts
+across all doctors, reads only the bookings that can touch them, and widens the window only while it still has fewer
+than `limit` free slots. The common question "the earliest 50" reads an hour or so of bookings, not whole days, and
+an evening search skips the rest of today without a query.
 """
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 
@@ -26,9 +31,21 @@ from app.models import (
 )
 from app.models import appointment_type_equipment as ate
 from app.models.base import utcnow
-from app.services.availability import Request, free_slots_for, load_busy, load_calendars, type_label
+from app.services.availability import (
+    Calendar,
+    Group,
+    Request,
+    day_groups,
+    load_busy,
+    load_calendars,
+    load_day_counts,
+    load_doctor_busy,
+    type_label,
+)
 
-CHUNKS = (2, 5)
+# The first window of a day holds this many slot starts per wanted result: usually a third or more of a day's slots
+# are free, so one window is enough; each further window doubles.
+WINDOW_FACTOR = 4
 MAX_DAYS = 92
 MAX_RADIUS_KM = 500
 
@@ -151,6 +168,18 @@ def _rooms_with(hospital_ids: set[int], equipment: set[int]) -> set[int]:
     return {room_id for room_id, kit in have.items() if equipment <= kit}
 
 
+@dataclass
+class _Doctor:
+    """One candidate (a doctor at a hospital) with its calendar and what it is asked for."""
+
+    doctor_id: int
+    resource_id: int
+    hospital_id: int
+    distance: float | None
+    calendar: Calendar
+    request: Request
+
+
 def search_slots(query: SlotQuery, now: datetime | None = None) -> list[SlotResult]:
     validate(query)
     now = now or utcnow()
@@ -163,31 +192,112 @@ def search_slots(query: SlotQuery, now: datetime | None = None) -> list[SlotResu
     eligible_rooms = _rooms_with({c[2] for c in candidates}, equipment_needed) if equipment_needed else None
     calendars = load_calendars([(c[1], c[2]) for c in candidates], {c[2]: c[3] for c in candidates},
                                query.first_day, query.last_day)
-    results: list[SlotResult] = []
-    chunk_start = query.first_day
-    sizes = list(CHUNKS)
-    while chunk_start <= query.last_day and len(results) < query.limit:
-        size = sizes.pop(0) if sizes else MAX_DAYS
-        chunk_end = min(query.last_day, chunk_start + timedelta(days=size - 1))
-        utc_start = datetime.combine(chunk_start - timedelta(days=1), time.min)
-        utc_end = datetime.combine(chunk_end + timedelta(days=2), time.min)
-        busy = load_busy({c[1] for c in candidates}, utc_start, utc_end)
-        room_busy = _room_busy(eligible_rooms, utc_start, utc_end) if eligible_rooms else {}
-        for doctor_id, resource_id, hospital_id, _tz, dist in candidates:
-            calendar = calendars[(resource_id, hospital_id)]
-            if not calendar.schedules:
-                continue
+    doctors = []
+    for doctor_id, resource_id, hospital_id, _tz, dist in candidates:
+        calendar = calendars[(resource_id, hospital_id)]
+        if calendar.schedules:
             duration, kit = needs[hospital_id]
             request = Request(now=now, appointment_type=query.appointment_type, duration_minutes=duration,
                               urgency=query.urgency, equipment=kit)
-            for free, offered in free_slots_for(calendar, chunk_start, chunk_end, request,
-                                                busy.get(resource_id, []), room_busy, eligible_rooms):
-                results.append(SlotResult(doctor_id, hospital_id, free.start, free.end, free.local_date,
-                                          type_label(query.appointment_type, offered), free.seats_left,
-                                          free.urgent_hold, dist))
-        chunk_start = chunk_end + timedelta(days=1)
+            doctors.append(_Doctor(doctor_id, resource_id, hospital_id, dist, calendar, request))
+    results: list[SlotResult] = []
+    day = query.first_day
+    while day <= query.last_day and len(results) < query.limit:
+        results += _search_day(doctors, day, now, query.limit - len(results), eligible_rooms)
+        day += timedelta(days=1)
     results.sort(key=lambda r: (r.start, r.distance_km or 0, r.doctor_id))
     return results[:query.limit]
+
+
+def _search_day(doctors: list[_Doctor], day: date, now: datetime, wanted: int,
+                eligible_rooms: set[int] | None) -> list[SlotResult]:
+    """Free slots of the local day (in each doctor's zone), window by window until `wanted` are found.
+
+    Stopping after a window is exact: every slot not looked at starts later than every slot found.
+    """
+    plans, starts = [], []
+    for doctor in doctors:
+        groups = day_groups(doctor.calendar, day, doctor.request, eligible_rooms)
+        if not groups:
+            continue
+        policy = groups[0].policy  # one schedule per day: its groups share the policy
+        if day > core.local_day(now, doctor.calendar.tz) + timedelta(days=policy.horizon_days):
+            continue
+        plans.append((doctor, groups))
+        # only starts the core may offer (notice), so that the first window holds enough of them
+        earliest = now + timedelta(minutes=policy.min_notice_minutes)
+        starts += [s.start for g in groups for s in g.slots if s.start >= earliest]
+    if not starts:
+        return []  # a weekend, or the rest of today is past: no query at all
+    starts.sort()
+    counts = _day_counts(plans, day)
+    found: list[SlotResult] = []
+    lo, done, size = starts[0], 0, WINDOW_FACTOR * wanted
+    while done < len(starts) and len(found) < wanted:
+        # end the window between two different starts, so that it is never empty
+        done = bisect_right(starts, starts[min(len(starts), done + size) - 1])
+        hi = starts[done] if done < len(starts) else None  # None: to the end of the day
+        found += _search_window(plans, lo, hi, now, counts, eligible_rooms)
+        lo, size = hi, size * 2
+    return found
+
+
+def _day_counts(plans: list[tuple[_Doctor, list[Group]]], day: date) -> dict[tuple[int, ZoneInfo], dict[date, int]]:
+    """Bookings of the local day per (resource, zone), for the doctors whose schedule has a daily limit: the
+    windows read only part of the day's bookings, the limit counts all of them. One query per zone."""
+    limited: dict[ZoneInfo, dict[int, int]] = defaultdict(dict)
+    for doctor, groups in plans:
+        if groups[0].policy.daily_limit is not None:
+            limited[doctor.calendar.tz][doctor.doctor_id] = doctor.resource_id
+    counts: dict[tuple[int, ZoneInfo], dict[date, int]] = {}
+    for tz, by_doctor in limited.items():
+        for resource_id, count in load_day_counts(by_doctor, tz, day).items():
+            counts[(resource_id, tz)] = {day: count}
+    return counts
+
+
+def _search_window(plans: list[tuple[_Doctor, list[Group]]], lo: datetime, hi: datetime | None, now: datetime,
+                   counts: dict[tuple[int, ZoneInfo], dict[date, int]],
+                   eligible_rooms: set[int] | None) -> list[SlotResult]:
+    """Free slots starting in [lo, hi), with one read of the bookings that can touch them."""
+    pieces = []
+    upper = lo
+    for doctor, groups in plans:
+        # a longer appointment runs on through the following slots: hand the core those too
+        extra = timedelta(minutes=doctor.request.duration_minutes or 0)
+        for group in groups:
+            slots = group.slots
+            first = bisect_left(slots, lo, key=_start)
+            stop = len(slots) if hi is None else bisect_left(slots, hi + extra, key=_start)
+            if first == stop or (hi is not None and slots[first].start >= hi):
+                continue
+            pieces.append((doctor, group, slots[first:stop]))
+            upper = max(upper, slots[stop - 1].end)  # the core looks at bookings only within the slots it gets
+    if not pieces:
+        return []
+    busy = load_doctor_busy({doctor.doctor_id: doctor.resource_id for doctor, _, _ in pieces}, lo, upper)
+    room_busy = _room_busy(eligible_rooms, lo, upper) if eligible_rooms else {}
+    results = []
+    for doctor, group, slots in pieces:
+        request = doctor.request
+        group_busy = busy.get(doctor.resource_id, [])
+        if request.equipment and group.room_id is not None:
+            group_busy = group_busy + room_busy.get(group.room_id, [])
+        types = {slot.start: slot.appointment_types for slot in slots}
+        for free in core.free_slots(slots, group_busy, now, group.policy, doctor.calendar.tz,
+                                    appointment_type=request.appointment_type,
+                                    duration_minutes=request.duration_minutes, urgency=request.urgency,
+                                    day_counts=counts.get((doctor.resource_id, doctor.calendar.tz))):
+            if hi is not None and free.start >= hi:
+                continue  # the next window's, where it is looked at again with every other doctor's slots
+            results.append(SlotResult(doctor.doctor_id, doctor.hospital_id, free.start, free.end, free.local_date,
+                                      type_label(request.appointment_type, types[free.start]), free.seats_left,
+                                      free.urgent_hold, doctor.distance))
+    return results
+
+
+def _start(slot: core.Slot) -> datetime:
+    return slot.start
 
 
 def _room_busy(room_ids: set[int], start: datetime, end: datetime) -> dict[int, list[core.Busy]]:
