@@ -1,0 +1,260 @@
+"""Load run: 200 simulated patients search and book on MariaDB behind gunicorn, then an SQL check for double bookings.
+
+    python -m benchmarks.load_run --db mysql+pymysql://root@127.0.0.1:3306/wl_load?charset=utf8mb4
+        [--database wl_load] [--users 200] [--spawn-rate 50] [--seconds 60] [--workers 4] [--threads 4]
+        [--think 1,3]
+
+Needs a MySQL/MariaDB server: without --db it prints {"bench": "load_run", "skipped": ...} and exits 0, so
+`make bench` stays quick on SQLite. The run uses its own database on the --db server (--database, default wl_load;
+the database named in the URL is left alone unless it is that one), dropped and rebuilt through the migrations,
+then seeded with a small region (app.demo_region.seed_region: 20 hospitals, 200 doctors, 14 days, 2,000 patients)
+and given API tokens for the first --users patients. It starts gunicorn on a free loopback port (`wsgi:app`,
+WAITLESS_ENV=production, rate limits off, OUTBOX_DELIVERY=off so no mail is tried), runs locust headless with
+benchmarks/load/locustfile.py for --seconds, stops gunicorn and removes its temporary files (the database stays for
+inspection; the next run rebuilds it). Afterwards a plain SQL check that does not use the booking code counts
+double bookings (benchmarks.booking_race.double_bookings). Prints {"bench": "load_run", "db", "users", "seconds",
+"requests", "rps", "errors", "p50_ms", "p95_ms", "bookings", "taken_409", "double_bookings", ...}; "errors" are 5xx
+answers and connection failures, other unexpected statuses are counted apart, and tracebacks in gunicorn's log
+are counted and summarised on stderr (the log is kept when there are any).
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from app import scheduling as core
+from app.demo_region import seed_region
+from app.extensions import db
+from app.models import ApiToken, Appointment, Doctor, Hospital, Patient, User
+from app.models.base import utcnow
+from app.security import token_digest
+from benchmarks._common import dialect_label, emit, log, make_app, ms, parser, percentile, reset_schema
+from benchmarks.booking_race import double_bookings
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCUSTFILE = ROOT / "benchmarks" / "load" / "locustfile.py"
+REGION = dict(hospitals=20, doctors=200, days=14, patients=2000)
+DAYS = 14
+RADIUS_KM = 50
+PICK_FIRST = 5  # users book one of the five earliest results: collisions happen, as with real patients
+THINK = "1,3"  # default think time between a user's rounds: uniform between these seconds
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(app, users: int, seed: int, think: tuple[float, float]) -> tuple[dict, int]:
+    """Rebuild and seed the load database; the locust plan and the highest appointment id before the run."""
+    with app.app_context():
+        reset_schema()
+        started = time.perf_counter()
+        seed_region(seed, echo=log, **REGION)
+        log(f"seeded in {time.perf_counter() - started:.1f} s; creating {users} API tokens")
+        rows = db.session.execute(select(User.id).join(Patient, Patient.user_id == User.id)
+                                  .order_by(Patient.id).limit(users)).scalars().all()
+        tokens = []
+        for user_id in rows:
+            token = secrets.token_urlsafe(32)
+            db.session.add(ApiToken(user_id=user_id, token_hash=token_digest(token)))
+            tokens.append(token)
+        db.session.commit()
+        specialties = sorted(db.session.scalars(select(Doctor.specialty_id).where(Doctor.active).distinct()))
+        cities = sorted(db.session.scalars(select(Hospital.city).where(Hospital.active).distinct()))
+        last_id = db.session.scalar(select(func.max(Appointment.id))) or 0
+        db.session.remove()
+    today = utcnow().date()
+    plan = {"tokens": tokens, "specialties": specialties, "cities": cities, "from": today.isoformat(),
+            "to": (today + timedelta(days=DAYS - 1)).isoformat(), "radius_km": RADIUS_KM,
+            "pick_first": PICK_FIRST, "wait": list(think)}
+    return plan, last_id
+
+
+def start_gunicorn(url: str, port: int, workers: int, threads: int, folder: Path) -> tuple[subprocess.Popen, Path]:
+    error_log = folder / "gunicorn.log"
+    env = dict(os.environ, DATABASE_URL=url, WAITLESS_ENV="production", SECRET_KEY=secrets.token_hex(32),
+               RATELIMIT_ENABLED="false", OUTBOX_DELIVERY="off", JOBS_ENABLED="false", PYTHONUNBUFFERED="1")
+    env.pop("CELERY_BROKER_URL", None)
+    env.pop("MAIL_SERVER", None)
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
+               "-b", f"127.0.0.1:{port}", "--timeout", "120", "--graceful-timeout", "15",
+               "--error-logfile", str(error_log), "--log-level", "info", "wsgi:app"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    return process, error_log
+
+
+def wait_ready(process: subprocess.Popen, base: str, specialty: int, timeout: float = 90) -> None:
+    """Until every worker could have booted: the slot search answers 200 a few times in a row."""
+    deadline, good = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/slots?specialty={specialty}", timeout=10) as response:
+                good = good + 1 if response.status == 200 else 0
+        except OSError:
+            good = 0
+        if good >= 8:
+            return
+        time.sleep(0.25)
+    raise RuntimeError("gunicorn did not answer within the timeout")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM to gunicorn's own process group (the master and its workers), SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def run_locust(base: str, plan_path: Path, tally_path: Path, folder: Path, args) -> int:
+    env = dict(os.environ, LOAD_PLAN=str(plan_path), LOAD_TALLY=str(tally_path))
+    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", str(args.users),
+               "-r", str(args.spawn_rate), "-t", f"{args.seconds}s", "--host", base, "--stop-timeout", "20",
+               "--csv", str(folder / "locust"), "--only-summary", "--loglevel", "WARNING"]
+    with open(folder / "locust.log", "w", encoding="utf-8") as out:
+        # bounded: the run plus ramp-up, stop timeout and start-up; a hung locust is killed
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                   start_new_session=True)
+        try:
+            return process.wait(timeout=args.seconds + 120)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return -9
+
+
+def server_tracebacks(error_log: Path) -> tuple[int, Counter]:
+    """How many tracebacks gunicorn's log holds, and their closing lines (the exception) counted."""
+    if not error_log.exists():
+        return 0, Counter()
+    lines = error_log.read_text(encoding="utf-8", errors="replace").splitlines()
+    count, last = 0, Counter()
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback (most recent call last)"):
+            count += 1
+            j = i + 1
+            while j < len(lines) and (lines[j].startswith(" ") or not lines[j].strip()):
+                j += 1
+            if j < len(lines):
+                last[lines[j][:200]] += 1
+    return count, last
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser(__doc__.splitlines()[0])
+    args.add_argument("--database", default="wl_load", help="database to use on the --db server (default wl_load)")
+    args.add_argument("--users", type=int, default=200)
+    args.add_argument("--spawn-rate", type=int, default=50)
+    args.add_argument("--seconds", type=int, default=60)
+    args.add_argument("--workers", type=int, default=4)
+    args.add_argument("--threads", type=int, default=4)
+    args.add_argument("--think", default=THINK, metavar="MIN,MAX",
+                      help=f"seconds a user waits between rounds (default {THINK})")
+    args = args.parse_args(argv)
+    think = tuple(float(x) for x in args.think.split(","))
+    if not args.db or make_url(args.db).get_backend_name() != "mysql":
+        emit({"bench": "load_run", "skipped": "needs --db with a MySQL/MariaDB URL (gunicorn + locust on it)"})
+        return
+    url = make_url(args.db).set(database=args.database)
+    url_text = url.render_as_string(hide_password=False)
+    app = make_app(url_text)
+    plan, last_id = prepare(app, args.users, args.seed, think)
+    folder = Path(tempfile.mkdtemp(prefix="waitless-load-"))
+    plan_path, tally_path = folder / "plan.json", folder / "tally.json"
+    plan_path.write_text(json.dumps(plan), encoding="utf-8")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process, error_log = start_gunicorn(url_text, port, args.workers, args.threads, folder)
+    keep = False
+    try:
+        wait_ready(process, base, plan["specialties"][0])
+        log(f"gunicorn ({args.workers} workers x {args.threads} threads) on {base}; locust: {args.users} users "
+            f"for {args.seconds} s...")
+        locust_rc = run_locust(base, plan_path, tally_path, folder, args)
+    finally:
+        stop(process)
+    try:
+        tally = json.loads(tally_path.read_text(encoding="utf-8")) if tally_path.exists() else None
+        if tally is None or not tally["requests"]:
+            keep = True
+            log((folder / "locust.log").read_text(encoding="utf-8", errors="replace")[-3000:])
+            log(f"locust recorded no request (exit {locust_rc}); its files are kept in {folder}")
+            raise SystemExit(1)
+        requests = tally["requests"]
+        seconds = max(1e-9, (tally["stopped"] or time.time()) - (tally["started"] or time.time()))
+        statuses = Counter(str(r[1]) for r in requests)
+        errors = [r for r in requests if r[1] == 0 or r[1] >= 500]
+        books = [r for r in requests if r[0] == "book"]
+        refusals = Counter(r[2] or "?" for r in books if r[1] == 409)
+        unexpected = [r for r in requests if r[1] not in (0, 200, 201, 409) and r[1] < 500]
+        timings = [r[3] / 1000 for r in requests]
+        search_times = [r[3] / 1000 for r in requests if r[0] == "search"]
+        book_times = [r[3] / 1000 for r in books]
+        tracebacks, exceptions = server_tracebacks(error_log)
+        for line, n in exceptions.most_common(10):
+            log(f"gunicorn log: {n} x {line}")
+        failures = folder / "locust_failures.csv"
+        if errors and failures.exists():
+            log("locust's failures:\n" + failures.read_text(encoding="utf-8", errors="replace")[:3000])
+        client_exceptions = tally.get("client_exceptions") or []
+        for text in client_exceptions[:5]:
+            log(f"exception in the locustfile: {text}")
+        if tracebacks or errors or client_exceptions:
+            keep = True
+            log(f"gunicorn's and locust's logs kept in {folder}")
+        with app.app_context():
+            pairs, cells = double_bookings()
+            active = tuple(core.ACTIVE)
+            stored = db.session.scalar(select(func.count(Appointment.id)).where(
+                Appointment.id > last_id, Appointment.status.in_(active)))
+            label = dialect_label()
+            db.session.remove()
+        emit({
+            "bench": "load_run", "db": label, "users": args.users, "seconds": round(seconds, 1),
+            "requests": len(requests), "rps": round(len(requests) / seconds, 1), "errors": len(errors),
+            "p50_ms": ms(percentile(timings, 50)) if timings else None,
+            "p95_ms": ms(percentile(timings, 95)) if timings else None,
+            "search_p95_ms": ms(percentile(search_times, 95)) if search_times else None,
+            "book_p95_ms": ms(percentile(book_times, 95)) if book_times else None,
+            "searches": len(search_times), "bookings": sum(1 for r in books if r[1] == 201),
+            "taken_409": sum(refusals.values()), "refusals_409": dict(refusals),
+            "unexpected_statuses": len(unexpected), "status_counts": dict(statuses),
+            "bookings_in_db": stored, "double_bookings": pairs + cells,
+            "overlapping_appointment_pairs": pairs, "claim_cells_held_twice": cells,
+            "server_tracebacks": tracebacks, "client_exceptions": len(client_exceptions),
+            "workers": args.workers, "threads": args.threads,
+            "think_seconds": list(think), "locust_exit": locust_rc,
+        })
+    finally:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
