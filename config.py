@@ -62,6 +62,7 @@ class Config:
     OUTBOX_DELIVERY = os.environ.get("OUTBOX_DELIVERY", "celery" if CELERY_BROKER_URL else "thread")
     REMINDER_HOURS = tuple(int(h) for h in os.environ.get("REMINDER_HOURS", "24,2").split(",") if h.strip())
     NOTIFY_SMS = _bool("NOTIFY_SMS", True)
+    STAFF_NOTICE_EMAIL = _bool("STAFF_NOTICE_EMAIL", True)  # staff and doctors also get their notices by e-mail
     PATIENT_CHANGE_CUTOFF_HOURS = _int("PATIENT_CHANGE_CUTOFF_HOURS", 24)  # online cancel/move until then
 
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
@@ -108,6 +109,7 @@ class TestConfig(Config):
     MAIL_SERVER = None
     PUBLIC_BASE_URL = "http://localhost"
     OUTBOX_DELIVERY = "inline"  # deterministic: the request's messages are tried before the test reads them
+    STAFF_NOTICE_EMAIL = False  # tests count the patient's messages; test_notices turns staff e-mail on itself
     TWILIO_ACCOUNT_SID = None
 
 

@@ -225,9 +225,15 @@ def staff_notices(appointment: Appointment, kind: str, actor_id: int | None = No
                            when=render.format_when(appointment.start.isoformat(), tz, lang),
                            old=render.format_when(old_start.isoformat(), tz, lang) if old_start else "",
                            reason=reason or "—")
-        db.session.add(StaffNotice(user_id=reader.id, hospital_id=appointment.hospital_id,
-                                   appointment_id=appointment.id, kind=kind.split("_")[0], text=text[:2000]))
+        notice = StaffNotice(user_id=reader.id, hospital_id=appointment.hospital_id,
+                             appointment_id=appointment.id, kind=kind.split("_")[0], text=text[:2000])
+        db.session.add(notice)
         added += 1
+        if current_app.config.get("STAFF_NOTICE_EMAIL", True):
+            db.session.flush()  # the notice's id makes the e-mail's dedupe key
+            queue("email", reader.email, "staff_notice",
+                  {"headline": text[:120], "text": text, "link": f"{_base_url()}/notices/"},
+                  f"notice:{notice.id}:email", language=lang, appointment_id=appointment.id, user_id=reader.id)
     return added
 
 

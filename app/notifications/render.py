@@ -39,6 +39,7 @@ SUBJECTS = {
                              "de": "Erinnerung: Ihr Termin am {when}"},
     "appointment_leave": {"en": "Your doctor is not available on {when}: please choose a new time",
                           "de": "Ihr Arzt ist am {when} nicht verfügbar: bitte wählen Sie einen neuen Termin"},
+    "staff_notice": {"en": "Waitless: {headline}", "de": "Waitless: {headline}"},
 }
 WHEN_FORMATS = {"en": "EEEE d MMMM y, HH:mm", "de": "EEEE, d. MMMM y, HH:mm"}
 

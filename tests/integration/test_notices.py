@@ -268,3 +268,16 @@ def test_only_hospital_roles_see_notices(client, auth, clinic, make):
     auth.login(desk.email)
     assert client.get("/notices/").status_code == 200
     assert notices_of(patient.user) == []
+
+
+def test_staff_notices_also_go_out_by_email_unless_switched_off(clinic, make, app, monkeypatch):
+    hospital, doctor = clinic
+    monkeypatch.setitem(app.config, "STAFF_NOTICE_EMAIL", True)
+    desk = make.user(Role.STAFF, hospital)
+    book(doctor, make.patient(phone=PHONE))
+    mails = rows(template="staff_notice")
+    assert sorted(m.recipient for m in mails) == sorted([desk.email, doctor.user.email])
+    assert all(m.context["link"].endswith("/notices/") and m.context["text"] for m in mails)
+    monkeypatch.setitem(app.config, "STAFF_NOTICE_EMAIL", False)
+    book(doctor, make.patient(), slot(hh=10))
+    assert len(rows(template="staff_notice")) == 2
