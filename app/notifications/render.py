@@ -117,9 +117,14 @@ def render_sms(row: OutboxMessage) -> str:
         return " ".join(_render(f"email/{row.template}.sms.txt", ctx).split())
 
 
+# messages about an appointment as it stands; once it is cancelled or moved they would mislead
+STALE_WHEN_CHANGED = ("appointment_reminder", "appointment_leave")
+
+
 def stale_reason(row: OutboxMessage) -> str | None:
-    """Why a message is no longer true and must not go out (a reminder for an appointment cancelled or moved)."""
-    if row.template != "appointment_reminder":
+    """Why a message is no longer true and must not go out (a reminder or leave notice for an appointment
+    cancelled or moved meanwhile)."""
+    if row.template not in STALE_WHEN_CHANGED:
         return None
     appointment = db.session.get(Appointment, row.appointment_id) if row.appointment_id else None
     if appointment is None or appointment.status != "scheduled":

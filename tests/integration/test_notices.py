@@ -281,3 +281,16 @@ def test_staff_notices_also_go_out_by_email_unless_switched_off(clinic, make, ap
     monkeypatch.setitem(app.config, "STAFF_NOTICE_EMAIL", False)
     book(doctor, make.patient(), slot(hh=10))
     assert len(rows(template="staff_notice")) == 2
+
+
+def test_a_leave_notice_for_an_appointment_cancelled_meanwhile_is_not_sent(clinic, make):
+    from app.notifications.outbox import deliver_pending
+
+    hospital, doctor = clinic
+    appointment = book(doctor, make.patient(), slot(hh=9))
+    _leave(doctor, hospital, slot(hh=8), slot(hh=10))
+    booking.cancel(None, appointment, "booked elsewhere")
+    db.session.commit()
+    deliver_pending(ignore_backoff=True)
+    (notice,) = rows(template="appointment_leave")
+    assert notice.status == "skipped" and "cancelled" in notice.last_error
