@@ -1,13 +1,12 @@
 """Shared API pieces: access checks, time conversion and error translation."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort
 from flask_login import current_user
 from flask_smorest import abort as api_abort
-from marshmallow import ValidationError
 
 from app.extensions import db
 from app.models import Appointment, Doctor, Patient, Role
@@ -39,15 +38,6 @@ def to_utc_naive(value: datetime, tz: str) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(tz))
     return value.astimezone(UTC).replace(tzinfo=None)
-
-
-def parse_day(value: str | None, field: str) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({field: ["Use a date like 2026-03-02."]}) from None
 
 
 def own_patient() -> Patient | None:

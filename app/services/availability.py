@@ -26,7 +26,6 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import (
     Appointment,
-    AppointmentType,
     AvailabilityException,
     AvailabilityRule,
     Room,
@@ -221,18 +220,6 @@ def load_day_counts(by_doctor: dict[int, int], tz: ZoneInfo, day: date) -> dict[
             Appointment.doctor_id.in_(by_doctor), Appointment.status.in_(ACTIVE), Appointment.start >= day_start,
             Appointment.start < day_end).group_by(Appointment.doctor_id))
     return {by_doctor[doctor_id]: count for doctor_id, count in rows}
-
-
-def type_needs(hospital_id: int, code: str | None) -> tuple[int | None, set[int]]:
-    """(duration in minutes, equipment ids) of an appointment type at a hospital; (None, set()) when unknown."""
-    if code is None:
-        return None, set()
-    row = db.session.scalar(select(AppointmentType).where(AppointmentType.hospital_id == hospital_id,
-                                                          AppointmentType.code == code, AppointmentType.active)
-                            .options(selectinload(AppointmentType.equipment)))
-    if row is None:
-        return None, set()
-    return row.duration_minutes, {e.id for e in row.equipment}
 
 
 def rooms_with(room_ids: set[int], equipment: set[int]) -> set[int]:
