@@ -5,6 +5,7 @@ from app.models.hospital import Department, Equipment, Hospital, Room, Specialty
 from app.models.notice import StaffNotice
 from app.models.outbox import OutboxMessage
 from app.models.patient import Patient
+from app.models.queue import Encounter, Queue, QueueCounter, QueueEntry, Vitals
 from app.models.scheduling import (
     Appointment,
     AvailabilityException,
@@ -17,11 +18,12 @@ from app.models.scheduling import (
     TokenSlot,
 )
 from app.models.user import HOSPITAL_ROLES, ApiToken, Membership, Role, User
+from app.models.waitlist import Offer, WaitlistEntry
 
 __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
-    "AvailabilityRule", "Claim", "DayCounter", "Department", "Doctor", "Equipment", "Hospital", "LocationAccess",
-    "Membership", "OutboxMessage", "Patient", "Role", "Room", "SchedulableResource", "Schedule", "Specialty",
-    "StaffNotice",
-    "TokenSlot", "User", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
+    "AvailabilityRule", "Claim", "DayCounter", "Department", "Doctor", "Encounter", "Equipment", "Hospital",
+    "LocationAccess", "Membership", "Offer", "OutboxMessage", "Patient", "Queue", "QueueCounter", "QueueEntry",
+    "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "StaffNotice", "TokenSlot", "User", "Vitals",
+    "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]

@@ -31,6 +31,12 @@ class Hospital(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # hours before an appointment that reminders go out, e.g. "24,2"; None: the REMINDER_HOURS setting
     reminder_hours: Mapped[str | None] = mapped_column(String(40))
+    # patients may cancel or move online until this many hours before the start
+    cancel_cutoff_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    # a booked patient not checked in this long after the start becomes a no-show (jobs.mark_no_shows)
+    noshow_grace_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    # how long a waitlist offer holds a freed slot
+    offer_hold_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
 
     departments: Mapped[list[Department]] = relationship(
         back_populates="hospital", order_by="Department.name"

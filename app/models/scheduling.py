@@ -118,6 +118,7 @@ class Appointment(db.Model):
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    hold_until: Mapped[datetime | None]  # status "held": a waitlist offer keeps the slot until then
 
     patient: Mapped[Patient | None] = relationship()  # noqa: F821
     doctor: Mapped[Doctor | None] = relationship()  # noqa: F821
