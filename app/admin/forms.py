@@ -116,9 +116,22 @@ class HospitalForm(FlaskForm):
     reminder_hours = StringField(_l("Reminder hours"), filters=[strip], validators=[Optional(), Length(max=40)],
                                  description=_l("Hours before an appointment that reminders go out, e.g. 24,2. "
                                                 "Leave empty for the region's default."))
+    cancel_cutoff_hours = IntegerField(_l("Online changes close (hours before)"), default=24,
+                                       validators=[InputRequired(), NumberRange(0, 24 * 14)],
+                                       description=_l("Patients may cancel or move online until this many hours "
+                                                      "before the start; later they call the hospital."))
+    noshow_grace_minutes = IntegerField(_l("No-show after (minutes)"), default=30,
+                                        validators=[InputRequired(), NumberRange(5, 24 * 60)],
+                                        description=_l("A booked patient not checked in this long after the start "
+                                                       "is marked as a no-show and the slot is freed."))
+    offer_hold_minutes = IntegerField(_l("Waitlist offer hold (minutes)"), default=15,
+                                      validators=[InputRequired(), NumberRange(5, 24 * 60)],
+                                      description=_l("How long a freed slot is held for the patients it is offered "
+                                                     "to before it moves on."))
     submit = SubmitField(_l("Save"))
 
-    FIELDS = ("name", "city", "country", "address", "phone", "lat", "lon", "timezone", "reminder_hours")
+    FIELDS = ("name", "city", "country", "address", "phone", "lat", "lon", "timezone", "reminder_hours",
+              "cancel_cutoff_hours", "noshow_grace_minutes", "offer_hold_minutes")
 
     def validate_reminder_hours(self, field):
         try:

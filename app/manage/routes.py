@@ -43,8 +43,8 @@ def _open(token: str):
                                       title=_("This link does not work")), err.status)
 
 
-def _cutoff_hours() -> int:
-    return int(current_app.config.get("PATIENT_CHANGE_CUTOFF_HOURS", 24))
+def _cutoff_hours(appointment: Appointment) -> int:
+    return appointment.hospital.cancel_cutoff_hours
 
 
 def _on_leave(appointment: Appointment) -> bool:
@@ -61,7 +61,7 @@ def _may_change(appointment: Appointment) -> bool:
     """As on the patient's own pages: online until the cut-off before the start, then the hospital does it."""
     if appointment.status != "scheduled" or appointment.doctor_id is None:
         return False
-    return appointment.start - utcnow() >= timedelta(hours=_cutoff_hours()) or _on_leave(appointment)
+    return appointment.start - utcnow() >= timedelta(hours=_cutoff_hours(appointment)) or _on_leave(appointment)
 
 
 def _too_late(token: str, appointment: Appointment):
@@ -70,7 +70,7 @@ def _too_late(token: str, appointment: Appointment):
                     status=_(appointment.status.replace("_", " ")))
     else:
         message = _("Appointments can be cancelled or moved online until %(hours)s hours before they start. "
-                    "Please call the hospital.", hours=_cutoff_hours())
+                    "Please call the hospital.", hours=_cutoff_hours(appointment))
     return render_template("manage/page.html", appointment=appointment, token=token, may_change=False,
                            notice=message, title=_("Your appointment")), 409
 
@@ -83,7 +83,7 @@ def page(token: str):
         return refused
     return render_template("manage/page.html", appointment=appointment, token=token,
                            may_change=_may_change(appointment), on_leave=_on_leave(appointment),
-                           cutoff=_cutoff_hours(), title=_("Your appointment"))
+                           cutoff=_cutoff_hours(appointment), title=_("Your appointment"))
 
 
 @bp.route("/<token>/cancel", methods=["GET", "POST"])

@@ -138,7 +138,7 @@ def book():
     fee = next((t.fee for t in types if t.code == type_code), doctor.fee)
     return render_template("patient/book.html", doctor=doctor, hospital=hospital, local=local, form=form,
                            error=_friendly(error) if error is not None else None, alternatives=alternatives,
-                           fee=fee, urgency=urgency, cutoff=cutoff_hours(),
+                           fee=fee, urgency=urgency, cutoff=cutoff_hours(hospital),
                            title=_("Confirm your appointment")), status
 
 
@@ -165,7 +165,7 @@ def cancel(appointment_id: int):
             return redirect(url_for("patient.home"))
     elif form.is_submitted():
         status = 422
-    return render_template("patient/cancel.html", appointment=appointment, form=form, cutoff=cutoff_hours(),
+    return render_template("patient/cancel.html", appointment=appointment, form=form, cutoff=cutoff_hours(appointment.hospital),
                            title=_("Cancel the appointment")), status
 
 
@@ -175,7 +175,7 @@ def _too_late(appointment: Appointment):
                     status=_(appointment.status.replace("_", " ")))
     else:
         message = _("Appointments can be cancelled or moved online until %(hours)s hours before they start. "
-                    "Please call the hospital.", hours=cutoff_hours())
+                    "Please call the hospital.", hours=cutoff_hours(appointment.hospital))
     return render_template("patient/too_late.html", appointment=appointment, message=message,
                            title=_("Too late to change online")), 409
 

@@ -17,7 +17,6 @@ from app.services import patient_profile
 from app.services.dashboards import patient_appointments
 from app.services.ics import appointment_ics
 
-CHANGE_CUTOFF_HOURS = 24  # default; PATIENT_CHANGE_CUTOFF_HOURS in the config overrides it
 
 
 def current_patient() -> Patient:
@@ -37,14 +36,20 @@ def own_appointment(appointment_id: int) -> Appointment:
     return appointment
 
 
-def cutoff_hours() -> int:
-    return int(current_app.config.get("PATIENT_CHANGE_CUTOFF_HOURS", CHANGE_CUTOFF_HOURS))
+def cutoff_hours(hospital) -> int:
+    """Hours before the start when online changes close: each hospital sets its own."""
+    return hospital.cancel_cutoff_hours
+
+
+def change_until(appointment: Appointment):
+    """The last instant (naive UTC) the patient may cancel or move online."""
+    return appointment.start - timedelta(hours=cutoff_hours(appointment.hospital))
 
 
 def may_change(appointment: Appointment) -> bool:
     """Patients cancel or move online until the cut-off before the start; later, the hospital does it."""
     return appointment.status == "scheduled" and appointment.kind != "location" \
-        and appointment.start - utcnow() >= timedelta(hours=cutoff_hours())
+        and utcnow() <= change_until(appointment)
 
 
 @bp.route("/")
@@ -54,7 +59,7 @@ def home():
     missing = [label for label, value in ((_("phone"), patient.phone), (_("date of birth"), patient.birth_date),
                                           (_("emergency contact"), patient.emergency_contact_name)) if not value]
     return render_template("patient/home.html", patient=patient, upcoming=upcoming, past=past[:10],
-                           missing=missing, may_change=may_change, cutoff=cutoff_hours(),
+                           missing=missing, may_change=may_change, change_until=change_until,
                            title=_("My appointments"))
 
 
@@ -62,7 +67,7 @@ def home():
 def appointment(appointment_id: int):
     appointment = own_appointment(appointment_id)
     return render_template("patient/appointment.html", appointment=appointment, may_change=may_change(appointment),
-                           cutoff=cutoff_hours(), booked=request.args.get("booked") == "1",
+                           cutoff=cutoff_hours(appointment.hospital), booked=request.args.get("booked") == "1",
                            title=_("Your appointment"))
 
 

@@ -55,7 +55,8 @@ def hospital_admin(make, auth):
 
 
 HOSPITAL_FORM = dict(name="Thames Riverside Hospital", city="London", country="GB", address="1 River Road",
-                     phone="+44 20 7946 0958", lat="51.5", lon="-0.12", timezone="Europe/London")
+                     phone="+44 20 7946 0958", lat="51.5", lon="-0.12", timezone="Europe/London",
+                     cancel_cutoff_hours="24", noshow_grace_minutes="30", offer_hold_minutes="15")
 
 
 # --- who may enter ---
@@ -117,6 +118,20 @@ def test_hospital_create_edit_deactivate_reactivate(client, region_admin):
     assert len(events("hospital.reactivate")) == 1
     page = client.get("/admin/hospitals").get_data(as_text=True)
     assert "Thames Riverside Hospital" in page and "Europe/Berlin" in page
+
+
+def test_hospital_rules_for_cutoff_noshow_and_offer_hold(client, region_admin):
+    client.post("/admin/hospitals/new", data=HOSPITAL_FORM)
+    hospital = db.session.scalar(select(Hospital).where(Hospital.name == HOSPITAL_FORM["name"]))
+    res = client.post(f"/admin/hospitals/{hospital.id}/edit", data={
+        **HOSPITAL_FORM, "cancel_cutoff_hours": "48", "noshow_grace_minutes": "20", "offer_hold_minutes": "30"})
+    assert res.status_code == 302
+    hospital = fresh(hospital)
+    assert (hospital.cancel_cutoff_hours, hospital.noshow_grace_minutes, hospital.offer_hold_minutes) == (48, 20, 30)
+    assert events("hospital.update")[0].after["cancel_cutoff_hours"] == 48
+    res = client.post(f"/admin/hospitals/{hospital.id}/edit", data={**HOSPITAL_FORM, "offer_hold_minutes": "1"})
+    assert res.status_code == 422 and "Number must be between 5 and 1440" in res.get_data(as_text=True)
+    assert fresh(hospital).offer_hold_minutes == 30
 
 
 @pytest.mark.parametrize("field, value, message", [
