@@ -18,6 +18,7 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db
 from app.models import Hospital, Membership, Patient, Role, Specialty
+from app.services import choices
 from app.services.accounts import create_user
 from app.services.directory import create_doctor_profile
 
@@ -77,6 +78,7 @@ def _empty_tables() -> None:
             conn.execute(table.delete())
         if engine.dialect.name == "mysql":
             conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+    choices.clear()  # the rows it remembers are gone
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ from app.models.base import utcnow
 from app.public import bp
 from app.public.forms import SearchForm
 from app.public.slot_board import by_day, doctor_board, load_doctors, load_hospitals, next_available, result_views
+from app.services import choices
 from app.services.calendar_view import local_today
-from app.services.search import DEFAULT_DAYS, MAX_RADIUS_KM, SearchError, cities, parse_slot_request, search_slots
+from app.services.search import DEFAULT_DAYS, MAX_RADIUS_KM, SearchError, parse_slot_request, search_slots
 from app.templating import home_url_for
 
 BOARD_DAYS = 7
@@ -52,33 +53,27 @@ def _language_name(code: str) -> str:
 
 def _doctor_choices(specialty: str | None, hospital: str | None, chosen: str | None) -> list[tuple[str, str]]:
     """Doctors of the chosen specialty or hospital (search.js refreshes the list when the specialty changes)."""
-    query = select(Doctor).where(Doctor.active).options(selectinload(Doctor.user))
     if specialty and specialty.isdigit():
-        query = query.where(Doctor.specialty_id == int(specialty))
+        doctors = choices.doctors(specialty_id=int(specialty))
     elif hospital and hospital.isdigit():
-        query = query.join(doctor_hospitals).where(doctor_hospitals.c.hospital_id == int(hospital))
+        doctors = choices.doctors(hospital_id=int(hospital))
     elif chosen and chosen.isdigit():
-        query = query.where(Doctor.id == int(chosen))
+        doctors = choices.doctors(doctor_id=int(chosen))
     else:
-        query = None
-    doctors = sorted(db.session.scalars(query), key=lambda d: d.name) if query is not None else []
-    return [("", _("Any doctor"))] + [(str(d.id), d.name) for d in doctors]
+        doctors = []
+    return [("", _("Any doctor"))] + [(str(ident), name) for ident, name in doctors]
 
 
 def _search_form(args) -> SearchForm:
     today = utcnow().date()
     form = SearchForm(args or None, data={"first_day": today, "last_day": today + timedelta(days=DEFAULT_DAYS - 1)})
-    specialties = db.session.scalars(select(Specialty).where(Specialty.active).order_by(Specialty.name))
-    form.specialty.choices = [("", _("Choose a specialty"))] + [(str(s.id), _(s.name)) for s in specialties]
-    form.city.choices = [("", _("Anywhere in the region"))] + [(c, c) for c in cities()]
-    hospitals = db.session.scalars(select(Hospital).where(Hospital.active).order_by(Hospital.city, Hospital.name))
-    form.hospital.choices = [("", _("Any hospital"))] + [(str(h.id), f"{h.name} ({h.city})") for h in hospitals]
+    form.specialty.choices = [("", _("Choose a specialty"))] + [(str(i), _(n)) for i, n in choices.specialties()]
+    form.city.choices = [("", _("Anywhere in the region"))] + [(c, c) for c in choices.cities()]
+    form.hospital.choices = [("", _("Any hospital"))] + [(str(i), f"{n} ({c})") for i, n, c in choices.hospitals()]
     args = args or {}
     form.doctor.choices = _doctor_choices(args.get("specialty"), args.get("hospital"), args.get("doctor"))
     form.appointment_type.choices = [("", _("Any type")), ("new", _("New patient")), ("follow_up", _("Follow-up"))]
-    codes = sorted({c for langs in db.session.scalars(select(Doctor.languages).where(Doctor.active).distinct())
-                    for c in (langs or "").split(",") if c})
-    form.language.choices = [("", _("Any language"))] + [(c, _language_name(c)) for c in codes]
+    form.language.choices = [("", _("Any language"))] + [(c, _language_name(c)) for c in choices.languages()]
     return form
 
 
