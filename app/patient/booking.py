@@ -165,8 +165,8 @@ def cancel(appointment_id: int):
             return redirect(url_for("patient.home"))
     elif form.is_submitted():
         status = 422
-    return render_template("patient/cancel.html", appointment=appointment, form=form, cutoff=cutoff_hours(appointment.hospital),
-                           title=_("Cancel the appointment")), status
+    return render_template("patient/cancel.html", appointment=appointment, form=form,
+                           cutoff=cutoff_hours(appointment.hospital), title=_("Cancel the appointment")), status
 
 
 def _too_late(appointment: Appointment):

@@ -18,7 +18,6 @@ from app.services.dashboards import patient_appointments
 from app.services.ics import appointment_ics
 
 
-
 def current_patient() -> Patient:
     patient = db.session.scalar(select(Patient).where(Patient.user_id == current_user.id))
     if patient is None:  # an operator-made patient account gets its record on first visit

@@ -86,7 +86,8 @@ def test_admin_sets_reminder_hours_on_the_hospital_form(client, make, auth, clin
     admin = make.user(Role.ADMIN)
     auth.login(admin.email)
     form = dict(name=hospital.name, city="London", country="GB", address="1 River Road", phone="",
-                lat="51.5", lon="-0.12", timezone="UTC")
+                lat="51.5", lon="-0.12", timezone="UTC", cancel_cutoff_hours="24", noshow_grace_minutes="30",
+                offer_hold_minutes="15")
     page = client.get(f"/admin/hospitals/{hospital.id}/edit").get_data(as_text=True)
     assert 'name="reminder_hours"' in page
     res = client.post(f"/admin/hospitals/{hospital.id}/edit", data={**form, "reminder_hours": "2, 48,24"})
