@@ -109,6 +109,86 @@ def deliver_outbox(ignore_backoff: bool = False) -> int:
     return deliver_pending(ignore_backoff=ignore_backoff)["sent"]
 
 
+@job("mark_no_shows", 300)
+def mark_no_shows(now: datetime | None = None) -> int:
+    """Booked patients not checked in within their hospital's noshow_grace_minutes after the start become no-shows.
+
+    booking.cancel(status="no_show") deletes the claims (or gives the token back) in the same transaction, so the
+    time is free again for the waitlist. Room bookings have nobody to check in and are left alone.
+    """
+    from app import realtime
+    from app import scheduling as core
+    from app.models import Hospital
+    from app.services import booking
+
+    now = now or utcnow()
+    late = db.session.execute(select(Appointment, Hospital.noshow_grace_minutes)
+                              .join(Hospital, Hospital.id == Appointment.hospital_id)
+                              .where(Appointment.status == "scheduled", Appointment.kind != "location",
+                                     Appointment.patient_id.is_not(None), Appointment.start <= now)).all()
+    marked = 0
+    for appointment, grace in late:
+        if appointment.start + timedelta(minutes=grace or 0) > now:
+            continue
+        try:
+            booking.cancel(None, appointment, "not checked in", status="no_show",
+                           comment=f"not checked in within {grace} minutes of the start")
+            marked += 1
+        except core.SchedulingError:
+            log.warning("appointment %s could not become a no-show", appointment.id, exc_info=True)
+    db.session.commit()
+    realtime.publish_slot_changes()
+    return marked
+
+
+@job("close_queues", 900)
+def close_queues(now: datetime | None = None) -> int:
+    """Close each queue day that has ended in its hospital's zone: no more tokens, no entry left open.
+
+    Still waiting -> left; called but never came in -> no_show; in progress -> completed without an end time (so a
+    consultation nobody closed does not distort the estimated waits). Returns how many queue days were closed.
+    """
+    from app import realtime
+    from app.models import Hospital, Queue, QueueCounter, QueueEntry
+    from app.services import queue as queue_service
+
+    now = now or utcnow()
+    rows = db.session.execute(select(QueueCounter, Hospital).join(Queue, Queue.id == QueueCounter.queue_id)
+                              .join(Hospital, Hospital.id == Queue.hospital_id)
+                              .where(QueueCounter.closed_at.is_(None))).all()
+    closed = 0
+    for counter, hospital in rows:
+        if counter.day >= queue_service.local_today(hospital, now):
+            continue
+        entries = db.session.scalars(select(QueueEntry).where(
+            QueueEntry.queue_id == counter.queue_id, QueueEntry.day == counter.day,
+            QueueEntry.status.in_(("waiting", "called", "in_progress")))).all()
+        for entry in entries:
+            target = {"waiting": "left", "called": "no_show", "in_progress": "completed"}[entry.status]
+            queue_service.set_status(None, entry, target, now=now, comment="queue closed at the end of the day")
+            if target == "completed":
+                entry.ended_at = None
+        counter.closed_at = now
+        closed += 1
+    db.session.commit()
+    realtime.publish_slot_changes()
+    realtime.publish_queue_changes()
+    return closed
+
+
+@job("expire_offers", 60)
+def expire_offers(now: datetime | None = None) -> int:
+    """Waitlist holds whose time is up: their offers expire and the slot goes to the next candidates, or back on
+    sale when nobody is left (app.services.waitlist_offers). Returns the offers expired."""
+    from app import realtime
+    from app.services import waitlist_offers
+
+    expired = waitlist_offers.expire_offers(now)
+    db.session.commit()
+    realtime.publish_slot_changes()  # a released hold is a freed slot to the pages watching it
+    return expired
+
+
 # what `flask jobs run-once` passes: delivery tries every pending message now, ignoring the backoff (DESIGN.md 6)
 RUN_ONCE_ARGS: dict[str, dict] = {"deliver_outbox": {"ignore_backoff": True}}
 

@@ -5,6 +5,9 @@ commits, the view calls `publish_slot_changes()` and every watcher of that docto
 `{doctor_id, hospital_id, start, end, status: "booked" | "freed"}` (ISO 8601 with the hospital's offset). With
 SOCKETIO_MESSAGE_QUEUE set, Flask-SocketIO relays the emit through Redis to the clients of every process.
 
+The front-desk queue has its own room per hospital (event `watch_queue`, see the queue section below) and event
+`queue.changed`, announced by `publish_queue_changes()` after the commit.
+
 Which slots changed is recorded by a SQLAlchemy flush hook rather than by each view: a reschedule frees the old
 time and takes the new one, and the hook sees both from the attribute history. Changes wait in the session until
 the view publishes them after its commit; a rollback drops them, so nothing is announced that did not happen.
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -56,13 +59,13 @@ def _old(state, attr: str, current):
 def _changes_of(appointment: Appointment, is_new: bool) -> list[SlotChange]:
     if appointment.doctor_id is None:  # a room booking is not in any patient's slot list
         return []
-    active = appointment.status in core.ACTIVE
+    active = appointment.status in core.HOLDING  # a waitlist hold is booked time to the slot lists
     now_held = SlotChange(BOOKED, appointment.doctor_id, appointment.hospital_id, appointment.start,
                           appointment.end)
     if is_new:
         return [now_held] if active else []
     state = inspect(appointment)
-    was_active = _old(state, "status", appointment.status) in core.ACTIVE
+    was_active = _old(state, "status", appointment.status) in core.HOLDING
     old = SlotChange(FREED, _old(state, "doctor_id", appointment.doctor_id),
                      _old(state, "hospital_id", appointment.hospital_id),
                      _old(state, "start", appointment.start), _old(state, "end", appointment.end))
@@ -142,6 +145,84 @@ def _collapse(changes: list[SlotChange]) -> list[SlotChange]:
     return result
 
 
+# --- the token queue (issue #5): boards refetch on `queue.changed` ---
+# The queue service notes each change explicitly (it knows what a call announces); like slot changes, notes wait
+# in the session until the caller's commit and vanish on a rollback. No patient names ever go over the socket: the
+# waiting-room display is open to anyone in the room.
+
+QUEUE_EVENT = "queue.changed"
+QUEUE_PENDING, QUEUE_COMMITTED = "waitless.queue_changes.pending", "waitless.queue_changes.committed"
+
+
+@dataclass(frozen=True)
+class QueueChange:
+    hospital_id: int
+    doctor_id: int
+    day: date  # the queue's local day
+    called: tuple[str, str | None] | None = None  # (token label, room name) when a token was called
+
+
+def queue_room(hospital_id: int) -> str:
+    return f"queue:{hospital_id}"
+
+
+def note_queue_change(hospital_id: int, doctor_id: int, day: date, *,
+                      called: dict | None = None) -> None:
+    """Remember a change of that doctor's queue; publish_queue_changes() announces it after the commit."""
+    change = QueueChange(hospital_id, doctor_id, day,
+                         (called["label"], called.get("room")) if called else None)
+    db.session.info.setdefault(QUEUE_PENDING, []).append(change)
+
+
+def queue_payload(change: QueueChange) -> dict:
+    called = {"label": change.called[0], "room": change.called[1]} if change.called else None
+    return {"hospital_id": change.hospital_id, "doctor_id": change.doctor_id, "day": change.day.isoformat(),
+            "called": called}
+
+
+@event.listens_for(Session, "after_commit")
+def _queue_committed(session: Session) -> None:
+    pending = session.info.pop(QUEUE_PENDING, None)
+    if pending:
+        session.info.setdefault(QUEUE_COMMITTED, []).extend(pending)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _queue_rolled_back(session: Session, _previous_transaction) -> None:
+    session.info.pop(QUEUE_PENDING, None)
+
+
+def publish_queue_changes() -> int:
+    """Emit `queue.changed` once per changed queue (and once per call) to the hospital's room, after the commit.
+
+    Failures are logged, as for slots: the boards also refresh on their next load.
+    """
+    changes: list[QueueChange] = db.session.info.pop(QUEUE_COMMITTED, [])
+    seen: set[QueueChange] = set()
+    sent = 0
+    for change in changes:
+        if change.called is None and change in seen:
+            continue  # one refetch per queue is enough; each call is announced (the display chimes for it)
+        seen.add(change)
+        try:
+            socketio.emit(QUEUE_EVENT, queue_payload(change), to=queue_room(change.hospital_id))
+            sent += 1
+        except Exception:  # noqa: BLE001  (Redis down: the boards update on their next load)
+            log.warning("could not announce %s", change, exc_info=True)
+    return sent
+
+
+def watch_queue(data) -> dict:
+    """`watch_queue` {"hospital_id": int}: join that hospital's queue room (what it carries is public)."""
+    value = data.get("hospital_id") if isinstance(data, dict) else None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return {"ok": False}
+    join_room(queue_room(value))
+    return {"ok": True, "room": queue_room(value)}
+
+
 # --- the browser's side: join the rooms of the doctors in view ---
 
 def watch(data) -> dict:
@@ -169,4 +250,5 @@ def allowed_origins(app: Flask):
 def register_handlers(app: Flask) -> None:
     """Attach the event handlers to the app's Socket.IO server (each create_app makes a new server)."""
     socketio.on_event("watch", watch)
+    socketio.on_event("watch_queue", watch_queue)
     socketio.server.eio.cors_allowed_origins = allowed_origins(app)

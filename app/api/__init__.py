@@ -10,13 +10,15 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 def init_api(app: Flask) -> None:
     from app.api import appointments, directory, schedules, slots
+    from app.api import queue as queue_api
+    from app.api import waitlist as waitlist_api
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (directory, schedules, slots, appointments):
+    for module in (directory, schedules, slots, appointments, queue_api, waitlist_api):
         csrf.exempt(module.blp)  # checked below: session requests need it, bearer requests do not
         module.blp.before_request(_csrf_for_sessions)
-        if module in (schedules, appointments):
+        if module in (schedules, appointments, queue_api, waitlist_api):
             module.blp.before_request(_login_required)
         api.register_blueprint(module.blp, url_prefix="/api/v1")
 

@@ -40,6 +40,10 @@ SUBJECTS = {
     "appointment_leave": {"en": "Your doctor is not available on {when}: please choose a new time",
                           "de": "Ihr Arzt ist am {when} nicht verfügbar: bitte wählen Sie einen neuen Termin"},
     "staff_notice": {"en": "Waitless: {headline}", "de": "Waitless: {headline}"},
+    "waitlist_offer": {"en": "An earlier appointment is free: {when}. Reply before {expires_time}",
+                       "de": "Ein früherer Termin ist frei: {when}. Antworten Sie bis {expires_time}"},
+    "waitlist_taken": {"en": "The appointment on {when} has been taken",
+                       "de": "Der Termin am {when} ist vergeben"},
 }
 WHEN_FORMATS = {"en": "EEEE d MMMM y, HH:mm", "de": "EEEE, d. MMMM y, HH:mm"}
 
@@ -59,11 +63,20 @@ def format_when(value: str, tz: str, lang: str) -> str:
     return f"{local} ({tz})"
 
 
+def format_time(value: str, tz: str, lang: str) -> str:
+    """A stored naive-UTC instant as the hospital's wall-clock time of day, naming the zone (14:25 (Europe/Berlin))."""
+    instant = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return f"{format_datetime(instant, 'HH:mm', tzinfo=ZoneInfo(tz), locale=lang)} ({tz})"
+
+
 def template_context(row: OutboxMessage) -> dict:
     ctx = dict(row.context or {})
     ctx["lang"] = row.language
     if "start" in ctx and "tz" in ctx:
         ctx["when"] = format_when(ctx["start"], ctx["tz"], row.language)
+    if "expires_at" in ctx and "tz" in ctx:  # a waitlist offer's hold: the hospital's wall clock, like `when`
+        ctx["expires_when"] = format_when(ctx["expires_at"], ctx["tz"], row.language)
+        ctx["expires_time"] = format_time(ctx["expires_at"], ctx["tz"], row.language)
     if "old_start" in ctx and "tz" in ctx:
         ctx["old_when"] = format_when(ctx["old_start"], ctx["old_tz"] if "old_tz" in ctx else ctx["tz"],
                                       row.language)
@@ -124,6 +137,8 @@ STALE_WHEN_CHANGED = ("appointment_reminder", "appointment_leave")
 def stale_reason(row: OutboxMessage) -> str | None:
     """Why a message is no longer true and must not go out (a reminder or leave notice for an appointment
     cancelled or moved meanwhile)."""
+    if row.template == "waitlist_offer":
+        return _stale_offer(row)
     if row.template not in STALE_WHEN_CHANGED:
         return None
     appointment = db.session.get(Appointment, row.appointment_id) if row.appointment_id else None
@@ -131,4 +146,14 @@ def stale_reason(row: OutboxMessage) -> str | None:
         return f"not sent: the appointment is {appointment.status if appointment else 'gone'}"
     if appointment.start.isoformat() != row.context.get("start"):
         return "not sent: the appointment was moved"
+    return None
+
+
+def _stale_offer(row: OutboxMessage) -> str | None:
+    """An offer accepted by someone else, declined or expired before its message went out must not go out."""
+    from app.models import Offer
+
+    offer = db.session.get(Offer, row.context.get("offer_id")) if row.context.get("offer_id") else None
+    if offer is None or offer.status != "open":
+        return f"not sent: the offer is {offer.status if offer else 'gone'}"
     return None

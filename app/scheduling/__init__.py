@@ -2,7 +2,8 @@
 
 Weekly availability and exceptions become windows (``availability``), windows become slots and free slots
 (``slots``), free slots are ranked (``scoring``), appointments move through a lifecycle (``lifecycle``) and the
-front desk orders its queue (``tokens``). Instants are naive UTC datetimes; wall-clock time lives in ``timeutil``.
+front desk orders its queue (``tokens``); nurses' readings are checked by ``vitals``. Instants are naive UTC
+datetimes; wall-clock time lives in ``timeutil``.
 Services call this core inside their transaction and translate ``SchedulingError`` into responses.
 """
 
@@ -22,18 +23,24 @@ from .errors import (
     DailyLimitReached,
     InPast,
     InvalidTransition,
+    OfferClosed,
     OutsideHours,
     PatientOverlap,
+    QueueError,
     ScheduleInvalid,
     SchedulingError,
     SlotTaken,
     TooShortNotice,
     TypeNotOffered,
+    VitalsOutOfRange,
+    WaitlistError,
 )
 from .lifecycle import (
     ACTIVE,
     ALLOWED,
     FHIR_STATUS,
+    HELD,
+    HOLDING,
     STATUSES,
     TERMINAL,
     can_transition,
@@ -43,15 +50,31 @@ from .lifecycle import (
 from .scoring import best_suggestions, score_slot
 from .slots import Busy, FreeSlot, Slot, check_bookable, free_slots, generate_slots
 from .timeutil import CELL_MINUTES, ceil_cell, cells, floor_cell, local_day, overlaps, to_local, to_utc
-from .tokens import QueueItem, effective_time, order_queue, token_label
+from .tokens import (
+    ENTRY_STATUSES,
+    PRIORITY_CHOICES,
+    QueueItem,
+    check_entry_transition,
+    effective_time,
+    estimated_waits,
+    order_queue,
+    token_label,
+    typical_minutes,
+)
+from .vitals import VITAL_RANGES, check_vitals
 
 __all__ = [
     "ACTIVE",
     "ALLOWED",
     "CELL_MINUTES",
+    "ENTRY_STATUSES",
     "FHIR_STATUS",
+    "HELD",
+    "HOLDING",
+    "PRIORITY_CHOICES",
     "STATUSES",
     "TERMINAL",
+    "VITAL_RANGES",
     "AvailabilityException",
     "BeyondHorizon",
     "Blocked",
@@ -60,9 +83,11 @@ __all__ = [
     "FreeSlot",
     "InPast",
     "InvalidTransition",
+    "OfferClosed",
     "OutsideHours",
     "PatientOverlap",
     "Policy",
+    "QueueError",
     "QueueItem",
     "Schedule",
     "ScheduleInvalid",
@@ -71,6 +96,8 @@ __all__ = [
     "SlotTaken",
     "TooShortNotice",
     "TypeNotOffered",
+    "VitalsOutOfRange",
+    "WaitlistError",
     "WeeklyRule",
     "Window",
     "best_suggestions",
@@ -78,8 +105,11 @@ __all__ = [
     "ceil_cell",
     "cells",
     "check_bookable",
+    "check_entry_transition",
     "check_transition",
+    "check_vitals",
     "effective_time",
+    "estimated_waits",
     "expand_windows",
     "floor_cell",
     "free_slots",
@@ -93,5 +123,6 @@ __all__ = [
     "to_local",
     "to_utc",
     "token_label",
+    "typical_minutes",
     "validate_schedule",
 ]

@@ -91,6 +91,45 @@ class Blocked(SchedulingError):
     code, http_status = "blocked", 422
 
 
+class QueueError(SchedulingError):
+    """The front-desk queue refused: a second token, a closed queue, a bad check-in code, a missing reason.
+
+    409 by default (the queue's state forbids it); pass ``http_status=422`` when the input itself was wrong.
+    """
+
+    code, http_status = "queue", 409
+
+    def __init__(self, message: str, field: str | None = None, *, http_status: int | None = None) -> None:
+        """Keep the class's status unless the caller names another one for this refusal."""
+        super().__init__(message, field)
+        if http_status is not None:
+            self.http_status = http_status
+
+
+class VitalsOutOfRange(SchedulingError):
+    """A vital sign is not a number, outside its physiological range, or inconsistent with another one."""
+
+    code, http_status = "vitals_out_of_range", 422
+
+
+class WaitlistError(SchedulingError):
+    """A waitlist request that cannot be honoured: a latest date in the past, a duplicate entry, a bad wish."""
+
+    code, http_status = "waitlist", 422
+
+    def __init__(self, message: str, field: str | None = None, *, http_status: int | None = None) -> None:
+        """Keep the class's status unless the caller names another (409 for a duplicate live entry)."""
+        super().__init__(message, field)
+        if http_status is not None:
+            self.http_status = http_status
+
+
+class OfferClosed(SchedulingError):
+    """A waitlist offer that can no longer be accepted: taken by someone faster, expired, declined or forged."""
+
+    code, http_status = "offer_closed", 409
+
+
 class ScheduleInvalid(SchedulingError):
     """A schedule failed validation; ``fields`` maps each bad field (``"rules.2.end"``) to its message."""
 

@@ -2,6 +2,11 @@
 
 scheduled -> checked_in -> in_progress -> completed, with cancelled and no_show as exits before the visit starts.
 Active statuses hold their claims (the doctor's and room's cells); leaving them releases the claims.
+
+held is a freed slot kept for the waitlist (issue #7): an appointment without a patient whose claims keep search
+from selling the slot while offers are out. It becomes scheduled when a patient accepts, or cancelled when the
+offers run out. It is not ACTIVE (no patient has it: patient lists, reminders and overlap checks ignore it), but it
+is in HOLDING, the statuses whose claims count as busy time.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ IN_PROGRESS = "in_progress"
 COMPLETED = "completed"
 CANCELLED = "cancelled"
 NO_SHOW = "no_show"
+HELD = "held"
 
-STATUSES = (SCHEDULED, CHECKED_IN, IN_PROGRESS, COMPLETED, CANCELLED, NO_SHOW)
+STATUSES = (SCHEDULED, CHECKED_IN, IN_PROGRESS, COMPLETED, CANCELLED, NO_SHOW, HELD)
 
 ALLOWED: dict[str, frozenset[str]] = {
     SCHEDULED: frozenset({CHECKED_IN, CANCELLED, NO_SHOW}),
@@ -24,10 +30,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     COMPLETED: frozenset(),
     CANCELLED: frozenset(),
     NO_SHOW: frozenset(),
+    HELD: frozenset({SCHEDULED, CANCELLED}),
 }
 
 ACTIVE = frozenset({SCHEDULED, CHECKED_IN, IN_PROGRESS})
 TERMINAL = frozenset({COMPLETED, CANCELLED, NO_SHOW})
+# what holds the doctor's time: the active statuses and a waitlist hold
+HOLDING = ACTIVE | {HELD}
 
 FHIR_STATUS: dict[str, str] = {
     SCHEDULED: "booked",
@@ -36,6 +45,7 @@ FHIR_STATUS: dict[str, str] = {
     COMPLETED: "fulfilled",
     CANCELLED: "cancelled",
     NO_SHOW: "noshow",
+    HELD: "proposed",
 }
 
 
@@ -54,5 +64,8 @@ def check_transition(old: str, new: str) -> None:
 
 
 def releases_claims(old: str, new: str) -> bool:
-    """Tell whether moving ``old -> new`` leaves the active statuses, so the claims must be deleted with it."""
-    return old in ACTIVE and new not in ACTIVE
+    """Tell whether moving ``old -> new`` leaves the statuses that hold time, so the claims must be deleted with it.
+
+    held -> scheduled keeps the claims: the hold's cells become the patient's.
+    """
+    return old in HOLDING and new not in HOLDING

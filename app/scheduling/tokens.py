@@ -14,6 +14,11 @@
 | ties                | on-time appointment before arrival-keyed item, then earlier arrival, then input order    |
 | manual_offset       | applied last: the item moves that many places (negative = towards the front), clamped    |
 |                     | to its tier so staff overrides never push anyone ahead of an emergency                   |
+
+Entry statuses (``check_entry_transition``): waiting -> called -> in_progress -> completed; waiting or called ->
+left | no_show; called -> waiting (a recall: the patient did not come when called). Anything else skips or reverses
+a step and is refused. ``estimated_waits`` turns the serving order and the doctor's recent consultation lengths into
+minutes per waiting token (see its docstring).
 """
 
 from __future__ import annotations
@@ -21,8 +26,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from statistics import median
 
-PRIORITIES = ("emergency", "urgent", "vip", "normal")
+from .errors import InvalidTransition
+
+PRIORITIES = ("emergency", "urgent", "vip", "normal")  # serving order of the tiers
+PRIORITY_CHOICES = ("normal", "urgent", "emergency", "vip")  # the order a form offers them in
 SOURCES = ("appointment", "walkin")
 _TIER = {p: i for i, p in enumerate(PRIORITIES)}
 
@@ -120,3 +129,82 @@ def token_label(prefix: str, number: int) -> str:
         raise ValueError("A token number cannot be negative.")
     prefix = prefix.strip().upper()
     return f"{prefix}-{number:03d}" if prefix else f"{number:03d}"
+
+
+# --- entry statuses ---
+
+WAITING, CALLED, IN_PROGRESS, COMPLETED, LEFT, NO_SHOW = (
+    "waiting", "called", "in_progress", "completed", "left", "no_show")
+ENTRY_STATUSES = (WAITING, CALLED, IN_PROGRESS, COMPLETED, LEFT, NO_SHOW)
+ENTRY_ALLOWED: dict[str, frozenset[str]] = {
+    WAITING: frozenset({CALLED, LEFT, NO_SHOW}),
+    CALLED: frozenset({IN_PROGRESS, WAITING, LEFT, NO_SHOW}),
+    IN_PROGRESS: frozenset({COMPLETED}),
+    COMPLETED: frozenset(),
+    LEFT: frozenset(),
+    NO_SHOW: frozenset(),
+}
+OPEN_STATUSES = frozenset({WAITING, CALLED, IN_PROGRESS})
+DONE_STATUSES = frozenset({COMPLETED, LEFT, NO_SHOW})
+
+
+def can_enter(old: str, new: str) -> bool:
+    """Tell whether a queue entry may go from status ``old`` to ``new``."""
+    return new in ENTRY_ALLOWED.get(old, frozenset())
+
+
+def check_entry_transition(old: str, new: str) -> None:
+    """Raise ``InvalidTransition`` (field ``status``) unless a queue entry may go from ``old`` to ``new``."""
+    if new not in ENTRY_ALLOWED:
+        raise InvalidTransition(f"Unknown queue status '{new}'.", "status")
+    if not can_enter(old, new):
+        allowed = ", ".join(sorted(s.replace("_", " ") for s in ENTRY_ALLOWED.get(old, ()))) or "nothing"
+        raise InvalidTransition(
+            f"A token that is {old.replace('_', ' ')} cannot become {new.replace('_', ' ')} "
+            f"(allowed: {allowed}).", "status")
+
+
+# --- estimated waits ---
+
+def typical_minutes(recent_durations_minutes: Sequence[float], *, default_minutes: float = 15,
+                    sample_size: int = 10) -> float:
+    """The median of the last ``sample_size`` consultation lengths (oldest first), or ``default_minutes``.
+
+    The median, not the mean: one consultation that ran an hour should not double every estimate. Lengths that
+    cannot be real (0 or negative, or over 8 hours: a token left open overnight) are ignored.
+    """
+    usable = [d for d in recent_durations_minutes if 0 < d <= 480][-sample_size:] if sample_size > 0 else []
+    return float(median(usable)) if usable else float(default_minutes)
+
+
+def estimated_waits(
+    ordered_items: Sequence[QueueItem],
+    recent_durations_minutes: Sequence[float],
+    now: datetime,
+    *,
+    in_progress_started: Sequence[datetime] = (),
+    called_ahead: int = 0,
+    default_minutes: float = 15,
+    sample_size: int = 10,
+) -> dict[Hashable, int]:
+    """Minutes until each waiting item (in serving order, as ``order_queue`` gives them) should be seen.
+
+    One consultation takes ``typical_minutes`` of the doctor's recent lengths. Ahead of the first waiting item are
+    the consultations in progress (each counts the typical length minus the time already spent, never below zero)
+    and ``called_ahead`` patients already called but not yet in the room (a full length each). The k-th waiting
+    item then waits for the k items before it. Rounded up to whole minutes.
+    """
+    typical = typical_minutes(recent_durations_minutes, default_minutes=default_minutes, sample_size=sample_size)
+    ahead = called_ahead * typical
+    for started in in_progress_started:
+        spent = max((now - started).total_seconds() / 60, 0.0)
+        ahead += max(typical - spent, 0.0)
+    waits: dict[Hashable, int] = {}
+    for index, item in enumerate(ordered_items):
+        waits[item.id] = _ceil(ahead + index * typical)
+    return waits
+
+
+def _ceil(minutes: float) -> int:
+    whole = int(minutes)
+    return whole if whole >= minutes - 1e-9 else whole + 1

@@ -33,7 +33,7 @@ from app.models import (
     Schedule,
 )
 
-ACTIVE = tuple(core.ACTIVE)
+ACTIVE = tuple(core.HOLDING)  # a waitlist hold (status "held") keeps its time busy too
 
 # No booking lasts longer than this: a doctor's appointment stays inside one session of one local day (at most 25 h,
 # on the night the clocks go back) and a room booking, which may also hold its surgeon, is at most 24 h

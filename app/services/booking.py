@@ -258,9 +258,19 @@ def book(actor_id: int | None, patient: Patient, doctor: Doctor, start: datetime
 
 
 def cancel(actor_id: int | None, appointment: Appointment, reason: str, *, comment: str | None = None,
-           status: str = "cancelled") -> Appointment:
-    """Cancel (or mark as no-show): the claims go in the same transaction, so the slot is free at once."""
+           status: str = "cancelled", now: datetime | None = None) -> Appointment:
+    """Cancel (or mark as no-show): the claims go in the same transaction, so the slot is free at once.
+
+    A future slot freed this way is offered to the waitlist in the same transaction (issue #7): the offers commit
+    with the cancellation, or neither does. A waitlist hold is released rather than cancelled (nobody to tell).
+    """
+    if appointment.status == core.HELD and status == "cancelled":
+        from app.services.waitlist_holds import release_hold
+
+        return release_hold(actor_id, appointment, reason)
     core.check_transition(appointment.status, status)
+    now = now or utcnow()
+    was_active = appointment.status in core.ACTIVE
     before = audit.snapshot(appointment, AUDIT_FIELDS)
     _release(appointment)
     appointment.status = status
@@ -272,7 +282,22 @@ def cancel(actor_id: int | None, appointment: Appointment, reason: str, *, comme
                  after=audit.snapshot(appointment, AUDIT_FIELDS), comment=comment or reason)
     if status == "cancelled":
         notify.appointment_cancelled(appointment, actor_id, reason)
+    if was_active and appointment.kind == "slots" and appointment.start > now:
+        _slot_freed(actor_id, appointment.doctor_id, appointment.hospital_id, appointment.start, appointment.end,
+                    appointment_type=appointment.appointment_type if _has_type(appointment) else None,
+                    freed_by=appointment.patient_id, now=now)
     return appointment
+
+
+def _slot_freed(actor_id: int | None, doctor_id: int | None, hospital_id: int, start: datetime, end: datetime, *,
+                appointment_type: str | None, freed_by: int | None, now: datetime) -> None:
+    """Offer freed time to the waitlist. Imported late: the waitlist service books through this module."""
+    if doctor_id is None or db.session.info.get(notify.MUTED_KEY):
+        return  # a room booking is nobody's wish; muted work (demo data) tells nobody, so it offers nothing
+    from app.services import waitlist_offers
+
+    waitlist_offers.slot_freed(actor_id, doctor_id, hospital_id, start, end, appointment_type=appointment_type,
+                               exclude_patients=(freed_by,) if freed_by else (), now=now)
 
 
 def reschedule(actor_id: int | None, appointment: Appointment, new_start: datetime, *,
@@ -291,6 +316,7 @@ def reschedule(actor_id: int | None, appointment: Appointment, new_start: dateti
     _check_patient_free(appointment.patient, free.start, free.end, ignore_id=appointment.id)
     before = audit.snapshot(appointment, AUDIT_FIELDS)
     old_start, old_kind, old_tz = appointment.start, appointment.kind, ZoneInfo(appointment.hospital.timezone)
+    old_end, old_hospital_id = appointment.end, appointment.hospital_id
     old_cells = set(core.cells(appointment.start, appointment.end)) if old_kind == "slots" else set()
     new_cells = set(core.cells(free.start, free.end)) if free.kind == "slots" else set()
     same_day = (placement.hospital.id == appointment.hospital_id
@@ -305,6 +331,10 @@ def reschedule(actor_id: int | None, appointment: Appointment, new_start: dateti
                  hospital_id=appointment.hospital_id, before=before,
                  after=audit.snapshot(appointment, AUDIT_FIELDS), comment=comment)
     notify.appointment_moved(appointment, old_start, old_tz.key)
+    if old_kind == "slots" and old_start > now:
+        _slot_freed(actor_id, appointment.doctor_id, old_hospital_id, old_start, old_end,
+                    appointment_type=appointment.appointment_type if _has_type(appointment) else None,
+                    freed_by=appointment.patient_id, now=now)
     return appointment
 
 
@@ -318,9 +348,13 @@ def transition(actor_id: int | None, appointment: Appointment, status: str, *, c
     """Move along scheduled -> checked_in -> in_progress -> completed; cancel and no-show release the slot."""
     if status in ("cancelled", "no_show"):
         return cancel(actor_id, appointment, comment or "", status=status, comment=comment)
+    if appointment.status == core.HELD:
+        raise core.InvalidTransition("A slot held for the waitlist is given to a patient by accepting its offer.",
+                                     "status")
     core.check_transition(appointment.status, status)
     before = {"status": appointment.status}
     appointment.status = status
     audit.record(actor_id, "appointment.status", "appointment", appointment.id,
                  hospital_id=appointment.hospital_id, before=before, after={"status": status}, comment=comment)
     return appointment
+

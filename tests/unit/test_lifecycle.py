@@ -9,6 +9,7 @@ from app.scheduling.lifecycle import (
     ACTIVE,
     ALLOWED,
     FHIR_STATUS,
+    HOLDING,
     STATUSES,
     TERMINAL,
     can_transition,
@@ -24,6 +25,8 @@ ALLOWED_PAIRS = {
     ("checked_in", "cancelled"),
     ("checked_in", "no_show"),
     ("in_progress", "completed"),
+    ("held", "scheduled"),
+    ("held", "cancelled"),
 }
 
 
@@ -56,11 +59,18 @@ def test_allowed_table_matches_the_contract():
     assert set(ALLOWED) == set(STATUSES)
 
 
-def test_active_and_terminal_partition_the_statuses():
+def test_active_held_and_terminal_partition_the_statuses():
     assert ACTIVE == {"scheduled", "checked_in", "in_progress"}
-    assert ACTIVE | TERMINAL == set(STATUSES)
+    assert ACTIVE | TERMINAL | {"held"} == set(STATUSES)
     assert not ACTIVE & TERMINAL
+    assert "held" not in ACTIVE and "held" not in TERMINAL
     assert all(not ALLOWED[s] for s in TERMINAL)
+
+
+def test_a_hold_holds_time_but_is_nobody_s_appointment():
+    assert HOLDING == ACTIVE | {"held"}
+    assert not releases_claims("held", "scheduled")  # the hold's cells become the patient's
+    assert releases_claims("held", "cancelled")
 
 
 def test_fhir_names():
@@ -71,6 +81,7 @@ def test_fhir_names():
         "completed": "fulfilled",
         "cancelled": "cancelled",
         "no_show": "noshow",
+        "held": "proposed",
     }
 
 

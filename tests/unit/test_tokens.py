@@ -1,4 +1,4 @@
-"""Unit tests for app.scheduling.tokens: the front-desk queue order and token labels."""
+"""Unit tests for app.scheduling.tokens: queue order, token labels, entry statuses and estimated waits."""
 
 from datetime import datetime, timedelta
 
@@ -6,7 +6,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.scheduling.tokens import PRIORITIES, QueueItem, effective_time, order_queue, token_label
+from app.scheduling import errors as core_errors
+from app.scheduling.tokens import (
+    ENTRY_ALLOWED,
+    ENTRY_STATUSES,
+    PRIORITIES,
+    PRIORITY_CHOICES,
+    QueueItem,
+    can_enter,
+    check_entry_transition,
+    effective_time,
+    estimated_waits,
+    order_queue,
+    token_label,
+    typical_minutes,
+)
 
 NOW = datetime(2026, 6, 1, 10)
 
@@ -137,3 +151,79 @@ def test_property_queue_is_a_permutation_in_tier_order(items, now):
     assert sorted(i.id for i in ordered) == sorted(i.id for i in items)
     tiers = [PRIORITIES.index(i.priority) for i in ordered]
     assert tiers == sorted(tiers)
+
+
+# --- entry statuses ---
+
+LEGAL = {("waiting", "called"), ("called", "in_progress"), ("in_progress", "completed"), ("waiting", "left"),
+         ("waiting", "no_show"), ("called", "left"), ("called", "no_show"), ("called", "waiting")}
+
+
+@pytest.mark.parametrize("old", ENTRY_STATUSES)
+@pytest.mark.parametrize("new", ENTRY_STATUSES)
+def test_entry_transitions_are_exactly_the_documented_ones(old, new):
+    assert can_enter(old, new) == ((old, new) in LEGAL)
+    if (old, new) in LEGAL:
+        check_entry_transition(old, new)
+    else:
+        with pytest.raises(core_errors.InvalidTransition) as caught:
+            check_entry_transition(old, new)
+        assert caught.value.field == "status" and caught.value.http_status == 409
+
+
+def test_skipping_a_step_names_both_statuses_and_what_is_allowed():
+    with pytest.raises(core_errors.InvalidTransition, match="waiting cannot become completed") as caught:
+        check_entry_transition("waiting", "completed")
+    assert "called" in caught.value.message
+
+
+def test_unknown_status_is_refused():
+    with pytest.raises(core_errors.InvalidTransition, match="Unknown"):
+        check_entry_transition("waiting", "teleported")
+
+
+def test_done_statuses_are_final_and_choices_cover_every_tier():
+    assert all(not ENTRY_ALLOWED[s] for s in ("completed", "left", "no_show"))
+    assert sorted(PRIORITY_CHOICES) == sorted(PRIORITIES) and PRIORITY_CHOICES[0] == "normal"
+
+
+# --- estimated waits ---
+
+def test_typical_minutes_is_the_median_of_the_last_n():
+    assert typical_minutes([10, 12, 30, 11]) == 11.5
+    assert typical_minutes([100, 100, 100, 8, 9, 10], sample_size=3) == 9
+    assert typical_minutes([], default_minutes=20) == 20
+    assert typical_minutes([0, -3, 600], default_minutes=7) == 7  # impossible lengths are ignored
+    assert typical_minutes([5, 6], sample_size=0, default_minutes=9) == 9
+
+
+def test_estimated_waits_count_the_people_ahead():
+    items = [walkin("a", 0), walkin("b", 1), walkin("c", 2)]
+    assert estimated_waits(items, [10, 10, 10], at(5)) == {"a": 0, "b": 10, "c": 20}
+
+
+def test_estimated_waits_subtract_time_spent_by_the_one_in_progress():
+    items = [walkin("a", 0), walkin("b", 1)]
+    waits = estimated_waits(items, [12], at(5), in_progress_started=[at(0)])
+    assert waits == {"a": 7, "b": 19}
+    overdue = estimated_waits(items, [12], at(30), in_progress_started=[at(0)])
+    assert overdue == {"a": 0, "b": 12}  # an overrunning consultation never makes a wait negative
+
+
+def test_estimated_waits_default_and_called_patients_ahead():
+    items = [walkin("a", 0)]
+    assert estimated_waits(items, [], at(5), default_minutes=15, called_ahead=1) == {"a": 15}
+    assert estimated_waits([], [10], at(5)) == {}
+
+
+def test_estimated_waits_round_up_to_whole_minutes():
+    assert estimated_waits([walkin("a", 0), walkin("b", 0)], [7.2], at(0)) == {"a": 0, "b": 8}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 120), max_size=15), st.integers(0, 30), st.integers(0, 3))
+def test_property_waits_never_decrease_along_the_line(durations, queue_length, called):
+    items = [walkin(i, i) for i in range(queue_length)]
+    waits = estimated_waits(items, durations, at(40), called_ahead=called, in_progress_started=[at(10)])
+    values = [waits[i] for i in range(queue_length)]
+    assert values == sorted(values) and all(v >= 0 for v in values)

@@ -1,0 +1,207 @@
+"""The cancellation waitlist's matcher: who, among the waiting patients, should hear first of a freed slot.
+
+Pure: the service hands in the freed slot and the waiting entries as plain values and gets back the eligible ones,
+ranked, each with the reasons a person can read (the desk shows them next to the candidates).
+
+Eligible means every one of these holds (``why_not`` names the first that fails):
+
+- the wish names this doctor, or (no doctor named) the doctor's specialty;
+- the hospital is in the wish's list (an empty list: any), and within the radius of the patient's place (haversine);
+- the slot's local date is on or before ``latest``;
+- the slot's local start is in one of the wished times of day (none wished: any): morning before 12:00, afternoon
+  12:00 to 17:00, evening from 17:00;
+- the wished appointment type, if any, is offered by the slot and fits its length;
+- with a current booking ("earlier slot, please"), the slot starts before it;
+- a slot the booking rules hold back for urgent cases (``urgent_only``) goes to urgent entries only; whether a slot
+  can be booked at all (notice, horizon, leave) is the booking rules' question, asked by the service before it
+  calls the matcher;
+- the slot is still ahead of ``now``.
+
+The eligible are ranked by points, higher first:
+
+| term                         | points                                                    | why                       |
+|------------------------------|-----------------------------------------------------------|---------------------------|
+| urgency                      | +1000 when urgent                                         | medical need first: above |
+|                              |                                                           | every routine entry       |
+| time already waited          | +1 per day since joining (fractional), at most +365       | first come, first served  |
+| earlier than current booking | +0.5 per day the slot is earlier, at most +45; a patient  | those who gain most move  |
+|                              | with no booking at all gets the full +45                  | first; nothing booked is  |
+|                              |                                                           | the greatest gain         |
+| distance                     | -0.25 per km from the patient's place to the hospital, at | near patients accept and  |
+|                              | most -25; 0 when no place is known                        | arrive more often         |
+
+Ties go to the earlier joined entry, then the smaller entry id, so the ranking is deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from .timeutil import local_day, to_local
+
+URGENT_POINTS = 1000.0
+WAITED_PER_DAY = 1.0
+WAITED_CAP = 365.0
+GAIN_PER_DAY = 0.5
+GAIN_CAP = 45.0
+DISTANCE_PER_KM = 0.25
+DISTANCE_CAP = 25.0
+
+TIMES_OF_DAY = ("morning", "afternoon", "evening")
+NOON, FIVE_PM = time(12), time(17)
+URGENCIES = ("routine", "urgent")
+
+
+@dataclass(frozen=True)
+class FreedSlot:
+    """A slot to offer: the doctor's time ``[start, end)`` (naive UTC) at one hospital."""
+
+    doctor_id: int
+    hospital_id: int
+    start: datetime
+    end: datetime
+    tz: tzinfo
+    specialty_id: int | None = None
+    position: tuple[float, float] | None = None  # the hospital's (lat, lon)
+    appointment_types: frozenset[str] = frozenset()  # what the slot takes; empty: any
+    type_minutes: Mapping[str, int] = field(default_factory=dict)  # the hospital's types and their lengths
+    urgent_only: bool = False  # held back for urgent cases by the schedule's policy
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One waiting entry as the matcher sees it."""
+
+    entry_id: int
+    patient_id: int
+    latest: date
+    created_at: datetime
+    specialty_id: int | None = None
+    doctor_id: int | None = None
+    hospital_ids: frozenset[int] = frozenset()
+    near: tuple[float, float] | None = None
+    radius_km: float | None = None
+    urgency: str = "routine"
+    times_of_day: frozenset[str] = frozenset()
+    appointment_type: str | None = None
+    current_start: datetime | None = None  # the booking an "earlier slot, please" entry keeps
+
+
+@dataclass(frozen=True)
+class Match:
+    """An eligible entry with its points (higher is better) and the reasons, in words, behind them."""
+
+    waiting: Waiting
+    score: float
+    reasons: tuple[str, ...]
+    distance_km: float | None = None
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in km (haversine), as the slot search measures it."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
+
+
+def time_of_day(instant: datetime, tz: tzinfo) -> str:
+    """The band ("morning", "afternoon" or "evening") of the local start of a naive-UTC instant."""
+    wall = to_local(instant, tz).time().replace(tzinfo=None)
+    if wall < NOON:
+        return "morning"
+    return "afternoon" if wall < FIVE_PM else "evening"
+
+
+def _distance(slot: FreedSlot, waiting: Waiting) -> float | None:
+    if waiting.near is None or slot.position is None:
+        return None
+    return distance_km(waiting.near, slot.position)
+
+
+def why_not(slot: FreedSlot, waiting: Waiting, now: datetime) -> str | None:
+    """The first eligibility rule the entry fails for this slot, in words, or None when it is eligible."""
+    if slot.start <= now:
+        return "the slot has started"
+    if waiting.doctor_id is not None:
+        if waiting.doctor_id != slot.doctor_id:
+            return "waits for another doctor"
+    elif waiting.specialty_id is None or waiting.specialty_id != slot.specialty_id:
+        return "waits for another specialty"
+    if waiting.hospital_ids and slot.hospital_id not in waiting.hospital_ids:
+        return "waits for other hospitals"
+    if waiting.radius_km is not None:
+        dist = _distance(slot, waiting)
+        if dist is not None and dist > waiting.radius_km:
+            return f"the hospital is {dist:.0f} km away, beyond {waiting.radius_km:g} km"
+    if local_day(slot.start, slot.tz) > waiting.latest:
+        return "the slot is after the latest date"
+    if waiting.times_of_day and time_of_day(slot.start, slot.tz) not in waiting.times_of_day:
+        return "not at a time of day that suits"
+    if waiting.appointment_type is not None:
+        if slot.appointment_types and waiting.appointment_type not in slot.appointment_types:
+            return "the slot does not take that type of appointment"
+        minutes = slot.type_minutes.get(waiting.appointment_type)
+        if minutes is not None and slot.start + timedelta(minutes=minutes) > slot.end:
+            return "the slot is too short for that type of appointment"
+    if waiting.current_start is not None and slot.start >= waiting.current_start:
+        return "not earlier than the current booking"
+    if slot.urgent_only and waiting.urgency != "urgent":
+        return "the slot is held for urgent cases"
+    return None
+
+
+def score(slot: FreedSlot, waiting: Waiting, now: datetime) -> Match:
+    """Points and reasons of an (eligible) entry for this slot; the module docstring has the table."""
+    points, reasons = 0.0, []
+    if waiting.urgency == "urgent":
+        points += URGENT_POINTS
+        reasons.append("urgent")
+    waited = max((now - waiting.created_at) / timedelta(days=1), 0.0)
+    points += min(WAITED_PER_DAY * waited, WAITED_CAP)
+    reasons.append(f"waiting {_days(waited)}")
+    if waiting.current_start is None:
+        points += GAIN_CAP
+        reasons.append("no booking yet")
+    else:
+        gained = max((waiting.current_start - slot.start) / timedelta(days=1), 0.0)
+        points += min(GAIN_PER_DAY * gained, GAIN_CAP)
+        reasons.append(f"{_days(gained)} earlier than the current booking")
+    dist = _distance(slot, waiting)
+    if dist is not None:
+        points -= min(DISTANCE_PER_KM * dist, DISTANCE_CAP)
+        reasons.append(f"{dist:.1f} km away")
+    return Match(waiting, round(points, 3), tuple(reasons), dist)
+
+
+def _days(days: float) -> str:
+    whole = int(days)
+    if whole == 0:
+        return "less than a day"
+    return f"{whole} day{'s' if whole != 1 else ''}"
+
+
+def rank(slot: FreedSlot, waiting: Iterable[Waiting], now: datetime, *, limit: int | None = None,
+         exclude_patients: Iterable[int] = ()) -> list[Match]:
+    """The eligible entries for ``slot``, best first; one entry per patient (their best), at most ``limit``.
+
+    A patient with several matching entries (say a specialty and a named doctor) appears once: one offer per
+    patient and slot is enough. ``exclude_patients`` leaves out, for example, the patient who just freed the slot.
+    """
+    excluded = set(exclude_patients)
+    best: dict[int, Match] = {}
+    for entry in waiting:
+        if entry.patient_id in excluded or why_not(slot, entry, now) is not None:
+            continue
+        match = score(slot, entry, now)
+        held = best.get(entry.patient_id)
+        if held is None or _key(match) < _key(held):
+            best[entry.patient_id] = match
+    ranked = sorted(best.values(), key=_key)
+    return ranked if limit is None else ranked[:limit]
+
+
+def _key(match: Match) -> tuple:
+    return -match.score, match.waiting.created_at, match.waiting.entry_id

@@ -1,0 +1,127 @@
+"""Reading the token queue: a doctor's board in serving order with positions and estimated waits (issue #5).
+
+The serving order is the core's (app.scheduling.tokens.order_queue); the estimate is the core's estimated_waits fed
+with the doctor's recent consultation lengths (started_at -> ended_at of completed entries, at any hospital) and
+the slot length of the doctor's schedule as the default when there is no history yet.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app import scheduling as core
+from app.extensions import db
+from app.models import AvailabilityRule, Doctor, Hospital, Queue, QueueEntry, SchedulableResource, Schedule
+from app.models.base import utcnow
+
+RECENT_CONSULTATIONS = 10  # the estimate is the median of this many latest consultations
+DEFAULT_MINUTES = 15
+_SHOWN = {"called": 0, "in_progress": 1, "completed": 2, "left": 3, "no_show": 4}
+
+
+@dataclass
+class QueueRow:
+    """One line of a board."""
+
+    entry: QueueEntry
+    position: int | None  # 1-based among the waiting; None once called, in progress or done
+    estimated_wait_minutes: int | None  # waiting entries of today only
+    room_name: str | None
+
+
+def room_name(entry: QueueEntry) -> str | None:
+    """Where the patient is called to: the queue's room, else the booked appointment's room."""
+    if entry.queue.room is not None:
+        return entry.queue.room.name
+    if entry.appointment is not None and entry.appointment.room is not None:
+        return entry.appointment.room.name
+    return None
+
+
+def _items(entries: list[QueueEntry]) -> list[core.QueueItem]:
+    return [core.QueueItem(e.id, e.priority, e.source, e.arrived_at,
+                           e.appointment.start if e.appointment is not None else None, e.manual_offset)
+            for e in entries]
+
+
+def recent_durations(doctor_id: int, limit: int = RECENT_CONSULTATIONS) -> list[float]:
+    """The doctor's latest consultation lengths in minutes, oldest first."""
+    rows = db.session.execute(
+        select(QueueEntry.started_at, QueueEntry.ended_at).join(Queue, Queue.id == QueueEntry.queue_id)
+        .where(Queue.doctor_id == doctor_id, QueueEntry.status == "completed",
+               QueueEntry.started_at.is_not(None), QueueEntry.ended_at.is_not(None))
+        .order_by(QueueEntry.ended_at.desc()).limit(limit)).all()
+    return [(end - start).total_seconds() / 60 for start, end in reversed(rows)]
+
+
+def slot_minutes(doctor_id: int, hospital_id: int, day: date) -> int:
+    """The slot length of the doctor's schedule rules at the hospital that day (their shortest), else 15."""
+    rows = db.session.scalars(
+        select(AvailabilityRule.slot_minutes).join(Schedule, Schedule.id == AvailabilityRule.schedule_id)
+        .join(SchedulableResource, SchedulableResource.id == Schedule.resource_id)
+        .where(SchedulableResource.doctor_id == doctor_id, Schedule.hospital_id == hospital_id,
+               Schedule.valid_from <= day, (Schedule.valid_till.is_(None)) | (Schedule.valid_till > day),
+               AvailabilityRule.weekday == day.weekday())).all()
+    return min(rows) if rows else DEFAULT_MINUTES
+
+
+def _board(hospital: Hospital, queue: Queue, day: date, now: datetime) -> list[QueueRow]:
+    entries = list(db.session.scalars(select(QueueEntry).where(QueueEntry.queue_id == queue.id,
+                                                                QueueEntry.day == day)
+                                      .options(selectinload(QueueEntry.patient),
+                                               selectinload(QueueEntry.appointment))))
+    waiting = [e for e in entries if e.status == "waiting"]
+    by_id = {e.id: e for e in waiting}
+    ordered = [by_id[item.id] for item in core.order_queue(_items(waiting), now)]
+    waits: dict = {}
+    if day == core.local_day(now, ZoneInfo(hospital.timezone)):
+        waits = core.estimated_waits(
+            _items(ordered), recent_durations(queue.doctor_id), now,
+            in_progress_started=[e.started_at for e in entries if e.status == "in_progress" and e.started_at],
+            called_ahead=sum(1 for e in entries if e.status == "called"),
+            default_minutes=slot_minutes(queue.doctor_id, hospital.id, day))
+    rows = [QueueRow(e, i, waits.get(e.id), room_name(e)) for i, e in enumerate(ordered, start=1)]
+    rest = sorted((e for e in entries if e.status != "waiting"),
+                  key=lambda e: (_SHOWN[e.status], e.called_at or e.ended_at or e.arrived_at, e.number))
+    rows += [QueueRow(e, None, None, room_name(e)) for e in rest]
+    return rows
+
+
+def queue_for(hospital_id: int, doctor_id: int, day: date | None = None, *,
+              now: datetime | None = None) -> list[QueueRow]:
+    """The doctor's board: waiting entries in serving order, then called / in progress, then done."""
+    now = now or utcnow()
+    hospital = db.session.get(Hospital, hospital_id)
+    if hospital is None:
+        return []
+    day = day or core.local_day(now, ZoneInfo(hospital.timezone))
+    queue = db.session.scalar(select(Queue).where(Queue.hospital_id == hospital_id, Queue.doctor_id == doctor_id))
+    return _board(hospital, queue, day, now) if queue is not None else []
+
+
+def hospital_board(hospital_id: int, day: date | None = None, *,
+                   now: datetime | None = None) -> dict[Doctor, list[QueueRow]]:
+    """Every doctor with tokens that day at the hospital, by name: the desk, nurse station and waiting room."""
+    now = now or utcnow()
+    hospital = db.session.get(Hospital, hospital_id)
+    if hospital is None:
+        return {}
+    day = day or core.local_day(now, ZoneInfo(hospital.timezone))
+    queues = db.session.scalars(select(Queue).where(
+        Queue.hospital_id == hospital_id,
+        Queue.id.in_(select(QueueEntry.queue_id).where(QueueEntry.day == day)))).all()
+    boards = {q.doctor: _board(hospital, q, day, now) for q in queues}
+    return dict(sorted(boards.items(), key=lambda pair: (pair[0].name, pair[0].id)))
+
+
+def position_of(entry: QueueEntry, *, now: datetime | None = None) -> int | None:
+    """The entry's 1-based place among the waiting of its queue and day; None when it is not waiting."""
+    if entry.status != "waiting":
+        return None
+    queue = entry.queue
+    rows = queue_for(queue.hospital_id, queue.doctor_id, entry.day, now=now)
+    return next((r.position for r in rows if r.entry.id == entry.id), None)

@@ -1,0 +1,142 @@
+"""Who should hear of a freed slot: waiting entries from the database, ranked by the pure matcher.
+
+The booking rules decide whether a slot can be booked at all (notice, horizon, leave, urgent hold-back): the slot is
+placed with booking.place first, and only a placeable slot is matched. The matcher (app.scheduling.waitlist) decides
+who is eligible and in which order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from app import scheduling as core
+from app.extensions import db
+from app.models import Appointment, AppointmentType, Doctor, Hospital, Offer, WaitlistEntry
+from app.models.base import utcnow
+from app.scheduling import waitlist as matcher
+from app.services.booking import Placement, place
+
+
+@dataclass
+class Candidate:
+    """A waiting entry the slot suits, with its points (higher is better) and the reasons in words."""
+
+    entry: WaitlistEntry
+    score: float
+    reasons: list[str]
+    distance_km: float | None = None
+
+
+def split_ids(value: str) -> frozenset[int]:
+    return frozenset(int(part) for part in (value or "").split(",") if part.strip().isdigit())
+
+
+def split_words(value: str) -> frozenset[str]:
+    return frozenset(part for part in (value or "").split(",") if part)
+
+
+def current_start(entry: WaitlistEntry) -> datetime | None:
+    """The start of the booking an "earlier slot, please" entry keeps, while it is still booked."""
+    current = entry.current_appointment
+    if current is None or current.status != "scheduled":
+        return None
+    return current.start
+
+
+def as_waiting(entry: WaitlistEntry) -> matcher.Waiting:
+    near = (entry.near_lat, entry.near_lon) if entry.near_lat is not None and entry.near_lon is not None else None
+    return matcher.Waiting(
+        entry_id=entry.id, patient_id=entry.patient_id, latest=entry.latest, created_at=entry.created_at,
+        specialty_id=entry.specialty_id, doctor_id=entry.doctor_id, hospital_ids=split_ids(entry.hospital_ids),
+        near=near, radius_km=entry.radius_km, urgency=entry.urgency, times_of_day=split_words(entry.times_of_day),
+        appointment_type=entry.appointment_type, current_start=current_start(entry))
+
+
+def placement_for(doctor: Doctor, hospital_id: int, start: datetime, *, appointment_type: str | None,
+                  now: datetime, ignore: Appointment | None = None) -> Placement | None:
+    """Where the slot stands by the booking rules (asked as urgent, the widest reach), or None when it cannot be
+    booked: past, too short notice, beyond the horizon, on leave or no longer free."""
+    try:
+        return place(doctor, start, appointment_type=appointment_type, urgency="urgent", now=now,
+                     hospital_id=hospital_id, ignore=ignore)
+    except core.SchedulingError:
+        return None
+
+
+def freed_slot(doctor: Doctor, hospital: Hospital, placement: Placement, now: datetime) -> matcher.FreedSlot:
+    """The matcher's view of a placed slot. A slot the schedule holds back for urgent cases, and not yet released
+    to everyone, goes to urgent entries only: the same rule search and booking apply."""
+    free, policy = placement.free, placement.group.policy
+    released = free.start - now <= timedelta(hours=policy.urgent_release_hours)
+    minutes = dict(db.session.execute(select(AppointmentType.code, AppointmentType.duration_minutes).where(
+        AppointmentType.hospital_id == hospital.id, AppointmentType.active)).all())
+    return matcher.FreedSlot(
+        doctor_id=doctor.id, hospital_id=hospital.id, start=free.start, end=free.end, tz=ZoneInfo(hospital.timezone),
+        specialty_id=doctor.specialty_id, position=(hospital.lat, hospital.lon), appointment_types=placement.offered,
+        type_minutes={code: m for code, m in minutes.items() if m}, urgent_only=free.urgent_hold and not released)
+
+
+def waiting_for(doctor: Doctor, last_day) -> list[WaitlistEntry]:
+    """Waiting entries that name this doctor or (naming no doctor) the doctor's specialty, still wanting the day."""
+    target = WaitlistEntry.doctor_id == doctor.id
+    if doctor.specialty_id is not None:
+        target = target | ((WaitlistEntry.doctor_id.is_(None)) & (WaitlistEntry.specialty_id == doctor.specialty_id))
+    return list(db.session.scalars(select(WaitlistEntry).where(
+        WaitlistEntry.status == "waiting", WaitlistEntry.latest >= last_day, target)
+        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)))
+
+
+def _busy_patients(patient_ids: set[int], start: datetime, end: datetime) -> set[int]:
+    """Patients who already have an appointment at that time."""
+    if not patient_ids:
+        return set()
+    return set(db.session.scalars(select(Appointment.patient_id).where(
+        Appointment.patient_id.in_(patient_ids), Appointment.status.in_(core.ACTIVE), Appointment.start < end,
+        Appointment.end > start)))
+
+
+def rank_for(doctor: Doctor, hospital: Hospital, placement: Placement, now: datetime, *, limit: int | None,
+             exclude_patients=(), exclude_entries=()) -> list[Candidate]:
+    slot = freed_slot(doctor, hospital, placement, now)
+    skip_entries = set(exclude_entries)
+    entries = {e.id: e for e in waiting_for(doctor, core.local_day(slot.start, slot.tz))
+               if e.id not in skip_entries}
+    busy = _busy_patients({e.patient_id for e in entries.values()}, slot.start, slot.end)
+    # a patient's own "earlier slot" booking may touch the slot: that booking is released on accept
+    busy -= {e.patient_id for e in entries.values()
+             if e.current_appointment is not None and e.current_appointment.status == "scheduled"
+             and e.current_appointment.start < slot.end and e.current_appointment.end > slot.start}
+    matches = matcher.rank(slot, [as_waiting(e) for e in entries.values()], now, limit=limit,
+                           exclude_patients={*exclude_patients, *busy})
+    return [Candidate(entries[m.waiting.entry_id], m.score, list(m.reasons), m.distance_km) for m in matches]
+
+
+def held_at(doctor_id: int, start: datetime) -> Appointment | None:
+    """The waitlist hold on the doctor's slot at `start`, if one is out."""
+    return db.session.scalar(select(Appointment).where(
+        Appointment.doctor_id == doctor_id, Appointment.start == start, Appointment.status == core.HELD).limit(1))
+
+
+def candidates_for_slot(hospital_id: int, doctor_id: int, start: datetime, end: datetime, *,
+                        now: datetime | None = None, limit: int = 10) -> list[Candidate]:
+    """The best waiting entries for the doctor's slot at `start`, best first (what the desk sees after a
+    cancellation). A slot that cannot be booked by the rules (or is booked again) has no candidates; a slot
+    held for the waitlist lists the entries not yet offered it."""
+    now = now or utcnow()
+    doctor, hospital = db.session.get(Doctor, doctor_id), db.session.get(Hospital, hospital_id)
+    if doctor is None or hospital is None:
+        return []
+    hold = held_at(doctor_id, start)
+    placement = placement_for(doctor, hospital_id, start, appointment_type=None, now=now, ignore=hold)
+    if placement is None:
+        return []
+    offered = offered_entries(hold) if hold is not None else set()
+    return rank_for(doctor, hospital, placement, now, limit=limit, exclude_entries=offered)
+
+
+def offered_entries(hold: Appointment) -> set[int]:
+    """Entries that already had an offer of this hold (whatever became of it): nobody is asked twice."""
+    return set(db.session.scalars(select(Offer.entry_id).where(Offer.hold_id == hold.id)))

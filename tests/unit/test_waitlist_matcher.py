@@ -1,0 +1,160 @@
+"""Unit tests for app.scheduling.waitlist: eligibility, the ranking table and its invariants."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.scheduling.waitlist import (
+    GAIN_CAP,
+    URGENT_POINTS,
+    FreedSlot,
+    Waiting,
+    distance_km,
+    rank,
+    score,
+    time_of_day,
+    why_not,
+)
+
+LONDON = ZoneInfo("Europe/London")
+NOW = datetime(2026, 3, 2, 8, 0)
+START = datetime(2026, 3, 3, 9, 0)  # 09:00 London (winter: UTC)
+SLOT = FreedSlot(doctor_id=1, hospital_id=10, start=START, end=START + timedelta(minutes=15), tz=LONDON,
+                 specialty_id=5, position=(51.5, -0.12), type_minutes={"new": 15, "long": 45})
+
+
+def waiting(entry_id: int = 1, **kw) -> Waiting:
+    values = dict(entry_id=entry_id, patient_id=100 + entry_id, latest=date(2026, 3, 10), created_at=NOW,
+                  specialty_id=5)
+    values.update(kw)
+    return Waiting(**values)
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"specialty_id": 6}, "another specialty"),
+    ({"doctor_id": 2}, "another doctor"),
+    ({"hospital_ids": frozenset({11})}, "other hospitals"),
+    ({"near": (52.52, 13.4), "radius_km": 50}, "beyond 50 km"),
+    ({"latest": date(2026, 3, 2)}, "after the latest date"),
+    ({"times_of_day": frozenset({"afternoon", "evening"})}, "time of day"),
+    ({"appointment_type": "long"}, "too short"),
+    ({"current_start": START}, "not earlier"),
+])
+def test_each_rule_excludes_with_its_reason(change, reason):
+    assert why_not(SLOT, waiting(), NOW) is None
+    assert reason in why_not(SLOT, waiting(**change), NOW)
+
+
+def test_a_named_doctor_matches_whatever_the_specialty():
+    assert why_not(SLOT, waiting(doctor_id=1, specialty_id=None), NOW) is None
+    assert why_not(SLOT, waiting(specialty_id=None), NOW) == "waits for another specialty"
+
+
+def test_slot_types_and_urgent_hold_back():
+    typed = FreedSlot(**{**SLOT.__dict__, "appointment_types": frozenset({"followup"})})
+    assert "does not take" in why_not(typed, waiting(appointment_type="new"), NOW)
+    assert why_not(typed, waiting(), NOW) is None  # no type wished: any slot
+    urgent_only = FreedSlot(**{**SLOT.__dict__, "urgent_only": True})
+    assert "urgent" in why_not(urgent_only, waiting(), NOW)
+    assert why_not(urgent_only, waiting(urgency="urgent"), NOW) is None
+
+
+def test_started_slots_are_never_offered():
+    assert why_not(SLOT, waiting(), START) == "the slot has started"
+
+
+def test_times_of_day_use_the_local_wall_clock():
+    berlin = ZoneInfo("Europe/Berlin")
+    assert time_of_day(datetime(2026, 3, 3, 10, 59), berlin) == "morning"  # 11:59 local
+    assert time_of_day(datetime(2026, 3, 3, 11, 0), berlin) == "afternoon"  # 12:00 local
+    assert time_of_day(datetime(2026, 3, 3, 15, 59), berlin) == "afternoon"
+    assert time_of_day(datetime(2026, 3, 3, 16, 0), berlin) == "evening"  # 17:00 local
+    assert time_of_day(datetime(2026, 7, 3, 22, 59), LONDON) == "evening"  # 23:59 BST
+
+
+def test_the_slot_s_local_date_is_compared_with_latest():
+    # 23:30 UTC on 3 March is already 4 March in Berlin
+    late = FreedSlot(**{**SLOT.__dict__, "start": datetime(2026, 3, 3, 23, 30), "end": datetime(2026, 3, 3, 23, 45),
+                        "tz": ZoneInfo("Europe/Berlin")})
+    assert why_not(late, waiting(latest=date(2026, 3, 3)), NOW) == "the slot is after the latest date"
+    assert why_not(late, waiting(latest=date(2026, 3, 4)), NOW) is None
+
+
+def test_ranking_follows_the_table():
+    urgent_new = waiting(1, urgency="urgent", created_at=NOW)
+    old_routine = waiting(2, created_at=NOW - timedelta(days=100))
+    gains_little = waiting(3, created_at=NOW - timedelta(days=100), current_start=START + timedelta(days=2))
+    far_away = waiting(4, created_at=NOW - timedelta(days=100), near=(52.2, 0.12))  # Cambridge, ~80 km
+    ranked = rank(SLOT, [far_away, gains_little, old_routine, urgent_new], NOW)
+    assert [m.waiting.entry_id for m in ranked] == [1, 2, 4, 3]
+    assert ranked[0].score >= URGENT_POINTS
+    assert "urgent" in ranked[0].reasons and "waiting 100 days" in ranked[1].reasons
+    assert "no booking yet" in ranked[1].reasons and "2 days earlier than the current booking" in ranked[3].reasons
+    assert any(r.endswith("km away") for r in ranked[2].reasons)
+
+
+def test_one_match_per_patient_limit_and_exclusions():
+    twice = [waiting(1, patient_id=7), waiting(2, patient_id=7, doctor_id=1, created_at=NOW - timedelta(days=3))]
+    ranked = rank(SLOT, twice, NOW)
+    assert [m.waiting.entry_id for m in ranked] == [2]  # the patient's better entry only
+    many = [waiting(i, created_at=NOW - timedelta(days=i)) for i in range(1, 8)]
+    assert [m.waiting.entry_id for m in rank(SLOT, many, NOW, limit=3)] == [7, 6, 5]
+    assert 107 not in {m.waiting.patient_id for m in rank(SLOT, many, NOW, exclude_patients={107})}
+
+
+def test_ties_go_to_the_earlier_entry():
+    ranked = rank(SLOT, [waiting(2), waiting(1)], NOW)
+    assert [m.waiting.entry_id for m in ranked] == [1, 2]
+
+
+def test_haversine_matches_a_known_distance():
+    assert distance_km((51.5074, -0.1278), (48.8566, 2.3522)) == pytest.approx(343.5, abs=1.0)
+    assert distance_km((51.5, -0.12), (51.5, -0.12)) == 0.0
+
+
+days = st.floats(min_value=0, max_value=2000, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(waited_a=days, waited_b=days, gain_b=st.floats(min_value=0.01, max_value=500), km=st.floats(0, 2000))
+def test_urgent_always_outranks_routine(waited_a, waited_b, gain_b, km):
+    urgent = waiting(1, urgency="urgent", created_at=NOW - timedelta(days=waited_a),
+                     current_start=START + timedelta(days=0.001), near=(51.5 + km / 111, -0.12))
+    routine = waiting(2, created_at=NOW - timedelta(days=waited_b), current_start=START + timedelta(days=gain_b))
+    ranked = rank(SLOT, [routine, urgent], NOW)
+    assert [m.waiting.entry_id for m in ranked] == [1, 2]
+
+
+@settings(max_examples=200, deadline=None)
+@given(waited=days, more=st.floats(min_value=0.01, max_value=300), gain=st.one_of(st.none(), days))
+def test_waiting_longer_never_ranks_lower(waited, more, gain):
+    current = None if gain is None else START + timedelta(days=gain + 0.001)
+    shorter = waiting(1, created_at=NOW - timedelta(days=waited), current_start=current)
+    longer = waiting(2, created_at=NOW - timedelta(days=waited + more), current_start=current)
+    assert score(SLOT, longer, NOW).score >= score(SLOT, shorter, NOW).score
+
+
+@settings(max_examples=200, deadline=None)
+@given(gain=st.floats(min_value=0.001, max_value=1000))
+def test_nothing_booked_is_at_least_any_gain(gain):
+    none = score(SLOT, waiting(1), NOW).score
+    some = score(SLOT, waiting(2, current_start=START + timedelta(days=gain)), NOW).score
+    assert none >= some and none - score(SLOT, waiting(3, current_start=START + timedelta(days=gain)), NOW).score \
+        <= GAIN_CAP
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 5), st.sampled_from(["routine", "urgent"]), days), max_size=12))
+def test_rank_is_sorted_and_holds_only_eligible(items):
+    entries = [waiting(i + 1, patient_id=p, urgency=u, created_at=NOW - timedelta(days=d),
+                       specialty_id=5 if i % 3 else 6) for i, (p, u, d) in enumerate(items)]
+    ranked = rank(SLOT, entries, NOW)
+    assert [m.score for m in ranked] == sorted((m.score for m in ranked), reverse=True)
+    assert all(why_not(SLOT, m.waiting, NOW) is None for m in ranked)
+    assert len({m.waiting.patient_id for m in ranked}) == len(ranked)
+    eligible_patients = {e.patient_id for e in entries if why_not(SLOT, e, NOW) is None}
+    assert {m.waiting.patient_id for m in ranked} == eligible_patients
