@@ -17,6 +17,7 @@ from app.services import accounts
 users_cli = AppGroup("users", help="Create users and API tokens.")
 demo_cli = AppGroup("demo", help="Seed a demo region.")
 jobs_cli = AppGroup("jobs", help="Run periodic jobs.")
+sim_cli = AppGroup("sim", help="Simulate a region's clinics.")
 
 
 @users_cli.command("create")
@@ -84,7 +85,28 @@ def run_once():
     click.echo(json.dumps(run_all()))
 
 
+@sim_cli.command("run")
+@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--policy", type=click.Choice(["baseline", "waitlist"]), default="baseline", show_default=True)
+def sim_run(days, seed, policy):
+    """The clinic simulation (no database): one JSON line of access times, refills and no-shows."""
+    import os
+    from pathlib import Path
+
+    from app.scheduling.simulation import simulate
+    from app.scheduling.simulation_model import SimulationDataError, find_noshow_file
+
+    try:
+        path = find_noshow_file(os.environ, Path(__file__).resolve().parent.parent)
+        figures = simulate(days, seed, policy, path)
+    except SimulationDataError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(json.dumps(figures))
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(sim_cli)
