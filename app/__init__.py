@@ -112,10 +112,12 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.dev import bp as dev_bp
     from app.doctor import bp as doctor_bp
+    from app.kiosk import bp as kiosk_bp
     from app.locations import bp as locations_bp
     from app.manage import bp as manage_bp
     from app.notices import bp as notices_bp
     from app.nurse import bp as nurse_bp
+    from app.offers import bp as offers_bp
     from app.patient import bp as patient_bp
     from app.public import bp as public_bp
     from app.staff import bp as staff_bp
@@ -130,6 +132,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(locations_bp, url_prefix="/locations")
     app.register_blueprint(manage_bp, url_prefix="/manage")
     app.register_blueprint(notices_bp, url_prefix="/notices")
+    app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
+    app.register_blueprint(offers_bp, url_prefix="/offers")
     if app.config.get("DEV_MAIL_VIEWER"):
         app.register_blueprint(dev_bp, url_prefix="/dev")
     init_api(app)

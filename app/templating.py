@@ -6,6 +6,7 @@ from flask import Flask, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 HOME_ENDPOINTS = {
     "patient": "patient.home", "doctor": "doctor.home", "nurse": "nurse.home",
@@ -19,13 +20,17 @@ NAV_ITEMS = [
     ("public.search", _l("Find an appointment"), (None, "patient")),
     ("public.hospitals", _l("Hospitals"), (None, "patient")),
     ("patient.home", _l("My appointments"), ("patient",)),
+    ("patient.waitlist", _l("My waitlist"), ("patient",)),
     ("doctor.home", _l("My day"), ("doctor",)),
+    ("doctor.day", _l("Queue"), ("doctor",)),
     ("doctor.week", _l("Week"), ("doctor",)),
     ("doctor.availability", _l("My availability"), ("doctor",)),
     ("nurse.home", _l("Nurse station"), ("nurse",)),
     ("staff.home", _l("Front desk"), ("staff",)),
+    ("staff.desk", _l("Queue"), ("staff",)),
     ("staff.patients", _l("Patients"), ("staff",)),
     ("staff.doctors", _l("Doctors"), ("staff",)),
+    ("staff.waitlist", _l("Waitlist"), ("staff",)),
     ("admin.home", _l("Overview"), ("admin",)),
     ("admin.hospitals", _l("Hospitals"), ("admin",)),
     ("admin.doctors", _l("Doctors"), ("admin",)),
@@ -51,8 +56,18 @@ def local_time(value: datetime | None, tz: str, fmt: str = "EEE d MMM yyyy, HH:m
     return f"{format_datetime(local.replace(tzinfo=None), fmt)} ({local.tzname()})"
 
 
+def checkin_qr(appointment) -> Markup:
+    """The appointment's signed check-in code as an inline SVG QR code, for the self check-in kiosk."""
+    import segno
+
+    from app.services.queue import checkin_code
+
+    return Markup(segno.make(checkin_code(appointment), error="m").svg_inline(scale=4, title="Check-in code"))
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(home_url=lambda: home_url_for(current_user), nav_items=NAV_ITEMS,
                                   get_locale=get_locale)
+    app.jinja_env.globals["checkin_qr"] = checkin_qr
     app.jinja_env.filters["local_time"] = local_time

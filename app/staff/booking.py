@@ -25,6 +25,7 @@ from app.services.calendar_view import local_today, nearest_free_slots, slots_by
 from app.services.search import SearchError, SlotQuery, search_slots
 from app.staff import bp
 from app.staff.forms import BookForm, CancelForm, DateRangeForm, PickSlotForm, SlotSearchForm
+from app.staff.waitlist import after_cancel_url
 
 SEARCH_DAYS = 14
 SEARCH_FIELDS = {"to": "last_day", "from": "first_day", "specialty": "specialty"}
@@ -192,6 +193,11 @@ def cancel_appointment(appointment_id: int):
         else:
             db.session.commit()
             realtime.publish_slot_changes()
+            candidates = after_cancel_url(appointment)  # issue #7: who on the waitlist could take the time
+            if candidates:
+                flash(_("The appointment is cancelled. Waiting patients who could take this time are below."),
+                      "success")
+                return redirect(candidates)
             flash(_("The appointment is cancelled."), "success")
             return redirect(_back_to(appointment))
     elif form.is_submitted():
