@@ -35,11 +35,11 @@ Ties go to the earlier joined entry, then the smaller entry id, so the ranking i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from .geo import distance_km
 from .timeutil import local_day, to_local
 
 URGENT_POINTS = 1000.0
@@ -98,13 +98,6 @@ class Match:
     score: float
     reasons: tuple[str, ...]
     distance_km: float | None = None
-
-
-def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in km (haversine), as the slot search measures it."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
 
 
 def time_of_day(instant: datetime, tz: tzinfo) -> str:

@@ -31,6 +31,7 @@ from app.models import (
 )
 from app.models import appointment_type_equipment as ate
 from app.models.base import utcnow
+from app.scheduling.geo import distance_km
 from app.services.availability import (
     Calendar,
     Group,
@@ -108,13 +109,6 @@ def validate(query: SlotQuery) -> None:
         raise SearchError("Urgency must be routine or urgent.", "urgency")
     if not 1 <= query.limit <= 500:
         raise SearchError("The limit must be between 1 and 500.", "limit")
-
-
-def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance (haversine)."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
 def _candidates(query: SlotQuery):

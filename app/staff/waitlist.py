@@ -18,9 +18,9 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Offer, WaitlistEntry
 from app.models.base import utcnow
+from app.scheduling.geo import distance_km
 from app.security import get_scoped_or_404
 from app.services import waitlist as waitlist_service
-from app.services.search import distance_km
 from app.staff import bp
 
 
