@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app import scheduling as core
 from app.extensions import db, socketio
-from app.models import Appointment, Hospital
+from app.models import Appointment, Hospital, SchedulableResource, TokenSlot
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class SlotChange:
     hospital_id: int
     start: datetime  # naive UTC
     end: datetime
+    tokens: bool = False  # a place in a token slot: the slot is only gone once its last place is
 
 
 def doctor_room(doctor_id: int) -> str:
@@ -61,14 +62,15 @@ def _changes_of(appointment: Appointment, is_new: bool) -> list[SlotChange]:
         return []
     active = appointment.status in core.HOLDING  # a waitlist hold is booked time to the slot lists
     now_held = SlotChange(BOOKED, appointment.doctor_id, appointment.hospital_id, appointment.start,
-                          appointment.end)
+                          appointment.end, appointment.kind == "tokens")
     if is_new:
         return [now_held] if active else []
     state = inspect(appointment)
     was_active = _old(state, "status", appointment.status) in core.HOLDING
     old = SlotChange(FREED, _old(state, "doctor_id", appointment.doctor_id),
                      _old(state, "hospital_id", appointment.hospital_id),
-                     _old(state, "start", appointment.start), _old(state, "end", appointment.end))
+                     _old(state, "start", appointment.start), _old(state, "end", appointment.end),
+                     _old(state, "kind", appointment.kind) == "tokens")
     moved = (old.doctor_id, old.start, old.end) != (now_held.doctor_id, now_held.start, now_held.end)
     changes = []
     if was_active and (not active or moved):
@@ -121,7 +123,7 @@ def publish_slot_changes() -> int:
     zones = dict(db.session.execute(select(Hospital.id, Hospital.timezone)
                                     .where(Hospital.id.in_({c.hospital_id for c in changes}))).all())
     sent = 0
-    for change in _collapse(changes):
+    for change in _without_open_token_slots(_collapse(changes)):
         try:
             socketio.emit(EVENT, payload(change, zones.get(change.hospital_id, "UTC")),
                           to=doctor_room(change.doctor_id))
@@ -129,6 +131,19 @@ def publish_slot_changes() -> int:
         except Exception:  # noqa: BLE001  (Redis down: the page still updates on its next load)
             log.warning("could not announce %s", change, exc_info=True)
     return sent
+
+
+def _without_open_token_slots(changes: list[SlotChange]) -> list[SlotChange]:
+    """Drop "booked" for token slots that still have places: the slot stays on offer to everyone else."""
+    taken = [c for c in changes if c.status == BOOKED and c.tokens]
+    if not taken:
+        return changes
+    open_slots = set(db.session.execute(
+        select(SchedulableResource.doctor_id, TokenSlot.start)
+        .join(SchedulableResource, SchedulableResource.id == TokenSlot.resource_id)
+        .where(SchedulableResource.doctor_id.in_({c.doctor_id for c in taken}),
+               TokenSlot.start.in_({c.start for c in taken}), TokenSlot.issued < TokenSlot.capacity)).all())
+    return [c for c in changes if not (c.status == BOOKED and c.tokens and (c.doctor_id, c.start) in open_slots)]
 
 
 def _collapse(changes: list[SlotChange]) -> list[SlotChange]:
