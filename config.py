@@ -63,6 +63,7 @@ class Config:
     REMINDER_HOURS = tuple(int(h) for h in os.environ.get("REMINDER_HOURS", "24,2").split(",") if h.strip())
     NOTIFY_SMS = _bool("NOTIFY_SMS", True)
     STAFF_NOTICE_EMAIL = _bool("STAFF_NOTICE_EMAIL", True)  # staff and doctors also get their notices by e-mail
+    WAITLIST_OFFERS_AT_ONCE = _int("WAITLIST_OFFERS_AT_ONCE", 3)  # patients offered one freed slot at the same time
 
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
