@@ -28,10 +28,12 @@ The region (``SimParams`` defaults) and why:
   same people under every policy) join when booked more than 7 days ahead, urgent patients booked beyond 48 hours
   join too. A freed slot (cancellation, released urgent hold, or the old slot of a patient who moved) goes at once
   to the 3 best-ranked eligible waiting patients by the ``waitlist`` matcher's points (urgency, time waited, days
-  gained; one clinic, so no distance term). Each accepts within the 15-minute hold with a chance of 60 % three or
-  more days ahead, 40 % one to three days, 15 % under a day; the first to accept moves and their old slot is
-  offered in turn (the cascade). Nobody accepts: the next three, until the list is exhausted or the slot is under
-  an hour away; then it is free for any request.
+  gained; one clinic, so no distance term). The matcher's urgent window applies: a slot less than 48 hours ahead
+  (``URGENT_WINDOW_HOURS``) when offered, or one joining the urgent holds, goes to urgent waiting patients only.
+  Each accepts within the 15-minute hold with a chance of 60 % three or more days ahead, 40 % one to three days,
+  15 % under a day; the first to accept moves and their old slot is offered in turn (the cascade). Nobody accepts:
+  the next three, until the list is exhausted or the slot is under an hour away; then it goes where the baseline
+  puts it (the urgent holds, or free for any request).
 - Baseline policy: a freed slot is refilled only if a later request happens to find it.
 
 Equal ground: arrivals (count, time, urgency, clinic) come from one stream, every patient's profile,
@@ -125,10 +127,11 @@ class Region(Waitlist):
             self.freed.append(record)
         self.holes[(clinic, day)].append(record)
         ahead = day - math.floor(now)
-        if ahead >= 1 and (held or ahead <= 2):
-            self.held[clinic][day] += 1  # inside the urgent window until the day before: urgent patients first
-        elif self.waitlisting:
-            self.env.process(self._offer(clinic, day))
+        held = ahead >= 1 and (held or ahead <= 2)  # inside the urgent window until the day before
+        if self.waitlisting:
+            self.env.process(self._offer(clinic, day, held))
+        elif held:
+            self.held[clinic][day] += 1
         else:
             self.free[clinic][day] += 1
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .waitlist import GAIN_CAP, GAIN_PER_DAY, URGENT_POINTS, WAITED_CAP, WAITED_PER_DAY
+from .waitlist import GAIN_CAP, GAIN_PER_DAY, URGENT_POINTS, URGENT_WINDOW_HOURS, WAITED_CAP, WAITED_PER_DAY
 
 POLICIES = ("baseline", "waitlist")
 
@@ -133,6 +133,7 @@ class SimParams:
     accept_near: float = 0.4  # ... 1-3 days ahead ...
     accept_late: float = 0.15  # ... under 24 hours ahead
     min_offer_hours: float = 1.0  # no offers for a slot closer than this
+    urgent_window_hours: float = URGENT_WINDOW_HOURS  # closer than this: offered to urgent waiting patients only
 
     @property
     def daily_capacity(self) -> int:

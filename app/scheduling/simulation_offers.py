@@ -27,8 +27,13 @@ class Waitlist:
             patient.waiting = False
             self.waitlist[patient.clinic].discard(patient)
 
-    def _offer(self, clinic: int, day: int):
-        """Offer a freed slot (held meanwhile: search cannot sell it) to the best-ranked waiting patients."""
+    def _offer(self, clinic: int, day: int, held: bool = False):
+        """Offer a freed slot (held meanwhile: search cannot sell it) to the best-ranked waiting patients.
+
+        As the matcher: a slot kept for urgent patients (``held``), or less than ``urgent_window_hours`` ahead
+        when offered, goes to urgent waiting patients only. Nobody takes it: back to the urgent pool when ``held``,
+        else on sale to any request (at such short notice mostly urgent requests, as routine ones need notice).
+        """
         asked: set[Patient] = set()
         hold = self.p.hold_minutes / 1440
         while True:
@@ -36,7 +41,9 @@ class Waitlist:
             notice = day + NOON - now
             if notice < self.p.min_offer_hours / 24:
                 break
-            eligible = [w for w in self.waitlist[clinic] if w.day > day and not w.offered and w not in asked]
+            urgent_only = held or notice < self.p.urgent_window_hours / 24
+            eligible = [w for w in self.waitlist[clinic] if w.day > day and not w.offered and w not in asked
+                        and (w.urgent or not urgent_only)]
             if not eligible:
                 break
             batch = heapq.nlargest(self.p.offer_batch, eligible,
@@ -58,7 +65,10 @@ class Waitlist:
                 if w.version == version and w.day > day and w.outcome is None:
                     self._move(w, clinic, day)
                     return
-        self.free[clinic][day] += 1  # nobody took it: any later request may find it
+        if held:
+            self.held[clinic][day] += 1  # nobody took it: urgent requests may still find it
+        else:
+            self.free[clinic][day] += 1  # nobody took it: any later request may find it
 
     def _move(self, patient: Patient, clinic: int, day: int) -> None:
         self.counts["moved"] += 1

@@ -6,6 +6,13 @@ Access time is whole days from the day of the request to the day of the last app
 willing to come earlier at short notice: decided per patient from their own stream, so the same people under
 every policy. Freed slots are patient cancellations inside the measured window; a freed slot is refilled when
 someone books that clinic day again before it happens.
+
+``urgent_within_48h_share`` is the share of the measured urgent patients (everyone who asked, the same people under
+every policy) seen within two days of asking; an urgent patient who gave up (cancelled and never came back) was not
+seen within 48 hours. Counting only the patients seen (``urgent_within_48h_share_of_seen``, kept for comparison)
+would reward a policy for losing late patients: the clinics are shut at weekends, so an urgent request on a Friday
+afternoon can never be seen within two days, and a waitlist that brings those patients in after days instead of
+weeks, so that fewer give up, lowers that share without anyone being seen later.
 """
 from __future__ import annotations
 
@@ -36,6 +43,8 @@ def summarise(region: Region) -> dict:
     cohort_all = [x for x in measured if x.opt_in]
     cohort = [access[x.pid] for x in cohort_all if x.pid in access]
     urgent = [x for x in seen if x.urgent]
+    urgent_all = [x for x in measured if x.urgent]
+    urgent_in_time = sum(access[x.pid] <= 2 for x in urgent)
     cancelled = [f for f in region.freed if f["cause"] == "cancellation"]
     ahead = [f for f in cancelled if f["notice"] >= 1.0]
     moves = [f for f in region.freed if f["cause"] == "move"]
@@ -59,7 +68,10 @@ def summarise(region: Region) -> dict:
         "freed_24h_ahead": len(ahead),
         "refilled_share": _share(sum(f["refilled"] for f in cancelled), len(cancelled)),
         "refilled_24h_ahead_share": _share(sum(f["refilled"] for f in ahead), len(ahead)),
-        "urgent_within_48h_share": _share(sum(access[x.pid] <= 2 for x in urgent), len(urgent)),
+        "urgent_within_48h_share": _share(urgent_in_time, len(urgent_all)),
+        "urgent_within_48h_share_of_seen": _share(urgent_in_time, len(urgent)),
+        "urgent_mean_access_days": _mean([access[x.pid] for x in urgent]),
+        "urgent_dropped": sum(x.outcome == "dropped" for x in urgent_all),
         "no_show_rate": _share(sum(x.outcome == "no_show" for x in seen), len(seen)),
         "utilisation": _share(counts["capacity"] - counts["unused_slots"], counts["capacity"]),
         "urgent_holds_released": counts["holds_released"],

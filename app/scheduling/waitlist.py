@@ -15,6 +15,12 @@ Eligible means every one of these holds (``why_not`` names the first that fails)
 - a slot the booking rules hold back for urgent cases (``urgent_only``) goes to urgent entries only; whether a slot
   can be booked at all (notice, horizon, leave) is the booking rules' question, asked by the service before it
   calls the matcher;
+- the urgent window: a slot starting less than ``URGENT_WINDOW_HOURS`` (48 h) after ``now`` (the moment of the
+  offer) goes to urgent entries only. Urgent patients need to be seen within that window (the simulation's
+  ``urgent_within_48h_share`` measures it) and most of them ask for care at short notice: a near slot pushed to a
+  routine patient is one an urgent patient asking tomorrow cannot have. With no urgent entry eligible the service
+  makes no hold: the slot stays on sale, where an urgent request finds it through the search (and anyone may
+  still book it, so it is not wasted). Slots further ahead go to routine entries as well;
 - the slot is still ahead of ``now``.
 
 The eligible are ranked by points, higher first:
@@ -29,6 +35,8 @@ The eligible are ranked by points, higher first:
 |                              |                                                           | the greatest gain         |
 | distance                     | -0.25 per km from the patient's place to the hospital, at | near patients accept and  |
 |                              | most -25; 0 when no place is known                        | arrive more often         |
+| urgent window (eligibility,  | a slot under 48 h ahead: urgent entries only; none: no    | near slots serve urgent   |
+| not points)                  | offer, the slot stays on sale for urgent requests         | need within 48 hours      |
 
 Ties go to the earlier joined entry, then the smaller entry id, so the ranking is deterministic.
 """
@@ -49,6 +57,9 @@ GAIN_PER_DAY = 0.5
 GAIN_CAP = 45.0
 DISTANCE_PER_KM = 0.25
 DISTANCE_CAP = 25.0
+# A slot starting sooner than this after the offer goes to urgent entries only: the urgent-access window that
+# urgent_within_48h_share (the simulation) measures. FreedSlot.urgent_window_hours may set another per slot.
+URGENT_WINDOW_HOURS = 48
 
 TIMES_OF_DAY = ("morning", "afternoon", "evening")
 NOON, FIVE_PM = time(12), time(17)
@@ -69,6 +80,7 @@ class FreedSlot:
     appointment_types: frozenset[str] = frozenset()  # what the slot takes; empty: any
     type_minutes: Mapping[str, int] = field(default_factory=dict)  # the hospital's types and their lengths
     urgent_only: bool = False  # held back for urgent cases by the schedule's policy
+    urgent_window_hours: float = URGENT_WINDOW_HOURS  # closer than this to its start: urgent entries only
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,11 @@ def _distance(slot: FreedSlot, waiting: Waiting) -> float | None:
     return distance_km(waiting.near, slot.position)
 
 
+def in_urgent_window(start: datetime, now: datetime, hours: float = URGENT_WINDOW_HOURS) -> bool:
+    """Tell whether a slot starting at ``start`` is, at ``now``, less than ``hours`` ahead: urgent entries only."""
+    return start - now < timedelta(hours=hours)
+
+
 def why_not(slot: FreedSlot, waiting: Waiting, now: datetime) -> str | None:
     """The first eligibility rule the entry fails for this slot, in words, or None when it is eligible."""
     if slot.start <= now:
@@ -143,6 +160,8 @@ def why_not(slot: FreedSlot, waiting: Waiting, now: datetime) -> str | None:
         return "not earlier than the current booking"
     if slot.urgent_only and waiting.urgency != "urgent":
         return "the slot is held for urgent cases"
+    if waiting.urgency != "urgent" and in_urgent_window(slot.start, now, slot.urgent_window_hours):
+        return f"the slot is less than {slot.urgent_window_hours:g} hours ahead: kept for urgent cases"
     return None
 
 

@@ -2,7 +2,13 @@
 
 The booking rules decide whether a slot can be booked at all (notice, horizon, leave, urgent hold-back): the slot is
 placed with booking.place first, and only a placeable slot is matched. The matcher (app.scheduling.waitlist) decides
-who is eligible and in which order.
+who is eligible and in which order, including its urgent window: a slot less than URGENT_WINDOW_HOURS (48 h) ahead
+goes to urgent entries only, and with none eligible there are no candidates, so no hold is made and the slot stays
+on sale for urgent requests through the search.
+
+The window is the matcher's constant for every schedule. The schedule's urgent_release_hours is not it: that is how
+close to its start a held-back slot is released to everyone (24 h by default), the opposite direction; using it
+would hand a slot 20 hours ahead to routine entries again.
 """
 from __future__ import annotations
 
@@ -68,7 +74,8 @@ def placement_for(doctor: Doctor, hospital_id: int, start: datetime, *, appointm
 
 def freed_slot(doctor: Doctor, hospital: Hospital, placement: Placement, now: datetime) -> matcher.FreedSlot:
     """The matcher's view of a placed slot. A slot the schedule holds back for urgent cases, and not yet released
-    to everyone, goes to urgent entries only: the same rule search and booking apply."""
+    to everyone, goes to urgent entries only: the same rule search and booking apply. The matcher adds its urgent
+    window (URGENT_WINDOW_HOURS) on top, whatever the schedule."""
     free, policy = placement.free, placement.group.policy
     released = free.start - now <= timedelta(hours=policy.urgent_release_hours)
     minutes = dict(db.session.execute(select(AppointmentType.code, AppointmentType.duration_minutes).where(

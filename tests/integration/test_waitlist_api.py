@@ -28,9 +28,14 @@ def _slot(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour))
 
 
+def _offer_day() -> date:
+    # next week's Wednesday: always more than 48 hours ahead (the matcher's urgent window), even on a Sunday
+    return next_monday() + timedelta(days=2)
+
+
 def _offer_to(make, doctor, waiting_patient) -> Offer:
     """A booked slot next week, cancelled: the waiting patient gets an offer."""
-    appointment = booking.book(None, make.patient(), doctor, _slot(next_monday()))
+    appointment = booking.book(None, make.patient(), doctor, _slot(_offer_day()))
     db.session.commit()
     booking.cancel(None, appointment, "")
     db.session.commit()
@@ -147,7 +152,7 @@ def test_staff_add_a_patient_and_others_may_not(client, runner, make, clinic):
 
 
 def _free_utc(client, doctor) -> set[datetime]:
-    day = next_monday().isoformat()
+    day = _offer_day().isoformat()
     slots = client.get(f"/api/v1/slots?doctor={doctor.id}&from={day}&to={day}&limit=500").get_json()["slots"]
     return {datetime.fromisoformat(s["start"]).astimezone(UTC).replace(tzinfo=None) for s in slots}
 

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Appointment, Offer, Patient
 from app.services import booking, waitlist
 
-NOW = datetime(2026, 3, 2, 8, 0)
+NOW = datetime(2026, 2, 27, 8, 0)  # days before the slots: outside the matcher's 48-hour urgent window
 RACERS = 4
 
 

@@ -15,7 +15,8 @@ from app.services import booking, waitlist
 from app.services.schedules import add_exception
 from app.services.search import SlotQuery, search_slots
 
-NOW = datetime(2026, 3, 2, 8, 0)  # a Monday; the schedule runs 09:00-12:00 London every day
+NOW = datetime(2026, 2, 27, 8, 0)  # a Friday; the schedule runs 09:00-12:00 London every day
+# SLOT and LATER are days ahead, outside the matcher's 48-hour urgent window: routine entries get them too
 SLOT = datetime(2026, 3, 3, 9, 0)
 LATER = datetime(2026, 3, 5, 9, 0)
 
@@ -54,7 +55,7 @@ def test_join_refuses_a_past_date_a_duplicate_and_a_missing_target(clinic, make)
     _, specialty, _ = clinic
     patient = make.patient()
     with pytest.raises(core.WaitlistError) as past:
-        waitlist.join(None, patient, waitlist.Wish(specialty_id=specialty.id, latest=date(2026, 3, 1)), now=NOW)
+        waitlist.join(None, patient, waitlist.Wish(specialty_id=specialty.id, latest=date(2026, 2, 26)), now=NOW)
     assert past.value.field == "latest" and past.value.http_status == 422
     with pytest.raises(core.WaitlistError) as nothing:
         waitlist.join(None, patient, waitlist.Wish(latest=date(2026, 3, 9)), now=NOW)
@@ -254,6 +255,58 @@ def test_nobody_eligible_means_no_hold(clinic, make):
     db.session.commit()
     assert db.session.scalar(select(func.count(Appointment.id)).where(Appointment.status == "held")) == 0
     assert SLOT in _free_starts(doctor)
+
+
+def _held_count() -> int:
+    return db.session.scalar(select(func.count(Appointment.id)).where(Appointment.status == "held"))
+
+
+def test_a_slot_freed_20_hours_ahead_is_not_offered_to_routine_patients(clinic, make):
+    _, specialty, doctor = clinic
+    a, b, c = make.patient(), make.patient(), make.patient()
+    _join(b, specialty)
+    _join(c, specialty, doctor_id=doctor.id)
+    appointment = _book(a, doctor)
+    near = SLOT - timedelta(hours=20)  # inside the 48-hour urgent window
+    booking.cancel(None, appointment, "", now=near)
+    db.session.commit()
+    assert _held_count() == 0 and db.session.scalar(select(func.count(Offer.id))) == 0
+    assert _outbox("waitlist_offer") == []
+    assert SLOT in _free_starts(doctor, now=near)  # on sale: an urgent request books it through the search
+    urgent = {r.start for r in search_slots(SlotQuery(first_day=SLOT.date(), last_day=SLOT.date(),
+                                                      doctor_id=doctor.id, urgency="urgent", limit=500), near)}
+    assert SLOT in urgent
+    assert waitlist.candidates_for_slot(clinic[0].id, doctor.id, SLOT, appointment.end, now=near) == []
+    booked = booking.book(None, make.patient(), doctor, SLOT, urgency="urgent", now=near)
+    assert booked.start == SLOT and booked.status == "scheduled"
+
+
+def test_a_slot_freed_20_hours_ahead_is_offered_to_the_urgent_patient(clinic, make):
+    _, specialty, doctor = clinic
+    a, routine, urgent = make.patient(), make.patient(), make.patient()
+    _join(routine, specialty)
+    urgent_entry = _join(urgent, specialty, urgency="urgent")
+    appointment = _book(a, doctor)
+    near = SLOT - timedelta(hours=20)
+    booking.cancel(None, appointment, "", now=near)
+    db.session.commit()
+    offers = db.session.scalars(select(Offer)).all()
+    assert [o.entry_id for o in offers] == [urgent_entry.id]  # the routine patient is not asked
+    assert offers[0].hold.start == SLOT and _held_count() == 1
+    assert SLOT not in _free_starts(doctor, now=near)  # held for the urgent patient meanwhile
+    found = waitlist.candidates_for_slot(clinic[0].id, doctor.id, SLOT, appointment.end, now=near)
+    assert found == []  # the urgent patient already has the offer; the routine one is not a candidate
+    accepted = waitlist.accept(urgent.user_id, offers[0], urgent, now=near + timedelta(minutes=5))
+    assert accepted.patient_id == urgent.id and accepted.start == SLOT
+
+
+def test_a_slot_48_hours_ahead_still_goes_to_routine_patients(clinic, make):
+    _, specialty, doctor = clinic
+    a, b = make.patient(), make.patient()
+    entry = _join(b, specialty)
+    booking.cancel(None, _book(a, doctor), "", now=SLOT - timedelta(hours=48))
+    db.session.commit()
+    assert [o.entry_id for o in db.session.scalars(select(Offer))] == [entry.id]
 
 
 def test_past_slots_and_no_shows_after_the_start_are_not_offered(clinic, make):

