@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from app.extensions import db
@@ -25,6 +25,9 @@ from app.services.accounts import create_user
 from app.services.directory import create_doctor_profile, resource_for_doctor
 
 DEMO_PASSWORD = "Waitless-demo-2026"
+# the demo logins' hospital holds a waitlist offer this long (the default is 15 minutes), so that the offer seeded for
+# patient1 is still open when someone looks after `make run`
+DEMO_OFFER_HOLD_MINUTES = 120
 
 SPECIALTIES = [
     ("Cardiology", "CAR"), ("Dermatology", "DER"), ("Orthopaedics", "ORT"), ("Paediatrics", "PAE"),
@@ -101,12 +104,22 @@ def _weekly_schedule(resource_id: int, hospital: Hospital, room: Room, valid_fro
     return schedule
 
 
-def seed_small(seed: int = 1) -> dict[str, tuple[str, str]]:
-    """Six hospitals in England and Germany, 20 doctors over 10 specialties, patients and four weeks of hours."""
+def seed_small(seed: int = 1, *, now: datetime | None = None) -> dict[str, tuple[str, str]]:
+    """Six hospitals in England and Germany, 20 doctors over 10 specialties, patients and four weeks of hours, two
+    weeks of bookings, and today's clinic and a waitlist offer for the demo logins (app.demo_clinic).
+
+    ``now`` (naive UTC, default the clock) is the moment of seeding: tests seed at chosen times of day.
+    """
+    import click
+
+    from app.demo_clinic import seed_today
+
+    now = now or utcnow()
     rng = random.Random(seed)
     specialties, equipment = _catalogue()
     hospitals = [_hospital(row, specialties, equipment) for row in HOSPITALS]
-    today = utcnow().date()
+    hospitals[0].offer_hold_minutes = DEMO_OFFER_HOLD_MINUTES
+    today = now.date()
     password_hash = hash_password(DEMO_PASSWORD)
 
     def account(email: str, role: str, name: str):
@@ -143,11 +156,13 @@ def seed_small(seed: int = 1) -> dict[str, tuple[str, str]]:
     logins["admin"] = ("admin@waitless.example", DEMO_PASSWORD)
     db.session.commit()
 
-    _book_some(rng, today)
+    _book_some(rng, today, now)
+    for line in seed_today(seed, now):
+        click.echo(line)
     return logins
 
 
-def _book_some(rng: random.Random, today: date) -> None:
+def _book_some(rng: random.Random, today: date, now: datetime) -> None:
     """seed_small's bookings: about a quarter of the next 14 days' slots, through the real booking service, so the
     demo has claims, day counters and audit events exactly as the site writes them (but no e-mails or SMS to the
     fictional patients). A slot held back for urgent cases goes to an urgent patient; other refused starts (past,
@@ -161,7 +176,6 @@ def _book_some(rng: random.Random, today: date) -> None:
     from app.scheduling import SchedulingError, SlotTaken, to_utc
     from app.services.booking import book
 
-    now = utcnow()
     patients = db.session.scalars(select(Patient).order_by(Patient.id)).all()
     booked_at: dict = {}  # start -> patients booked then: pick one who is free (the service checks too)
     starts = [time(m // 60, m % 60) for m in (*range(9 * 60, 12 * 60, 15), *range(13 * 60, 16 * 60, 15))]

@@ -201,6 +201,8 @@ def check_in(actor_id: int | None, appointment: Appointment, *, now: datetime | 
     appointments check in the same way and keep their slot time as their place in the line.
     """
     now = now or utcnow()
+    if appointment.status == core.HELD:  # no patient yet: not a room booking either
+        raise core.QueueError("This slot is held for a waitlist offer: nobody has booked it yet.", "appointment")
     if appointment.doctor_id is None or appointment.patient_id is None or appointment.kind == "location":
         raise core.QueueError("Room bookings are not checked in at the desk.", "appointment", http_status=422)
     hospital = appointment.hospital

@@ -3,6 +3,9 @@
 The serving order is the core's (app.scheduling.tokens.order_queue); the estimate is the core's estimated_waits fed
 with the doctor's recent consultation lengths (started_at -> ended_at of completed entries, at any hospital) and
 the slot length of the doctor's schedule as the default when there is no history yet.
+
+A board reads top down as the desk and the nurses work it: "now serving" first (in progress, then called), then the
+waiting in serving order with their positions, then the finished ones.
 """
 from __future__ import annotations
 
@@ -20,7 +23,8 @@ from app.models.base import utcnow
 
 RECENT_CONSULTATIONS = 10  # the estimate is the median of this many latest consultations
 DEFAULT_MINUTES = 15
-_SHOWN = {"called": 0, "in_progress": 1, "completed": 2, "left": 3, "no_show": 4}
+ACTIVE_FIRST = ("in_progress", "called")  # above the waiting: whoever is being seen or is on the way in
+FINISHED = ("completed", "left", "no_show")  # below the waiting, in this order
 
 
 @dataclass
@@ -84,16 +88,19 @@ def _board(hospital: Hospital, queue: Queue, day: date, now: datetime) -> list[Q
             in_progress_started=[e.started_at for e in entries if e.status == "in_progress" and e.started_at],
             called_ahead=sum(1 for e in entries if e.status == "called"),
             default_minutes=slot_minutes(queue.doctor_id, hospital.id, day))
-    rows = [QueueRow(e, i, waits.get(e.id), room_name(e)) for i, e in enumerate(ordered, start=1)]
-    rest = sorted((e for e in entries if e.status != "waiting"),
-                  key=lambda e: (_SHOWN[e.status], e.called_at or e.ended_at or e.arrived_at, e.number))
-    rows += [QueueRow(e, None, None, room_name(e)) for e in rest]
-    return rows
+    serving = sorted((e for e in entries if e.status in ACTIVE_FIRST),
+                     key=lambda e: (ACTIVE_FIRST.index(e.status), e.started_at or e.called_at or e.arrived_at,
+                                    e.number))
+    finished = sorted((e for e in entries if e.status in FINISHED),
+                      key=lambda e: (FINISHED.index(e.status), e.called_at or e.ended_at or e.arrived_at, e.number))
+    return ([QueueRow(e, None, None, room_name(e)) for e in serving]
+            + [QueueRow(e, i, waits.get(e.id), room_name(e)) for i, e in enumerate(ordered, start=1)]
+            + [QueueRow(e, None, None, room_name(e)) for e in finished])
 
 
 def queue_for(hospital_id: int, doctor_id: int, day: date | None = None, *,
               now: datetime | None = None) -> list[QueueRow]:
-    """The doctor's board: waiting entries in serving order, then called / in progress, then done."""
+    """The doctor's board: in progress and called on top, the waiting in serving order, then the finished."""
     now = now or utcnow()
     hospital = db.session.get(Hospital, hospital_id)
     if hospital is None:

@@ -368,3 +368,23 @@ def queue_service_slot(clinic) -> datetime:
     found = search_slots(SlotQuery(first_day=first, last_day=first + timedelta(days=2),
                                    doctor_id=clinic["doctor"].id, hospital_id=clinic["hospital"].id))
     return found[0].start
+
+
+def test_every_board_shows_now_serving_above_the_line(client, auth, clinic, make):
+    """The desk, the nurse station and the doctor's list read top down: with the doctor, called, then the waiting."""
+    waiting, called, seeing = (walkin(clinic, make.patient(name=name)) for name in ("Wen Waiting", "Cal Called",
+                                                                                      "Sue Seeing"))
+    queue_service.set_status(None, called, "called")
+    for status in ("called", "in_progress"):
+        queue_service.set_status(None, seeing, status)
+    db.session.commit()
+    hospital_id = clinic["hospital"].id
+    pages = [(clinic["staff"].email, f"/staff/desk/{hospital_id}/board"),
+             (clinic["nurse"].email, f"/nurse/{hospital_id}/board"),
+             (clinic["doctor"].user.email, f"/doctor/day/{hospital_id}/list")]
+    for email, url in pages:
+        auth.login(email)
+        html = client.get(url).get_data(as_text=True)
+        order = [html.index(f'data-token="{e.label}"') for e in (seeing, called, waiting)]
+        assert order == sorted(order), url
+        auth.logout()

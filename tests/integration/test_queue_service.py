@@ -1,7 +1,7 @@
 """The queue service on the real database: tokens, check-in, statuses, moves, vitals, jobs and announcements."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app import realtime
 from app import scheduling as core
 from app.extensions import db
-from app.jobs import close_queues, mark_no_shows
+from app.jobs import SESSION_GRACE, close_queues, mark_no_shows
 from app.models import (
     AuditEvent,
     Claim,
@@ -24,6 +24,8 @@ from app.models import (
 )
 from app.services import booking
 from app.services import queue as queue_service
+from app.services.directory import resource_for_doctor
+from app.services.schedules import RuleInput, ScheduleInput, add_exception, put_schedule
 
 # Monday 2 March 2026, 08:00 in London (GMT): the clinic opens at 09:00
 NOW = datetime(2026, 3, 2, 8, 0)
@@ -202,7 +204,9 @@ def test_status_steps_mirror_the_appointment_and_feed_the_estimates(clinic, make
     queue_service.set_status(None, entry, "in_progress", now=NOW + timedelta(minutes=61))
     assert appointment.status == "in_progress"
     rows = board(clinic, minutes=66)
-    assert rows[0].entry.id == waiting.id and rows[0].estimated_wait_minutes == 10  # 15 minus 5 already spent
+    # "now serving" heads the board, the waiting follow with their places
+    assert [(r.entry.id, r.position) for r in rows] == [(entry.id, None), (waiting.id, 1)]
+    assert rows[1].estimated_wait_minutes == 10  # 15 minus 5 already spent
     queue_service.set_status(None, entry, "completed", now=NOW + timedelta(minutes=81))
     db.session.commit()
     assert appointment.status == "completed" and entry.ended_at == NOW + timedelta(minutes=81)
@@ -252,7 +256,8 @@ def test_call_next_calls_in_serving_order_and_announces_the_room(clinic, make):
     assert queue_service.call_next(None, clinic["hospital"].id, clinic["doctor"].id, now=NOW).id == first.id
     assert queue_service.call_next(None, clinic["hospital"].id, clinic["doctor"].id, now=NOW) is None
     queue_service.set_status(None, first, "waiting", now=NOW)  # a recall puts it back in line
-    assert first.called_at is None and board(clinic)[0].entry.id == first.id
+    rows = board(clinic)
+    assert first.called_at is None and [(r.entry.id, r.position) for r in rows] == [(urgent.id, None), (first.id, 1)]
 
 
 def test_a_rolled_back_change_is_never_announced(clinic, make):
@@ -350,16 +355,17 @@ def test_close_queues_ends_the_day(clinic, make):
     queue_service.set_status(None, in_room, "called", now=NOW)
     queue_service.set_status(None, in_room, "in_progress", now=NOW)
     db.session.commit()
-    assert close_queues(now=datetime(2026, 3, 2, 23, 0)) == 0  # still the same day in London
-    assert close_queues(now=datetime(2026, 3, 3, 0, 5)) == 1
+    # the doctor's hours end at 12:00 (GMT); the queue stays open for the grace after them
+    assert close_queues(now=datetime(2026, 3, 2, 12, 59)) == 0
+    assert close_queues(now=datetime(2026, 3, 2, 13, 0)) == 1
     db.session.expire_all()
     assert (waiting.status, called.status, in_room.status) == ("left", "no_show", "completed")
     assert in_room.ended_at is None and seeing.status == "completed"
-    assert db.session.scalar(select(QueueCounter.closed_at)) == datetime(2026, 3, 3, 0, 5)
-    assert close_queues(now=datetime(2026, 3, 3, 0, 20)) == 0
+    assert db.session.scalar(select(QueueCounter.closed_at)) == datetime(2026, 3, 2, 13, 0)
+    assert close_queues(now=datetime(2026, 3, 2, 13, 15)) == 0
     # a closed day issues no more tokens
     with pytest.raises(core.QueueError, match="closed"):
-        walkin(clinic, make.patient(), minutes=60)
+        walkin(clinic, make.patient(), minutes=6 * 60)
 
 
 def test_jobs_run_once_includes_the_queue_jobs(runner, clinic):
@@ -378,3 +384,107 @@ def test_a_new_queue_calls_patients_to_the_room_of_the_doctors_hours(clinic, mak
     db.session.commit()
     assert entry.queue.room_id == room.id and queue_service.room_name(entry) == "Clinic 7"
     assert walkin(clinic, make.patient()).queue.room_id is None  # hours without a room: the display names the doctor
+
+
+# --- the board's order, and closing a queue at the end of its session ---
+
+def test_the_board_shows_now_serving_first_then_the_waiting_then_the_finished(clinic, make):
+    done, seen, gone, called, seeing, normal, urgent = (walkin(clinic, make.patient(), minutes=i) for i in range(7))
+    for entry, steps in ((done, ("called", "in_progress", "completed")), (seen, ("called", "no_show")),
+                         (gone, ("left",)), (called, ("called",)), (seeing, ("called", "in_progress"))):
+        for step in steps:
+            queue_service.set_status(None, entry, step, now=NOW + timedelta(minutes=10))
+    urgent.priority = "urgent"
+    db.session.commit()
+    rows = board(clinic)
+    # the desk reads top down: who is with the doctor, who is on the way in, then the line with unchanged places
+    assert [(r.entry.id, r.position) for r in rows] == [
+        (seeing.id, None), (called.id, None), (urgent.id, 1), (normal.id, 2), (done.id, None), (gone.id, None),
+        (seen.id, None)]
+    assert [r.estimated_wait_minutes is not None for r in rows] == [False, False, True, True, False, False, False]
+    assert queue_service.position_of(normal, now=NOW + timedelta(minutes=30)) == 2
+    board_of = queue_service.hospital_board(clinic["hospital"].id, TODAY, now=NOW + timedelta(minutes=30))
+    assert [r.entry.id for r in board_of[clinic["doctor"]]] == [r.entry.id for r in rows]
+
+
+def _two_sessions(doctor, hospital):
+    """Monday to Friday 09:00-12:00 and 13:00-16:00 (local)."""
+    rules = [RuleInput(weekday=d, start=start, end=end) for d in range(5)
+             for start, end in ((time(9), time(12)), (time(13), time(16)))]
+    put_schedule(None, resource_for_doctor(doctor.id).id, hospital.id,
+                 ScheduleInput(valid_from=date(2020, 1, 1), valid_till=None, rules=rules, min_notice_minutes=0))
+    db.session.commit()
+
+
+def test_a_queue_closes_after_the_last_session_of_the_day_not_the_first(make):
+    hospital = make.hospital(name="Berlin Mitte", timezone="Europe/Berlin", city="Berlin", country="DE")
+    doctor = make.doctor(hospital, make.specialty(), name="Dr Two Sessions")
+    _two_sessions(doctor, hospital)
+    entry = queue_service.issue_walkin(None, hospital.id, make.patient(), doctor_id=doctor.id,
+                                       now=datetime(2026, 3, 2, 8, 0))  # 09:00 in Berlin (CET, UTC+1)
+    db.session.commit()
+    assert close_queues(now=datetime(2026, 3, 2, 12, 30)) == 0  # the lunch break: the afternoon is still to come
+    # the afternoon ends 16:00 CET = 15:00 UTC; closing waits the grace after it
+    assert close_queues(now=datetime(2026, 3, 2, 15, 0) + SESSION_GRACE - timedelta(minutes=1)) == 0
+    assert close_queues(now=datetime(2026, 3, 2, 15, 0) + SESSION_GRACE) == 1
+    db.session.expire_all()
+    assert entry.status == "left"
+
+
+def test_added_time_keeps_the_queue_open_and_leave_closes_it_earlier(clinic, make):
+    resource_id = resource_for_doctor(clinic["doctor"].id).id
+    add_exception(None, resource_id, clinic["hospital"].id, datetime(2026, 3, 2, 17, 0), datetime(2026, 3, 2, 19, 0),
+                  True, "evening clinic")
+    leave = resource_for_doctor(clinic["colleague"].id).id
+    add_exception(None, leave, clinic["hospital"].id, datetime(2026, 3, 2, 10, 30), datetime(2026, 3, 2, 23, 0),
+                  False, "sent home ill")
+    db.session.commit()
+    evening = walkin(clinic, make.patient())
+    early = walkin(clinic, make.patient(), doctor=clinic["colleague"])
+    db.session.commit()
+    assert close_queues(now=datetime(2026, 3, 2, 11, 29)) == 0
+    assert close_queues(now=datetime(2026, 3, 2, 11, 30)) == 1  # the colleague's hours ended at 10:30
+    assert close_queues(now=datetime(2026, 3, 2, 19, 59)) == 0  # the evening clinic runs until 19:00
+    assert close_queues(now=datetime(2026, 3, 2, 20, 0)) == 1
+    db.session.expire_all()
+    assert (early.status, evening.status) == ("left", "left")
+
+
+def test_without_hours_that_day_the_queue_closes_at_local_midnight(make):
+    hospital = make.hospital(name="Weekday Clinic")
+    doctor = make.doctor(hospital, make.specialty(), name="Dr Weekdays")
+    make.schedule(doctor, hospital, weekdays=range(5))  # Monday to Friday only
+    saturday = datetime(2026, 3, 7, 10, 0)
+    entry = queue_service.issue_walkin(None, hospital.id, make.patient(), doctor_id=doctor.id, now=saturday)
+    db.session.commit()
+    assert entry.day == date(2026, 3, 7)
+    assert close_queues(now=datetime(2026, 3, 7, 23, 59)) == 0  # walk-ins are seen whenever the desk says
+    assert close_queues(now=datetime(2026, 3, 8, 0, 0)) == 1
+    db.session.expire_all()
+    assert entry.status == "left"
+
+
+def test_only_the_hours_at_the_queues_own_hospital_count(clinic, make):
+    branch = make.hospital(name="Branch Clinic")
+    doctor = clinic["doctor"]
+    doctor.hospitals.append(branch)
+    db.session.commit()
+    make.schedule(doctor, branch, start="13:00", end="20:00")  # a long afternoon elsewhere
+    here = walkin(clinic, make.patient())
+    there = queue_service.issue_walkin(None, branch.id, make.patient(), doctor_id=doctor.id, now=NOW)
+    db.session.commit()
+    assert close_queues(now=datetime(2026, 3, 2, 13, 0)) == 1  # the Thames hours end at 12:00
+    db.session.expire_all()
+    assert (here.status, there.status) == ("left", "waiting")
+    assert close_queues(now=datetime(2026, 3, 2, 21, 0)) == 1
+
+
+def test_the_session_end_follows_the_local_clock_across_the_spring_change(clinic, make):
+    # Sunday 29 March 2026: London moves to BST, so the 12:00 end of the hours is 11:00 UTC
+    entry = queue_service.issue_walkin(None, clinic["hospital"].id, make.patient(), doctor_id=clinic["doctor"].id,
+                                       now=datetime(2026, 3, 29, 8, 0))
+    db.session.commit()
+    assert close_queues(now=datetime(2026, 3, 29, 11, 59)) == 0
+    assert close_queues(now=datetime(2026, 3, 29, 12, 0)) == 1
+    db.session.expire_all()
+    assert entry.status == "left"
