@@ -5,7 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import select, update
@@ -141,31 +141,41 @@ def mark_no_shows(now: datetime | None = None) -> int:
     return marked
 
 
+# A clinic that runs late still calls its last patients: a day's queue closes this long after the doctor's last hours
+# of that day at that hospital end. A module constant, not a hospital setting: nobody has asked to tune it yet.
+SESSION_GRACE = timedelta(minutes=60)
+
+
 @job("close_queues", 900)
 def close_queues(now: datetime | None = None) -> int:
-    """Close each queue day that has ended in its hospital's zone: no more tokens, no entry left open.
+    """Close each queue day whose session is over: no more tokens, no entry left open.
 
-    Still waiting -> left; called but never came in -> no_show; in progress -> completed without an end time (so a
-    consultation nobody closed does not distort the estimated waits). Returns how many queue days were closed.
+    A (queue, day) closes SESSION_GRACE after the end of the doctor's last availability window of that local day at
+    that hospital (weekly hours with leave cut out and added time included, as search sees them), or at the
+    hospital's local midnight when the doctor has no hours there that day. Still waiting -> left; called but never
+    came in -> no_show; in progress -> completed without an end time (so a consultation nobody closed does not
+    distort the estimated waits). Returns how many queue days were closed.
     """
     from app import realtime
     from app.models import Hospital, Queue, QueueCounter, QueueEntry
     from app.services import queue as queue_service
 
     now = now or utcnow()
-    rows = db.session.execute(select(QueueCounter, Hospital).join(Queue, Queue.id == QueueCounter.queue_id)
+    rows = db.session.execute(select(QueueCounter, Queue.doctor_id, Hospital)
+                              .join(Queue, Queue.id == QueueCounter.queue_id)
                               .join(Hospital, Hospital.id == Queue.hospital_id)
                               .where(QueueCounter.closed_at.is_(None))).all()
+    closing = _queue_closing_times(rows)
     closed = 0
-    for counter, hospital in rows:
-        if counter.day >= queue_service.local_today(hospital, now):
+    for counter, _doctor_id, _hospital in rows:
+        if now < closing[(counter.queue_id, counter.day)]:
             continue
         entries = db.session.scalars(select(QueueEntry).where(
             QueueEntry.queue_id == counter.queue_id, QueueEntry.day == counter.day,
             QueueEntry.status.in_(("waiting", "called", "in_progress")))).all()
         for entry in entries:
             target = {"waiting": "left", "called": "no_show", "in_progress": "completed"}[entry.status]
-            queue_service.set_status(None, entry, target, now=now, comment="queue closed at the end of the day")
+            queue_service.set_status(None, entry, target, now=now, comment="queue closed at the end of the session")
             if target == "completed":
                 entry.ended_at = None
         counter.closed_at = now
@@ -174,6 +184,35 @@ def close_queues(now: datetime | None = None) -> int:
     realtime.publish_slot_changes()
     realtime.publish_queue_changes()
     return closed
+
+
+def _queue_closing_times(rows) -> dict[tuple, datetime]:
+    """(queue id, day) -> when that queue day closes, for (counter, doctor id, hospital) rows: the end of the
+    doctor's last window that day at that hospital plus SESSION_GRACE, else the next local midnight. The calendars
+    come from the availability service, read once per day for all the doctors."""
+    from zoneinfo import ZoneInfo
+
+    from app import scheduling as core
+    from app.models import SchedulableResource
+    from app.services.availability import load_calendars
+
+    resources = dict(db.session.execute(select(SchedulableResource.doctor_id, SchedulableResource.id).where(
+        SchedulableResource.doctor_id.in_({doctor_id for _, doctor_id, _ in rows}))).all()) if rows else {}
+    by_day: dict = {}
+    for counter, doctor_id, hospital in rows:
+        by_day.setdefault(counter.day, []).append((counter, resources.get(doctor_id), hospital))
+    closing = {}
+    for day, items in by_day.items():
+        pairs = [(resource_id, hospital.id) for _, resource_id, hospital in items if resource_id is not None]
+        calendars = load_calendars(pairs, {hospital.id: hospital.timezone for _, _, hospital in items}, day, day)
+        for counter, resource_id, hospital in items:
+            tz = ZoneInfo(hospital.timezone)
+            calendar = calendars.get((resource_id, hospital.id))
+            windows = core.expand_windows([schedule for _, schedule in calendar.schedules], calendar.exceptions, tz,
+                                          day, day) if calendar is not None else []
+            closing[(counter.queue_id, day)] = (max(w.end for w in windows) + SESSION_GRACE if windows
+                                                else core.to_utc(day + timedelta(days=1), time(0), tz))
+    return closing
 
 
 @job("expire_offers", 60)
@@ -187,6 +226,21 @@ def expire_offers(now: datetime | None = None) -> int:
     db.session.commit()
     realtime.publish_slot_changes()  # a released hold is a freed slot to the pages watching it
     return expired
+
+
+@job("offer_short_notice_slots", 300)
+def offer_short_notice_slots(now: datetime | None = None) -> int:
+    """The late release: free slots starting within LATE_RELEASE_HOURS (3 h) go to waiting entries, routine
+    included, where the urgent reserve allows (app.services.waitlist_late). A slot only becomes that near as time
+    passes, so a job looks every five minutes; a held slot is not free, so nothing is offered twice. Returns the
+    offers made."""
+    from app import realtime
+    from app.services import waitlist_late
+
+    offered = waitlist_late.offer_short_notice_slots(now)
+    db.session.commit()
+    realtime.publish_slot_changes()  # a new hold takes the slot off sale for the pages watching it
+    return offered
 
 
 # what `flask jobs run-once` passes: delivery tries every pending message now, ignoring the backoff (DESIGN.md 6)

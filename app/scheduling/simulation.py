@@ -30,8 +30,14 @@ The region (``SimParams`` defaults) and why:
   to the 3 best-ranked eligible waiting patients by the ``waitlist`` matcher's points (urgency, time waited, days
   gained; one clinic, so no distance term). The matcher's urgent window applies: a slot less than 48 hours ahead
   (``URGENT_WINDOW_HOURS``) when offered, or one joining the urgent holds, goes to urgent waiting patients only.
-  Each accepts within the 15-minute hold with a chance of 60 % three or more days ahead, 40 % one to three days,
-  15 % under a day; the first to accept moves and their old slot is offered in turn (the cascade). Nobody accepts:
+  The late release (``LATE_RELEASE_HOURS``, 3 h, before the noon appointments: 09:00) offers the slots still free
+  on the day to any waiting patient, routine included, one by one while the urgent reserve holds: the region's
+  other free slots an urgent request asking now could take (today, the next two days) must stay at least twice the
+  urgent requests expected before noon (``LATE_RELEASE_RESERVE``); so before a weekend, with no clinic day within
+  48 hours, Friday's spare slots are mostly kept for Friday's late-morning urgent requests. Urgent holds released
+  at 10:00 and same-day cancellations follow the same rule. Each accepts within the 15-minute hold with a chance
+  of 60 % three or more days ahead, 40 % one to three days, 15 % under a day; the first to accept moves and their
+  old slot is offered in turn (the cascade). Nobody accepts:
   the next three, until the list is exhausted or the slot is under an hour away; then it goes where the baseline
   puts it (the urgent holds, or free for any request).
 - Baseline policy: a freed slot is refilled only if a later request happens to find it.
@@ -274,5 +280,7 @@ def simulate_region(params: SimParams, rates: NoShowRates) -> Region:
     region.seed_backlog()
     region.env.process(region.arrivals())
     region.env.process(region.days_pass())
+    if region.waitlisting and params.late_release_hours > params.min_offer_hours:
+        region.env.process(region.late_releases())
     region.env.run(until=region.end)
     return region

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .waitlist import GAIN_CAP, GAIN_PER_DAY, URGENT_POINTS, URGENT_WINDOW_HOURS, WAITED_CAP, WAITED_PER_DAY
+from .waitlist import (
+    GAIN_CAP,
+    GAIN_PER_DAY,
+    LATE_RELEASE_HOURS,
+    LATE_RELEASE_RESERVE,
+    URGENT_POINTS,
+    URGENT_WINDOW_HOURS,
+    WAITED_CAP,
+    WAITED_PER_DAY,
+)
 
 POLICIES = ("baseline", "waitlist")
 
@@ -134,6 +143,8 @@ class SimParams:
     accept_late: float = 0.15  # ... under 24 hours ahead
     min_offer_hours: float = 1.0  # no offers for a slot closer than this
     urgent_window_hours: float = URGENT_WINDOW_HOURS  # closer than this: offered to urgent waiting patients only
+    late_release_hours: float = LATE_RELEASE_HOURS  # this close to its start a free slot goes to anyone waiting
+    late_release_reserve: float = LATE_RELEASE_RESERVE  # ... while this x the urgent requests due stay free; < 0: off
 
     @property
     def daily_capacity(self) -> int:

@@ -41,7 +41,7 @@ class Waitlist:
             notice = day + NOON - now
             if notice < self.p.min_offer_hours / 24:
                 break
-            urgent_only = held or notice < self.p.urgent_window_hours / 24
+            urgent_only = held or self._urgent_window(day, notice)
             eligible = [w for w in self.waitlist[clinic] if w.day > day and not w.offered and w not in asked
                         and (w.urgent or not urgent_only)]
             if not eligible:
@@ -69,6 +69,45 @@ class Waitlist:
             self.held[clinic][day] += 1  # nobody took it: urgent requests may still find it
         else:
             self.free[clinic][day] += 1  # nobody took it: any later request may find it
+
+    def _urgent_window(self, day: int, notice: float) -> bool:
+        """Whether a slot on ``day``, ``notice`` days ahead, goes to urgent waiting patients only: inside the urgent
+        window, unless late released (``_late_released``)."""
+        hours = notice * 24
+        return hours < self.p.urgent_window_hours and not self._late_released(day, hours)
+
+    def _late_released(self, day: int, hours: float) -> bool:
+        """The matcher's late release (``waitlist.late_release``): ``late_release_hours`` or less before it (the
+        release moment counts), a slot goes to anyone waiting if the other free slots an urgent request asking now
+        could take within its window (the region's, today before noon, then the next two days) make the urgent
+        reserve: ``late_release_reserve`` times the urgent requests expected until the slot, at least one."""
+        if self.p.late_release_hours <= 0 or hours > self.p.late_release_hours + 1e-6:
+            return False
+        if self.p.late_release_reserve < 0:  # no reserve at all: for comparison only
+            return True
+        now = self.env.now
+        last = math.floor(now) + math.ceil(self.p.urgent_window_hours / 24)
+        first = day if now - math.floor(now) < NOON else day + 1
+        spare = sum(self.free[c][d] + self.held[c][d] for c in range(self.p.clinics) for d in range(first, last + 1))
+        # urgent requests arrive in office hours (DAY_OPEN to DAY_CLOSE, nine hours) on working days
+        per_hour = self.p.load * self.p.daily_capacity * self.p.urgent_share * self.p.clinics / 9
+        reserve = max(1, math.ceil(self.p.late_release_reserve * per_hour * hours - 1e-9))
+        return spare >= reserve
+
+    def late_releases(self):
+        """``late_release_hours`` before each clinic day's appointments (noon), offer the slots still free to any
+        waiting patient, one by one while the urgent reserve holds (the real system's ``offer_short_notice_slots``
+        job). The urgent holds follow their own release at 10:00, then the same rule (``_offer``)."""
+        late = self.p.late_release_hours / 24
+        for day in range(self.end):
+            yield self.env.timeout(max(day + NOON - late - self.env.now, 0))
+            for clinic in range(self.p.clinics):
+                while self.free[clinic][day] > 0:
+                    self.free[clinic][day] -= 1
+                    if not self._late_released(day, self.p.late_release_hours):
+                        self.free[clinic][day] += 1
+                        break
+                    self.env.process(self._offer(clinic, day))
 
     def _move(self, patient: Patient, clinic: int, day: int) -> None:
         self.counts["moved"] += 1

@@ -21,6 +21,13 @@ Eligible means every one of these holds (``why_not`` names the first that fails)
   routine patient is one an urgent patient asking tomorrow cannot have. With no urgent entry eligible the service
   makes no hold: the slot stays on sale, where an urgent request finds it through the search (and anyone may
   still book it, so it is not wasted). Slots further ahead go to routine entries as well;
+- the late release: a slot still free ``LATE_RELEASE_HOURS`` (3 h) or less before its start goes to any entry,
+  routine included, when ``FreedSlot.late_release`` says the urgent reserve allows it (``late_release``): without
+  this slot, the specialty still has at least ``urgent_reserve`` free slots for urgent requests within their 48 h,
+  twice the urgent requests expected before the slot starts. So a slot nobody urgent took is not wasted, yet an
+  urgent request arriving in those last hours still finds a place; before a weekend, when no later slot is within
+  48 h, the reserve is the day's own free slots. Only the service knows the free slots and the demand, so it
+  decides and the matcher applies it;
 - the slot is still ahead of ``now``.
 
 The eligible are ranked by points, higher first:
@@ -37,12 +44,16 @@ The eligible are ranked by points, higher first:
 |                              | most -25; 0 when no place is known                        | arrive more often         |
 | urgent window (eligibility,  | a slot under 48 h ahead: urgent entries only; none: no    | near slots serve urgent   |
 | not points)                  | offer, the slot stays on sale for urgent requests         | need within 48 hours      |
+| late release (eligibility,   | a slot still free 3 h or less before its start: any entry | an unused slot is lost    |
+| not points)                  | accepting short notice, if the urgent reserve is kept     | care; the reserve keeps   |
+|                              | (2 x the urgent requests expected until its start)        | late urgent requests safe |
 
 Ties go to the earlier joined entry, then the smaller entry id, so the ranking is deterministic.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -60,6 +71,14 @@ DISTANCE_CAP = 25.0
 # A slot starting sooner than this after the offer goes to urgent entries only: the urgent-access window that
 # urgent_within_48h_share (the simulation) measures. FreedSlot.urgent_window_hours may set another per slot.
 URGENT_WINDOW_HOURS = 48
+# A slot still free this close to its start goes to routine entries too (the late release), provided the urgent
+# reserve holds. 3 h: a routine patient who accepts within the 15-minute hold has over two hours to get there,
+# while fewer urgent requests arrive in the last 3 hours before a slot than in the last 4 (the simulation's gain is
+# the same for 2, 3 and 4 h: issue #7).
+LATE_RELEASE_HOURS = 3
+# The urgent reserve: free slots kept for urgent requests, as a multiple of those expected before the slot starts.
+# Urgent requests are roughly Poisson: twice the mean covers all but about 1 % of late mornings of a busy region.
+LATE_RELEASE_RESERVE = 2.0
 
 TIMES_OF_DAY = ("morning", "afternoon", "evening")
 NOON, FIVE_PM = time(12), time(17)
@@ -81,6 +100,7 @@ class FreedSlot:
     type_minutes: Mapping[str, int] = field(default_factory=dict)  # the hospital's types and their lengths
     urgent_only: bool = False  # held back for urgent cases by the schedule's policy
     urgent_window_hours: float = URGENT_WINDOW_HOURS  # closer than this to its start: urgent entries only
+    late_release: bool = False  # the urgent reserve allows releasing it to everyone within LATE_RELEASE_HOURS
 
 
 @dataclass(frozen=True)
@@ -131,6 +151,26 @@ def in_urgent_window(start: datetime, now: datetime, hours: float = URGENT_WINDO
     return start - now < timedelta(hours=hours)
 
 
+def urgent_reserve(urgent_per_hour: float, start: datetime, now: datetime) -> int:
+    """Free slots to keep for urgent requests expected before ``start``: ``LATE_RELEASE_RESERVE`` times the
+    expected number (``urgent_per_hour`` over the hours left), rounded up, at least one."""
+    hours = max((start - now) / timedelta(hours=1), 0.0)
+    return max(1, math.ceil(LATE_RELEASE_RESERVE * urgent_per_hour * hours - 1e-9))
+
+
+def late_release(start: datetime, now: datetime, spare: int, urgent_per_hour: float,
+                 hours: float = LATE_RELEASE_HOURS) -> bool:
+    """Whether a slot starting at ``start`` may go to routine entries at ``now``: it starts within ``hours`` and,
+    without it, ``spare`` other free slots (for urgent requests within their window) still make the reserve."""
+    return timedelta(0) < start - now <= timedelta(hours=hours) and spare >= urgent_reserve(urgent_per_hour, start,
+                                                                                             now)
+
+
+def released_late(slot: FreedSlot, now: datetime) -> bool:
+    """The slot is late released: within ``LATE_RELEASE_HOURS`` of its start and the service found the reserve."""
+    return slot.late_release and slot.start - now <= timedelta(hours=LATE_RELEASE_HOURS)
+
+
 def why_not(slot: FreedSlot, waiting: Waiting, now: datetime) -> str | None:
     """The first eligibility rule the entry fails for this slot, in words, or None when it is eligible."""
     if slot.start <= now:
@@ -160,7 +200,8 @@ def why_not(slot: FreedSlot, waiting: Waiting, now: datetime) -> str | None:
         return "not earlier than the current booking"
     if slot.urgent_only and waiting.urgency != "urgent":
         return "the slot is held for urgent cases"
-    if waiting.urgency != "urgent" and in_urgent_window(slot.start, now, slot.urgent_window_hours):
+    if (waiting.urgency != "urgent" and in_urgent_window(slot.start, now, slot.urgent_window_hours)
+            and not released_late(slot, now)):
         return f"the slot is less than {slot.urgent_window_hours:g} hours ahead: kept for urgent cases"
     return None
 

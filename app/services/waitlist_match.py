@@ -4,7 +4,7 @@ The booking rules decide whether a slot can be booked at all (notice, horizon, l
 placed with booking.place first, and only a placeable slot is matched. The matcher (app.scheduling.waitlist) decides
 who is eligible and in which order, including its urgent window: a slot less than URGENT_WINDOW_HOURS (48 h) ahead
 goes to urgent entries only, and with none eligible there are no candidates, so no hold is made and the slot stays
-on sale for urgent requests through the search.
+on sale for urgent requests through the search, until the late release (app.services.waitlist_late).
 
 The window is the matcher's constant for every schedule. The schedule's urgent_release_hours is not it: that is how
 close to its start a held-back slot is released to everyone (24 h by default), the opposite direction; using it
@@ -24,6 +24,7 @@ from app.models import Appointment, AppointmentType, Doctor, Hospital, Offer, Wa
 from app.models.base import utcnow
 from app.scheduling import waitlist as matcher
 from app.services.booking import Placement, place
+from app.services.waitlist_late import late_release_allowed
 
 
 @dataclass
@@ -75,7 +76,8 @@ def placement_for(doctor: Doctor, hospital_id: int, start: datetime, *, appointm
 def freed_slot(doctor: Doctor, hospital: Hospital, placement: Placement, now: datetime) -> matcher.FreedSlot:
     """The matcher's view of a placed slot. A slot the schedule holds back for urgent cases, and not yet released
     to everyone, goes to urgent entries only: the same rule search and booking apply. The matcher adds its urgent
-    window (URGENT_WINDOW_HOURS) on top, whatever the schedule."""
+    window (URGENT_WINDOW_HOURS) on top, whatever the schedule, lifted within LATE_RELEASE_HOURS of the start when
+    the urgent reserve allows (waitlist_late)."""
     free, policy = placement.free, placement.group.policy
     released = free.start - now <= timedelta(hours=policy.urgent_release_hours)
     minutes = dict(db.session.execute(select(AppointmentType.code, AppointmentType.duration_minutes).where(
@@ -83,7 +85,8 @@ def freed_slot(doctor: Doctor, hospital: Hospital, placement: Placement, now: da
     return matcher.FreedSlot(
         doctor_id=doctor.id, hospital_id=hospital.id, start=free.start, end=free.end, tz=ZoneInfo(hospital.timezone),
         specialty_id=doctor.specialty_id, position=(hospital.lat, hospital.lon), appointment_types=placement.offered,
-        type_minutes={code: m for code, m in minutes.items() if m}, urgent_only=free.urgent_hold and not released)
+        type_minutes={code: m for code, m in minutes.items() if m}, urgent_only=free.urgent_hold and not released,
+        late_release=late_release_allowed(doctor, free.start, now))
 
 
 def waiting_for(doctor: Doctor, last_day) -> list[WaitlistEntry]:

@@ -429,3 +429,79 @@ def test_a_hold_is_not_a_patient_s_appointment(clinic, make):
     db.session.commit()
     assert hold.status == "cancelled" and db.session.scalar(select(Offer.status)) == "expired"
     assert SLOT in _free_starts(doctor)
+
+
+# --- the late release: a slot still free 3 hours before its start goes to routine entries too ---
+
+def _late_job(now):
+    from app.jobs import offer_short_notice_slots
+
+    return offer_short_notice_slots(now=now)
+
+
+def test_the_job_offers_a_free_slot_2_hours_ahead_to_a_routine_patient_once(clinic, make):
+    _, specialty, doctor = clinic
+    routine = make.patient()
+    entry = _join(routine, specialty)
+    now = SLOT - timedelta(hours=2)  # 07:00: 09:00 to 10:00 start within three hours
+    assert SLOT in _free_starts(doctor, now=now)
+    made = _late_job(now)
+    offers = db.session.scalars(select(Offer).order_by(Offer.id)).all()
+    starts = {o.hold.start for o in offers}
+    assert made == len(offers) and SLOT in starts and all(o.entry_id == entry.id for o in offers)
+    assert starts == {SLOT + timedelta(minutes=15 * i) for i in range(5)}  # 09:00 ... 10:00, not 10:15
+    assert SLOT not in _free_starts(doctor, now=now)  # held while the offer is out
+    assert len(_outbox("waitlist_offer")) == len(offers)
+    assert _late_job(now + timedelta(minutes=5)) == 0  # the next run: held slots are not free, nothing twice
+    assert db.session.scalar(select(func.count(Offer.id))) == len(offers)
+    accepted = waitlist.accept(routine.user_id, offers[0], routine, now=now + timedelta(minutes=10))
+    assert accepted.patient_id == routine.id and accepted.start == SLOT
+
+
+def test_the_job_leaves_a_slot_20_hours_ahead_for_urgent_requests(clinic, make):
+    _, specialty, doctor = clinic
+    _join(make.patient(), specialty)
+    now = SLOT - timedelta(hours=20)
+    assert _late_job(now) == 0
+    assert _held_count() == 0 and db.session.scalar(select(func.count(Offer.id))) == 0
+    assert SLOT in _free_starts(doctor, now=now)
+
+
+def test_an_expired_late_offer_is_not_repeated_to_the_same_patient(clinic, make, app):
+    _, specialty, doctor = clinic
+    routine = make.patient()
+    _join(routine, specialty)
+    now = SLOT - timedelta(hours=2)
+    first = _late_job(now)
+    assert first > 0
+    later = now + timedelta(minutes=20)  # every hold expired; nobody else waits, so the slots are back on sale
+    expire_job(now=later)
+    assert _held_count() == 0 and SLOT in _free_starts(doctor, now=later)
+    _late_job(later)  # the only patient was asked already: at most the newly near 10:15 is offered to them
+    starts = [o.hold.start for o in db.session.scalars(select(Offer))]
+    assert len(starts) == len(set(starts)) == first + 1 and max(starts) == SLOT + timedelta(minutes=75)
+    newcomer = make.patient()
+    entry = _join(newcomer, specialty)
+    assert _late_job(later) == first  # the slots back on sale go to the newcomer only
+    fresh = db.session.scalars(select(Offer).where(Offer.status == "open", Offer.entry_id == entry.id)).all()
+    assert sorted(o.hold.start for o in fresh) == sorted(starts)[:first]
+    pairs = [(o.entry_id, o.hold.start) for o in db.session.scalars(select(Offer))]
+    assert len(pairs) == len(set(pairs)) == 2 * first + 1  # nobody was offered the same slot twice
+
+
+def test_the_last_free_slot_before_a_closure_stays_for_urgent_requests(make):
+    hospital, specialty = make.hospital(), make.specialty()
+    doctor = make.doctor(hospital, specialty)
+    make.schedule(doctor, hospital, weekdays=[SLOT.weekday()], start="09:00", end="09:30")  # two slots, Tuesdays
+    entry = _join(make.patient(), specialty)
+    now = SLOT - timedelta(hours=2)
+    taken = booking.book(None, make.patient(), doctor, SLOT + timedelta(minutes=15), now=now - timedelta(days=1))
+    db.session.commit()
+    # 09:00 is the specialty's only free slot within 48 hours: released, an urgent request asking now finds nothing
+    assert _late_job(now) == 0 and _held_count() == 0
+    assert SLOT in _free_starts(doctor, day=SLOT.date(), now=now)
+    booking.cancel(None, taken, "", now=now)  # now 09:15 is spare too: each may go, the other one stays
+    db.session.commit()
+    offers = db.session.scalars(select(Offer)).all()
+    assert [o.entry_id for o in offers] == [entry.id] and offers[0].hold.start == SLOT + timedelta(minutes=15)
+    assert _late_job(now) == 0  # 09:00 is now the last free slot again

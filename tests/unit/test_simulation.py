@@ -101,9 +101,10 @@ def test_waitlist_beats_baseline_and_refills_the_slots_freed_ahead(rates):
     wait = run(replace(SMALL, policy="waitlist"), rates)
     assert base["patients"] == wait["patients"] and base["cohort_patients"] == wait["cohort_patients"]
     assert base["waitlist_joined"] == 0 and wait["waitlist_joined"] > 0
-    # The issue asked for 40 % lower; with the urgent window (slots under 48 h ahead to urgent patients only) the
-    # region's same-day slots no longer go to the cohort and the gain is about 13 %: a trade-off reported in #7.
-    assert wait["cohort_mean_access_days"] <= 0.95 * base["cohort_mean_access_days"]
+    # The issue asks for 40 % lower: the default region (6 clinics, seeds 1 and 2) gets 44 %, with the urgent
+    # window and the late release under its urgent reserve; this two-clinic region keeps a relatively larger reserve
+    # and gets 37 %, so the bound here is 35 %.
+    assert wait["cohort_mean_access_days"] <= 0.65 * base["cohort_mean_access_days"]
     assert wait["mean_access_days"] < base["mean_access_days"]
     assert wait["urgent_within_48h_share"] >= base["urgent_within_48h_share"]
     assert wait["urgent_mean_access_days"] < base["urgent_mean_access_days"]
@@ -137,6 +138,21 @@ def test_the_urgent_window_keeps_near_slots_for_urgent_patients(rates):
     # ... which is where the cohort's larger gain came from: the trade-off the window makes
     cohort = [summarise(r)["cohort_mean_access_days"] for r in (base, wait, without)]
     assert cohort[2] < cohort[1] < cohort[0]
+
+
+def test_the_late_release_gives_the_cohort_its_gain_and_the_reserve_keeps_urgent_access(rates):
+    base, late, bare, never = (run(params, rates) for params in (
+        SMALL, replace(SMALL, policy="waitlist"), replace(SMALL, policy="waitlist", late_release_reserve=-1),
+        replace(SMALL, policy="waitlist", late_release_hours=0)))
+    # without the late release the slots nobody urgent took are lost to the cohort: a far smaller gain
+    assert never["cohort_mean_access_days"] > 0.8 * base["cohort_mean_access_days"]
+    assert late["cohort_mean_access_days"] < 0.75 * never["cohort_mean_access_days"]
+    assert late["utilisation"] > never["utilisation"] + 0.04
+    # released with no reserve, Friday's late-morning urgent requests lose Friday's slots and wait until Monday
+    assert bare["urgent_within_48h_share"] < base["urgent_within_48h_share"] - 0.01
+    assert late["urgent_within_48h_share"] >= base["urgent_within_48h_share"]
+    region = simulate_region(replace(SMALL, policy="waitlist", late_release_reserve=-1), rates)
+    assert sum(not _friday_afternoon(x) for x in _late_urgent(region)) > 5
 
 
 def test_an_unknown_policy_is_refused(rates):

@@ -1,6 +1,7 @@
 """Unit tests for app.scheduling.waitlist: eligibility, the ranking table and its invariants."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,15 +11,19 @@ from hypothesis import strategies as st
 
 from app.scheduling.waitlist import (
     GAIN_CAP,
+    LATE_RELEASE_HOURS,
+    LATE_RELEASE_RESERVE,
     URGENT_POINTS,
     URGENT_WINDOW_HOURS,
     FreedSlot,
     Waiting,
     distance_km,
     in_urgent_window,
+    late_release,
     rank,
     score,
     time_of_day,
+    urgent_reserve,
     why_not,
 )
 
@@ -201,3 +206,39 @@ def test_rank_is_sorted_and_holds_only_eligible(items):
     assert len({m.waiting.patient_id for m in ranked}) == len(ranked)
     eligible_patients = {e.patient_id for e in entries if why_not(SLOT, e, NOW) is None}
     assert {m.waiting.patient_id for m in ranked} == eligible_patients
+
+
+# --- the late release ---
+
+def test_late_release_is_three_hours_with_a_reserve_of_twice_the_expected_urgent_requests():
+    assert LATE_RELEASE_HOURS == 3 and LATE_RELEASE_RESERVE == 2.0
+    now = START - timedelta(hours=3)
+    assert urgent_reserve(0.0, START, now) == 1  # even with no urgent demand seen, one other slot stays free
+    assert urgent_reserve(2.0, START, now) == 12  # 2 per hour x 3 hours expected, twice over
+    assert urgent_reserve(2.0, START, START - timedelta(hours=1)) == 4  # fewer expected as the start nears
+
+
+@pytest.mark.parametrize(("hours", "spare", "rate", "released"), [
+    (3, 12, 2.0, True),  # at the release moment, the reserve kept
+    (3, 11, 2.0, False),  # the reserve would be broken
+    (3.01, 100, 0.0, False),  # not yet near enough
+    (0.5, 1, 0.0, True),
+    (0.5, 0, 0.0, False),  # the last free slot: an urgent request asking now would find nothing
+    (0, 100, 0.0, False),  # started
+])
+def test_late_release_needs_the_time_and_the_reserve(hours, spare, rate, released):
+    assert late_release(START, START - timedelta(hours=hours), spare, rate) is released
+
+
+def test_a_late_released_slot_goes_to_routine_entries_within_three_hours_only():
+    routine, urgent = waiting(1), waiting(2, urgency="urgent")
+    late = replace(SLOT, late_release=True)
+    for hours, eligible in ((2, True), (LATE_RELEASE_HOURS, True), (3.5, False), (20, False)):
+        now = START - timedelta(hours=hours)
+        assert (why_not(late, routine, now) is None) is eligible
+        assert why_not(late, urgent, now) is None
+        assert "kept for urgent cases" in why_not(SLOT, routine, now)  # without the service's release
+    ranked = rank(late, [routine, urgent], START - timedelta(hours=2))
+    assert [m.waiting.entry_id for m in ranked] == [2, 1]  # urgent still first
+    held_back = replace(SLOT, late_release=True, urgent_only=True)  # the schedule's urgent hold-back still rules
+    assert why_not(held_back, routine, START - timedelta(hours=2)) == "the slot is held for urgent cases"
