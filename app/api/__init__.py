@@ -12,7 +12,11 @@ def init_api(app: Flask) -> None:
     from app.api import appointments, directory, schedules, slots
     from app.api import queue as queue_api
     from app.api import waitlist as waitlist_api
+    from app.api.common import IdConverter
+    from app.api.schemas import ApiError
 
+    app.url_map.converters["id"] = IdConverter
+    api.ERROR_SCHEMA = ApiError  # document the errors app/errors.py really sends, not flask-smorest's own shape
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in (directory, schedules, slots, appointments, queue_api, waitlist_api):

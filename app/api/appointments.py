@@ -98,7 +98,7 @@ def _apply(change):
     return result
 
 
-@blp.route("/appointments/<int:appointment_id>", methods=["GET"])
+@blp.route("/appointments/<id:appointment_id>", methods=["GET"])
 @blp.response(200, AppointmentOut)
 def get(appointment_id: int):
     return out(visible_appointment(appointment_id))
@@ -137,7 +137,7 @@ def _midnight(day) -> datetime:
     return datetime.combine(day, time.min)
 
 
-@blp.route("/appointments/<int:appointment_id>/cancel", methods=["POST"])
+@blp.route("/appointments/<id:appointment_id>/cancel", methods=["POST"])
 @blp.arguments(CancelIn)
 @blp.response(200, AppointmentOut)
 def cancel(data, appointment_id: int):
@@ -148,7 +148,7 @@ def cancel(data, appointment_id: int):
     return out(appointment)
 
 
-@blp.route("/appointments/<int:appointment_id>/reschedule", methods=["POST"])
+@blp.route("/appointments/<id:appointment_id>/reschedule", methods=["POST"])
 @blp.arguments(RescheduleIn)
 @blp.response(200, AppointmentOut)
 def reschedule(data, appointment_id: int):

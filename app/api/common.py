@@ -7,13 +7,30 @@ from zoneinfo import ZoneInfo
 from flask import abort
 from flask_login import current_user
 from flask_smorest import abort as api_abort
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
+from app.api.schemas import MAX_ID
 from app.extensions import db
 from app.models import Appointment, Doctor, Patient, Role
 from app.scheduling import SchedulingError
 from app.security import visible_hospital_ids
 
 UTC = ZoneInfo("UTC")
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>` in an API path, documented as 1 to MAX_ID. Any other number is no such row: 404, rather than a
+    driver overflow (past 2^63) or, for a path with several methods, werkzeug's misleading 405."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise NotFound()
+        return number
 
 
 def fail(status: int, message: str, code: str, fields: dict | None = None):

@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from app import realtime
 from app import scheduling as core
 from app.api.common import fail, scheduling_error, visible_appointment
+from app.api.schemas import Day, Id
 from app.extensions import db
 from app.forms import e164
 from app.models import Doctor, Hospital, Patient, QueueEntry, Role
@@ -38,11 +39,11 @@ class CheckInIn(Schema):
 
 
 class WalkinIn(Schema):
-    patient_id = fields.Int()
+    patient_id = Id()
     patient = fields.Nested(NewPatientIn)
-    doctor_id = fields.Int()
-    department_id = fields.Int()
-    hospital_id = fields.Int()
+    doctor_id = Id()
+    department_id = Id()
+    hospital_id = Id()
     priority = fields.Str(load_default="normal", validate=PRIORITY)
 
     @validates_schema
@@ -64,9 +65,9 @@ class TokenOut(Schema):
 
 
 class QueueQuery(Schema):
-    doctor_id = fields.Int(required=True)
-    date = fields.Date()
-    hospital_id = fields.Int()
+    doctor_id = Id(required=True)
+    date = Day()
+    hospital_id = Id()
 
 
 class EntryOut(Schema):
@@ -139,7 +140,7 @@ def _hospital_for(doctor: Doctor | None, requested: int | None) -> Hospital:
     return candidates[0]
 
 
-@blp.route("/appointments/<int:appointment_id>/check-in", methods=["POST"])
+@blp.route("/appointments/<id:appointment_id>/check-in", methods=["POST"])
 @blp.arguments(CheckInIn(), required=False)
 @blp.response(200, TokenOut)
 def check_in(data, appointment_id: int):
@@ -193,7 +194,7 @@ def index(args):
     return {"entries": [_entry_json(r.entry, r.position, r.estimated_wait_minutes) for r in rows]}
 
 
-@blp.route("/queue/<int:entry_id>", methods=["PATCH"])
+@blp.route("/queue/<id:entry_id>", methods=["PATCH"])
 @blp.arguments(StatusIn)
 @blp.response(200, EntryOut)
 def set_status(data, entry_id: int):

@@ -5,12 +5,13 @@ from zoneinfo import ZoneInfo
 from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
+from sqlalchemy import select
 
 from app import scheduling as core
 from app.api.common import fail, iso, may_manage_doctor, scheduling_error, to_utc_naive
-from app.api.schemas import ExceptionIn, ExceptionOut, ScheduleQuery, ScheduleSchema
+from app.api.schemas import ExceptionIn, ExceptionOut, ScheduleOut, ScheduleQuery, ScheduleSchema
 from app.extensions import db
-from app.models import Doctor, Hospital
+from app.models import AppointmentType, Doctor, Hospital
 from app.services.directory import resource_for_doctor
 from app.services.schedules import RuleInput, ScheduleInput, add_exception, current_schedule, put_schedule
 
@@ -45,24 +46,35 @@ def _schedule_out(row, hospital: Hospital) -> dict:
     }
 
 
+def _check_types(rules: list[dict], hospital: Hospital) -> None:
+    """Rules name only the hospital's own appointment types, as the schedule page offers them."""
+    known = set(db.session.scalars(select(AppointmentType.code).where(AppointmentType.hospital_id == hospital.id,
+                                                                      AppointmentType.active)))
+    errors = {f"rules.{i}.appointment_types": f"Unknown appointment type: {code}"
+              for i, rule in enumerate(rules) for code in rule["appointment_types"] if code not in known}
+    if errors:
+        fail(422, "The schedule has errors.", "schedule_invalid", errors)
+
+
 def _today(hospital: Hospital) -> date:
     return datetime.now(ZoneInfo(hospital.timezone)).date()
 
 
-@blp.route("/doctors/<int:doctor_id>/schedule", methods=["GET"])
+@blp.route("/doctors/<id:doctor_id>/schedule", methods=["GET"])
 @blp.arguments(ScheduleQuery, location="query")
-@blp.response(200, ScheduleSchema)
+@blp.response(200, ScheduleOut)
 def get_schedule(args, doctor_id: int):
     doctor, hospital = _doctor_and_hospital(doctor_id, args.get("hospital"))
     row = current_schedule(resource_for_doctor(doctor.id).id, hospital.id, _today(hospital))
     return _schedule_out(row, hospital)
 
 
-@blp.route("/doctors/<int:doctor_id>/schedule", methods=["PUT"])
+@blp.route("/doctors/<id:doctor_id>/schedule", methods=["PUT"])
 @blp.arguments(ScheduleSchema)
-@blp.response(200, ScheduleSchema)
+@blp.response(200, ScheduleOut)
 def put_schedule_view(data, doctor_id: int):
     doctor, hospital = _doctor_and_hospital(doctor_id, data.get("hospital_id"))
+    _check_types(data["rules"], hospital)
     rules = [RuleInput(**rule) for rule in data["rules"]]
     valid_from = data.get("valid_from") or _today(hospital)
     fields = {k: data[k] for k in ("horizon_days", "daily_limit", "min_notice_minutes", "buffer_minutes",
@@ -78,7 +90,7 @@ def put_schedule_view(data, doctor_id: int):
     return _schedule_out(row, hospital)
 
 
-@blp.route("/doctors/<int:doctor_id>/exceptions", methods=["POST"])
+@blp.route("/doctors/<id:doctor_id>/exceptions", methods=["POST"])
 @blp.arguments(ExceptionIn)
 @blp.response(201, ExceptionOut)
 def post_exception(data, doctor_id: int):

@@ -1,7 +1,49 @@
 """Request and response shapes of the REST API."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 URGENCY = validate.OneOf(["routine", "urgent"])
+MAX_ID = 2**63 - 1  # the widest integer SQLite and a BIGINT column hold
+
+
+class Id(fields.Int):
+    """A row id sent by the caller: 1 to MAX_ID (422 otherwise; past it the database drivers overflow)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+# Dates and times the caller sends stay well inside datetime's range, so time zones and day arithmetic cannot
+# overflow (year 9999 at UTC-14 is past datetime.max in UTC).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+YEARS = f"Must be between the years {FIRST_YEAR} and {LAST_YEAR}."
+
+
+class Instant(fields.DateTime):
+    """An ISO 8601 date-time from FIRST_YEAR to LAST_YEAR."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        if not FIRST_YEAR <= instant.year <= LAST_YEAR:
+            raise ValidationError(YEARS)
+        return instant
+
+
+class Day(fields.Date):
+    """An ISO 8601 date (YYYY-MM-DD) from FIRST_YEAR to LAST_YEAR."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValidationError(YEARS)
+        return day
+
+
+class ApiError(Schema):
+    """Every error body (app/errors.py): {"error": code, "message": text, "fields": {name: message}}."""
+
+    error = fields.Str(required=True)
+    message = fields.Str(required=True)
+    fields_ = fields.Dict(keys=fields.Str(), values=fields.Str(), required=True, data_key="fields")
 
 
 class IdName(Schema):
@@ -39,7 +81,7 @@ class DoctorList(Schema):
 
 class DoctorQuery(Schema):
     specialty = fields.Str()
-    hospital = fields.Int()
+    hospital = Id()
 
 
 class RuleSchema(Schema):
@@ -50,32 +92,39 @@ class RuleSchema(Schema):
     slot_minutes = fields.Int(load_default=15)
     tokens_per_slot = fields.Int(load_default=1)
     appointment_types = fields.List(fields.Str(), load_default=list)
-    room_id = fields.Int(allow_none=True, load_default=None)
+    room_id = Id(allow_none=True, load_default=None)
 
 
 class ScheduleSchema(Schema):
-    hospital_id = fields.Int()
+    hospital_id = Id()
     rules = fields.List(fields.Nested(RuleSchema), required=True)
     horizon_days = fields.Int(load_default=60)
-    daily_limit = fields.Int(allow_none=True, load_default=None)
-    min_notice_minutes = fields.Int(load_default=60)
-    buffer_minutes = fields.Int(load_default=0)
+    daily_limit = fields.Int(allow_none=True, load_default=None, validate=validate.Range(1, 10_000))
+    min_notice_minutes = fields.Int(load_default=60, validate=validate.Range(0, 525_600))  # up to a year
+    buffer_minutes = fields.Int(load_default=0, validate=validate.Range(0, 1440))
     urgent_share = fields.Float(load_default=0.0)
-    urgent_release_hours = fields.Int(load_default=24)
-    valid_from = fields.Date()
-    valid_till = fields.Date(allow_none=True, load_default=None)
+    urgent_release_hours = fields.Int(load_default=24, validate=validate.Range(0, 8760))
+    valid_from = Day()
+    valid_till = Day(allow_none=True, load_default=None)
+
+
+class ScheduleOut(ScheduleSchema):
+    """A schedule as read back; a doctor with none yet has no rules and nulls for the rest."""
+
+    horizon_days = fields.Int(allow_none=True)
+    valid_from = fields.Date(allow_none=True)
 
 
 class ScheduleQuery(Schema):
-    hospital = fields.Int()
+    hospital = Id()
 
 
 class ExceptionIn(Schema):
-    start = fields.DateTime(required=True)
-    end = fields.DateTime(required=True)
+    start = Instant(required=True)
+    end = Instant(required=True)
     available = fields.Bool(load_default=False)
     reason = fields.Str(load_default="", validate=validate.Length(max=255))
-    hospital_id = fields.Int()
+    hospital_id = Id()
 
 
 class ExceptionOut(Schema):
@@ -89,8 +138,8 @@ class ExceptionOut(Schema):
 
 class SlotQuerySchema(Schema):
     specialty = fields.Str()
-    hospital = fields.Int()
-    doctor = fields.Int()
+    hospital = Id()
+    doctor = Id()
     near = fields.Str()
     radius_km = fields.Float()
     urgency = fields.Str(load_default="routine", validate=URGENCY)
@@ -118,11 +167,11 @@ class SlotList(Schema):
 
 
 class AppointmentIn(Schema):
-    doctor_id = fields.Int(required=True)
-    start = fields.DateTime(required=True)
+    doctor_id = Id(required=True)
+    start = Instant(required=True)
     appointment_type = fields.Str()
-    patient_id = fields.Int()
-    hospital_id = fields.Int()
+    patient_id = Id()
+    hospital_id = Id()
     urgency = fields.Str(load_default="routine", validate=URGENCY)
     reason = fields.Str(validate=validate.Length(max=2000))
 
@@ -132,8 +181,8 @@ class AppointmentOut(Schema):
     status = fields.Str()
     start = fields.Str()
     end = fields.Str()
-    doctor_id = fields.Int()
-    patient_id = fields.Int()
+    doctor_id = fields.Int(allow_none=True)  # none: a room booking
+    patient_id = fields.Int(allow_none=True)  # none: a slot held for a waitlist offer (status "held")
     hospital_id = fields.Int()
     appointment_type = fields.Str()
     urgency = fields.Str()
@@ -147,8 +196,8 @@ class AppointmentList(Schema):
 
 class AppointmentQuery(Schema):
     mine = fields.Bool()
-    doctor_id = fields.Int()
-    date = fields.Date()
+    doctor_id = Id()
+    date = Day()
     status = fields.Str()
 
 
@@ -157,4 +206,4 @@ class CancelIn(Schema):
 
 
 class RescheduleIn(Schema):
-    start = fields.DateTime(required=True)
+    start = Instant(required=True)

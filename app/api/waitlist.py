@@ -14,7 +14,7 @@ from app import realtime
 from app import scheduling as core
 from app.api.appointments import out as appointment_out
 from app.api.common import fail, iso, own_patient, scheduling_error
-from app.api.schemas import URGENCY, AppointmentOut
+from app.api.schemas import URGENCY, AppointmentOut, Day, Id
 from app.extensions import db
 from app.models import Offer, Patient, Role, WaitlistEntry
 from app.services import waitlist
@@ -34,14 +34,14 @@ class SpecialtyRef(fields.Field):
 
 class WaitlistIn(Schema):
     specialty = SpecialtyRef()
-    doctor_id = fields.Int()
-    hospital_id = fields.Int()
-    latest = fields.Date(required=True)
+    doctor_id = Id()
+    hospital_id = Id()
+    latest = Day(required=True)
     urgency = fields.Str(load_default="routine", validate=URGENCY)
     times_of_day = fields.List(fields.Str(validate=validate.OneOf(["morning", "afternoon", "evening"])),
                                load_default=list)
-    appointment_type = fields.Str()
-    patient_id = fields.Int()
+    appointment_type = fields.Str(validate=validate.Length(max=40))  # its column's width
+    patient_id = Id()
 
 
 class WaitlistOfferOut(Schema):
@@ -180,7 +180,7 @@ def _own_offer(offer_id: int) -> tuple[Offer, Patient]:
     return offer, patient
 
 
-@blp.route("/waitlist/<int:entry_id>", methods=["DELETE"])
+@blp.route("/waitlist/<id:entry_id>", methods=["DELETE"])
 @blp.response(200, WaitlistEntryOut)
 def leave(entry_id: int):
     entry = _own_entry(entry_id)
@@ -188,7 +188,7 @@ def leave(entry_id: int):
     return entry_out(entry, with_offers=False)
 
 
-@blp.route("/offers/<int:offer_id>/accept", methods=["POST"])
+@blp.route("/offers/<id:offer_id>/accept", methods=["POST"])
 @blp.response(200, AcceptOut)
 def accept(offer_id: int):
     offer, patient = _own_offer(offer_id)
@@ -196,7 +196,7 @@ def accept(offer_id: int):
     return {"appointment": appointment_out(appointment)}
 
 
-@blp.route("/offers/<int:offer_id>/decline", methods=["POST"])
+@blp.route("/offers/<id:offer_id>/decline", methods=["POST"])
 @blp.response(200, DeclineOut)
 def decline(offer_id: int):
     offer, patient = _own_offer(offer_id)

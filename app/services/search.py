@@ -49,6 +49,8 @@ from app.services.availability import (
 WINDOW_FACTOR = 4
 MAX_DAYS = 92
 MAX_RADIUS_KM = 500
+MAX_ROW_ID = 2**63 - 1  # past it the database drivers overflow instead of finding nothing
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # search dates stay far from datetime's limits (time zones, day arithmetic)
 
 
 class SearchError(ValueError):
@@ -89,8 +91,8 @@ def resolve_specialty(value: str | None) -> int | None:
     """A specialty given by id or by name (any case); SearchError when unknown."""
     if value is None or value == "":
         return None
-    if str(value).isdigit():
-        found = db.session.get(Specialty, int(value))
+    if str(value).isascii() and str(value).isdigit():  # not "²", which isdigit() but int() refuses
+        found = db.session.get(Specialty, int(value)) if int(value) <= MAX_ROW_ID else None
     else:
         found = db.session.scalar(select(Specialty).where(func.lower(Specialty.name) == str(value).strip().lower()))
     if found is None or not found.active:
@@ -311,7 +313,7 @@ def _int_arg(args, name: str, message: str) -> int | None:
     value = (args.get(name) or "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ROW_ID:
         raise SearchError(message, name)
     return int(value)
 
@@ -321,9 +323,12 @@ def _date_arg(args, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise SearchError(f"'{name}' must be a date like 2026-03-02.", name) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise SearchError(f"'{name}' must be between the years {FIRST_YEAR} and {LAST_YEAR}.", name)
+    return day
 
 
 def _float_arg(args, name: str, message: str) -> float | None:
