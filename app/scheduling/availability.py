@@ -140,20 +140,27 @@ def _rule_errors(i: int, rule: WeeklyRule) -> dict[str, str]:
     return errors
 
 
+MAX_DAILY_LIMIT = 10_000
+MAX_NOTICE_MINUTES = 525_600
+MAX_BUFFER_MINUTES = 1440
+MAX_RELEASE_HOURS = 8760
+
+
 def _policy_errors(policy: Policy) -> dict[str, str]:
     errors = {}
     if not 1 <= policy.horizon_days <= 365:
         errors["policy.horizon_days"] = "Must be between 1 and 365 days."
-    if policy.daily_limit is not None and policy.daily_limit < 1:
-        errors["policy.daily_limit"] = "Must be at least 1 (or empty for no limit)."
-    if policy.min_notice_minutes < 0:
-        errors["policy.min_notice_minutes"] = "Must not be negative."
-    if policy.buffer_minutes < 0 or policy.buffer_minutes % CELL_MINUTES:
-        errors["policy.buffer_minutes"] = "Must be a non-negative multiple of 5."
+    # upper bounds too: a saved absurd value (a year of notice) would quietly empty every later search
+    if policy.daily_limit is not None and not 1 <= policy.daily_limit <= MAX_DAILY_LIMIT:
+        errors["policy.daily_limit"] = f"Must be between 1 and {MAX_DAILY_LIMIT} (or empty for no limit)."
+    if not 0 <= policy.min_notice_minutes <= MAX_NOTICE_MINUTES:
+        errors["policy.min_notice_minutes"] = f"Must be between 0 and {MAX_NOTICE_MINUTES} minutes (one year)."
+    if not 0 <= policy.buffer_minutes <= MAX_BUFFER_MINUTES or policy.buffer_minutes % CELL_MINUTES:
+        errors["policy.buffer_minutes"] = f"Must be a multiple of 5 between 0 and {MAX_BUFFER_MINUTES}."
     if not 0.0 <= policy.urgent_share <= 0.5:
         errors["policy.urgent_share"] = "Must be between 0 and 0.5."
-    if policy.urgent_release_hours < 0:
-        errors["policy.urgent_release_hours"] = "Must not be negative."
+    if not 0 <= policy.urgent_release_hours <= MAX_RELEASE_HOURS:
+        errors["policy.urgent_release_hours"] = f"Must be between 0 and {MAX_RELEASE_HOURS} hours (one year)."
     return errors
 
 

@@ -104,6 +104,10 @@ def test_valid_till_must_follow_valid_from():
         (Policy(urgent_share=0.6), "policy.urgent_share"),
         (Policy(urgent_share=-0.1), "policy.urgent_share"),
         (Policy(urgent_release_hours=-1), "policy.urgent_release_hours"),
+        (Policy(daily_limit=10_001), "policy.daily_limit"),
+        (Policy(min_notice_minutes=525_601), "policy.min_notice_minutes"),
+        (Policy(buffer_minutes=1445), "policy.buffer_minutes"),
+        (Policy(urgent_release_hours=8761), "policy.urgent_release_hours"),
     ],
 )
 def test_policy_errors(policy, key):
@@ -113,6 +117,8 @@ def test_policy_errors(policy, key):
 def test_policy_edges_are_valid():
     edges = Policy(horizon_days=365, daily_limit=1, min_notice_minutes=0, buffer_minutes=0, urgent_share=0.5)
     assert validate(rule(), policy=edges) == {}
+    upper = Policy(daily_limit=10_000, min_notice_minutes=525_600, buffer_minutes=1440, urgent_release_hours=8760)
+    assert validate(rule(), policy=upper) == {}
 
 
 def test_require_valid_schedule_raises_with_every_field():
