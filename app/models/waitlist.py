@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models.base import utcnow
 
 ENTRY_STATUSES = ("waiting", "booked", "cancelled", "expired")
-OFFER_STATUSES = ("open", "accepted", "declined", "taken", "expired")
+OFFER_STATUSES = ("open", "accepted", "declined", "taken", "expired", "withdrawn")
 
 
 class WaitlistEntry(db.Model):

@@ -27,4 +27,6 @@ def closed_message(offer: Offer, err: core.SchedulingError | None = None) -> str
         "taken": _("Sorry, another patient accepted this slot first. You stay on the waitlist."),
         "declined": _("You declined this offer. You stay on the waitlist."),
         "accepted": _("You already accepted this offer."),
+        "withdrawn": _("The hospital has taken this slot back, so it can no longer be accepted. "
+                       "You stay on the waitlist."),
     }.get(offer_state(offer), err.message if err is not None else _("This offer is closed."))

@@ -98,6 +98,8 @@ def _check_wish(wish: Wish, doctor: Doctor | None, hospitals: list[Hospital]) ->
     unknown = set(wish.times_of_day) - set(TIMES_OF_DAY)
     if unknown:
         raise core.WaitlistError("Times of day are morning, afternoon or evening.", "times_of_day")
+    if wish.appointment_type is not None and len(wish.appointment_type) > 40:  # the column's width
+        raise core.WaitlistError("Unknown appointment type.", "appointment_type")
 
 
 def _active_key(patient: Patient, wish: Wish) -> str:

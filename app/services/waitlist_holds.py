@@ -88,9 +88,9 @@ def release_hold(actor_id: int | None, hold: Appointment, reason: str, *, now: d
             raise core.OfferClosed("The hold is no longer held.", "offer")
     before = audit.snapshot(hold, AUDIT_FIELDS)
     _release(hold)
-    # offers still out on it (the desk cancelled the hold itself) can no longer be accepted
+    # offers still out on it can no longer be accepted: their time ran out, or the desk took the slot back
     db.session.execute(update(Offer).where(Offer.hold_id == hold.id, Offer.status == "open")
-                       .values(status="expired"))
+                       .values(status="expired" if now is not None else "withdrawn"))
     hold.status, hold.cancelled_at, hold.cancel_reason, hold.hold_until = "cancelled", utcnow(), reason, None
     db.session.flush()
     audit.record(actor_id, "appointment.hold_released", "appointment", hold.id, hospital_id=hold.hospital_id,

@@ -161,6 +161,7 @@ CLOSED_MESSAGES = {
     "declined": "You declined this offer.",
     "taken": "Sorry, this slot has just been taken.",
     "expired": "This offer has expired.",
+    "withdrawn": "The hospital has taken this slot back; it is no longer available.",
 }
 
 

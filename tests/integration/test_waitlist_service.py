@@ -60,6 +60,10 @@ def test_join_refuses_a_past_date_a_duplicate_and_a_missing_target(clinic, make)
     with pytest.raises(core.WaitlistError) as nothing:
         waitlist.join(None, patient, waitlist.Wish(latest=date(2026, 3, 9)), now=NOW)
     assert nothing.value.field == "specialty"
+    with pytest.raises(core.WaitlistError) as odd_type:
+        waitlist.join(None, patient, waitlist.Wish(specialty_id=specialty.id, latest=date(2026, 3, 9),
+                                                   appointment_type="x" * 41), now=NOW)
+    assert odd_type.value.field == "appointment_type"
     db.session.rollback()
     entry = _join(patient, specialty)
     assert entry.status == "waiting" and entry.active_key
@@ -427,8 +431,11 @@ def test_a_hold_is_not_a_patient_s_appointment(clinic, make):
         booking.cancel(None, hold, "", status="no_show")
     booking.cancel(None, hold, "the desk needs the time")  # the desk may release it: offers end
     db.session.commit()
-    assert hold.status == "cancelled" and db.session.scalar(select(Offer.status)) == "expired"
+    offer = db.session.scalar(select(Offer))
+    assert hold.status == "cancelled" and offer.status == "withdrawn"
     assert SLOT in _free_starts(doctor)
+    with pytest.raises(core.OfferClosed, match="taken this slot back"):
+        waitlist.accept(b.user_id, offer, b, now=NOW)
 
 
 # --- the late release: a slot still free 3 hours before its start goes to routine entries too ---
