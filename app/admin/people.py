@@ -25,6 +25,7 @@ from app.models import HOSPITAL_ROLES, Doctor, Hospital, Membership, Role, User
 from app.models.base import utcnow
 from app.security import ensure_hospital
 from app.services import directory
+from app.services import people as people_service
 
 VERBS = "<any(deactivate, reactivate):verb>"
 
@@ -62,7 +63,7 @@ def doctors():
 @bp.route("/doctors/new", methods=["GET", "POST"])
 def doctor_new():
     form = DoctorForm(scope())
-    saved = save(form, lambda: directory.create_doctor(
+    saved = save(form, lambda: people_service.create_doctor(
         current_user, form.email.data, form.name.data, form.password.data, form.hospital_ids.data,
         **payload(form, *form.PROFILE)), lambda d: url_for("admin.doctors"), _("The doctor's account is created."))
     return saved or form_page(form, _("New doctor"), url_for("admin.doctors"))
@@ -78,7 +79,7 @@ def doctor_edit(doctor_id: int):
         form.hospital_ids.data = [h.id for h in doctor.hospitals]
     # a hospital admin edits the doctor's place at their hospitals and keeps the others as they are
     elsewhere = [h.id for h in doctor.hospitals if visible is not None and h.id not in visible]
-    saved = save(form, lambda: directory.update_doctor(
+    saved = save(form, lambda: people_service.update_doctor(
         current_user, doctor, form.name.data, [*form.hospital_ids.data, *elsewhere],
         **payload(form, *form.PROFILE)), lambda d: url_for("admin.doctors"), _("The doctor is saved."))
     return saved or form_page(form, _("Edit %(name)s", name=doctor.name), url_for("admin.doctors"),
@@ -129,7 +130,7 @@ def users():
 @bp.route("/users/new", methods=["GET", "POST"])
 def user_new():
     form = UserCreateForm(_roles(), scope())
-    saved = save(form, lambda: directory.create_account(
+    saved = save(form, lambda: people_service.create_account(
         current_user, form.email.data, form.name.data, form.password.data, form.role.data, form.hospital_ids.data),
         lambda u: url_for("admin.user", user_id=u.id), _("The account is created."))
     return saved or form_page(form, _("New user"), url_for("admin.users"))
@@ -146,7 +147,7 @@ def _user_page(user: User, form: UserEditForm, membership_form: MembershipForm):
 def user(user_id: int):
     user = _user(user_id)
     form = _edit_form(user)
-    saved = save(form, lambda: directory.update_user(current_user, user, form.name.data, form.role.data,
+    saved = save(form, lambda: people_service.update_user(current_user, user, form.name.data, form.role.data,
                                                      form.active.data),
                  lambda u: url_for("admin.user", user_id=u.id), _("The account is saved."))
     return saved or _user_page(user, form, MembershipForm(scope(), prefix="m", formdata=None))
@@ -159,7 +160,7 @@ def membership_add(user_id: int):
     if form.validate_on_submit():
         ensure_hospital(form.hospital_id.data)
         try:
-            directory.add_membership(current_user, user, form.hospital_id.data, form.role.data)
+            people_service.add_membership(current_user, user, form.hospital_id.data, form.role.data)
         except directory.DirectoryError as err:
             db.session.rollback()
             show_error(form, err)
@@ -176,7 +177,7 @@ def membership_remove(membership_id: int):
     ensure_hospital(membership.hospital_id)
     user_id = membership.user_id
     try:
-        directory.remove_membership(current_user, membership)
+        people_service.remove_membership(current_user, membership)
     except directory.DirectoryError as err:
         db.session.rollback()
         flash(str(err.message), "danger")
@@ -195,7 +196,7 @@ def user_active(user_id: int, verb: str):
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
 def user_unlock(user_id: int):
     user = _user(user_id)
-    directory.unlock_user(current_user, user)
+    people_service.unlock_user(current_user, user)
     db.session.commit()
     flash(_("%(name)s can log in again.", name=user.name), "success")
     return redirect(url_for("admin.user", user_id=user.id))
