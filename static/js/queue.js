@@ -5,15 +5,18 @@
 // data-queue-version counts the swaps. Other scripts listen to the "queue:changed" document event.
 (function () {
   "use strict";
+  const script = document.currentScript;  // its data-msg-* attributes carry the translated words
   const root = document.querySelector("[data-queue-hospital]");
   if (!root || typeof window.io !== "function") return;
   const hospital = Number(root.dataset.queueHospital);
   const doctor = root.dataset.queueDoctor ? Number(root.dataset.queueDoctor) : null;
   const status = document.getElementById("live-status");
-  const german = document.documentElement.lang === "de";
-  const words = german
-    ? { live: "Live", offline: "Verbindung unterbrochen", changed: "Die Warteschlange hat sich geändert; speichern Sie zuerst Ihre Eingaben." }
-    : { live: "Live updates", offline: "Live updates paused (reconnecting)", changed: "The queue changed; save your input first to see it." };
+  const data = (script && script.dataset) || {};
+  const words = {
+    live: data.msgLive || "Live updates",
+    offline: data.msgOffline || "Live updates paused (reconnecting)",
+    changed: data.msgChanged || "The queue changed; save your input first to see it.",
+  };
   const say = (text) => { if (status) status.textContent = text; };
   const busy = new WeakMap();
 
