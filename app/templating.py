@@ -1,9 +1,10 @@
 """Template globals and filters: local times with their zone, the role's home page."""
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -48,12 +49,24 @@ def home_url_for(user) -> str:
     return url_for(HOME_ENDPOINTS[user.role])
 
 
+_DAY_BEFORE_MONTH = re.compile(r"\bd (?=M)")
+
+
+def localised_pattern(fmt: str) -> str:
+    """German writes the day as an ordinal: "Mo 7. Dez. 2026", not "Mo 7 Dez. 2026"."""
+    return _DAY_BEFORE_MONTH.sub("d. ", fmt) if str(get_locale()).startswith("de") else fmt
+
+
 def local_time(value: datetime | None, tz: str, fmt: str = "EEE d MMM yyyy, HH:mm") -> str:
     """Render a stored naive-UTC instant in a hospital's zone, naming the zone."""
     if value is None:
         return ""
     local = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz))
-    return f"{format_datetime(local.replace(tzinfo=None), fmt)} ({local.tzname()})"
+    return f"{format_datetime(local.replace(tzinfo=None), localised_pattern(fmt))} ({local.tzname()})"
+
+
+def dateformat(value, fmt: str = "medium") -> str:
+    return format_date(value, localised_pattern(fmt))
 
 
 def checkin_qr(appointment) -> Markup:
@@ -62,7 +75,7 @@ def checkin_qr(appointment) -> Markup:
 
     from app.services.queue import checkin_code
 
-    return Markup(segno.make(checkin_code(appointment), error="m").svg_inline(scale=4, title="Check-in code"))
+    return Markup(segno.make(checkin_code(appointment), error="m").svg_inline(scale=4, title=str(_l("Check-in code"))))
 
 
 def init_templating(app: Flask) -> None:
@@ -71,3 +84,4 @@ def init_templating(app: Flask) -> None:
                                   get_locale=get_locale)
     app.jinja_env.globals["checkin_qr"] = checkin_qr
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["dateformat"] = dateformat

@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional
@@ -10,7 +11,7 @@ VITAL_LABELS = {
     "pulse_bpm": _l("Pulse"), "temperature_c": _l("Temperature"), "spo2_percent": _l("Oxygen saturation (SpO2)"),
     "weight_kg": _l("Weight"), "height_cm": _l("Height"),
 }
-STATUS_LABELS = {"called": _l("Call"), "in_progress": _l("Start"), "completed": _l("Complete"),
+STATUS_LABELS = {"called": _l("Call"), "in_progress": lazy_pgettext("queue step", "Start"), "completed": _l("Complete"),
                  "waiting": _l("Back to waiting"), "left": _l("Left"), "no_show": _l("No-show")}
 
 
