@@ -18,7 +18,7 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Offer, Patient, WaitlistEntry
 from app.models.base import utcnow
-from app.notifications import events as notify
+from app.notifications import waitlist_events as notify
 from app.services import audit, booking
 from app.services.waitlist_holds import fill_hold, hold_slot, lost_offer, release_hold
 from app.services.waitlist_match import Candidate, held_at, offered_entries, placement_for, rank_for

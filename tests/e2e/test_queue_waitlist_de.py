@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app import scheduling as core
 from app.extensions import db
 from app.models import OutboxMessage, Patient, Queue, Role, Room
-from app.notifications import events, render
+from app.notifications import render, waitlist_events
 from app.services import booking, waitlist
 from app.services import queue as queue_service
 from app.services.calendar_view import local_today
@@ -168,7 +168,7 @@ def test_waitlist_join_and_offer_in_german(browser, live_server, clinic, make):
     assert "Guten Tag Greta Warten" in email.body and "Warteliste" in email.body
     assert "halten ihn bis" in email.html
 
-    page.goto(f"{live_server}/offers/{events.offer_token(offer)}")
+    page.goto(f"{live_server}/offers/{waitlist_events.offer_token(offer)}")
     expect(page.get_by_role("heading", name="Ein früherer Termin ist für Sie frei")).to_be_visible()
     expect(page.locator("[data-hold-until]")).to_contain_text("Für Sie reserviert bis")
     expect(page.locator("[data-offer-when]")).to_contain_text("09:00")
