@@ -23,7 +23,8 @@ from app.nurse.queue_actions import hospital_in_view, run, scoped_entry
 from app.services import booking
 from app.services import queue as queue_service
 from app.services.calendar_view import local_today, slots_by_day
-from app.services.search import SearchError, SlotQuery, search_slots
+from app.services.search import search_slots
+from app.services.search_request import SearchError, SlotQuery
 from app.staff.booking import _parse_start, _when  # the desk's readings of a slot start, reused
 from app.staff.forms import DateRangeForm, PickSlotForm
 

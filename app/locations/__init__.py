@@ -7,4 +7,4 @@ from app.security import role_guard
 bp = Blueprint("locations", __name__)
 bp.before_request(role_guard(Role.STAFF, Role.DOCTOR, Role.NURSE, Role.ADMIN))
 
-from app.locations import routes  # noqa: E402,F401
+from app.locations import access, booking, routes  # noqa: E402,F401

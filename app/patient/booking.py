@@ -24,7 +24,8 @@ from app.patient.routes import current_patient, cutoff_hours, may_change, own_ap
 from app.public.slot_board import doctor_board, load_doctors, load_hospitals, result_views
 from app.services import booking
 from app.services.calendar_view import local_today, nearest_free_slots
-from app.services.search import SlotQuery, search_slots
+from app.services.search import search_slots
+from app.services.search_request import SlotQuery
 
 ALTERNATIVE_DAYS = 14
 ALTERNATIVE_RADIUS_KM = 50

@@ -25,7 +25,7 @@ from app.patient.routes import current_patient, own_appointment
 from app.patient.waitlist_forms import ButtonForm, JoinWaitlistForm
 from app.services import waitlist
 from app.services.calendar_view import local_today
-from app.services.search import SearchError, cities, city_centre, resolve_specialty
+from app.services.search_request import SearchError, cities, city_centre, resolve_specialty
 
 DEFAULT_WAIT_DAYS = 28
 DEFAULT_RADIUS_KM = 50

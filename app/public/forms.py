@@ -1,4 +1,4 @@
-"""The public search form. It only renders and keeps what was typed: app.services.search reads the request."""
+"""The public search form. It only renders and keeps what was typed: app.services.search_request reads the request."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape

@@ -19,7 +19,8 @@ from app.models import AppointmentType, Doctor, Hospital
 from app.models.base import utcnow
 from app.services.calendar_view import BOOKED, load_calendar, slot_states
 from app.services.directory import resource_for_doctor
-from app.services.search import SlotQuery, SlotResult, search_slots
+from app.services.search import SlotResult, search_slots
+from app.services.search_request import SlotQuery
 
 FREE = "free"
 

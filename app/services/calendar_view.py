@@ -20,7 +20,8 @@ from app.extensions import db
 from app.models import Appointment, AppointmentType
 from app.models.base import utcnow
 from app.services.availability import Calendar, Request, load_busy, load_calendars, slot_groups
-from app.services.search import SlotQuery, SlotResult, search_slots
+from app.services.search import SlotResult, search_slots
+from app.services.search_request import SlotQuery
 
 FREE, BOOKED, BLOCKED = "free", "booked", "blocked"
 

@@ -126,7 +126,8 @@ def offer_new_time(actor_id: int | None, resource_id: int, hospital_id: int, sta
     from app.models import Doctor, Hospital, SchedulableResource
     from app.models.base import utcnow
     from app.services import waitlist_match, waitlist_offers
-    from app.services.search import SlotQuery, search_slots
+    from app.services.search import search_slots
+    from app.services.search_request import SlotQuery
 
     if db.session.info.get(notify.MUTED_KEY):
         return 0

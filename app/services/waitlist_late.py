@@ -18,7 +18,8 @@ from app.extensions import db
 from app.models import Appointment, Doctor, Offer, WaitlistEntry
 from app.models.base import utcnow
 from app.scheduling import waitlist as matcher
-from app.services.search import SlotQuery, SlotResult, search_slots
+from app.services.search import SlotResult, search_slots
+from app.services.search_request import SlotQuery
 
 # Urgent demand is estimated from the urgent bookings of the last four weeks; requests come in office hours, so the
 # four weeks hold about 20 working days of about 9 hours.

@@ -22,7 +22,8 @@ from app.extensions import db
 from app.models import Appointment, AppointmentType, Doctor, Hospital, Patient, Specialty
 from app.services import booking
 from app.services.calendar_view import local_today, nearest_free_slots, slots_by_day
-from app.services.search import SearchError, SlotQuery, search_slots
+from app.services.search import search_slots
+from app.services.search_request import SearchError, SlotQuery
 from app.staff import bp
 from app.staff.forms import BookForm, CancelForm, DateRangeForm, PickSlotForm, SlotSearchForm
 from app.staff.waitlist import after_cancel_url

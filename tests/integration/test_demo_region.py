@@ -26,7 +26,8 @@ from app.models import (
 from app.models.base import utcnow
 from app.security import verify_password
 from app.services import booking
-from app.services.search import SlotQuery, search_slots
+from app.services.search import search_slots
+from app.services.search_request import SlotQuery
 from tests.conftest import _empty_tables
 
 SCALE = dict(hospitals=3, doctors=12, days=7, patients=50)

@@ -362,7 +362,8 @@ def test_doctor_day_shows_past_visits_with_their_notes_and_vitals(client, auth, 
 
 def queue_service_slot(clinic) -> datetime:
     """The first free slot of the doctor next week (naive UTC)."""
-    from app.services.search import SlotQuery, search_slots
+    from app.services.search import search_slots
+    from app.services.search_request import SlotQuery
 
     first = local_today(clinic["hospital"].timezone) + timedelta(days=7)
     found = search_slots(SlotQuery(first_day=first, last_day=first + timedelta(days=2),

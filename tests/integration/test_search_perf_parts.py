@@ -16,7 +16,8 @@ from app.services import search as search_module
 from app.services.availability import LONGEST_BOOKING
 from app.services.directory import resource_for_doctor
 from app.services.schedules import add_exception, remove_exception
-from app.services.search import SlotQuery, search_slots
+from app.services.search import search_slots
+from app.services.search_request import SlotQuery
 
 # Monday 2 March 2026, 08:00 UTC; London is on UTC+0 until the 29th
 NOW = datetime(2026, 3, 2, 8, 0)

@@ -13,7 +13,8 @@ from app.jobs import expire_offers as expire_job
 from app.models import Appointment, AuditEvent, Claim, DayCounter, Offer, OutboxMessage
 from app.services import booking, waitlist
 from app.services.schedules import add_exception
-from app.services.search import SlotQuery, search_slots
+from app.services.search import search_slots
+from app.services.search_request import SlotQuery
 
 NOW = datetime(2026, 2, 27, 8, 0)  # a Friday; the schedule runs 09:00-12:00 London every day
 # SLOT and LATER are days ahead, outside the matcher's 48-hour urgent window: routine entries get them too
