@@ -68,7 +68,7 @@ def _view(r: SlotResult, tz: ZoneInfo, fee: Decimal | None) -> SlotView:
 
 def load_doctors(ids: set[int]) -> dict[int, Doctor]:
     rows = db.session.scalars(select(Doctor).where(Doctor.id.in_(ids)).options(
-        selectinload(Doctor.user), selectinload(Doctor.specialty), selectinload(Doctor.hospitals)))
+        selectinload(Doctor.user), selectinload(Doctor.specialty)))  # what a result row shows
     return {d.id: d for d in rows}
 
 
