@@ -13,20 +13,19 @@ from sqlalchemy import select
 from app import realtime
 from app import scheduling as core
 from app.availability_views import zone_label
+from app.booking_views import DateRangeForm, PickSlotForm, local_when, start_or_404
 from app.doctor import bp
 from app.doctor.day_forms import NotesForm
 from app.doctor.routes import current_doctor
 from app.extensions import db
 from app.models import AppointmentType, Hospital, QueueEntry
 from app.nurse.forms import STATUS_LABELS, ActionForm, StatusForm
-from app.nurse.queue_actions import hospital_in_view, run, scoped_entry
+from app.queue_actions import hospital_in_view, run, scoped_entry
 from app.services import booking
 from app.services import queue as queue_service
 from app.services.calendar_view import local_today, slots_by_day
 from app.services.search import search_slots
 from app.services.search_request import SearchError, SlotQuery
-from app.staff.booking import _parse_start, _when  # the desk's readings of a slot start, reused
-from app.staff.forms import DateRangeForm, PickSlotForm
 
 FOLLOW_UP_DAYS = 14
 FOLLOW_UP_TYPE = "follow_up"
@@ -148,7 +147,7 @@ def day_follow_up(entry_id: int):
     error, status = None, 200
     if pick.validate_on_submit():
         try:
-            appointment = booking.book(current_user.id, patient, doctor, _parse_start(pick.start.data),
+            appointment = booking.book(current_user.id, patient, doctor, start_or_404(pick.start.data),
                                        appointment_type=type_code, hospital_id=hospital.id,
                                        reason=_("Follow-up of %(label)s", label=entry.label), comment="follow-up")
         except core.SchedulingError as err:
@@ -160,7 +159,7 @@ def day_follow_up(entry_id: int):
             db.session.commit()
             realtime.publish_slot_changes()
             flash(_("Follow-up booked for %(name)s on %(when)s.", name=patient.name,
-                    when=_when(appointment.start, hospital)), "success")
+                    when=local_when(appointment.start, hospital)), "success")
             return redirect(_back(hospital.id))
     elif pick.is_submitted():
         error, status = _("Choose a time."), 422

@@ -2,8 +2,7 @@
 change (app.realtime). The audit actor is None: nobody is logged in; the comment says it came via the link."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -11,9 +10,9 @@ from sqlalchemy import select
 
 from app import realtime
 from app import scheduling as core
+from app.booking_views import CancelForm, PickSlotForm, parse_start, submit_change
 from app.extensions import db, limiter
 from app.manage import bp
-from app.manage.forms import ManageCancelForm, ManagePickForm
 from app.models import Appointment, AppointmentType, AvailabilityException, SchedulableResource
 from app.models.base import utcnow
 from app.notifications import events
@@ -94,35 +93,18 @@ def cancel(token: str):
         return refused
     if not _may_change(appointment):
         return _too_late(token, appointment)
-    form = ManageCancelForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            with events.by_patient():  # no login: actor None, but the messages say the patient asked for it
-                booking.cancel(None, appointment, form.reason.data.strip(), comment=AUDIT_COMMENT)
-        except core.SchedulingError as err:
-            db.session.rollback()
-            form.form_errors.append(err.message)
-            status = err.http_status
-        else:
-            db.session.commit()
-            realtime.publish_slot_changes()
-            flash(_("Your appointment is cancelled. The time is offered to other patients."), "success")
-            return redirect(url_for("manage.page", token=token))
-    elif form.is_submitted():
-        status = 422
+    form = CancelForm()
+
+    def change():
+        with events.by_patient():  # no login: actor None, but the messages say the patient asked for it
+            booking.cancel(None, appointment, form.reason.data.strip(), comment=AUDIT_COMMENT)
+
+    status = submit_change(form, change)
+    if status is None:
+        flash(_("Your appointment is cancelled. The time is offered to other patients."), "success")
+        return redirect(url_for("manage.page", token=token))
     return render_template("manage/cancel.html", appointment=appointment, token=token, form=form,
                            title=_("Cancel the appointment")), status
-
-
-def _parse_start(value: str | None, tz: str) -> datetime | None:
-    try:
-        start = datetime.fromisoformat((value or "").replace(" ", "+"))
-    except ValueError:
-        return None
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=ZoneInfo(tz))
-    return start.astimezone(UTC).replace(tzinfo=None)
 
 
 def _type_code(appointment: Appointment) -> str | None:
@@ -140,10 +122,10 @@ def reschedule(token: str):
     if not _may_change(appointment):
         return _too_late(token, appointment)
     hospital, doctor = appointment.hospital, appointment.doctor
-    form = ManagePickForm()
+    form = PickSlotForm()
     error, status = None, 200
     if form.validate_on_submit():
-        start = _parse_start(form.start.data, hospital.timezone)
+        start = parse_start(form.start.data, hospital.timezone)
         try:
             if start is None:
                 raise core.OutsideHours(_("Choose a time."), "start")

@@ -10,7 +10,7 @@ from app import scheduling as core
 from app.extensions import db
 from app.nurse import bp
 from app.nurse.forms import STATUS_LABELS, VITAL_LABELS, ActionForm, StatusForm, VitalsForm
-from app.nurse.queue_actions import hospital_in_view, run, scoped_entry
+from app.queue_actions import hospital_in_view, run, scoped_entry
 from app.scheduling.vitals import VITAL_RANGES
 from app.services import queue as queue_service
 

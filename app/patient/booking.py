@@ -6,7 +6,7 @@ answered with the error's own status (409 when someone else was faster or the pa
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from app import realtime
 from app import scheduling as core
+from app.booking_views import CancelForm, PickSlotForm, start_or_404, submit_change
 from app.extensions import db
 from app.models import Appointment, AppointmentType, Doctor, Hospital
 from app.patient import bp
-from app.patient.forms import CancelForm, ConfirmBookingForm, PickSlotForm
+from app.patient.forms import ConfirmBookingForm
 from app.patient.routes import current_patient, cutoff_hours, may_change, own_appointment
 from app.public.slot_board import doctor_board, load_doctors, load_hospitals, result_views
 from app.services import booking
@@ -30,17 +31,6 @@ from app.services.search_request import SlotQuery
 ALTERNATIVE_DAYS = 14
 ALTERNATIVE_RADIUS_KM = 50
 RESCHEDULE_DAYS = 14
-
-
-def _parse_start(value: str | None, tz: str) -> datetime:
-    """A slot start from a link or form: ISO 8601 with an offset, or the hospital's wall time; 404 if unreadable."""
-    try:
-        start = datetime.fromisoformat((value or "").replace(" ", "+"))
-    except ValueError:
-        abort(404)
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=ZoneInfo(tz))
-    return start.astimezone(UTC).replace(tzinfo=None)
 
 
 def _type_codes(hospital: Hospital) -> list[AppointmentType]:
@@ -103,7 +93,7 @@ def book():
     hospital = next((h for h in doctor.hospitals if h.id == hospital_id and h.active), None)
     if hospital is None:
         abort(404)
-    start = _parse_start(request.args.get("start"), hospital.timezone)
+    start = start_or_404(request.args.get("start"), hospital.timezone)
     types = _type_codes(hospital)
     codes = {t.code for t in types}
     form = ConfirmBookingForm()
@@ -151,21 +141,10 @@ def cancel(appointment_id: int):
     if not may_change(appointment):
         return _too_late(appointment)
     form = CancelForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            booking.cancel(current_user.id, appointment, form.reason.data.strip())
-        except core.SchedulingError as err:
-            db.session.rollback()
-            form.form_errors.append(err.message)
-            status = err.http_status
-        else:
-            db.session.commit()
-            realtime.publish_slot_changes()
-            flash(_("Your appointment is cancelled. The time is offered to other patients."), "success")
-            return redirect(url_for("patient.home"))
-    elif form.is_submitted():
-        status = 422
+    status = submit_change(form, lambda: booking.cancel(current_user.id, appointment, form.reason.data.strip()))
+    if status is None:
+        flash(_("Your appointment is cancelled. The time is offered to other patients."), "success")
+        return redirect(url_for("patient.home"))
     return render_template("patient/cancel.html", appointment=appointment, form=form,
                            cutoff=cutoff_hours(appointment.hospital), title=_("Cancel the appointment")), status
 
@@ -191,7 +170,7 @@ def reschedule(appointment_id: int):
     error, status = None, 200
     if pick.validate_on_submit():
         try:
-            booking.reschedule(current_user.id, appointment, _parse_start(pick.start.data, hospital.timezone))
+            booking.reschedule(current_user.id, appointment, start_or_404(pick.start.data, hospital.timezone))
         except core.SchedulingError as err:
             db.session.rollback()
             error, status = _friendly(err), err.http_status

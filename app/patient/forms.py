@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import Length, Optional
 
 
 class ConfirmBookingForm(FlaskForm):
@@ -10,13 +10,3 @@ class ConfirmBookingForm(FlaskForm):
                            render_kw={"rows": 3}, description=_l("Only the doctor and the hospital see it."))
     urgency = HiddenField(default="routine")
     submit = SubmitField(_l("Confirm booking"))
-
-
-class CancelForm(FlaskForm):
-    reason = StringField(_l("Reason for cancelling"), validators=[DataRequired(), Length(max=255)],
-                         description=_l("It helps the hospital offer the time to someone else."))
-    submit = SubmitField(_l("Cancel appointment"))
-
-
-class PickSlotForm(FlaskForm):
-    start = HiddenField(validators=[DataRequired()])

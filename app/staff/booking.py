@@ -7,7 +7,6 @@ nearest free times, so the desk can offer another at once.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from app import realtime
 from app import scheduling as core
 from app.availability_views import zone_label
+from app.booking_views import DateRangeForm, PickSlotForm, local_when, start_or_404, submit_change
 from app.extensions import db
 from app.models import Appointment, AppointmentType, Doctor, Hospital, Patient, Specialty
 from app.services import booking
@@ -25,7 +25,7 @@ from app.services.calendar_view import local_today, nearest_free_slots, slots_by
 from app.services.search import search_slots
 from app.services.search_request import SearchError, SlotQuery
 from app.staff import bp
-from app.staff.forms import BookForm, CancelForm, DateRangeForm, PickSlotForm, SlotSearchForm
+from app.staff.forms import BookForm, SlotSearchForm, StaffCancelForm
 from app.staff.waitlist import after_cancel_url
 
 SEARCH_DAYS = 14
@@ -65,15 +65,6 @@ def _type_choices(hospital: Hospital) -> list[tuple[str, str]]:
     types = db.session.scalars(select(AppointmentType).where(AppointmentType.hospital_id == hospital.id,
                                                              AppointmentType.active).order_by(AppointmentType.name))
     return [(t.code, t.name) for t in types]
-
-
-def _parse_start(value: str | None) -> datetime:
-    """A slot start from a link or form: ISO 8601, naive UTC or with an offset; 404 when unreadable."""
-    try:
-        start = datetime.fromisoformat(value or "")
-    except ValueError:
-        abort(404)
-    return start.astimezone(UTC).replace(tzinfo=None) if start.tzinfo else start
 
 
 def _back_to(appointment: Appointment) -> str:
@@ -142,7 +133,7 @@ def book_confirm(patient_id: int):
             or hospital_id not in {h.id for h in doctor.hospitals}:
         abort(404)
     hospital = db.session.get(Hospital, hospital_id)
-    start = _parse_start(request.args.get("start"))
+    start = start_or_404(request.args.get("start"))
     form = BookForm()
     choices = _type_choices(hospital)
     form.appointment_type.choices = choices or [("", _("Standard appointment"))]
@@ -162,7 +153,7 @@ def book_confirm(patient_id: int):
             db.session.commit()
             realtime.publish_slot_changes()
             flash(_("%(patient)s is booked with %(doctor)s on %(when)s.", patient=patient.name, doctor=doctor.name,
-                    when=_when(start, hospital)), "success")
+                    when=local_when(start, hospital)), "success")
             return redirect(url_for("staff.patient", patient_id=patient.id))
     elif form.is_submitted():
         status = 422
@@ -172,37 +163,20 @@ def book_confirm(patient_id: int):
                            tz=zone_label(hospital.timezone), title=_("Confirm the appointment")), status
 
 
-def _when(start: datetime, hospital: Hospital) -> str:
-    local = core.to_local(start, ZoneInfo(hospital.timezone))
-    return f"{local:%Y-%m-%d %H:%M} ({local.tzname()})"
-
-
 # --- cancel and reschedule ---
 
 @bp.route("/appointments/<int:appointment_id>/cancel", methods=["GET", "POST"])
 def cancel_appointment(appointment_id: int):
     appointment = _appointment(appointment_id)
-    form = CancelForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            booking.cancel(current_user.id, appointment, form.reason.data.strip())
-        except core.SchedulingError as err:
-            db.session.rollback()
-            form.form_errors.append(err.message)
-            status = err.http_status
-        else:
-            db.session.commit()
-            realtime.publish_slot_changes()
-            candidates = after_cancel_url(appointment)  # issue #7: who on the waitlist could take the time
-            if candidates:
-                flash(_("The appointment is cancelled. Waiting patients who could take this time are below."),
-                      "success")
-                return redirect(candidates)
-            flash(_("The appointment is cancelled."), "success")
-            return redirect(_back_to(appointment))
-    elif form.is_submitted():
-        status = 422
+    form = StaffCancelForm()
+    status = submit_change(form, lambda: booking.cancel(current_user.id, appointment, form.reason.data.strip()))
+    if status is None:
+        candidates = after_cancel_url(appointment)  # issue #7: who on the waitlist could take the time
+        if candidates:
+            flash(_("The appointment is cancelled. Waiting patients who could take this time are below."), "success")
+            return redirect(candidates)
+        flash(_("The appointment is cancelled."), "success")
+        return redirect(_back_to(appointment))
     return render_template("staff/cancel.html", appointment=appointment, form=form,
                            title=_("Cancel the appointment")), status
 
@@ -218,14 +192,14 @@ def reschedule_appointment(appointment_id: int):
     error, status = None, 200
     if pick.validate_on_submit():
         try:
-            booking.reschedule(current_user.id, appointment, _parse_start(pick.start.data))
+            booking.reschedule(current_user.id, appointment, start_or_404(pick.start.data))
         except core.SchedulingError as err:
             db.session.rollback()
             error, status = err.message, err.http_status
         else:
             db.session.commit()
             realtime.publish_slot_changes()
-            flash(_("The appointment is moved to %(when)s.", when=_when(appointment.start, hospital)), "success")
+            flash(_("The appointment is moved to %(when)s.", when=local_when(appointment.start, hospital)), "success")
             return redirect(_back_to(appointment))
     elif pick.is_submitted():
         error, status = _("Choose a time."), 422

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Appointment, Department, Doctor, Hospital, Patient
 from app.nurse.forms import ActionForm
-from app.nurse.queue_actions import hospital_in_view, run, scoped_entry
+from app.queue_actions import hospital_in_view, run, scoped_entry
 from app.security import get_scoped_or_404
 from app.services import audit
 from app.services import queue as queue_service

@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.booking_views import CancelForm
 from app.forms import Phone
 
 
@@ -54,20 +55,6 @@ class BookForm(FlaskForm):
     submit = SubmitField(_l("Book appointment"))
 
 
-class CancelForm(FlaskForm):
+class StaffCancelForm(CancelForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=255)],
                          description=_l("Kept with the appointment and in the audit log."))
-    submit = SubmitField(_l("Cancel appointment"))
-
-
-class PickSlotForm(FlaskForm):
-    start = HiddenField(validators=[DataRequired()])
-
-
-class DateRangeForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET search changes nothing
-
-    first_day = DateField(_l("From"), validators=[DataRequired()])
-    last_day = DateField(_l("To"), validators=[DataRequired()])
-    submit = SubmitField(_l("Show free times"))

@@ -5,8 +5,6 @@ change. Everything is scoped to the desk's hospitals: a slot or entry elsewhere 
 """
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from app import realtime
 from app import scheduling as core
+from app.booking_views import local_when
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Offer, WaitlistEntry
 from app.models.base import utcnow
@@ -39,11 +38,6 @@ def _offers_on_slot(appointment: Appointment) -> list[Offer]:
         .where(Appointment.doctor_id == appointment.doctor_id, Appointment.hospital_id == appointment.hospital_id,
                Appointment.start == appointment.start)
         .options(selectinload(Offer.entry).selectinload(WaitlistEntry.patient)).order_by(Offer.created_at)))
-
-
-def _when(start, hospital: Hospital) -> str:
-    local = core.to_local(start, ZoneInfo(hospital.timezone))
-    return f"{local:%Y-%m-%d %H:%M} ({local.tzname()})"
 
 
 def after_cancel_url(appointment: Appointment) -> str | None:
@@ -99,12 +93,12 @@ def waitlist_act(appointment_id: int, entry_id: int, action: str):
     db.session.commit()
     realtime.publish_slot_changes()
     if action == "offer":
-        until = _when(made[0].expires_at, appointment.hospital) if made else ""
+        until = local_when(made[0].expires_at, appointment.hospital) if made else ""
         flash(_("The slot is offered to %(patient)s and held until %(until)s.", patient=entry.patient.name,
                 until=until), "success")
         return redirect(back)
     flash(_("%(patient)s is booked with %(doctor)s on %(when)s.", patient=entry.patient.name,
-            doctor=appointment.doctor.name, when=_when(booked.start, appointment.hospital)), "success")
+            doctor=appointment.doctor.name, when=local_when(booked.start, appointment.hospital)), "success")
     return redirect(url_for("staff.patient", patient_id=entry.patient_id))
 
 

@@ -1,0 +1,84 @@
+"""Pieces every booking page shares: the patient's pages, the front desk, the doctor's follow-up and the manage link.
+
+A slot start read from a link or form, a start shown in the hospital's time, the cancel and pick-a-slot forms, and
+`submit_change`: run one booking change that a valid form asks for, commit it and announce it, or roll back and put
+the scheduling core's reason on the form.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from app import realtime
+from app import scheduling as core
+from app.extensions import db
+from app.models import Hospital
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(_l("Reason for cancelling"), validators=[DataRequired(), Length(max=255)],
+                         description=_l("It helps the hospital offer the time to someone else."))
+    submit = SubmitField(_l("Cancel appointment"))
+
+
+class PickSlotForm(FlaskForm):
+    start = HiddenField(validators=[DataRequired()])
+
+
+class DateRangeForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    first_day = DateField(_l("From"), validators=[DataRequired()])
+    last_day = DateField(_l("To"), validators=[DataRequired()])
+    submit = SubmitField(_l("Show free times"))
+
+
+def parse_start(value: str | None, tz: str | None = None) -> datetime | None:
+    """A slot start (naive UTC) from ISO 8601 with an offset, or a wall time in `tz` (UTC without it); None if
+    unreadable. A "+" in a query string arrives as a space, so a space before the offset counts as "+"."""
+    try:
+        start = datetime.fromisoformat((value or "").replace(" ", "+"))
+    except ValueError:
+        return None
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=ZoneInfo(tz) if tz else UTC)
+    return start.astimezone(UTC).replace(tzinfo=None)
+
+
+def start_or_404(value: str | None, tz: str | None = None) -> datetime:
+    """As parse_start, for a start in a page's address or form: unreadable is a page that does not exist."""
+    start = parse_start(value, tz)
+    if start is None:
+        abort(404)
+    return start
+
+
+def local_when(start: datetime, hospital: Hospital) -> str:
+    """A stored instant as the hospital's wall time with its zone, e.g. "2026-03-02 09:15 (GMT)"."""
+    local = core.to_local(start, ZoneInfo(hospital.timezone))
+    return f"{local:%Y-%m-%d %H:%M} ({local.tzname()})"
+
+
+def submit_change(form: FlaskForm, change: Callable[[], object]) -> int | None:
+    """Run `change` when the form is submitted and valid. None: committed and announced. Otherwise the status to
+    render the form with: 200 not submitted, 422 invalid, or the refusing core error's status (rolled back, its
+    message on the form)."""
+    if not form.validate_on_submit():
+        return 422 if form.is_submitted() else 200
+    try:
+        change()
+    except core.SchedulingError as err:
+        db.session.rollback()
+        form.form_errors.append(err.message)
+        return err.http_status
+    db.session.commit()
+    realtime.publish_slot_changes()
+    return None
