@@ -6,7 +6,6 @@ test app's pool is too small for 50 open connections, so a wider engine stands i
 """
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -18,6 +17,7 @@ from app.extensions import db
 from app.models import Appointment, Doctor, Patient, QueueCounter, QueueEntry, TokenSlot
 from app.services import booking
 from app.services import queue as queue_service
+from tests.integration.racing import race
 
 NOW = datetime(2026, 3, 2, 8, 0)  # Monday 08:00 in London
 CLIENTS = 50
@@ -43,36 +43,6 @@ def wide_pool(size: int):
         db.session.remove()
         db.engines[None] = original
         engine.dispose()
-
-
-def race(app, work, count: int) -> tuple[list[object], list[str]]:
-    """Run work(i) in `count` threads released together; returns (results, unexpected errors)."""
-    barrier = threading.Barrier(count)
-    results: list[object] = []
-    errors: list[str] = []
-
-    def racer(i: int):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=60)
-                results.append(work(i))
-                db.session.commit()
-            except core.SchedulingError as err:
-                db.session.rollback()
-                results.append(err)
-            except Exception as err:  # a defect or a lock timeout: report it, never leave the others waiting
-                db.session.rollback()
-                errors.append(repr(err)[:300])
-                barrier.abort()
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=racer, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
 
 
 @pytest.fixture

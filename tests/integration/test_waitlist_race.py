@@ -5,16 +5,16 @@ barrier. The first test races different patients for one hold; the second races 
 holds, one waitlist entry): one booking, and the other hold stays held for someone else."""
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, Offer, Patient
 from app.services import booking, waitlist
+from tests.integration.racing import double_booked_cells, race
 
 NOW = datetime(2026, 2, 27, 8, 0)  # days before the slots: outside the matcher's 48-hour urgent window
 RACERS = 4
@@ -22,40 +22,14 @@ RACERS = 4
 
 def _race(app, jobs: list[tuple[int, int]]) -> list[str]:
     """jobs: (offer id, patient id) per racer; each accepts and commits. Returns the outcomes."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list[str] = []
+    def accept(i: int):
+        offer_id, patient_id = jobs[i]
+        offer, patient = db.session.get(Offer, offer_id), db.session.get(Patient, patient_id)
+        return waitlist.accept(None, offer, patient, now=NOW + timedelta(minutes=1))
 
-    def racer(offer_id: int, patient_id: int):
-        with app.app_context():
-            try:
-                offer = db.session.get(Offer, offer_id)
-                patient = db.session.get(Patient, patient_id)
-                barrier.wait(timeout=30)
-                waitlist.accept(None, offer, patient, now=NOW + timedelta(minutes=1))
-                db.session.commit()
-                outcomes.append("won")
-            except core.OfferClosed:
-                db.session.rollback()
-                outcomes.append("closed")
-            except Exception as err:  # a defect: report it rather than leave the others at the barrier
-                db.session.rollback()
-                outcomes.append(repr(err))
-                barrier.abort()
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=racer, args=job, name=f"racer-{i}") for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return outcomes
-
-
-def _double_booked_cells() -> int:
-    return db.session.execute(text(
-        "SELECT COUNT(*) FROM (SELECT resource_id, cell_start, seat FROM claims "
-        "GROUP BY resource_id, cell_start, seat HAVING COUNT(*) > 1) AS d")).scalar()
+    results, errors = race(app, accept, len(jobs), timeout=30)
+    return errors + ["closed" if isinstance(r, core.OfferClosed) else repr(r) if isinstance(r, Exception) else "won"
+                     for r in results]
 
 
 @pytest.fixture
@@ -93,7 +67,7 @@ def test_racing_accepts_on_one_hold_have_exactly_one_winner(app, make, clinic):
     booked = db.session.scalars(select(Appointment).where(Appointment.start == datetime(2026, 3, 3, 9),
                                                           Appointment.status == "scheduled")).all()
     assert len(booked) == 1 and booked[0].patient_id is not None
-    assert _double_booked_cells() == 0
+    assert double_booked_cells() == 0
 
 
 def test_one_patient_accepting_two_offers_at_once_gets_one_booking(app, make, clinic):
@@ -120,4 +94,4 @@ def test_one_patient_accepting_two_offers_at_once_gets_one_booking(app, make, cl
     assert db.session.scalar(select(func.count(Appointment.id)).where(Appointment.status == "held")) == 0
     # the other hold was let go: nobody else waits, so its slot is back on sale
     assert sorted(db.session.scalars(select(Offer.status))) == ["accepted", "declined"]
-    assert _double_booked_cells() == 0
+    assert double_booked_cells() == 0
