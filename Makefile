@@ -5,7 +5,7 @@ STAMP   := .venv/.installed
 DEVSTAMP := .venv/.installed-dev
 export WAITLESS_ENV ?= development
 
-.PHONY: run test test-unit e2e bench lint translations messages install install-dev clean
+.PHONY: run test test-unit e2e bench lint translations messages install install-dev clean browser
 
 # `make run` needs the runtime packages only; tests, benchmarks and lint add requirements-dev.txt
 $(STAMP): requirements.txt
@@ -36,17 +36,21 @@ run: install
 	JOBS_ENABLED=true $(PY) wsgi.py
 
 # TEST_DATABASE_URL picks the database (default: a temporary SQLite file); .ci/run runs SQLite and MariaDB.
-test: install-dev
+test: install-dev browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: install-dev
 	$(PY) -m pytest tests/unit -q
 
-e2e: install-dev
+e2e: install-dev browser
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 bench: install-dev
 	@for b in benchmarks/[a-z]*.py; do $(PY) -m benchmarks.$$(basename $$b .py) $(BENCH_ARGS) || exit 1; done
+
+# Debian's Chromium and a font for the browser tests (installed through apt as root, or a one-line instruction)
+browser:
+	@scripts/ensure-browser
 
 lint: install-dev
 	.venv/bin/ruff check .

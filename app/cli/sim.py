@@ -1,0 +1,29 @@
+"""`flask --app wsgi sim ...`: the clinic simulation (no database)."""
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import AppGroup
+
+sim_cli = AppGroup("sim", help="Simulate a region's clinics.")
+
+
+@sim_cli.command("run")
+@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--policy", type=click.Choice(["baseline", "waitlist"]), default="baseline", show_default=True)
+def sim_run(days, seed, policy):
+    """The clinic simulation (no database): one JSON line of access times, refills and no-shows."""
+    import os
+    from pathlib import Path
+
+    from app.scheduling.simulation import simulate
+    from app.scheduling.simulation_model import SimulationDataError, find_noshow_file
+
+    try:
+        path = find_noshow_file(os.environ, Path(__file__).resolve().parent.parent.parent)
+        figures = simulate(days, seed, policy, path)
+    except SimulationDataError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(json.dumps(figures))
