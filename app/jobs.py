@@ -220,7 +220,7 @@ def expire_offers(now: datetime | None = None) -> int:
     """Waitlist holds whose time is up: their offers expire and the slot goes to the next candidates, or back on
     sale when nobody is left (app.services.waitlist_offers). Returns the offers expired."""
     from app import realtime
-    from app.services import waitlist_offers
+    from app.services.waitlist import offers as waitlist_offers
 
     expired = waitlist_offers.expire_offers(now)
     db.session.commit()
@@ -235,7 +235,7 @@ def offer_short_notice_slots(now: datetime | None = None) -> int:
     passes, so a job looks every five minutes; a held slot is not free, so nothing is offered twice. Returns the
     offers made."""
     from app import realtime
-    from app.services import waitlist_late
+    from app.services.waitlist import late as waitlist_late
 
     offered = waitlist_late.offer_short_notice_slots(now)
     db.session.commit()

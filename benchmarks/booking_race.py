@@ -28,8 +28,9 @@ from app.models import Appointment, AppointmentType, Claim, Doctor, Hospital, Pa
 from app.security import hash_password
 from app.services import booking
 from app.services.accounts import create_user
-from app.services.directory import create_doctor_profile, resource_for_doctor
-from app.services.schedules import RuleInput, ScheduleInput, put_schedule
+from app.services.availability import resource_for_doctor
+from app.services.availability.schedules import RuleInput, ScheduleInput, put_schedule
+from app.services.directory import create_doctor_profile
 from benchmarks._common import dialect_label, emit, log, make_app, ms, parser, percentile, reset_schema
 
 NOW = datetime(2030, 1, 7, 6, 0)  # a Monday; every booked day lies in the following weeks, within the horizon

@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from app import scheduling as core
-from app.demo_region import seed_region
+from app.demo.region import seed_region
 from app.extensions import db
 from app.models import ApiToken, Appointment, Doctor, Hospital, Patient, User
 from app.models.base import utcnow

@@ -29,8 +29,9 @@ from app.notifications.outbox import deliver_pending, queue
 from app.security import hash_password
 from app.services import booking
 from app.services.accounts import create_user
-from app.services.directory import create_doctor_profile, resource_for_doctor
-from app.services.schedules import RuleInput, ScheduleInput, put_schedule
+from app.services.availability import resource_for_doctor
+from app.services.availability.schedules import RuleInput, ScheduleInput, put_schedule
+from app.services.directory import create_doctor_profile
 from benchmarks._common import dialect_label, emit, log, make_app, ms, parser, percentile, reset_schema
 
 NOW = datetime(2030, 1, 7, 6, 0)  # a Monday; bookings fill the following days, inside the horizon

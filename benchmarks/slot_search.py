@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, inspect, select
 
-from app.demo_region import CITIES, seed_region
+from app.demo.region import CITIES, seed_region
 from app.extensions import db
 from app.models import Appointment, Hospital, Specialty
 from app.models.base import utcnow
-from app.services.search import search_slots
-from app.services.search_request import SlotQuery
+from app.services.availability.query import SlotQuery
+from app.services.availability.search import search_slots
 from benchmarks._common import dialect_label, emit, log, make_app, ms, parser, percentile, reset_schema
 
 HOSPITALS = 100

@@ -18,9 +18,8 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db
 from app.models import Hospital, Membership, Patient, Role, Specialty
-from app.services import choices
 from app.services.accounts import create_user
-from app.services.directory import create_doctor_profile
+from app.services.directory import choices, create_doctor_profile
 
 PASSWORD = "correct-Horse-battery-9"
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,8 +176,8 @@ class Factory:
         """Weekly hours for the doctor at the hospital (every day 09:00-12:00 by default, no notice needed)."""
         from datetime import time as _time
 
-        from app.services.directory import resource_for_doctor
-        from app.services.schedules import RuleInput, ScheduleInput, put_schedule
+        from app.services.availability import resource_for_doctor
+        from app.services.availability.schedules import RuleInput, ScheduleInput, put_schedule
 
         policy.setdefault("min_notice_minutes", 0)
         rules = [RuleInput(weekday=d, start=_time.fromisoformat(start), end=_time.fromisoformat(end), kind=kind,

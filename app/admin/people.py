@@ -25,7 +25,7 @@ from app.models import HOSPITAL_ROLES, Doctor, Hospital, Membership, Role, User
 from app.models.base import utcnow
 from app.security import ensure_hospital
 from app.services import directory
-from app.services import people as people_service
+from app.services.directory import people as people_service
 
 VERBS = "<any(deactivate, reactivate):verb>"
 

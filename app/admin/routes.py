@@ -19,8 +19,9 @@ from app.admin.forms import iana_zones
 from app.extensions import db
 from app.models import AuditEvent, User
 from app.security import visible_hospital_ids
-from app.services.dashboards import recent_audit, region_counts
+from app.services.audit.trail import recent_audit
 from app.services.directory import DirectoryError, set_active
+from app.services.reports.overview import region_counts
 
 
 @bp.route("/")

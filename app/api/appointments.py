@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models import Appointment, Doctor, Patient, Role
 from app.security import visible_hospital_ids
 from app.services import booking
-from app.services.dashboards import day_bounds
+from app.services.booking.lists import day_bounds
 
 blp = Blueprint("api_appointments", __name__, description="Appointments")
 

@@ -7,7 +7,7 @@ from app.api.common import fail
 from app.api.schemas import DoctorList, DoctorQuery, HospitalList, SpecialtyList
 from app.extensions import db
 from app.models import Doctor, Hospital, Specialty, doctor_hospitals
-from app.services.search_request import SearchError, resolve_specialty
+from app.services.availability.query import SearchError, resolve_specialty
 
 blp = Blueprint("api_directory", __name__, description="Specialties, hospitals and doctors")
 

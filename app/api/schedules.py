@@ -12,8 +12,14 @@ from app.api.common import fail, iso, may_manage_doctor, scheduling_error, to_ut
 from app.api.schemas import ExceptionIn, ExceptionOut, ScheduleOut, ScheduleQuery, ScheduleSchema
 from app.extensions import db
 from app.models import AppointmentType, Doctor, Hospital
-from app.services.directory import resource_for_doctor
-from app.services.schedules import RuleInput, ScheduleInput, add_exception, current_schedule, put_schedule
+from app.services.availability import resource_for_doctor
+from app.services.availability.schedules import (
+    RuleInput,
+    ScheduleInput,
+    add_exception,
+    current_schedule,
+    put_schedule,
+)
 
 blp = Blueprint("api_schedules", __name__, description="Doctors' availability")
 

@@ -7,8 +7,8 @@ from app.api.schemas import SlotList, SlotQuerySchema
 from app.extensions import db
 from app.models import Hospital
 from app.models.base import utcnow
-from app.services.search import search_slots
-from app.services.search_request import SearchError, parse_slot_request
+from app.services.availability.query import SearchError, parse_slot_request
+from app.services.availability.search import search_slots
 
 blp = Blueprint("api_slots", __name__, description="Free slots")
 

@@ -18,7 +18,7 @@ from app.api.schemas import URGENCY, AppointmentOut, Day, Id
 from app.extensions import db
 from app.models import Offer, Patient, Role, WaitlistEntry
 from app.services import waitlist
-from app.services.search_request import SearchError, resolve_specialty
+from app.services.availability.query import SearchError, resolve_specialty
 
 blp = Blueprint("api_waitlist", __name__, description="Cancellation waitlist")
 

@@ -21,7 +21,8 @@ from app.auth.forms import (
 from app.extensions import db, limiter
 from app.models import Patient, Role
 from app.notifications import events as notify
-from app.services import accounts, audit, patient_profile
+from app.services import accounts, audit
+from app.services.accounts import profile as patient_profile
 from app.templating import home_url_for
 
 

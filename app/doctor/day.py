@@ -12,20 +12,20 @@ from sqlalchemy import select
 
 from app import realtime
 from app import scheduling as core
-from app.availability_views import zone_label
-from app.booking_views import DateRangeForm, PickSlotForm, local_when, start_or_404
 from app.doctor import bp
 from app.doctor.day_forms import NotesForm
 from app.doctor.routes import current_doctor
 from app.extensions import db
 from app.models import AppointmentType, Hospital, QueueEntry
 from app.nurse.forms import STATUS_LABELS, ActionForm, StatusForm
-from app.queue_actions import hospital_in_view, run, scoped_entry
 from app.services import booking
 from app.services import queue as queue_service
-from app.services.calendar_view import local_today, slots_by_day
-from app.services.search import search_slots
-from app.services.search_request import SearchError, SlotQuery
+from app.services.availability.query import SearchError, SlotQuery
+from app.services.availability.search import search_slots
+from app.services.availability.views import local_today, slots_by_day
+from app.web.availability_editor import zone_label
+from app.web.booking_forms import DateRangeForm, PickSlotForm, local_when, start_or_404
+from app.web.queue_actions import hospital_in_view, run, scoped_entry
 
 FOLLOW_UP_DAYS = 14
 FOLLOW_UP_TYPE = "follow_up"

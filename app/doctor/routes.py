@@ -6,13 +6,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import availability_views as views
 from app.doctor import bp
 from app.extensions import db
 from app.models import Doctor
-from app.services.calendar_view import doctor_week, local_today
-from app.services.dashboards import todays_appointments
-from app.services.directory import resource_for_doctor
+from app.services.availability import resource_for_doctor
+from app.services.availability.views import doctor_week, local_today
+from app.services.booking.lists import todays_appointments
+from app.web import availability_editor as views
 
 
 def current_doctor() -> Doctor:

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from app import realtime
 from app import scheduling as core
-from app.booking_views import CancelForm, PickSlotForm, parse_start, submit_change
 from app.extensions import db, limiter
 from app.manage import bp
 from app.models import Appointment, AppointmentType, AvailabilityException, SchedulableResource
@@ -18,7 +17,8 @@ from app.models.base import utcnow
 from app.notifications import events
 from app.public.slot_board import doctor_board
 from app.services import booking
-from app.services.calendar_view import local_today
+from app.services.availability.views import local_today
+from app.web.booking_forms import CancelForm, PickSlotForm, parse_start, submit_change
 
 AUDIT_COMMENT = "via manage link"
 RESCHEDULE_DAYS = 14

@@ -10,9 +10,9 @@ from app import scheduling as core
 from app.extensions import db
 from app.nurse import bp
 from app.nurse.forms import STATUS_LABELS, VITAL_LABELS, ActionForm, StatusForm, VitalsForm
-from app.queue_actions import hospital_in_view, run, scoped_entry
 from app.scheduling.vitals import VITAL_RANGES
 from app.services import queue as queue_service
+from app.web.queue_actions import hospital_in_view, run, scoped_entry
 
 NURSE_STEPS = {"waiting": ("called", "left", "no_show"), "called": ("in_progress", "waiting", "left", "no_show")}
 

@@ -16,7 +16,7 @@ from app.offers import bp
 from app.offers.forms import AnswerForm
 from app.offers.messages import closed_message, offer_state
 from app.services import waitlist
-from app.services.ics import appointment_ics
+from app.services.booking.ics import appointment_ics
 
 LIMIT = "60 per minute"  # guessing tokens is hopeless anyway; this keeps scanners away from the booking code
 

@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from app import realtime
 from app import scheduling as core
-from app.booking_views import CancelForm, PickSlotForm, start_or_404, submit_change
 from app.extensions import db
 from app.models import Appointment, AppointmentType, Doctor, Hospital
 from app.patient import bp
@@ -24,9 +23,10 @@ from app.patient.forms import ConfirmBookingForm
 from app.patient.routes import current_patient, cutoff_hours, may_change, own_appointment
 from app.public.slot_board import doctor_board, load_doctors, load_hospitals, result_views
 from app.services import booking
-from app.services.calendar_view import local_today, nearest_free_slots
-from app.services.search import search_slots
-from app.services.search_request import SlotQuery
+from app.services.availability.query import SlotQuery
+from app.services.availability.search import search_slots
+from app.services.availability.views import local_today, nearest_free_slots
+from app.web.booking_forms import CancelForm, PickSlotForm, start_or_404, submit_change
 
 ALTERNATIVE_DAYS = 14
 ALTERNATIVE_RADIUS_KM = 50

@@ -13,9 +13,9 @@ from app.extensions import db
 from app.models import Appointment, AuditEvent, Patient
 from app.models.base import utcnow
 from app.patient import bp
-from app.services import patient_profile
-from app.services.dashboards import patient_appointments
-from app.services.ics import appointment_ics
+from app.services.accounts import profile as patient_profile
+from app.services.booking.ics import appointment_ics
+from app.services.booking.lists import patient_appointments
 
 
 def current_patient() -> Patient:

@@ -24,8 +24,8 @@ from app.patient import bp
 from app.patient.routes import current_patient, own_appointment
 from app.patient.waitlist_forms import ButtonForm, JoinWaitlistForm
 from app.services import waitlist
-from app.services.calendar_view import local_today
-from app.services.search_request import SearchError, cities, city_centre, resolve_specialty
+from app.services.availability.query import SearchError, cities, city_centre, resolve_specialty
+from app.services.availability.views import local_today
 
 DEFAULT_WAIT_DAYS = 28
 DEFAULT_RADIUS_KM = 50

@@ -15,10 +15,10 @@ from app.models.base import utcnow
 from app.public import bp
 from app.public.forms import SearchForm
 from app.public.slot_board import by_day, doctor_board, load_doctors, load_hospitals, next_available, result_views
-from app.services import choices
-from app.services.calendar_view import local_today
-from app.services.search import search_slots
-from app.services.search_request import DEFAULT_DAYS, MAX_RADIUS_KM, SearchError, parse_slot_request
+from app.services.availability.query import DEFAULT_DAYS, MAX_RADIUS_KM, SearchError, parse_slot_request
+from app.services.availability.search import search_slots
+from app.services.availability.views import local_today
+from app.services.directory import choices
 from app.templating import home_url_for
 
 BOARD_DAYS = 7

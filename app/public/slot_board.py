@@ -17,10 +17,10 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import AppointmentType, Doctor, Hospital
 from app.models.base import utcnow
-from app.services.calendar_view import BOOKED, load_calendar, slot_states
-from app.services.directory import resource_for_doctor
-from app.services.search import SlotResult, search_slots
-from app.services.search_request import SlotQuery
+from app.services.availability import resource_for_doctor
+from app.services.availability.query import SlotQuery
+from app.services.availability.search import SlotResult, search_slots
+from app.services.availability.views import BOOKED, load_calendar, slot_states
 
 FREE = "free"
 

@@ -16,17 +16,17 @@ from sqlalchemy.orm import selectinload
 
 from app import realtime
 from app import scheduling as core
-from app.availability_views import zone_label
-from app.booking_views import DateRangeForm, PickSlotForm, local_when, start_or_404, submit_change
 from app.extensions import db
 from app.models import Appointment, AppointmentType, Doctor, Hospital, Patient, Specialty
 from app.services import booking
-from app.services.calendar_view import local_today, nearest_free_slots, slots_by_day
-from app.services.search import search_slots
-from app.services.search_request import SearchError, SlotQuery
+from app.services.availability.query import SearchError, SlotQuery
+from app.services.availability.search import search_slots
+from app.services.availability.views import local_today, nearest_free_slots, slots_by_day
 from app.staff import bp
 from app.staff.forms import BookForm, SlotSearchForm, StaffCancelForm
 from app.staff.waitlist import after_cancel_url
+from app.web.availability_editor import zone_label
+from app.web.booking_forms import DateRangeForm, PickSlotForm, local_when, start_or_404, submit_change
 
 SEARCH_DAYS = 14
 SEARCH_FIELDS = {"to": "last_day", "from": "first_day", "specialty": "specialty"}

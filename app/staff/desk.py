@@ -13,14 +13,15 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Appointment, Department, Doctor, Hospital, Patient
 from app.nurse.forms import ActionForm
-from app.queue_actions import hospital_in_view, run, scoped_entry
 from app.security import get_scoped_or_404
 from app.services import audit
 from app.services import queue as queue_service
-from app.services.dashboards import search_patients, todays_appointments
+from app.services.booking.lists import todays_appointments
+from app.services.directory.patients import search_patients
 from app.staff import bp
 from app.staff.desk_forms import PRIORITY_LABELS, MoveForm, QuickWalkinForm, WalkinForm
 from app.staff.forms import PatientSearchForm
+from app.web.queue_actions import hospital_in_view, run, scoped_entry
 
 
 def _doctors(hospital: Hospital) -> list[Doctor]:

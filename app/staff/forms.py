@@ -3,8 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.booking_views import CancelForm
 from app.forms import Phone
+from app.web.booking_forms import CancelForm
 
 
 class PatientSearchForm(FlaskForm):

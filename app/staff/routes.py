@@ -5,17 +5,18 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app import availability_views as views
 from app.admin import bp as admin_bp
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Patient
 from app.models.base import utcnow
 from app.security import visible_hospital_ids
 from app.services import audit
-from app.services.dashboards import search_patients, todays_appointments
+from app.services.booking.lists import todays_appointments
+from app.services.directory.patients import search_patients
 from app.staff import bp
 from app.staff.booking import desk_doctors  # the booking pages register on bp when this module loads
 from app.staff.forms import PatientSearchForm, QuickPatientForm
+from app.web import availability_editor as views
 
 
 def my_hospitals() -> list[Hospital]:

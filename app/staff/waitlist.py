@@ -13,7 +13,6 @@ from sqlalchemy.orm import selectinload
 
 from app import realtime
 from app import scheduling as core
-from app.booking_views import local_when
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Offer, WaitlistEntry
 from app.models.base import utcnow
@@ -21,6 +20,7 @@ from app.scheduling.geo import distance_km
 from app.security import get_scoped_or_404
 from app.services import waitlist as waitlist_service
 from app.staff import bp
+from app.web.booking_forms import local_when
 
 
 def _freed(appointment_id: int) -> Appointment:

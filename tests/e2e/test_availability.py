@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import AppointmentType, Role
-from app.services.calendar_view import local_today
+from app.services.availability.views import local_today
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot
 

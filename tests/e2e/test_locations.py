@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Role, Room
 from app.services import locations
-from app.services.directory import resource_for_room
-from app.services.schedules import RuleInput, ScheduleInput, put_schedule
+from app.services.availability import resource_for_room
+from app.services.availability.schedules import RuleInput, ScheduleInput, put_schedule
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot
 

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Queue, Role, Room
 from app.services import booking
 from app.services import queue as queue_service
-from app.services.calendar_view import local_today
+from app.services.availability.views import local_today
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot
 

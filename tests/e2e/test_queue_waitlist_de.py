@@ -21,8 +21,8 @@ from app.models import OutboxMessage, Patient, Queue, Role, Room
 from app.notifications import render, waitlist_events
 from app.services import booking, waitlist
 from app.services import queue as queue_service
-from app.services.calendar_view import local_today
-from app.services.waitlist_offers import offer_slot
+from app.services.availability.views import local_today
+from app.services.waitlist.offers import offer_slot
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_patient_portal import assert_accessible

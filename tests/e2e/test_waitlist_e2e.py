@@ -22,7 +22,7 @@ from app import scheduling as core
 from app.extensions import db, mail
 from app.models import Appointment, Patient, Role
 from app.services import booking, waitlist
-from app.services.calendar_view import local_today
+from app.services.availability.views import local_today
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_patient_portal import assert_accessible

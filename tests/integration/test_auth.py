@@ -166,7 +166,7 @@ def test_session_cookie_flags(app, make):
 
 
 def test_expired_links(client, make, mail_folder, monkeypatch):
-    from app.services import accounts
+    from app.services.accounts import users as accounts
 
     user = make.user(Role.PATIENT, verified=False)
     client.post("/auth/verify/resend", data={"email": user.email})

@@ -23,9 +23,9 @@ from app.models import (
     Schedule,
 )
 from app.services import booking
-from app.services.calendar_view import availability_preview, doctor_week, local_today
-from app.services.directory import resource_for_doctor
-from app.services.schedules import add_exception
+from app.services.availability import resource_for_doctor
+from app.services.availability.schedules import add_exception
+from app.services.availability.views import availability_preview, doctor_week, local_today
 
 
 def next_monday(tz: str = "Europe/London") -> date:

@@ -8,8 +8,8 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, AuditEvent, Claim, DayCounter
 from app.services import booking
-from app.services.directory import resource_for_doctor
-from app.services.schedules import add_exception
+from app.services.availability import resource_for_doctor
+from app.services.availability.schedules import add_exception
 
 # a fixed "now" keeps the tests independent of the clock: Monday 2 March 2026, 08:00 UTC
 NOW = datetime(2026, 3, 2, 8, 0)

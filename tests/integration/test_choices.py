@@ -3,7 +3,7 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.models import Hospital
-from app.services import choices
+from app.services.directory import choices
 
 
 def test_a_new_hospital_appears_in_the_form_at_once(client, make):

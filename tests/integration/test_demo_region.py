@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app import scheduling as core
 from app.demo import DEMO_PASSWORD
-from app.demo_region import seed_region
+from app.demo.region import seed_region
 from app.extensions import db
 from app.models import (
     Appointment,
@@ -26,8 +26,8 @@ from app.models import (
 from app.models.base import utcnow
 from app.security import verify_password
 from app.services import booking
-from app.services.search import search_slots
-from app.services.search_request import SlotQuery
+from app.services.availability.query import SlotQuery
+from app.services.availability.search import search_slots
 from tests.conftest import _empty_tables
 
 SCALE = dict(hospitals=3, doctors=12, days=7, patients=50)

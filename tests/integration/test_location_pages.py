@@ -16,8 +16,8 @@ from app.extensions import db
 from app.models import Appointment, AuditEvent, Claim, Hospital, LocationAccess, Patient, Role, Room, User
 from app.models.base import utcnow
 from app.services import locations
-from app.services.directory import resource_for_room
-from app.services.schedules import RuleInput, ScheduleInput, put_schedule
+from app.services.availability import resource_for_room
+from app.services.availability.schedules import RuleInput, ScheduleInput, put_schedule
 
 LONDON = ZoneInfo("Europe/London")
 

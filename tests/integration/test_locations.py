@@ -8,8 +8,8 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import AuditEvent, Claim, Role, Room
 from app.services import booking, locations
-from app.services.directory import resource_for_room
-from app.services.schedules import RuleInput, ScheduleInput, put_schedule
+from app.services.availability import resource_for_room
+from app.services.availability.schedules import RuleInput, ScheduleInput, put_schedule
 
 NOW = datetime(2026, 3, 2, 7, 0)
 

@@ -104,8 +104,8 @@ def test_admin_sets_reminder_hours_on_the_hospital_form(client, make, auth, clin
 # --- doctor's leave over booked appointments
 
 def _leave(doctor, hospital, start, end, available=False):
-    from app.services.directory import resource_for_doctor
-    from app.services.schedules import add_exception
+    from app.services.availability import resource_for_doctor
+    from app.services.availability.schedules import add_exception
 
     row = add_exception(None, resource_for_doctor(doctor.id).id, hospital.id, start, end, available, "conference")
     db.session.commit()

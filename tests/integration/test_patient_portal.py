@@ -139,7 +139,7 @@ def test_empty_result_suggests_wider_radius_and_later_dates(client, region, make
 
 
 def test_api_and_page_share_the_reading_of_a_request(app, region):
-    from app.services.search_request import SearchError, parse_slot_request
+    from app.services.availability.query import SearchError, parse_slot_request
 
     query = parse_slot_request({"specialty": "cardiology", "city": "london", "radius_km": "50"}, day(0))
     assert query.near == (51.5, -0.12) and query.radius_km == 50 and query.last_day == day(13)

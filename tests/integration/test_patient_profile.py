@@ -14,7 +14,7 @@ from app.models import ApiToken, Appointment, AuditEvent, Claim, OutboxMessage, 
 from app.models.base import utcnow
 from app.security import token_digest
 from app.services import booking
-from app.services.patient_profile import image_extension
+from app.services.accounts.profile import image_extension
 from tests.conftest import PASSWORD
 
 PHONE = "+447911123456"

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import Appointment, AuditEvent, Department, Patient, QueueEntry, Role, Vitals
 from app.services import booking
 from app.services import queue as queue_service
-from app.services.calendar_view import local_today
+from app.services.availability.views import local_today
 
 
 @pytest.fixture
@@ -362,8 +362,8 @@ def test_doctor_day_shows_past_visits_with_their_notes_and_vitals(client, auth, 
 
 def queue_service_slot(clinic) -> datetime:
     """The first free slot of the doctor next week (naive UTC)."""
-    from app.services.search import search_slots
-    from app.services.search_request import SlotQuery
+    from app.services.availability.query import SlotQuery
+    from app.services.availability.search import search_slots
 
     first = local_today(clinic["hospital"].timezone) + timedelta(days=7)
     found = search_slots(SlotQuery(first_day=first, last_day=first + timedelta(days=2),

@@ -24,8 +24,8 @@ from app.models import (
 )
 from app.services import booking
 from app.services import queue as queue_service
-from app.services.directory import resource_for_doctor
-from app.services.schedules import RuleInput, ScheduleInput, add_exception, put_schedule
+from app.services.availability import resource_for_doctor
+from app.services.availability.schedules import RuleInput, ScheduleInput, add_exception, put_schedule
 
 # Monday 2 March 2026, 08:00 in London (GMT): the clinic opens at 09:00
 NOW = datetime(2026, 3, 2, 8, 0)

@@ -12,12 +12,11 @@ import pytest
 from app.extensions import db
 from app.models import AppointmentType, Equipment, Role, Room
 from app.services import booking, locations
-from app.services import search as search_module
-from app.services.availability import LONGEST_BOOKING
-from app.services.directory import resource_for_doctor
-from app.services.schedules import add_exception, remove_exception
-from app.services.search import search_slots
-from app.services.search_request import SlotQuery
+from app.services.availability import LONGEST_BOOKING, resource_for_doctor
+from app.services.availability import search as search_module
+from app.services.availability.query import SlotQuery
+from app.services.availability.schedules import add_exception, remove_exception
+from app.services.availability.search import search_slots
 
 # Monday 2 March 2026, 08:00 UTC; London is on UTC+0 until the 29th
 NOW = datetime(2026, 3, 2, 8, 0)

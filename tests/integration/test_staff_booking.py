@@ -14,7 +14,7 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, AppointmentType, AuditEvent, Role
 from app.services import booking
-from app.services.calendar_view import local_today
+from app.services.availability.views import local_today
 
 TZ = "Europe/London"
 

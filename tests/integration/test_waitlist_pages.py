@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import Appointment, Offer, Patient, Role, WaitlistEntry
 from app.models.base import utcnow
 from app.services import booking, waitlist
-from app.services.calendar_view import local_today
+from app.services.availability.views import local_today
 from tests.conftest import PASSWORD
 
 TZ = "Europe/London"

@@ -12,9 +12,9 @@ from app.extensions import db
 from app.jobs import expire_offers as expire_job
 from app.models import Appointment, AuditEvent, Claim, DayCounter, Offer, OutboxMessage
 from app.services import booking, waitlist
-from app.services.schedules import add_exception
-from app.services.search import search_slots
-from app.services.search_request import SlotQuery
+from app.services.availability.query import SlotQuery
+from app.services.availability.schedules import add_exception
+from app.services.availability.search import search_slots
 
 NOW = datetime(2026, 2, 27, 8, 0)  # a Friday; the schedule runs 09:00-12:00 London every day
 # SLOT and LATER are days ahead, outside the matcher's 48-hour urgent window: routine entries get them too
@@ -347,7 +347,7 @@ def test_reschedule_offers_the_old_time(clinic, make):
 
 def test_added_availability_is_offered_bounded(clinic, make):
     hospital, specialty, doctor = clinic
-    from app.services.directory import resource_for_doctor
+    from app.services.availability import resource_for_doctor
 
     b, c = make.patient(), make.patient()
     _join(b, specialty)

@@ -24,7 +24,7 @@ from app.models import Appointment, AppointmentType, Doctor, Hospital, Offer, Wa
 from app.models.base import utcnow
 from app.scheduling import waitlist as matcher
 from app.services.booking import Placement, place
-from app.services.waitlist_late import late_release_allowed
+from app.services.waitlist.late import late_release_allowed
 
 
 @dataclass

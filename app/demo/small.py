@@ -22,7 +22,8 @@ from app.models import (
 from app.models.base import utcnow
 from app.security import hash_password
 from app.services.accounts import create_user
-from app.services.directory import create_doctor_profile, resource_for_doctor
+from app.services.availability import resource_for_doctor
+from app.services.directory import create_doctor_profile
 
 DEMO_PASSWORD = "Waitless-demo-2026"
 # the demo logins' hospital holds a waitlist offer this long (the default is 15 minutes), so that the offer seeded for
@@ -112,7 +113,7 @@ def seed_small(seed: int = 1, *, now: datetime | None = None) -> dict[str, tuple
     """
     import click
 
-    from app.demo_clinic import seed_today
+    from app.demo.clinic import seed_today
 
     now = now or utcnow()
     rng = random.Random(seed)
@@ -200,6 +201,6 @@ def _book_some(rng: random.Random, today: date, now: datetime) -> None:
 
 
 def seed_region(seed: int = 1) -> dict[str, tuple[str, str]]:
-    from app.demo_region import seed_region as bulk
+    from app.demo.region import seed_region as bulk
 
     return bulk(seed)

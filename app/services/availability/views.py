@@ -19,9 +19,9 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, AppointmentType
 from app.models.base import utcnow
-from app.services.availability import Calendar, Request, load_busy, load_calendars, slot_groups
-from app.services.search import SlotResult, search_slots
-from app.services.search_request import SlotQuery
+from app.services.availability.calendars import Calendar, Request, load_busy, load_calendars, slot_groups
+from app.services.availability.query import SlotQuery
+from app.services.availability.search import SlotResult, search_slots
 
 FREE, BOOKED, BLOCKED = "free", "booked", "blocked"
 

@@ -20,8 +20,8 @@ from app.models import Appointment, Doctor, Hospital, Offer, Patient, WaitlistEn
 from app.models.base import utcnow
 from app.notifications import waitlist_events as notify
 from app.services import audit, booking
-from app.services.waitlist_holds import fill_hold, hold_slot, lost_offer, release_hold
-from app.services.waitlist_match import Candidate, held_at, offered_entries, placement_for, rank_for
+from app.services.booking.holds import fill_hold, hold_slot, lost_offer, release_hold
+from app.services.waitlist.matching import Candidate, held_at, offered_entries, placement_for, rank_for
 
 RELEASE_REASON = "moved to an earlier slot from the waitlist"
 DEFAULT_BATCH = 3  # offers out at once per hold: enough that one answers fast, few enough that most who accept win

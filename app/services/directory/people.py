@@ -12,7 +12,14 @@ from app.extensions import db
 from app.models import HOSPITAL_ROLES, Doctor, Hospital, Membership, Patient, Role, Specialty, User
 from app.services import audit
 from app.services.accounts import AccountError, create_user
-from app.services.directory import DirectoryError, _assign, _hospitals, _snapshot, _write, create_doctor_profile
+from app.services.directory.catalogue import (
+    DirectoryError,
+    _assign,
+    _hospitals,
+    _snapshot,
+    _write,
+    create_doctor_profile,
+)
 
 
 def _add_memberships(user: User, hospital_ids, role: str) -> None:

@@ -24,10 +24,9 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Offer, Patient, Specialty, User, WaitlistEntry
 from app.notifications.events import muted
-from app.services import booking, schedules, waitlist
+from app.services import booking, waitlist
 from app.services import queue as queue_service
-from app.services.availability import Request, load_calendars, slot_groups
-from app.services.directory import resource_for_doctor
+from app.services.availability import Request, load_calendars, resource_for_doctor, schedules, slot_groups
 
 CLINIC_HOSPITAL = "Thames Riverside Hospital"  # seed_small puts staff@, nurse@, doctor1@ and doctor7@ there
 SESSION_BEFORE, SESSION_AFTER = timedelta(hours=1), timedelta(hours=3)  # an added session around now

@@ -20,7 +20,7 @@ from app.models.base import utcnow
 from app.notifications import events as notify
 from app.services import audit
 from app.services.availability import type_label
-from app.services.booking import AUDIT_FIELDS, LOCK_ERRORS, Placement, _check_patient_free, _hold, _release
+from app.services.booking.operations import AUDIT_FIELDS, LOCK_ERRORS, Placement, _check_patient_free, _hold, _release
 
 
 def hold_slot(actor_id: int | None, doctor: Doctor, placement: Placement, hold_until: datetime, *,

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, text
 
 from app import scheduling as core
-from app.demo import DEMO_PASSWORD, _catalogue, _hospital, _name
+from app.demo.small import DEMO_PASSWORD, _catalogue, _hospital, _name
 from app.extensions import db
 from app.models import (
     Appointment,

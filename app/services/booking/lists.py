@@ -1,14 +1,14 @@
-"""Read models for the role home pages."""
+"""Read models of appointments: a hospital's local day, today's lists and a patient's own appointments."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Appointment, AuditEvent, Doctor, Hospital, Patient, User
+from app.models import Appointment, Doctor, Hospital, Patient
 from app.models.base import utcnow
 
 
@@ -53,41 +53,3 @@ def patient_appointments(patient: Patient) -> tuple[list[Appointment], list[Appo
     upcoming = [a for a in rows if a.end >= now and a.status in ("scheduled", "checked_in", "in_progress")]
     past = [a for a in reversed(rows) if a not in upcoming]
     return upcoming, past
-
-
-def search_patients(term: str, limit: int = 25) -> list[Patient]:
-    """Find patients by name, phone or birth date (YYYY-MM-DD)."""
-    term = term.strip()
-    if not term:
-        return []
-    query = select(Patient)
-    try:
-        born = date.fromisoformat(term)
-    except ValueError:
-        like = f"%{term.lower()}%"
-        digits = "".join(ch for ch in term if ch.isdigit())
-        conditions = [func.lower(Patient.name).like(like)]
-        if len(digits) >= 4:
-            conditions.append(Patient.phone.like(f"%{digits}%"))
-        query = query.where(or_(*conditions))
-    else:
-        query = query.where(Patient.birth_date == born)
-    return list(db.session.scalars(query.order_by(Patient.name).limit(limit)))
-
-
-def region_counts() -> dict[str, int]:
-    return {
-        "hospitals": db.session.scalar(select(func.count(Hospital.id)).where(Hospital.active)),
-        "doctors": db.session.scalar(select(func.count(Doctor.id)).where(Doctor.active)),
-        "patients": db.session.scalar(select(func.count(Patient.id))),
-        "users": db.session.scalar(select(func.count(User.id))),
-        "upcoming": db.session.scalar(select(func.count(Appointment.id)).where(
-            Appointment.start >= utcnow(), Appointment.status == "scheduled")),
-    }
-
-
-def recent_audit(hospital_ids: set[int] | None, limit: int = 10) -> list[AuditEvent]:
-    query = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc()).limit(limit)
-    if hospital_ids is not None:
-        query = query.where(AuditEvent.hospital_id.in_(hospital_ids))
-    return list(db.session.scalars(query))

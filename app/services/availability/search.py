@@ -32,7 +32,7 @@ from app.models import (
 from app.models import appointment_type_equipment as ate
 from app.models.base import utcnow
 from app.scheduling.geo import distance_km
-from app.services.availability import (
+from app.services.availability.calendars import (
     Calendar,
     Group,
     Request,
@@ -43,7 +43,7 @@ from app.services.availability import (
     load_doctor_busy,
     type_label,
 )
-from app.services.search_request import SlotQuery, validate
+from app.services.availability.query import SlotQuery, validate
 
 # The first window of a day holds this many slot starts per wanted result: usually a third or more of a day's slots
 # are free, so one window is enough; each further window doubles.

@@ -16,9 +16,15 @@ from app.extensions import db
 from app.models import Appointment, Doctor, LocationAccess, Patient, Role, Room, User
 from app.models.base import utcnow
 from app.services import audit
-from app.services.availability import Request, load_busy, load_calendars, slot_groups
+from app.services.availability import (
+    Request,
+    load_busy,
+    load_calendars,
+    resource_for_doctor,
+    resource_for_room,
+    slot_groups,
+)
 from app.services.booking import AUDIT_FIELDS, cancel, insert_claims, lost_race
-from app.services.directory import resource_for_doctor, resource_for_room
 
 DISPLACED_REASON = "Displaced by an emergency booking"
 MAX_MINUTES = 24 * 60

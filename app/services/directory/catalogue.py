@@ -47,20 +47,6 @@ def create_doctor_profile(user: User, hospital_id: int | None, specialty_id: int
     return doctor
 
 
-def resource_for_doctor(doctor_id: int) -> SchedulableResource:
-    return db.session.scalar(select(SchedulableResource).where(SchedulableResource.doctor_id == doctor_id))
-
-
-def resource_for_room(room_id: int) -> SchedulableResource:
-    """Rooms get a resource the first time something needs to claim them."""
-    resource = db.session.scalar(select(SchedulableResource).where(SchedulableResource.room_id == room_id))
-    if resource is None:
-        resource = SchedulableResource(kind="location", room_id=room_id)
-        db.session.add(resource)
-        db.session.flush()
-    return resource
-
-
 # --- administration: create, edit, (de)activate; each operation flushes, writes one audit event, never commits ---
 
 class DirectoryError(Exception):

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import AvailabilityException, AvailabilityRule, Room, Schedule
 from app.notifications import events as notify
 from app.services import audit
-from app.services.availability import policy_of, rule_of
+from app.services.availability.calendars import policy_of, rule_of
 
 RULE_FIELDS = ("weekday", "start", "end", "kind", "slot_minutes", "tokens_per_slot", "appointment_types", "room_id")
 
@@ -125,9 +125,10 @@ def offer_new_time(actor_id: int | None, resource_id: int, hospital_id: int, sta
 
     from app.models import Doctor, Hospital, SchedulableResource
     from app.models.base import utcnow
-    from app.services import waitlist_match, waitlist_offers
-    from app.services.search import search_slots
-    from app.services.search_request import SlotQuery
+    from app.services.availability.query import SlotQuery
+    from app.services.availability.search import search_slots
+    from app.services.waitlist import matching as waitlist_match
+    from app.services.waitlist import offers as waitlist_offers
 
     if db.session.info.get(notify.MUTED_KEY):
         return 0

@@ -18,8 +18,8 @@ from app.extensions import db
 from app.models import Appointment, Doctor, Offer, WaitlistEntry
 from app.models.base import utcnow
 from app.scheduling import waitlist as matcher
-from app.services.search import SlotResult, search_slots
-from app.services.search_request import SlotQuery
+from app.services.availability.query import SlotQuery
+from app.services.availability.search import SlotResult, search_slots
 
 # Urgent demand is estimated from the urgent bookings of the last four weeks; requests come in office hours, so the
 # four weeks hold about 20 working days of about 9 hours.
@@ -94,7 +94,7 @@ def offer_short_notice_slots(now: datetime | None = None) -> int:
     """Offer the free slots starting within LATE_RELEASE_HOURS to the waiting entries, routine included, where the
     urgent reserve allows (the matcher decides who, waitlist_offers.slot_freed holds and offers). Returns the offers
     made."""
-    from app.services.waitlist_offers import slot_freed
+    from app.services.waitlist.offers import slot_freed
 
     now = now or utcnow()
     made = 0

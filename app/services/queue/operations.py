@@ -41,9 +41,9 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import audit, booking
-from app.services.queue_clinical import patient_history, record_vitals, save_notes
-from app.services.queue_views import QueueRow, hospital_board, position_of, queue_for, room_name
-from app.services.upsert import ensure_row
+from app.services.queue.board import QueueRow, hospital_board, position_of, queue_for, room_name
+from app.services.queue.clinical import patient_history, record_vitals, save_notes
+from app.services.rows import ensure_row
 
 __all__ = [
     "PRIORITIES", "QueueRow", "appointment_from_code", "call_next", "check_in", "checkin_code", "hospital_board",

@@ -22,9 +22,8 @@ from app.doctor.forms import EMPTY_ROWS, ExceptionForm, ScheduleForm
 from app.extensions import db
 from app.models import AppointmentType, AvailabilityException, Doctor, Hospital, Room, Schedule
 from app.models.base import utcnow
-from app.services import schedules
-from app.services.calendar_view import availability_preview, local_today
-from app.services.directory import resource_for_doctor
+from app.services.availability import resource_for_doctor, schedules
+from app.services.availability.views import availability_preview, local_today
 
 PREVIEW_WEEKS = 4
 

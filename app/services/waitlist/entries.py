@@ -20,8 +20,8 @@ from app.models import Appointment, Doctor, Hospital, Offer, Patient, Specialty,
 from app.models.base import utcnow
 from app.scheduling.waitlist import TIMES_OF_DAY, URGENCIES
 from app.services import audit, booking
-from app.services.waitlist_match import Candidate, candidates_for_slot, held_at
-from app.services.waitlist_offers import (
+from app.services.waitlist.matching import Candidate, candidates_for_slot, held_at
+from app.services.waitlist.offers import (
     accept,
     decline,
     expire_offers,

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
 from app.extensions import db
 from app.models import AuditEvent
 
@@ -27,3 +30,10 @@ def record(actor_id: int | None, action: str, target_type: str, target_id: int |
                        hospital_id=hospital_id, before=before, after=after, comment=comment or None)
     db.session.add(event)
     return event
+
+
+def recent_audit(hospital_ids: set[int] | None, limit: int = 10) -> list[AuditEvent]:
+    query = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc()).limit(limit)
+    if hospital_ids is not None:
+        query = query.where(AuditEvent.hospital_id.in_(hospital_ids))
+    return list(db.session.scalars(query))

@@ -27,12 +27,13 @@ from app.services.availability import (
     Request,
     load_busy,
     load_calendars,
+    resource_for_doctor,
+    resource_for_room,
     rooms_with,
     slot_groups,
     type_label,
 )
-from app.services.directory import resource_for_doctor, resource_for_room
-from app.services.upsert import ensure_row
+from app.services.rows import ensure_row
 
 AUDIT_FIELDS = ("status", "start", "end", "doctor_id", "patient_id", "hospital_id", "appointment_type", "urgency",
                 "reason", "cancel_reason")
@@ -265,7 +266,7 @@ def cancel(actor_id: int | None, appointment: Appointment, reason: str, *, comme
     with the cancellation, or neither does. A waitlist hold is released rather than cancelled (nobody to tell).
     """
     if appointment.status == core.HELD and status == "cancelled":
-        from app.services.waitlist_holds import release_hold
+        from app.services.booking.holds import release_hold
 
         return release_hold(actor_id, appointment, reason)
     core.check_transition(appointment.status, status)
@@ -294,7 +295,7 @@ def _slot_freed(actor_id: int | None, doctor_id: int | None, hospital_id: int, s
     """Offer freed time to the waitlist. Imported late: the waitlist service books through this module."""
     if doctor_id is None or db.session.info.get(notify.MUTED_KEY):
         return  # a room booking is nobody's wish; muted work (demo data) tells nobody, so it offers nothing
-    from app.services import waitlist_offers
+    from app.services.waitlist import offers as waitlist_offers
 
     waitlist_offers.slot_freed(actor_id, doctor_id, hospital_id, start, end, appointment_type=appointment_type,
                                exclude_patients=(freed_by,) if freed_by else (), now=now)

@@ -1,0 +1,21 @@
+"""Accounts: sign-up, log-in, e-mail verification, password resets, and the patient's own profile."""
+from app.services.accounts import profile  # noqa: F401  (modules of the public face)
+from app.services.accounts.users import (
+    AccountError,
+    Registration,
+    authenticate,
+    change_password,
+    create_user,
+    find_user,
+    register_patient,
+    reset_token,
+    set_password,
+    user_for_reset,
+    verification_token,
+    verify_email,
+)
+
+__all__ = [
+    "AccountError", "Registration", "authenticate", "change_password", "create_user", "find_user", "profile",
+    "register_patient", "reset_token", "set_password", "user_for_reset", "verification_token", "verify_email"
+]

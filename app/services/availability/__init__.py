@@ -1,0 +1,19 @@
+"""Availability and search: doctors' calendars, schedule edits, calendar views and the slot search."""
+from app.services.availability import schedules, search  # noqa: F401  (modules of the public face)
+from app.services.availability.calendars import (
+    LONGEST_BOOKING,
+    Calendar,
+    Group,
+    Request,
+    load_busy,
+    load_calendars,
+    rooms_with,
+    slot_groups,
+    type_label,
+)
+from app.services.availability.resources import resource_for_doctor, resource_for_room
+
+__all__ = [
+    "Calendar", "Group", "LONGEST_BOOKING", "Request", "load_busy", "load_calendars", "resource_for_doctor",
+    "resource_for_room", "rooms_with", "schedules", "search", "slot_groups", "type_label"
+]

@@ -1,0 +1,11 @@
+"""Bookable locations (theatres, rooms): access grants and room bookings."""
+from app.services.locations.rooms import (
+    DISPLACED_REASON,
+    MAX_MINUTES,
+    access_role,
+    book_location,
+    displaced_recipients,
+    grant,
+)
+
+__all__ = ["DISPLACED_REASON", "MAX_MINUTES", "access_role", "book_location", "displaced_recipients", "grant"]

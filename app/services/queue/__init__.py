@@ -1,0 +1,19 @@
+"""The token queue: walk-ins, check-in, the live order, calls and the clinical record of a visit."""
+from app.services.queue.board import hospital_board, position_of, queue_for, room_name
+from app.services.queue.clinical import patient_history, record_vitals, save_notes
+from app.services.queue.operations import (
+    appointment_from_code,
+    call_next,
+    check_in,
+    checkin_code,
+    issue_walkin,
+    local_today,
+    move,
+    set_status,
+)
+
+__all__ = [
+    "appointment_from_code", "call_next", "check_in", "checkin_code", "hospital_board", "issue_walkin",
+    "local_today", "move", "patient_history", "position_of", "queue_for", "record_vitals", "room_name",
+    "save_notes", "set_status"
+]
