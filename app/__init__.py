@@ -35,6 +35,7 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     register_template_helpers(app)
     register_cli(app)
     register_jobs(app)
+    register_subscribers()
     return app
 
 
@@ -161,3 +162,8 @@ def register_jobs(app: Flask) -> None:
     from app.jobs import init_jobs
 
     init_jobs(app)
+
+
+def register_subscribers() -> None:
+    """Features that listen to others' signals subscribe when their package loads (docs/architecture.md, "Events")."""
+    from app.services import waitlist  # noqa: F401  (offers freed and added time to waiting patients)

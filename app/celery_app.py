@@ -1,4 +1,4 @@
-"""Celery (DESIGN.md section 4): with CELERY_BROKER_URL set, Celery workers and beat on Redis run the same job
+"""Celery (docs/operations.md): with CELERY_BROKER_URL set, Celery workers and beat on Redis run the same job
 functions as the embedded scheduler thread, and the web app hands freshly committed messages to a worker.
 
     celery -A app.celery_app worker --beat      # or a separate `celery -A app.celery_app beat`
@@ -8,9 +8,8 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
-from app.jobs import JOBS, RUN_ONCE_ARGS
-
-DELIVER_TASK = "waitless.outbox.deliver"
+from app.jobs import DELIVER_TASK, JOBS, RUN_ONCE_ARGS
+from app.notifications import outbox
 
 
 def job_task_name(name: str) -> str:
@@ -47,9 +46,7 @@ def make_celery(flask_app: Flask) -> Celery:
 
     @celery.task(name=DELIVER_TASK)
     def deliver(keys: list[str] | None = None) -> dict:
-        from app.notifications.outbox import deliver_pending
-
-        return deliver_pending(dedupe_keys=keys)
+        return outbox.deliver_pending(dedupe_keys=keys)
 
     flask_app.extensions["celery"] = celery
     return celery

@@ -1,24 +1,11 @@
 """Field validators shared by every blueprint's forms."""
 from __future__ import annotations
 
-import phonenumbers
 from flask_babel import lazy_gettext as _l
 from wtforms import ValidationError
 
-from app.passwords import password_problem
-
-
-def e164(value: str | None) -> str | None:
-    """Normalise a phone number to E.164, or raise ValueError."""
-    if not value or not value.strip():
-        return None
-    try:
-        parsed = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        raise ValueError("Enter the number in international format, e.g. +44 20 7946 0958.") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValueError("This is not a valid phone number.")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+from app.phones import e164
+from app.services.accounts.passwords import password_problem
 
 
 class Phone:

@@ -1,23 +1,33 @@
-"""Periodic jobs as plain functions. An APScheduler thread runs them in the embedded default;
-`flask jobs run-once` runs each once (DESIGN.md sections 4 and 6)."""
+"""Periodic jobs: an entry point beside the pages, the API and the CLI (docs/architecture.md, "Layers").
+
+Each job is a thin function: it calls one service inside the transaction boundary, so its writes commit once and
+what they change is announced after the commit. The embedded default runs them in an APScheduler thread;
+`flask jobs run-once` runs each once; with CELERY_BROKER_URL set, Celery beat runs the same functions (app.celery_app).
+This module also registers, at start-up, how committed outbox messages reach delivery (OUTBOX_DELIVERY).
+"""
 from __future__ import annotations
 
 import atexit
 import logging
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from flask import Flask, current_app
-from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Appointment, User
-from app.models.base import utcnow
+from app.notifications import outbox
+from app.services.accounts import housekeeping
+from app.services.booking import noshows, reminders
+from app.services.queue import closing
+from app.services.waitlist import late as waitlist_late
+from app.services.waitlist import offers as waitlist_offers
+from app.transaction import transaction
 
 log = logging.getLogger(__name__)
 
 # name -> (function, interval in seconds)
 JOBS: dict[str, tuple[Callable[..., int], int]] = {}
+DELIVER_TASK = "waitless.outbox.deliver"  # the Celery task that delivers committed messages (app.celery_app)
 
 
 def job(name: str, every_seconds: int):
@@ -28,222 +38,57 @@ def job(name: str, every_seconds: int):
 
 
 @job("release_expired_lockouts", 300)
-def release_expired_lockouts() -> int:
-    """Clear lockouts whose time is up, so the account list shows who is really locked."""
-    result = db.session.execute(
-        update(User).where(User.locked_until.is_not(None), User.locked_until <= utcnow())
-        .values(locked_until=None, failed_logins=0)
-    )
-    db.session.commit()
-    return result.rowcount
+def release_expired_lockouts(now: datetime | None = None) -> int:
+    with transaction():
+        return housekeeping.release_expired_lockouts(now)
 
 
 @job("purge_unverified_accounts", 3600)
-def purge_unverified_accounts() -> int:
-    """Deactivate self-registered accounts never confirmed within 30 days (their address may be someone else's)."""
-    cutoff = utcnow() - timedelta(days=30)
-    result = db.session.execute(
-        update(User).where(User.email_verified_at.is_(None), User.created_at < cutoff, User.active.is_(True))
-        .values(active=False)
-    )
-    db.session.commit()
-    return result.rowcount
+def purge_unverified_accounts(now: datetime | None = None) -> int:
+    with transaction():
+        return housekeeping.purge_unverified_accounts(now)
 
 
 @job("send_reminders", 300)
 def send_reminders(now: datetime | None = None) -> int:
-    """Queue reminders REMINDER_HOURS (24 h and 2 h by default, or the hospital's own reminder_hours) before each
-    scheduled appointment.
-
-    Each appointment gets the reminder of the nearest offset whose moment has come (a job that was down for a day
-    sends one reminder, not two), and none for an offset that had passed when it was booked (the confirmation
-    said it all). The dedupe key (appointment, offset, start) makes repeated runs harmless, and a moved
-    appointment gets fresh reminders; delivery skips a reminder whose appointment was cancelled meanwhile.
-    """
-    from app.notifications import events
-
-    now = now or utcnow()
-    default = tuple(current_app.config.get("REMINDER_HOURS", (24, 2)))
-    per_hospital = _reminder_hours_by_hospital()  # a hospital's own offsets replace the default
-    widest = max((h for offsets in (default, *per_hospital.values()) for h in offsets), default=0)
-    if not widest:
-        return 0
-    due = db.session.scalars(select(Appointment).where(
-        Appointment.status == "scheduled", Appointment.kind != "location", Appointment.patient_id.is_not(None),
-        Appointment.start > now, Appointment.start <= now + timedelta(hours=widest))).all()
-    queued = 0
-    for appointment in due:
-        offsets = sorted(per_hospital.get(appointment.hospital_id, default))
-        hours = next((h for h in offsets if appointment.start - now <= timedelta(hours=h)), None)
-        if hours is None:
-            continue
-        if appointment.created_at > appointment.start - timedelta(hours=hours):
-            continue
-        queued += events.appointment_reminder(appointment, hours)
-    db.session.commit()
-    return queued
-
-
-def _reminder_hours_by_hospital() -> dict[int, tuple[int, ...]]:
-    """Hospitals that set their own reminder hours (Hospital.reminder_hours); a bad value falls back to the default."""
-    from app.models.hospital import Hospital, parse_reminder_hours
-
-    found = {}
-    for hospital_id, value in db.session.execute(select(Hospital.id, Hospital.reminder_hours).where(
-            Hospital.reminder_hours.is_not(None))):
-        try:
-            hours = parse_reminder_hours(value)
-        except ValueError:
-            log.warning("hospital %s: unreadable reminder hours %r, using the default", hospital_id, value)
-            continue
-        if hours is not None:
-            found[hospital_id] = hours
-    return found
+    """Reminders REMINDER_HOURS before appointments (or the hospital's own hours); returns how many were queued."""
+    with transaction():
+        return reminders.send_reminders(tuple(current_app.config.get("REMINDER_HOURS", (24, 2))), now)
 
 
 @job("deliver_outbox", 30)
 def deliver_outbox(ignore_backoff: bool = False) -> int:
-    """Send the due outbox messages; returns how many went out."""
-    from app.notifications.outbox import deliver_pending
-
-    return deliver_pending(ignore_backoff=ignore_backoff)["sent"]
+    """Send the due outbox messages (each in its own short transactions); returns how many went out."""
+    return outbox.deliver_pending(ignore_backoff=ignore_backoff)["sent"]
 
 
 @job("mark_no_shows", 300)
 def mark_no_shows(now: datetime | None = None) -> int:
-    """Booked patients not checked in within their hospital's noshow_grace_minutes after the start become no-shows.
-
-    booking.cancel(status="no_show") deletes the claims (or gives the token back) in the same transaction, so the
-    time is free again for the waitlist. Room bookings have nobody to check in and are left alone.
-    """
-    from app import realtime
-    from app import scheduling as core
-    from app.models import Hospital
-    from app.services import booking
-
-    now = now or utcnow()
-    late = db.session.execute(select(Appointment, Hospital.noshow_grace_minutes)
-                              .join(Hospital, Hospital.id == Appointment.hospital_id)
-                              .where(Appointment.status == "scheduled", Appointment.kind != "location",
-                                     Appointment.patient_id.is_not(None), Appointment.start <= now)).all()
-    marked = 0
-    for appointment, grace in late:
-        if appointment.start + timedelta(minutes=grace or 0) > now:
-            continue
-        try:
-            booking.cancel(None, appointment, "not checked in", status="no_show",
-                           comment=f"not checked in within {grace} minutes of the start")
-            marked += 1
-        except core.SchedulingError:
-            log.warning("appointment %s could not become a no-show", appointment.id, exc_info=True)
-    db.session.commit()
-    realtime.publish_slot_changes()
-    return marked
-
-
-# A clinic that runs late still calls its last patients: a day's queue closes this long after the doctor's last hours
-# of that day at that hospital end. A module constant, not a hospital setting: nobody has asked to tune it yet.
-SESSION_GRACE = timedelta(minutes=60)
+    with transaction():
+        return noshows.mark_no_shows(now)
 
 
 @job("close_queues", 900)
 def close_queues(now: datetime | None = None) -> int:
-    """Close each queue day whose session is over: no more tokens, no entry left open.
-
-    A (queue, day) closes SESSION_GRACE after the end of the doctor's last availability window of that local day at
-    that hospital (weekly hours with leave cut out and added time included, as search sees them), or at the
-    hospital's local midnight when the doctor has no hours there that day. Still waiting -> left; called but never
-    came in -> no_show; in progress -> completed without an end time (so a consultation nobody closed does not
-    distort the estimated waits). Returns how many queue days were closed.
-    """
-    from app import realtime
-    from app.models import Hospital, Queue, QueueCounter, QueueEntry
-    from app.services import queue as queue_service
-
-    now = now or utcnow()
-    rows = db.session.execute(select(QueueCounter, Queue.doctor_id, Hospital)
-                              .join(Queue, Queue.id == QueueCounter.queue_id)
-                              .join(Hospital, Hospital.id == Queue.hospital_id)
-                              .where(QueueCounter.closed_at.is_(None))).all()
-    closing = _queue_closing_times(rows)
-    closed = 0
-    for counter, _doctor_id, _hospital in rows:
-        if now < closing[(counter.queue_id, counter.day)]:
-            continue
-        entries = db.session.scalars(select(QueueEntry).where(
-            QueueEntry.queue_id == counter.queue_id, QueueEntry.day == counter.day,
-            QueueEntry.status.in_(("waiting", "called", "in_progress")))).all()
-        for entry in entries:
-            target = {"waiting": "left", "called": "no_show", "in_progress": "completed"}[entry.status]
-            queue_service.set_status(None, entry, target, now=now, comment="queue closed at the end of the session")
-            if target == "completed":
-                entry.ended_at = None
-        counter.closed_at = now
-        closed += 1
-    db.session.commit()
-    realtime.publish_slot_changes()
-    realtime.publish_queue_changes()
-    return closed
-
-
-def _queue_closing_times(rows) -> dict[tuple, datetime]:
-    """(queue id, day) -> when that queue day closes, for (counter, doctor id, hospital) rows: the end of the
-    doctor's last window that day at that hospital plus SESSION_GRACE, else the next local midnight. The calendars
-    come from the availability service, read once per day for all the doctors."""
-    from zoneinfo import ZoneInfo
-
-    from app import scheduling as core
-    from app.models import SchedulableResource
-    from app.services.availability import load_calendars
-
-    resources = dict(db.session.execute(select(SchedulableResource.doctor_id, SchedulableResource.id).where(
-        SchedulableResource.doctor_id.in_({doctor_id for _, doctor_id, _ in rows}))).all()) if rows else {}
-    by_day: dict = {}
-    for counter, doctor_id, hospital in rows:
-        by_day.setdefault(counter.day, []).append((counter, resources.get(doctor_id), hospital))
-    closing = {}
-    for day, items in by_day.items():
-        pairs = [(resource_id, hospital.id) for _, resource_id, hospital in items if resource_id is not None]
-        calendars = load_calendars(pairs, {hospital.id: hospital.timezone for _, _, hospital in items}, day, day)
-        for counter, resource_id, hospital in items:
-            tz = ZoneInfo(hospital.timezone)
-            calendar = calendars.get((resource_id, hospital.id))
-            windows = core.expand_windows([schedule for _, schedule in calendar.schedules], calendar.exceptions, tz,
-                                          day, day) if calendar is not None else []
-            closing[(counter.queue_id, day)] = (max(w.end for w in windows) + SESSION_GRACE if windows
-                                                else core.to_utc(day + timedelta(days=1), time(0), tz))
-    return closing
+    with transaction():
+        return closing.close_queues(now)
 
 
 @job("expire_offers", 60)
 def expire_offers(now: datetime | None = None) -> int:
-    """Waitlist holds whose time is up: their offers expire and the slot goes to the next candidates, or back on
-    sale when nobody is left (app.services.waitlist_offers). Returns the offers expired."""
-    from app import realtime
-    from app.services.waitlist import offers as waitlist_offers
-
-    expired = waitlist_offers.expire_offers(now)
-    db.session.commit()
-    realtime.publish_slot_changes()  # a released hold is a freed slot to the pages watching it
-    return expired
+    """Waitlist holds whose time is up move on to the next candidates, or back on sale."""
+    with transaction():
+        return waitlist_offers.expire_offers(now)
 
 
 @job("offer_short_notice_slots", 300)
 def offer_short_notice_slots(now: datetime | None = None) -> int:
-    """The late release: free slots starting within LATE_RELEASE_HOURS (3 h) go to waiting entries, routine
-    included, where the urgent reserve allows (app.services.waitlist_late). A slot only becomes that near as time
-    passes, so a job looks every five minutes; a held slot is not free, so nothing is offered twice. Returns the
-    offers made."""
-    from app import realtime
-    from app.services.waitlist import late as waitlist_late
-
-    offered = waitlist_late.offer_short_notice_slots(now)
-    db.session.commit()
-    realtime.publish_slot_changes()  # a new hold takes the slot off sale for the pages watching it
-    return offered
+    """The late release: free slots starting within a few hours go to any waiting patient the reserve allows."""
+    with transaction():
+        return waitlist_late.offer_short_notice_slots(now)
 
 
-# what `flask jobs run-once` passes: delivery tries every pending message now, ignoring the backoff (DESIGN.md 6)
+# what `flask jobs run-once` passes: delivery tries every pending message now, ignoring the backoff (docs/cli.md)
 RUN_ONCE_ARGS: dict[str, dict] = {"deliver_outbox": {"ignore_backoff": True}}
 
 
@@ -260,11 +105,36 @@ def run_all() -> dict[str, int]:
 
 
 def init_jobs(app: Flask) -> None:
-    from app.notifications.outbox import init_app as init_outbox
+    outbox.init_app(app)
+    configure_delivery(app)
+    if app.config.get("JOBS_ENABLED") and not app.config.get("CELERY_BROKER_URL"):
+        _start_scheduler(app)
 
-    init_outbox(app)  # requests hand the messages they committed to delivery at once
-    if not app.config.get("JOBS_ENABLED") or app.config.get("CELERY_BROKER_URL"):
-        return
+
+def configure_delivery(app: Flask) -> None:
+    """How committed messages reach delivery, from OUTBOX_DELIVERY: inline, thread, celery (a task on the broker)
+    or off (the periodic job sends them)."""
+    mode = app.config.get("OUTBOX_DELIVERY", "thread")
+    dispatch = {"inline": outbox.deliver_inline, "thread": outbox.deliver_in_thread}.get(mode)
+    if mode == "celery":
+        dispatch = _celery_sender(app)
+    outbox.set_dispatcher(app, dispatch)
+
+
+def _celery_sender(app: Flask) -> Callable[[list[str]], None]:
+    """Send the delivery task by name: the web process needs a broker connection, not the workers' task modules."""
+    from celery import Celery
+
+    client = Celery(app.import_name, broker=app.config["CELERY_BROKER_URL"])
+    queue = app.config.get("CELERY_QUEUE", "waitless")
+
+    def send(keys: list[str]) -> None:
+        client.send_task(DELIVER_TASK, args=[keys], queue=queue)
+
+    return send
+
+
+def _start_scheduler(app: Flask) -> None:
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler(daemon=True)

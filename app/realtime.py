@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from app import scheduling as core
 from app.extensions import db, socketio
 from app.models import Appointment, Hospital, SchedulableResource, TokenSlot
+from app.scheduling.codes import Kind
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def _changes_of(appointment: Appointment, is_new: bool) -> list[SlotChange]:
         return []
     active = appointment.status in core.HOLDING  # a waitlist hold is booked time to the slot lists
     now_held = SlotChange(BOOKED, appointment.doctor_id, appointment.hospital_id, appointment.start,
-                          appointment.end, appointment.kind == "tokens")
+                          appointment.end, appointment.kind == Kind.TOKENS)
     if is_new:
         return [now_held] if active else []
     state = inspect(appointment)

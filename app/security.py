@@ -1,43 +1,17 @@
 """Passwords, sessions, bearer tokens, roles (Flask-Principal) and hospital scoping."""
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
 from flask_principal import Identity, Permission, RoleNeed, UserNeed, identity_loaded
 from sqlalchemy import select
 
 from app.extensions import db, login_manager, principal
 from app.models import ApiToken, Role, User
-
-
-def _hasher() -> PasswordHasher:
-    cfg = current_app.config
-    return PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"])
-
-
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
-
-
-def verify_password(user: User, password: str) -> bool:
-    """Check a password; rehash transparently when the argon2 parameters changed."""
-    hasher = _hasher()
-    try:
-        hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
-    return True
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+from app.services.access import visible_hospital_ids
+from app.services.accounts.tokens import token_digest
 
 
 def hospital_need(hospital_id: int) -> tuple[str, int]:
@@ -96,13 +70,6 @@ def role_guard(*roles: Role) -> Callable[[], object]:
         return None
 
     return guard
-
-
-def visible_hospital_ids(user: User) -> set[int] | None:
-    """Hospitals whose records this user may see; None means every hospital (a region admin)."""
-    if user.is_region_admin:
-        return None
-    return user.hospital_ids
 
 
 def ensure_hospital(hospital_id: int | None) -> None:

@@ -42,7 +42,7 @@ from app.demo.region import seed_region
 from app.extensions import db
 from app.models import ApiToken, Appointment, Doctor, Hospital, Patient, User
 from app.models.base import utcnow
-from app.security import token_digest
+from app.services.accounts.tokens import token_digest
 from benchmarks._common import dialect_label, emit, log, make_app, ms, parser, percentile, reset_schema
 from benchmarks.booking_race import double_bookings
 

@@ -26,9 +26,9 @@ from app.extensions import db, mail
 from app.models import Doctor, Hospital, Membership, OutboxMessage, Patient, Role, Specialty, StaffNotice
 from app.notifications import events
 from app.notifications.outbox import deliver_pending, queue
-from app.security import hash_password
 from app.services import booking
 from app.services.accounts import create_user
+from app.services.accounts.passwords import hash_password
 from app.services.availability import resource_for_doctor
 from app.services.availability.schedules import RuleInput, ScheduleInput, put_schedule
 from app.services.directory import create_doctor_profile

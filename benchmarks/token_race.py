@@ -24,10 +24,10 @@ from sqlalchemy import func, select
 from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Patient, QueueEntry, Role, Specialty, TokenSlot
-from app.security import hash_password
 from app.services import booking
 from app.services import queue as queue_service
 from app.services.accounts import create_user
+from app.services.accounts.passwords import hash_password
 from app.services.availability import resource_for_doctor
 from app.services.availability.schedules import RuleInput, ScheduleInput, put_schedule
 from app.services.directory import create_doctor_profile

@@ -26,6 +26,7 @@ from app.models.base import utcnow
 from app.security import ensure_hospital
 from app.services import directory
 from app.services.directory import people as people_service
+from app.transaction import transaction
 
 VERBS = "<any(deactivate, reactivate):verb>"
 
@@ -160,12 +161,11 @@ def membership_add(user_id: int):
     if form.validate_on_submit():
         ensure_hospital(form.hospital_id.data)
         try:
-            people_service.add_membership(current_user, user, form.hospital_id.data, form.role.data)
+            with transaction():
+                people_service.add_membership(current_user, user, form.hospital_id.data, form.role.data)
         except directory.DirectoryError as err:
-            db.session.rollback()
             show_error(form, err)
         else:
-            db.session.commit()
             flash(_("The membership is added."), "success")
             return redirect(url_for("admin.user", user_id=user.id))
     return _user_page(user, _edit_form(user, formdata=None), form)
@@ -177,12 +177,11 @@ def membership_remove(membership_id: int):
     ensure_hospital(membership.hospital_id)
     user_id = membership.user_id
     try:
-        people_service.remove_membership(current_user, membership)
+        with transaction():
+            people_service.remove_membership(current_user, membership)
     except directory.DirectoryError as err:
-        db.session.rollback()
         flash(str(err.message), "danger")
     else:
-        db.session.commit()
         flash(_("The membership is removed."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -196,7 +195,7 @@ def user_active(user_id: int, verb: str):
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
 def user_unlock(user_id: int):
     user = _user(user_id)
-    people_service.unlock_user(current_user, user)
-    db.session.commit()
+    with transaction():
+        people_service.unlock_user(current_user, user)
     flash(_("%(name)s can log in again.", name=user.name), "success")
     return redirect(url_for("admin.user", user_id=user.id))

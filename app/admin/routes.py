@@ -18,10 +18,11 @@ from app.admin import bp
 from app.admin.forms import iana_zones
 from app.extensions import db
 from app.models import AuditEvent, User
-from app.security import visible_hospital_ids
+from app.services.access import visible_hospital_ids
 from app.services.audit.trail import recent_audit
 from app.services.directory import DirectoryError, set_active
 from app.services.reports.overview import region_counts
+from app.transaction import transaction
 
 
 @bp.route("/")
@@ -87,12 +88,11 @@ def save(form: FlaskForm, operation: Callable[[], object], done: Callable[[objec
     if not form.validate_on_submit():
         return None
     try:
-        obj = operation()
+        with transaction():
+            obj = operation()
     except DirectoryError as err:
-        db.session.rollback()
         show_error(form, err)
         return None
-    db.session.commit()
     flash(message, "success")
     return redirect(done(obj))
 
@@ -108,12 +108,11 @@ def switch_active(obj, verb: str, back: str, name: str):
     """The deactivate / reactivate buttons."""
     active = verb == "reactivate"
     try:
-        set_active(current_user, obj, active)
+        with transaction():
+            set_active(current_user, obj, active)
     except DirectoryError as err:
-        db.session.rollback()
         flash(str(err.message), "danger")
         return redirect(back)
-    db.session.commit()
     flash(_("%(name)s is active again.", name=name) if active else _("%(name)s is deactivated.", name=name),
           "success")
     return redirect(back)

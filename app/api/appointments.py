@@ -6,23 +6,21 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from app import realtime
 from app import scheduling as core
 from app.api.common import (
     fail,
     iso,
-    own_doctor,
-    own_patient,
     scheduling_error,
     to_utc_naive,
     visible_appointment,
 )
 from app.api.schemas import AppointmentIn, AppointmentList, AppointmentOut, AppointmentQuery, CancelIn, RescheduleIn
 from app.extensions import db
-from app.models import Appointment, Doctor, Patient, Role
-from app.security import visible_hospital_ids
+from app.models import Appointment, Doctor, Patient
 from app.services import booking
+from app.services.booking import policy
 from app.services.booking.lists import day_bounds
+from app.transaction import transaction
 
 blp = Blueprint("api_appointments", __name__, description="Appointments")
 
@@ -36,29 +34,26 @@ def out(a: Appointment) -> dict:
 
 
 def _patient_for_booking(data) -> Patient:
-    if current_user.role == Role.PATIENT:
-        if data.get("patient_id") not in (None, getattr(own_patient(), "id", None)):
+    if policy.is_patient(current_user):
+        patient = policy.own_patient(current_user)
+        if data.get("patient_id") not in (None, getattr(patient, "id", None)):
             fail(403, "Patients book for themselves only.", "forbidden")
-        patient = own_patient()
     else:
-        if current_user.role == Role.NURSE:
-            fail(403, "Nurses do not book appointments.", "forbidden")
         if data.get("patient_id") is None:
             fail(422, "patient_id is required when staff book.", "invalid", {"patient_id": "Required."})
         patient = db.session.get(Patient, data["patient_id"])
     if patient is None:
         fail(422, "No such patient.", "invalid", {"patient_id": "Unknown patient."})
+    if not policy.may_book_for(current_user, patient):
+        fail(403, "Nurses do not book appointments.", "forbidden")
     return patient
 
 
 def _hospital_choice(doctor: Doctor, requested: int | None) -> int | None:
-    """Staff, doctors and hospital admins book only at their own hospitals."""
-    if current_user.role == Role.PATIENT:
+    """The hospital to book at: patients may ask for any; staff, doctors and hospital admins only their own."""
+    allowed = policy.bookable_hospital_ids(current_user, doctor)
+    if allowed is None:
         return requested
-    scope = visible_hospital_ids(current_user)
-    if scope is None:
-        return requested
-    allowed = [h.id for h in doctor.hospitals if h.id in scope]
     if requested is not None:
         if requested not in allowed:
             abort(404)
@@ -89,12 +84,10 @@ def _apply(change):
     """Run one booking change: a refusal rolls back and answers with its status; success commits, then tells the
     pages watching those slots."""
     try:
-        result = change()
+        with transaction():
+            result = change()
     except core.SchedulingError as err:
-        db.session.rollback()
         scheduling_error(err)
-    db.session.commit()
-    realtime.publish_slot_changes()
     return result
 
 
@@ -108,17 +101,8 @@ def get(appointment_id: int):
 @blp.arguments(AppointmentQuery, location="query")
 @blp.response(200, AppointmentList)
 def index(args):
-    query = select(Appointment).order_by(Appointment.start)
-    if current_user.role == Role.PATIENT:  # patients only ever list their own
-        patient = own_patient()
-        query = query.where(Appointment.patient_id == (patient.id if patient else -1))
-    elif args.get("mine") and current_user.role == Role.DOCTOR:
-        doctor = own_doctor()
-        query = query.where(Appointment.doctor_id == (doctor.id if doctor else -1))
-    else:
-        scope = visible_hospital_ids(current_user)
-        if scope is not None:
-            query = query.where(Appointment.hospital_id.in_(scope))
+    query = policy.visible_appointments(current_user, select(Appointment).order_by(Appointment.start),
+                                        mine=bool(args.get("mine")))
     if args.get("doctor_id"):
         query = query.where(Appointment.doctor_id == args["doctor_id"])
     if args.get("status"):
@@ -142,9 +126,10 @@ def _midnight(day) -> datetime:
 @blp.response(200, AppointmentOut)
 def cancel(data, appointment_id: int):
     appointment = visible_appointment(appointment_id)
-    if current_user.role == Role.NURSE:
+    if not policy.may_change(current_user, appointment):
         fail(403, "Nurses do not cancel appointments.", "forbidden")
-    _apply(lambda: booking.cancel(current_user.id, appointment, data["reason"]))
+    _apply(lambda: booking.cancel(current_user.id, appointment, data["reason"],
+                                  by_patient=policy.is_patient(current_user)))
     return out(appointment)
 
 
@@ -153,8 +138,9 @@ def cancel(data, appointment_id: int):
 @blp.response(200, AppointmentOut)
 def reschedule(data, appointment_id: int):
     appointment = visible_appointment(appointment_id)
-    if current_user.role == Role.NURSE:
+    if not policy.may_change(current_user, appointment):
         fail(403, "Nurses do not move appointments.", "forbidden")
     _apply(lambda: booking.reschedule(current_user.id, appointment,
-                                      to_utc_naive(data["start"], appointment.hospital.timezone)))
+                                      to_utc_naive(data["start"], appointment.hospital.timezone),
+                                      by_patient=policy.is_patient(current_user)))
     return out(appointment)

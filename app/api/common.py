@@ -12,9 +12,10 @@ from werkzeug.routing import IntegerConverter
 
 from app.api.schemas import MAX_ID
 from app.extensions import db
-from app.models import Appointment, Doctor, Patient, Role
+from app.models import Appointment, Doctor, Patient
 from app.scheduling import SchedulingError
-from app.security import visible_hospital_ids
+from app.services.availability import policy as availability_policy
+from app.services.booking import policy as booking_policy
 
 UTC = ZoneInfo("UTC")
 
@@ -58,38 +59,16 @@ def to_utc_naive(value: datetime, tz: str) -> datetime:
 
 
 def own_patient() -> Patient | None:
-    return db.session.scalar(db.select(Patient).where(Patient.user_id == current_user.id))
-
-
-def own_doctor() -> Doctor | None:
-    return db.session.scalar(db.select(Doctor).where(Doctor.user_id == current_user.id))
+    return booking_policy.own_patient(current_user)
 
 
 def may_manage_doctor(doctor: Doctor, hospital_id: int) -> bool:
-    """The doctor themself at a hospital they belong to, or staff and admins of that hospital."""
-    if current_user.role == Role.DOCTOR:
-        return doctor.user_id == current_user.id and hospital_id in current_user.hospital_ids
-    if current_user.role in (Role.STAFF, Role.ADMIN):
-        scope = visible_hospital_ids(current_user)
-        return scope is None or hospital_id in scope
-    return False
+    return availability_policy.may_edit_schedule(current_user, doctor, hospital_id)
 
 
 def visible_appointment(appointment_id: int) -> Appointment:
     """The appointment if the caller may see it; 404 otherwise (another's record looks like none)."""
     appointment = db.session.get(Appointment, appointment_id)
-    if appointment is None or not can_see(appointment):
+    if appointment is None or not booking_policy.may_see(current_user, appointment):
         abort(404)
     return appointment
-
-
-def can_see(appointment: Appointment) -> bool:
-    if current_user.role == Role.PATIENT:
-        patient = own_patient()
-        return patient is not None and appointment.patient_id == patient.id
-    if current_user.role == Role.DOCTOR:
-        doctor = own_doctor()
-        return (doctor is not None and appointment.doctor_id == doctor.id) or \
-            appointment.hospital_id in current_user.hospital_ids
-    scope = visible_hospital_ids(current_user)
-    return scope is None or appointment.hospital_id in scope

@@ -11,16 +11,16 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app import realtime
 from app import scheduling as core
 from app.api.common import fail, scheduling_error, visible_appointment
 from app.api.schemas import Day, Id
 from app.extensions import db
-from app.forms import e164
 from app.models import Doctor, Hospital, Patient, QueueEntry, Role
-from app.security import visible_hospital_ids
-from app.services import audit
+from app.phones import e164
 from app.services import queue as queue_service
+from app.services.access import visible_hospital_ids
+from app.services.directory import patients
+from app.transaction import transaction
 
 blp = Blueprint("api_queue", __name__, description="Front-desk token queue")
 
@@ -112,13 +112,10 @@ def _in_scope(hospital_id: int) -> bool:
 def _apply(change):
     """One queue operation: a refusal rolls back and answers; success commits, then the boards hear of it."""
     try:
-        result = change()
+        with transaction():
+            result = change()
     except core.SchedulingError as err:
-        db.session.rollback()
         scheduling_error(err)
-    db.session.commit()
-    realtime.publish_queue_changes()
-    realtime.publish_slot_changes()
     return result
 
 
@@ -170,11 +167,8 @@ def walkin(data):
                 raise core.QueueError("No such patient.", "patient_id", http_status=422)
         else:
             new = data["patient"]
-            patient = Patient(name=new["name"].strip(), phone=new.get("phone"), birth_date=new.get("birth_date"))
-            db.session.add(patient)
-            db.session.flush()
-            audit.record(current_user.id, "patient.register_at_desk", "patient", patient.id,
-                         hospital_id=hospital.id, after=audit.snapshot(patient, ("name", "phone", "birth_date")))
+            patient = patients.register_at_desk(current_user.id, hospital.id, new["name"], phone=new.get("phone"),
+                                                birth_date=new.get("birth_date"))
         return queue_service.issue_walkin(current_user.id, hospital.id, patient, doctor_id=data.get("doctor_id"),
                                           department_id=data.get("department_id"), priority=data["priority"])
 

@@ -20,6 +20,7 @@ from app.services.availability.schedules import (
     current_schedule,
     put_schedule,
 )
+from app.transaction import transaction
 
 blp = Blueprint("api_schedules", __name__, description="Doctors' availability")
 
@@ -86,13 +87,12 @@ def put_schedule_view(data, doctor_id: int):
     fields = {k: data[k] for k in ("horizon_days", "daily_limit", "min_notice_minutes", "buffer_minutes",
                                    "urgent_share", "urgent_release_hours")}
     try:
-        row = put_schedule(current_user.id, resource_for_doctor(doctor.id).id, hospital.id,
-                           ScheduleInput(valid_from=valid_from, valid_till=data.get("valid_till"), rules=rules,
-                                         **fields))
+        with transaction():
+            row = put_schedule(current_user.id, resource_for_doctor(doctor.id).id, hospital.id,
+                               ScheduleInput(valid_from=valid_from, valid_till=data.get("valid_till"), rules=rules,
+                                             **fields))
     except core.SchedulingError as err:
-        db.session.rollback()
         scheduling_error(err)
-    db.session.commit()
     return _schedule_out(row, hospital)
 
 
@@ -104,8 +104,8 @@ def post_exception(data, doctor_id: int):
     start, end = to_utc_naive(data["start"], hospital.timezone), to_utc_naive(data["end"], hospital.timezone)
     if end <= start:
         fail(422, "The end must be after the start.", "invalid", {"end": "Must be after the start."})
-    row = add_exception(current_user.id, resource_for_doctor(doctor.id).id, hospital.id, start, end, data["available"],
-                        data["reason"])
-    db.session.commit()
+    with transaction():
+        row = add_exception(current_user.id, resource_for_doctor(doctor.id).id, hospital.id, start, end,
+                            data["available"], data["reason"])
     return {"id": row.id, "hospital_id": hospital.id, "start": iso(row.start, hospital.timezone),
             "end": iso(row.end, hospital.timezone), "available": row.available, "reason": row.reason}

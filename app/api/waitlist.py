@@ -10,7 +10,6 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app import realtime
 from app import scheduling as core
 from app.api.appointments import out as appointment_out
 from app.api.common import fail, iso, own_patient, scheduling_error
@@ -19,6 +18,7 @@ from app.extensions import db
 from app.models import Offer, Patient, Role, WaitlistEntry
 from app.services import waitlist
 from app.services.availability.query import SearchError, resolve_specialty
+from app.transaction import transaction
 
 blp = Blueprint("api_waitlist", __name__, description="Cancellation waitlist")
 
@@ -121,15 +121,12 @@ def _commit(change):
     """One waitlist change: a refusal rolls back and answers with its status; success commits and tells the pages
     watching the slots that a hold took or freed."""
     try:
-        result = change()
+        with transaction():
+            result = change()
     except core.SchedulingError as err:
-        db.session.rollback()
         scheduling_error(err)
     except LookupError:
-        db.session.rollback()
         abort(404)
-    db.session.commit()
-    realtime.publish_slot_changes()
     return result
 
 

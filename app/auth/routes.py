@@ -21,9 +21,10 @@ from app.auth.forms import (
 from app.extensions import db, limiter
 from app.models import Patient, Role
 from app.notifications import events as notify
-from app.services import accounts, audit
+from app.services import accounts
 from app.services.accounts import profile as patient_profile
 from app.templating import home_url_for
+from app.transaction import transaction
 
 
 def _login_limit() -> str:
@@ -47,7 +48,6 @@ def _external(endpoint: str, **values) -> str:
 def _send_verification(user) -> None:
     token = accounts.verification_token(user)
     notify.account_email(user, "verify_email", _external("auth.verify", token=token), token)
-    db.session.commit()  # the outbox row; the request's end delivers it at once (DESIGN.md section 4)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -60,14 +60,14 @@ def register():
         session["after_login"] = _safe_next(request.args.get("next"))  # not "next": Flask-Login clears that
     if form.validate_on_submit():
         try:
-            user = accounts.register_patient(accounts.Registration(
-                name=form.name.data.strip(), email=form.email.data, password=form.password.data,
-                phone=form.phone.data, birth_date=form.birth_date.data, language=form.language.data))
+            with transaction():
+                user = accounts.register_patient(accounts.Registration(
+                    name=form.name.data.strip(), email=form.email.data, password=form.password.data,
+                    phone=form.phone.data, birth_date=form.birth_date.data, language=form.language.data))
+                _send_verification(user)
         except accounts.AccountError as err:
             getattr(form, err.field).errors.append(err.message)
         else:
-            db.session.commit()
-            _send_verification(user)
             return render_template("auth/check_email.html", email=user.email)
     return render_template("auth/register.html", form=form), 200 if not form.errors else 422
 
@@ -75,11 +75,11 @@ def register():
 @bp.route("/verify/<token>")
 def verify(token: str):
     try:
-        accounts.verify_email(token)
+        with transaction():
+            accounts.verify_email(token)
     except accounts.AccountError as err:
         flash(err.message, "danger")
         return redirect(url_for("auth.resend_verification"))
-    db.session.commit()
     flash(_("Thank you, your e-mail address is confirmed. You can log in now."), "success")
     return redirect(url_for("auth.login", next=_safe_next(session.pop("after_login", None))))
 
@@ -89,9 +89,10 @@ def verify(token: str):
 def resend_verification():
     form = ResendVerificationForm()
     if form.validate_on_submit():
-        user = accounts.find_user(form.email.data)
-        if user is not None and user.email_verified_at is None and user.active:
-            _send_verification(user)
+        with transaction():
+            user = accounts.find_user(form.email.data)
+            if user is not None and user.email_verified_at is None and user.active:
+                _send_verification(user)
         # the same answer either way, so the form does not reveal who has an account
         flash(_("If that address has an unconfirmed account, a new link is on its way."), "info")
         return redirect(url_for("auth.login"))
@@ -107,7 +108,8 @@ def login():
     status, headers = 200, {}
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data)
+            with transaction():
+                user = accounts.authenticate(form.email.data, form.password.data)
         except accounts.AccountError as err:
             form.password.data = ""
             if err.retry_after:
@@ -120,7 +122,6 @@ def login():
                 form.form_errors.append(err.message)
                 status = 403
         else:
-            db.session.commit()
             session.clear()  # a fresh session on login prevents fixation
             login_user(user, remember=form.remember.data)
             identity_changed.send(current_app._get_current_object(), identity=Identity(user.id))
@@ -142,11 +143,11 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        user = accounts.find_user(form.email.data)
-        if user is not None and user.active:
-            token = accounts.reset_token(user)
-            notify.account_email(user, "reset_password", _external("auth.reset_password", token=token), token)
-            db.session.commit()  # delivered right after, at the end of the request
+        with transaction():
+            user = accounts.find_user(form.email.data)
+            if user is not None and user.active:
+                token = accounts.reset_token(user)
+                notify.account_email(user, "reset_password", _external("auth.reset_password", token=token), token)
         flash(_("If an account uses that address, a reset link is on its way. It works for one hour."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/simple_form.html", form=form, title=_("Forgot your password?"))
@@ -163,8 +164,8 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     form.account_email = user.email
     if form.validate_on_submit():
-        accounts.set_password(user, form.password.data, user.id, "user.reset_password")
-        db.session.commit()
+        with transaction():
+            accounts.set_password(user, form.password.data, user.id, "user.reset_password")
         flash(_("Your password is changed. Please log in."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/simple_form.html", form=form, title=_("Choose a new password"))
@@ -177,11 +178,11 @@ def change_password():
     form.account_email = current_user.email
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current_password.data, form.password.data)
+            with transaction():
+                accounts.change_password(current_user, form.current_password.data, form.password.data)
         except accounts.AccountError as err:
             form.current_password.errors.append(err.message)
         else:
-            db.session.commit()
             flash(_("Your password is changed."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/simple_form.html", form=form, title=_("Change password"))
@@ -194,38 +195,25 @@ def profile():
     if current_user.role != Role.PATIENT or patient is None:
         patient = None
         form = ProfileForm(obj=current_user)
-        fields: tuple[str, ...] = ("name",)
     else:
         form = PatientProfileForm(obj=patient)
-        fields = ("name",) + form.RECORD_FIELDS + form.PREFERENCE_FIELDS + ("photo",)
     if request.method == "GET":
         form.name.data = current_user.name
         form.language.data = current_user.language
     if form.validate_on_submit():
-        target = patient or current_user
-        before = audit.snapshot(target, fields)
-        old_photo = None
-        if patient is not None:
-            upload = form.photo_upload.data
-            if isinstance(upload, FileStorage) and upload:
-                try:
-                    new_photo = patient_profile.store_photo(upload.read())
-                except patient_profile.ProfileError as err:
-                    form.photo_upload.errors.append(_(err.message))
-                    return render_template("auth/profile.html", form=form, patient=patient), 422
-                old_photo, patient.photo = patient.photo, new_photo
-            elif form.remove_photo.data:
-                old_photo, patient.photo = patient.photo, None
-            for name in form.RECORD_FIELDS:
-                setattr(patient, name, getattr(form, name).data or None)
-            for name in form.PREFERENCE_FIELDS:
-                setattr(patient, name, bool(getattr(form, name).data))
-            patient.name = form.name.data.strip()
-        current_user.name = form.name.data.strip()
-        current_user.language = form.language.data
-        audit.record(current_user.id, "user.profile", "patient" if patient else "user", target.id,
-                     before=before, after=audit.snapshot(target, fields))
-        db.session.commit()
+        upload = form.photo_upload.data if patient is not None else None
+        change = patient_profile.ProfileUpdate(
+            name=form.name.data.strip(), language=form.language.data,
+            record={name: getattr(form, name).data or None for name in form.RECORD_FIELDS} if patient else {},
+            preferences={name: bool(getattr(form, name).data) for name in form.PREFERENCE_FIELDS} if patient else {},
+            photo=upload.read() if isinstance(upload, FileStorage) and upload else None,
+            remove_photo=bool(patient is not None and form.remove_photo.data))
+        try:
+            with transaction():
+                old_photo = patient_profile.update_profile(current_user, patient, change)
+        except patient_profile.ProfileError as err:
+            form.photo_upload.errors.append(_(err.message))
+            return render_template("auth/profile.html", form=form, patient=patient), 422
         patient_profile.remove_photo(old_photo)  # only once nothing points at it any more
         session["lang"] = current_user.language
         flash(_("Your details are saved."), "success")
@@ -251,6 +239,6 @@ def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         if current_user.is_authenticated:
-            current_user.language = code
-            db.session.commit()
+            with transaction():
+                current_user.language = code
     return redirect(_safe_next(request.form.get("next")) or url_for("public.index"))

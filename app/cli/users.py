@@ -1,15 +1,14 @@
 """`flask --app wsgi users ...`: accounts and API tokens."""
 from __future__ import annotations
 
-import secrets
-
 import click
 from flask.cli import AppGroup
 
-from app.extensions import db
-from app.models import ApiToken, Hospital, Membership, Patient, Role
-from app.security import token_digest
+from app.models import Role
 from app.services import accounts
+from app.services.accounts import tokens
+from app.services.directory import DirectoryError, people
+from app.transaction import transaction
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
 
@@ -22,23 +21,12 @@ users_cli = AppGroup("users", help="Create users and API tokens.")
 @click.option("--name", default=None)
 def create_user(email, password, role, hospital_id, name):
     """Create an active, verified account."""
-    if role in (Role.STAFF, Role.NURSE, Role.DOCTOR) and hospital_id is None:
-        raise click.UsageError(f"--hospital is required for role {role}")
-    if hospital_id is not None and db.session.get(Hospital, hospital_id) is None:
-        raise click.UsageError(f"no hospital with id {hospital_id}")
     try:
-        user = accounts.create_user(email, password, role, name or email.split("@")[0], verified=True)
-    except accounts.AccountError as err:
-        raise click.ClickException(err.message) from None
-    if role == Role.PATIENT:
-        db.session.add(Patient(user_id=user.id, name=user.name))
-    if role == Role.DOCTOR:
-        from app.services.directory import create_doctor_profile
-
-        create_doctor_profile(user, hospital_id)
-    if hospital_id is not None and role != Role.PATIENT:
-        db.session.add(Membership(user_id=user.id, hospital_id=hospital_id, role=role))
-    db.session.commit()
+        with transaction():
+            user = people.create_operator_account(email, password, role, name or email.split("@")[0], hospital_id)
+    except DirectoryError as err:
+        flag = {"hospital_id": "--hospital: ", "email": "--email: ", "password": "--password: "}.get(err.field, "")
+        raise click.UsageError(flag + str(err.message)) from None
     click.echo(f"created {role} {user.email} (id {user.id})")
 
 
@@ -49,7 +37,6 @@ def create_token(email):
     user = accounts.find_user(email)
     if user is None:
         raise click.ClickException(f"no user with e-mail {email}")
-    token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=token_digest(token)))
-    db.session.commit()
+    with transaction():
+        token = tokens.issue_token(user)
     click.echo(token)

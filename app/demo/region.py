@@ -41,8 +41,8 @@ from app.models import (
     doctor_hospitals,
 )
 from app.models.base import utcnow
-from app.security import hash_password
 from app.services.accounts import create_user
+from app.services.accounts.passwords import hash_password
 
 # real cities (centre coordinates); the first of each country gets the most hospitals
 CITIES = {

@@ -20,8 +20,8 @@ from app.models import (
     Specialty,
 )
 from app.models.base import utcnow
-from app.security import hash_password
 from app.services.accounts import create_user
+from app.services.accounts.passwords import hash_password
 from app.services.availability import resource_for_doctor
 from app.services.directory import create_doctor_profile
 

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import realtime
 from app import scheduling as core
 from app.doctor import bp
 from app.doctor.day_forms import NotesForm
@@ -18,11 +17,12 @@ from app.doctor.routes import current_doctor
 from app.extensions import db
 from app.models import AppointmentType, Hospital, QueueEntry
 from app.nurse.forms import STATUS_LABELS, ActionForm, StatusForm
-from app.services import booking
+from app.scheduling.codes import EntryStatus
 from app.services import queue as queue_service
 from app.services.availability.query import SearchError, SlotQuery
 from app.services.availability.search import search_slots
 from app.services.availability.views import local_today, slots_by_day
+from app.transaction import transaction
 from app.web.availability_editor import zone_label
 from app.web.booking_forms import DateRangeForm, PickSlotForm, local_when, start_or_404
 from app.web.queue_actions import hospital_in_view, run, scoped_entry
@@ -42,8 +42,8 @@ def _my_entry(entry_id: int) -> QueueEntry:
 def _day(hospital: Hospital) -> dict:
     doctor = current_doctor()
     rows = queue_service.queue_for(hospital.id, doctor.id)
-    current = next((r for r in rows if r.entry.status == "in_progress"), None) \
-        or next((r for r in rows if r.entry.status == "called"), None)
+    current = next((r for r in rows if r.entry.status == EntryStatus.IN_PROGRESS), None) \
+        or next((r for r in rows if r.entry.status == EntryStatus.CALLED), None)
     history, vitals = [], None
     if current is not None:
         encounter = current.entry.encounter
@@ -51,7 +51,7 @@ def _day(hospital: Hospital) -> dict:
         vitals = encounter.vitals[-1] if encounter is not None and encounter.vitals else None
     return {"hospital": hospital, "doctor": doctor, "rows": rows, "current": current, "history": history,
             "vitals": vitals, "step_labels": STATUS_LABELS, "today": local_today(hospital.timezone),
-            "waiting": [r for r in rows if r.entry.status == "waiting"]}
+            "waiting": [r for r in rows if r.entry.status == EntryStatus.WAITING]}
 
 
 def _notes_form(current) -> NotesForm:
@@ -147,17 +147,13 @@ def day_follow_up(entry_id: int):
     error, status = None, 200
     if pick.validate_on_submit():
         try:
-            appointment = booking.book(current_user.id, patient, doctor, start_or_404(pick.start.data),
-                                       appointment_type=type_code, hospital_id=hospital.id,
-                                       reason=_("Follow-up of %(label)s", label=entry.label), comment="follow-up")
+            with transaction():
+                appointment = queue_service.book_follow_up(
+                    current_user.id, entry, doctor, start_or_404(pick.start.data), appointment_type=type_code,
+                    reason=_("Follow-up of %(label)s", label=entry.label))
         except core.SchedulingError as err:
-            db.session.rollback()
             error, status = err.message, err.http_status
         else:
-            if entry.encounter is not None:
-                entry.encounter.follow_up_id = appointment.id
-            db.session.commit()
-            realtime.publish_slot_changes()
             flash(_("Follow-up booked for %(name)s on %(when)s.", name=patient.name,
                     when=local_when(appointment.start, hospital)), "success")
             return redirect(_back(hospital.id))

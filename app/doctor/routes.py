@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.doctor import bp
 from app.extensions import db
 from app.models import Doctor
+from app.scheduling.codes import Status
 from app.services.availability import resource_for_doctor
 from app.services.availability.views import doctor_week, local_today
 from app.services.booking.lists import todays_appointments
@@ -26,7 +27,7 @@ def current_doctor() -> Doctor:
 def home():
     doctor = current_doctor()
     appointments = todays_appointments(doctor.hospitals, doctor_id=doctor.id)
-    waiting = [a for a in appointments if a.status == "checked_in"]
+    waiting = [a for a in appointments if a.status == Status.CHECKED_IN]
     return render_template("doctor/home.html", doctor=doctor, appointments=appointments, waiting=waiting,
                            title=_("My day"))
 

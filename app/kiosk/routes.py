@@ -10,13 +10,14 @@ from flask import abort, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app import realtime
 from app import scheduling as core
 from app.extensions import csrf, db, limiter
 from app.kiosk import bp
 from app.kiosk.forms import CheckInForm
 from app.models import Hospital, QueueEntry
+from app.scheduling.codes import EntryStatus
 from app.services import queue as queue_service
+from app.transaction import transaction
 
 SCANS_PER_MINUTE = "30 per minute"  # a queue of people scanning, not a script guessing codes
 
@@ -63,15 +64,13 @@ def _check_in(hospital: Hospital, code: str) -> tuple[QueueEntry | None, bool, s
         return None, False, _("This appointment is at %(hospital)s. Please check in there.",
                               hospital=appointment.hospital.name)
     existing = db.session.scalar(select(QueueEntry).where(QueueEntry.appointment_id == appointment.id))
-    if existing is not None and existing.status in ("waiting", "called"):
+    if existing is not None and existing.status in (EntryStatus.WAITING, EntryStatus.CALLED):
         return existing, True, None
     try:
-        entry = queue_service.check_in(None, appointment)
+        with transaction():
+            entry = queue_service.check_in(None, appointment)
     except core.SchedulingError as err:
-        db.session.rollback()
         return None, False, err.message
-    db.session.commit()
-    realtime.publish_queue_changes()
     return entry, False, None
 
 
@@ -79,8 +78,8 @@ def _display_context(hospital: Hospital) -> dict:
     """Per doctor: the called tokens with their room and the next waiting ones; labels only, never names."""
     columns = []
     for doctor, rows in queue_service.hospital_board(hospital.id).items():
-        called = [r for r in rows if r.entry.status == "called"]
-        waiting = [r for r in rows if r.entry.status == "waiting"]
+        called = [r for r in rows if r.entry.status == EntryStatus.CALLED]
+        waiting = [r for r in rows if r.entry.status == EntryStatus.WAITING]
         room = next((r.room_name for r in rows if r.room_name), None)
         columns.append({"doctor": doctor, "room": room, "called": called, "next": waiting[:4],
                         "more": max(len(waiting) - 4, 0)})

@@ -15,7 +15,8 @@ from app.locations.forms import ACCESS_LABELS, ROOM_KIND_LABELS, GrantForm
 from app.locations.routes import require_access, room_or_404
 from app.models import Doctor, LocationAccess, Membership, Role, Room, User
 from app.models.doctor import doctor_hospitals
-from app.services import audit, locations
+from app.services import locations
+from app.transaction import transaction
 
 
 def _grant_candidates(room: Room, level: str) -> list[tuple[str, str]]:
@@ -72,8 +73,8 @@ def grant(room_id: int, level: str):
         forms = {name: form if name == level else _grant_form(room, name) for name in ("booker", "manager")}
         return _render_access(room, forms, 422)
     user = db.session.get(User, form.user_id.data)
-    locations.grant(current_user.id, room, user, level)
-    db.session.commit()
+    with transaction():
+        locations.grant(current_user.id, room, user, level)
     if level == "booker":
         flash(_("%(name)s may now book %(room)s.", name=user.name, room=room.name), "success")
     else:
@@ -89,9 +90,7 @@ def revoke(room_id: int, access_id: int):
     if row is None or row.room_id != room.id:
         abort(404)
     name = row.user.name
-    audit.record(current_user.id, "location.revoke", "room", room.id, hospital_id=room.hospital_id,
-                 before={"user_id": row.user_id, "role": row.role})
-    db.session.delete(row)
-    db.session.commit()
+    with transaction():
+        locations.revoke(current_user.id, row)
     flash(_("%(name)s no longer has access to %(room)s.", name=name, room=room.name), "success")
     return redirect(url_for(".access", room_id=room.id))

@@ -9,20 +9,21 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, request, url_for
-from flask_babel import force_locale, ngettext
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app import scheduling as core
 from app.extensions import db
 from app.locations import bp
 from app.locations.routes import booking_form, render_day, require_access, room_or_404
-from app.models import Appointment, Doctor, Patient, Role, Room
+from app.models import Appointment, Doctor, Patient
 from app.models.base import utcnow
-from app.notifications.email import send_email
+from app.scheduling.codes import Kind
 from app.services import booking, locations
 from app.templating import local_time
+from app.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,11 @@ def book(room_id: int):
     patient = db.session.get(Patient, form.patient_id.data) if form.patient_id.data else None
     emergency = access == "manager" and form.emergency.data
     try:
-        result = locations.book_location(current_user._get_current_object(), room, start, form.minutes.data,
-                                         doctor=doctor, patient=patient, reason=(form.reason.data or "").strip(),
-                                         emergency=emergency)
+        with transaction():
+            result = locations.book_location(current_user._get_current_object(), room, start, form.minutes.data,
+                                             doctor=doctor, patient=patient,
+                                             reason=(form.reason.data or "").strip(), emergency=emergency)
     except core.SchedulingError as err:
-        db.session.rollback()
         field = getattr(form, FORM_FIELDS.get(err.field or "", ""), None)
         # the core speaks English; a catalogue entry for the message translates it
         message = _(err.message)
@@ -60,8 +61,6 @@ def book(room_id: int):
                                "the day list shows the first free one.")
         (field.errors if field is not None else form.form_errors).append(message)
         return render_day(room, form.day.data, access, form, err.http_status)
-    db.session.commit()
-    unsent = _tell_displaced(room, result.displaced)
     when = local_time(start, room.hospital.timezone)
     if emergency:
         message = _("Emergency booked in %(room)s on %(when)s for %(minutes)d minutes.", room=room.name,
@@ -74,48 +73,24 @@ def book(room_id: int):
                                   "%(num)d elective bookings were displaced and their owners were told.",
                                   len(result.displaced))
     flash(message, "warning" if result.displaced else "success")
-    if unsent:
-        flash(_("Some e-mails could not be sent (%(emails)s). Please tell these people yourself.",
-                emails=", ".join(unsent)), "danger")
     return redirect(url_for(".room", room_id=room.id, day=form.day.data.isoformat()))
-
-
-def _tell_displaced(room: Room, displaced: list[Appointment]) -> list[str]:
-    """E-mail whoever must hear of each displaced booking; called after the commit. Returns the unsent addresses."""
-    unsent = []
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    for appointment in displaced:
-        day = core.local_day(appointment.start, ZoneInfo(room.hospital.timezone)).isoformat()
-        for user in locations.displaced_recipients(appointment):
-            link = base + (url_for("patient.home") if user.role == Role.PATIENT
-                           else url_for(".room", room_id=room.id, day=day))
-            try:
-                with force_locale(user.language or "en"):
-                    send_email(user.email, _("Your booking of %(room)s was cancelled for an emergency",
-                                             room=room.name),
-                               "location_displaced", appointment=appointment, room=room, link=link, user=user)
-            except OSError:  # SMTP down: the booking stands, the desk is told to phone instead
-                log.exception("could not e-mail %s about displaced appointment %s", user.email, appointment.id)
-                unsent.append(user.email)
-    return unsent
 
 
 @bp.route("/<int:room_id>/bookings/<int:appointment_id>/cancel", methods=["POST"])
 def cancel(room_id: int, appointment_id: int):
     room = room_or_404(room_id)
     appointment = db.session.get(Appointment, appointment_id)
-    if appointment is None or appointment.room_id != room.id or appointment.kind != "location":
+    if appointment is None or appointment.room_id != room.id or appointment.kind != Kind.LOCATION:
         abort(404)
     access = require_access(room, "manager", "booker")
     if access != "manager" and appointment.booked_by_id != current_user.id:
         abort(403)
     day = core.local_day(appointment.start, ZoneInfo(room.hospital.timezone))
     try:
-        booking.cancel(current_user.id, appointment, CANCEL_REASON)
+        with transaction():
+            booking.cancel(current_user.id, appointment, CANCEL_REASON)
     except core.SchedulingError as err:
-        db.session.rollback()
         flash(_(err.message), "danger")
     else:
-        db.session.commit()
         flash(_("The booking was cancelled; the room is free again at that time."), "success")
     return redirect(url_for(".room", room_id=room.id, day=day.isoformat()))

@@ -22,8 +22,10 @@ from app.locations.forms import ACCESS_LABELS, ROOM_KIND_LABELS, BookingForm
 from app.models import Appointment, Doctor, Hospital, Patient, Room, SchedulableResource, User
 from app.models.base import utcnow
 from app.models.doctor import doctor_hospitals
-from app.security import ensure_hospital, visible_hospital_ids
+from app.scheduling.codes import Kind, Status
+from app.security import ensure_hospital
 from app.services import locations
+from app.services.access import visible_hospital_ids
 from app.services.availability import load_calendars
 
 RECENT_PATIENTS = 100
@@ -157,7 +159,7 @@ def _day(room: Room, day_start: datetime, day_end: datetime, sessions: list[Sess
         .options(joinedload(Appointment.patient), joinedload(Appointment.doctor).joinedload(Doctor.user))
         .order_by(Appointment.start, Appointment.id)).all()
     # a completed case held the room too; cancelled ones and no-shows are listed apart
-    active = [a for a in appointments if a.status in core.ACTIVE or a.status == "completed"]
+    active = [a for a in appointments if a.status in core.ACTIVE or a.status == Status.COMPLETED]
     now = utcnow()
     rows = [Row(a.start, a.end, a) for a in active]
     for start, end, session in _free(sessions, [(a.start, a.end) for a in active]):
@@ -168,7 +170,7 @@ def _day(room: Room, day_start: datetime, day_end: datetime, sessions: list[Sess
 
 
 def _may_cancel(access: str | None, appointment: Appointment) -> bool:
-    if appointment.kind != "location" or appointment.status != "scheduled":
+    if appointment.kind != Kind.LOCATION or appointment.status != Status.SCHEDULED:
         return False
     return access == "manager" or (access == "booker" and appointment.booked_by_id == current_user.id)
 

@@ -2,22 +2,21 @@
 change (app.realtime). The audit actor is None: nobody is logged in; the comment says it came via the link."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app import realtime
 from app import scheduling as core
 from app.extensions import db, limiter
 from app.manage import bp
-from app.models import Appointment, AppointmentType, AvailabilityException, SchedulableResource
-from app.models.base import utcnow
+from app.models import Appointment, AppointmentType
 from app.notifications import events
 from app.public.slot_board import doctor_board
+from app.scheduling.codes import Status
 from app.services import booking
 from app.services.availability.views import local_today
+from app.services.booking import policy as booking_policy
+from app.transaction import transaction
 from app.web.booking_forms import CancelForm, PickSlotForm, parse_start, submit_change
 
 AUDIT_COMMENT = "via manage link"
@@ -42,34 +41,13 @@ def _open(token: str):
                                       title=_("This link does not work")), err.status)
 
 
-def _cutoff_hours(appointment: Appointment) -> int:
-    return appointment.hospital.cancel_cutoff_hours
-
-
-def _on_leave(appointment: Appointment) -> bool:
-    """The doctor has since taken this time off (leave counts at every hospital): the patient may move it even
-    inside the cut-off."""
-    return db.session.scalar(select(AvailabilityException.id).join(
-        SchedulableResource, SchedulableResource.id == AvailabilityException.resource_id).where(
-        SchedulableResource.doctor_id == appointment.doctor_id, AvailabilityException.available.is_(False),
-        AvailabilityException.start < appointment.end, AvailabilityException.end > appointment.start).limit(1)) \
-        is not None
-
-
-def _may_change(appointment: Appointment) -> bool:
-    """As on the patient's own pages: online until the cut-off before the start, then the hospital does it."""
-    if appointment.status != "scheduled" or appointment.doctor_id is None:
-        return False
-    return appointment.start - utcnow() >= timedelta(hours=_cutoff_hours(appointment)) or _on_leave(appointment)
-
-
 def _too_late(token: str, appointment: Appointment):
-    if appointment.status != "scheduled":
+    if appointment.status != Status.SCHEDULED:
         message = _("This appointment is %(status)s and cannot be changed.",
                     status=_(appointment.status.replace("_", " ")))
     else:
         message = _("Appointments can be cancelled or moved online until %(hours)s hours before they start. "
-                    "Please call the hospital.", hours=_cutoff_hours(appointment))
+                    "Please call the hospital.", hours=appointment.hospital.cancel_cutoff_hours)
     return render_template("manage/page.html", appointment=appointment, token=token, may_change=False,
                            notice=message, title=_("Your appointment")), 409
 
@@ -81,8 +59,9 @@ def page(token: str):
     if refused:
         return refused
     return render_template("manage/page.html", appointment=appointment, token=token,
-                           may_change=_may_change(appointment), on_leave=_on_leave(appointment),
-                           cutoff=_cutoff_hours(appointment), title=_("Your appointment"))
+                           may_change=booking_policy.may_change_online(appointment),
+                           on_leave=booking_policy.doctor_time_withdrawn(appointment),
+                           cutoff=appointment.hospital.cancel_cutoff_hours, title=_("Your appointment"))
 
 
 @bp.route("/<token>/cancel", methods=["GET", "POST"])
@@ -91,13 +70,13 @@ def cancel(token: str):
     appointment, refused = _open(token)
     if refused:
         return refused
-    if not _may_change(appointment):
+    if not booking_policy.may_change_online(appointment):
         return _too_late(token, appointment)
     form = CancelForm()
 
     def change():
         with events.by_patient():  # no login: actor None, but the messages say the patient asked for it
-            booking.cancel(None, appointment, form.reason.data.strip(), comment=AUDIT_COMMENT)
+            booking.cancel(None, appointment, form.reason.data.strip(), comment=AUDIT_COMMENT, by_patient=True)
 
     status = submit_change(form, change)
     if status is None:
@@ -119,7 +98,7 @@ def reschedule(token: str):
     appointment, refused = _open(token)
     if refused:
         return refused
-    if not _may_change(appointment):
+    if not booking_policy.may_change_online(appointment):
         return _too_late(token, appointment)
     hospital, doctor = appointment.hospital, appointment.doctor
     form = PickSlotForm()
@@ -127,17 +106,15 @@ def reschedule(token: str):
     if form.validate_on_submit():
         start = parse_start(form.start.data, hospital.timezone)
         try:
-            if start is None:
-                raise core.OutsideHours(_("Choose a time."), "start")
-            with events.by_patient():
-                booking.reschedule(None, appointment, start, comment=AUDIT_COMMENT)
+            with transaction():
+                if start is None:
+                    raise core.OutsideHours(_("Choose a time."), "start")
+                with events.by_patient():
+                    booking.reschedule(None, appointment, start, comment=AUDIT_COMMENT, by_patient=True)
         except core.SchedulingError as err:
-            db.session.rollback()
             error, status = _("This time cannot be booked: %(why)s Please choose another.", why=err.message), \
                 err.http_status
         else:
-            db.session.commit()
-            realtime.publish_slot_changes()
             flash(_("Your appointment is moved. This page has a new address: the old link no longer works."),
                   "success")
             return redirect(url_for("manage.page", token=events.manage_token(appointment)))

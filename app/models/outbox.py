@@ -1,8 +1,9 @@
-"""The notification outbox (DESIGN.md section 4): every e-mail and SMS is first a row here, written in the same
-transaction as the event it reports; a job delivers it with retries and backoff."""
+"""The notification outbox (docs/architecture.md, "Notifications"): every e-mail and SMS is first a row here,
+written in the same transaction as the event it reports; a job delivers it with retries and backoff."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -11,9 +12,16 @@ from app.extensions import db
 from app.models.base import utcnow
 
 CHANNELS = ("email", "sms")
-# pending: waiting to be (re)tried; sent: handed to the provider; dead: failed for good (an admin may retry);
-# skipped: no longer true when its turn came (a reminder for an appointment cancelled meanwhile)
-STATUSES = ("pending", "sent", "dead", "skipped")
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # waiting to be (re)tried
+    SENT = "sent"  # handed to the provider
+    DEAD = "dead"  # failed for good (an admin may retry)
+    SKIPPED = "skipped"  # no longer true when its turn came (a reminder for an appointment cancelled meanwhile)
+
+
+STATUSES = tuple(DeliveryStatus)
 
 
 class OutboxMessage(db.Model):

@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import StaffNotice
 from app.models.base import utcnow
 from app.notices import bp
+from app.transaction import transaction
 
 SHOWN = 200
 
@@ -21,8 +22,8 @@ def index():
 
 @bp.route("/read-all", methods=["POST"])
 def read_all():
-    db.session.execute(update(StaffNotice).where(StaffNotice.user_id == current_user.id,
-                                                 StaffNotice.read_at.is_(None)).values(read_at=utcnow()))
-    db.session.commit()
+    with transaction():
+        db.session.execute(update(StaffNotice).where(StaffNotice.user_id == current_user.id,
+                                                     StaffNotice.read_at.is_(None)).values(read_at=utcnow()))
     flash(_("All notices are marked as read."), "success")
     return redirect(url_for("notices.index"))

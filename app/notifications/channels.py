@@ -14,8 +14,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_mail import Message
 
-from app.forms import e164
 from app.notifications.email import deliver
+from app.phones import e164
 
 log = logging.getLogger(__name__)
 MESSAGE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]")

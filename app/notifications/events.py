@@ -28,6 +28,7 @@ from app.models.base import utcnow
 from app.notifications import render
 from app.notifications.ics import appointment_uid
 from app.notifications.outbox import queue
+from app.scheduling.codes import Kind, Status
 
 GERMAN_COUNTRIES = {"DE", "AT", "CH", "LI"}
 CHANGE_ACTIONS = ("appointment.book", "appointment.reschedule", "appointment.cancel", "location.book",
@@ -61,7 +62,7 @@ def by_patient():
         db.session.info.pop(BY_PATIENT_KEY, None)
 
 
-def _base_url() -> str:
+def base_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
 
 
@@ -92,7 +93,7 @@ def manage_token(appointment: Appointment) -> str:
 
 
 def manage_link(appointment: Appointment, page: str = "") -> str:
-    return f"{_base_url()}/manage/{manage_token(appointment)}{'/' + page if page else ''}"
+    return f"{base_url()}/manage/{manage_token(appointment)}{'/' + page if page else ''}"
 
 
 def read_manage_token(token: str, now: datetime | None = None) -> Appointment:
@@ -104,7 +105,7 @@ def read_manage_token(token: str, now: datetime | None = None) -> Appointment:
     except (BadSignature, TypeError, ValueError):
         raise ManageLinkError("invalid", 400) from None
     appointment = db.session.get(Appointment, appointment_id) if isinstance(appointment_id, int) else None
-    if appointment is None or appointment.kind == "location":
+    if appointment is None or appointment.kind == Kind.LOCATION:
         raise ManageLinkError("gone", 410)
     if _epoch(appointment.start) != start:
         raise ManageLinkError("moved", 410)
@@ -113,11 +114,11 @@ def read_manage_token(token: str, now: datetime | None = None) -> Appointment:
     return appointment
 
 
-def _sms_enabled() -> bool:
+def sms_enabled() -> bool:
     return current_app.config.get("NOTIFY_SMS", True)
 
 
-def _language(user: User | None, appointment: Appointment) -> str:
+def language_for(user: User | None, appointment: Appointment) -> str:
     if user is not None:
         return user.language
     return "de" if appointment.hospital.country in GERMAN_COUNTRIES else "en"
@@ -155,7 +156,7 @@ def appointment_context(appointment: Appointment, language: str) -> dict:
         "start": appointment.start.isoformat(),
         "end": appointment.end.isoformat(),
         "tz": hospital.timezone,
-        "link": f"{_base_url()}/patient/",
+        "link": f"{base_url()}/patient/",
         "manage_link": manage_link(appointment),
     }
 
@@ -172,7 +173,7 @@ def _to_patient(appointment: Appointment, template: str, key: str, extra: dict |
     patient, user = _patient_contacts(appointment)
     if patient is None or db.session.info.get(MUTED_KEY):
         return 0
-    language = _language(user, appointment)
+    language = language_for(user, appointment)
     ctx = appointment_context(appointment, language) | (extra or {})
     queued = 0
     if user is not None and patient.notify_email is not False:  # the patient's channel choice: nothing queued
@@ -181,7 +182,7 @@ def _to_patient(appointment: Appointment, template: str, key: str, extra: dict |
             email_ctx["ics"] = _ics(appointment, ctx, language, method, sequence)
         queued += queue("email", user.email, template, email_ctx, f"{key}:email", language=language,
                         appointment_id=appointment.id, user_id=user.id)
-    if sms and patient.phone and patient.notify_sms is not False and _sms_enabled():
+    if sms and patient.phone and patient.notify_sms is not False and sms_enabled():
         queued += queue("sms", patient.phone, template, ctx, f"{key}:sms", language=language,
                         appointment_id=appointment.id, user_id=user.id if user else None)
     return queued
@@ -211,7 +212,7 @@ def _notice_readers(appointment: Appointment) -> list[User]:
 def staff_notices(appointment: Appointment, kind: str, actor_id: int | None = None, *,
                   old_start: datetime | None = None, reason: str | None = None) -> int:
     """Add a notice for each reader (not the one who did it), worded in the reader's language."""
-    if appointment.kind == "location" or db.session.info.get(MUTED_KEY):
+    if appointment.kind == Kind.LOCATION or db.session.info.get(MUTED_KEY):
         return 0
     tz = appointment.hospital.timezone
     added = 0
@@ -232,13 +233,13 @@ def staff_notices(appointment: Appointment, kind: str, actor_id: int | None = No
         if current_app.config.get("STAFF_NOTICE_EMAIL", True):
             db.session.flush()  # the notice's id makes the e-mail's dedupe key
             queue("email", reader.email, "staff_notice",
-                  {"headline": text[:120], "text": text, "link": f"{_base_url()}/notices/"},
+                  {"headline": text[:120], "text": text, "link": f"{base_url()}/notices/"},
                   f"notice:{notice.id}:email", language=lang, appointment_id=appointment.id, user_id=reader.id)
     return added
 
 
 def appointment_booked(appointment: Appointment) -> int:
-    if appointment.kind == "location":
+    if appointment.kind == Kind.LOCATION:
         return 0  # a room booking is the booker's own act; only displacement is news to them
     staff_notices(appointment, "booked", appointment.booked_by_id)
     seq = _sequence(appointment)
@@ -257,7 +258,7 @@ def appointment_moved(appointment: Appointment, old_start: datetime, old_tz: str
 
 
 def appointment_cancelled(appointment: Appointment, actor_id: int | None, reason: str | None) -> int:
-    if appointment.kind == "location":
+    if appointment.kind == Kind.LOCATION:
         return 0  # displaced room bookings: app/locations tells their booker and patient after the commit
     seq = _sequence(appointment)
     patient = appointment.patient
@@ -282,7 +283,7 @@ def doctor_leave(exception: AvailabilityException) -> int:
     if doctor_id is None:
         return 0  # a room's closure: its bookers hear from app/locations
     affected = db.session.scalars(select(Appointment).where(
-        Appointment.doctor_id == doctor_id, Appointment.status == "scheduled", Appointment.kind != "location",
+        Appointment.doctor_id == doctor_id, Appointment.status == Status.SCHEDULED, Appointment.kind != Kind.LOCATION,
         Appointment.patient_id.is_not(None), Appointment.start < exception.end,
         Appointment.end > exception.start).order_by(Appointment.start)).all()
     queued = 0
@@ -295,6 +296,36 @@ def doctor_leave(exception: AvailabilityException) -> int:
 def appointment_reminder(appointment: Appointment, hours: int) -> int:
     key = f"appt:{appointment.id}:reminder:{hours}h:{appointment.start.isoformat()}"
     return _to_patient(appointment, "appointment_reminder", key, {"hours": hours})
+
+
+def displaced_recipients(appointment: Appointment) -> list[User]:
+    """Who must hear that an elective room booking was displaced: whoever booked it, and the patient."""
+    users = []
+    if appointment.booked_by_id:
+        users.append(db.session.get(User, appointment.booked_by_id))
+    if appointment.patient is not None and appointment.patient.user_id:
+        users.append(appointment.patient.user)
+    return [u for u in users if u is not None and u.active]
+
+
+def location_displaced(appointment: Appointment, room_day_link: str) -> int:
+    """An emergency took the room: tell the booker (with the room's day list to book anew) and the patient (the
+    hospital will call), by e-mail through the outbox, in this transaction."""
+    if db.session.info.get(MUTED_KEY):
+        return 0
+    hospital, room = appointment.hospital, appointment.room
+    queued = 0
+    for user in displaced_recipients(appointment):
+        is_patient = user.role == Role.PATIENT
+        ctx = {"name": user.name, "room_name": room.name if room else "", "hospital_name": hospital.name,
+               "start": appointment.start.isoformat(), "end": appointment.end.isoformat(), "tz": hospital.timezone,
+               "patient_name": appointment.patient.name if appointment.patient else "",
+               "doctor_name": appointment.doctor.name if appointment.doctor else "", "reason": appointment.reason or "",
+               "is_patient": is_patient, "link": f"{base_url()}/patient/" if is_patient else room_day_link}
+        queued += queue("email", user.email, "location_displaced", ctx,
+                        f"appt:{appointment.id}:displaced:{user.id}:email", language=user.language,
+                        appointment_id=appointment.id, user_id=user.id)
+    return queued
 
 
 def account_email(user: User, template: str, link: str, token: str) -> bool:

@@ -1,5 +1,6 @@
-"""The outbox (DESIGN.md section 4): `queue` writes a message in the caller's transaction; `deliver_pending` sends
-what is due, one commit per message, with exponential backoff, a maximum number of attempts and dead letters.
+"""The outbox (docs/architecture.md, "Notifications"): `queue` writes a message in the caller's transaction;
+`deliver_pending` sends what is due, one commit per message, with exponential backoff, a maximum number of
+attempts and dead letters.
 
 Delivery is at-least-once with at most one duplicate: an attempt is first claimed and committed (attempts + 1,
 next try pushed out by a lease), then sent, then marked sent and committed. A crash after the send and before the
@@ -9,6 +10,7 @@ mark leaves the row pending, so it goes out once more after the lease; the dedup
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -18,6 +20,7 @@ from sqlalchemy.dialects import mysql, sqlite
 from app.extensions import db
 from app.models import OutboxMessage
 from app.models.base import utcnow
+from app.models.outbox import DeliveryStatus
 from app.notifications import channels
 from app.notifications.render import RenderError, render_email, render_sms, stale_reason
 
@@ -84,7 +87,7 @@ def deliver_pending(now: datetime | None = None, ignore_backoff: bool = False, l
                     dedupe_keys: list[str] | None = None) -> dict:
     """Send every due pending message (or only those with the given keys); returns counts by outcome."""
     now = now or utcnow()
-    query = select(OutboxMessage.id).where(OutboxMessage.status == "pending",
+    query = select(OutboxMessage.id).where(OutboxMessage.status == DeliveryStatus.PENDING,
                                            OutboxMessage.attempts < OutboxMessage.max_attempts)
     if not ignore_backoff:
         query = query.where(OutboxMessage.next_attempt_at <= now)
@@ -108,13 +111,13 @@ def deliver_one(message_id: int, now: datetime | None = None) -> str:
     """One attempt at one message: 'sent', 'retry', 'dead', 'skipped', or 'busy' (another worker holds it)."""
     now = now or utcnow()
     row = db.session.get(OutboxMessage, message_id)
-    if row is None or row.status != "pending" or row.attempts >= row.max_attempts:
+    if row is None or row.status != DeliveryStatus.PENDING or row.attempts >= row.max_attempts:
         db.session.rollback()
         return "busy"
     seen = row.attempts
     lease = timedelta(seconds=current_app.config.get("OUTBOX_LEASE_SECONDS", 300))
     claimed = db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",
+        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == DeliveryStatus.PENDING,
                                     OutboxMessage.attempts == seen)
         .values(attempts=seen + 1, next_attempt_at=now + lease)
         .execution_options(synchronize_session=False)).rowcount
@@ -174,10 +177,10 @@ def summary() -> dict[str, int]:
 def waiting_query(statuses=("dead", "pending")):
     """Dead letters and messages still waiting, the oldest problems first (the admin page)."""
     return (select(OutboxMessage).where(OutboxMessage.status.in_(statuses))
-            .order_by(or_(OutboxMessage.status == "dead").desc(), OutboxMessage.id.desc()))
+            .order_by(or_(OutboxMessage.status == DeliveryStatus.DEAD).desc(), OutboxMessage.id.desc()))
 
 
-# --- delivery right after the commit (DESIGN.md section 4: a mail server that is down delays mail, never a booking)
+# --- delivery right after the commit: a mail server that is down delays mail, never a booking
 
 def _after_commit(session) -> None:
     queued = session.info.pop(QUEUED_KEY, None)
@@ -194,21 +197,34 @@ def committed_keys() -> list[str]:
     return db.session.info.pop(COMMITTED_KEY, [])
 
 
-def deliver_soon(keys: list[str] | None = None) -> None:
-    """Try the messages this session committed now, as OUTBOX_DELIVERY says: inline (in this thread), thread (a
-    background worker of this process), celery (a task on the broker) or off (the periodic job picks them up)."""
-    keys = committed_keys() if keys is None else keys
-    if not keys:
-        return
-    mode = current_app.config.get("OUTBOX_DELIVERY", "thread")
-    if mode == "inline":
-        deliver_pending(dedupe_keys=keys)
-    elif mode == "thread":
-        _executor().submit(_deliver_in_context, current_app._get_current_object(), keys)
-    elif mode == "celery":
-        from app.celery_app import DELIVER_TASK, celery_for
+DISPATCH_KEY = "waitless.outbox.dispatch"
 
-        celery_for(current_app._get_current_object()).send_task(DELIVER_TASK, args=[keys])
+
+def deliver_soon(keys: list[str] | None = None) -> None:
+    """Hand the messages this session committed to the dispatcher registered at start-up (set_dispatcher): inline
+    (this thread), a background thread of this process, a Celery worker, or none (the periodic job sends them)."""
+    keys = committed_keys() if keys is None else keys
+    dispatch = current_app.extensions.get(DISPATCH_KEY)
+    if keys and dispatch is not None:
+        try:
+            dispatch(keys)
+        except Exception:  # a broker that is down delays mail, never a booking: the periodic job sends it
+            log.exception("handing committed messages to delivery failed; the outbox job will retry")
+
+
+def set_dispatcher(app, dispatch: Callable[[list[str]], None] | None) -> None:
+    """Register how committed messages reach delivery (docs/architecture.md, "Runtime profiles")."""
+    app.extensions[DISPATCH_KEY] = dispatch
+
+
+def deliver_inline(keys: list[str]) -> None:
+    """Try the messages now, in this thread (tests: deterministic, the request's messages are tried before it ends)."""
+    deliver_pending(dedupe_keys=keys)
+
+
+def deliver_in_thread(keys: list[str]) -> None:
+    """Try the messages in this process's one delivery thread, after the response is on its way."""
+    _executor().submit(_deliver_in_context, current_app._get_current_object(), keys)
 
 
 _EXECUTOR = None
@@ -233,21 +249,10 @@ def _deliver_in_context(app, keys: list[str]) -> None:
 
 
 def init_app(app) -> None:
-    """After each request, hand what it committed to deliver_soon; listeners are global and registered once."""
+    """Track which queued messages committed (session events; global listeners, registered once)."""
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _after_rollback)
-
-    @app.teardown_request
-    def _deliver_after_request(_exc):
-        if not db.session.info.get(COMMITTED_KEY):
-            return
-        try:
-            db.session.rollback()  # whatever the view left uncommitted is discarded anyway; never commit it here
-            deliver_soon()
-        except Exception:
-            db.session.rollback()
-            log.exception("delivery after commit failed; the outbox job will retry")

@@ -20,6 +20,7 @@ from jinja2 import StrictUndefined, TemplateError
 from app.extensions import db
 from app.models import Appointment, OutboxMessage
 from app.notifications import ics
+from app.scheduling.codes import OfferStatus, Status
 
 
 class RenderError(Exception):
@@ -44,6 +45,8 @@ SUBJECTS = {
                        "de": "Ein früherer Termin ist frei: {when}. Antworten Sie bis {expires_time}"},
     "waitlist_taken": {"en": "The appointment on {when} has been taken",
                        "de": "Der Termin am {when} ist vergeben"},
+    "location_displaced": {"en": "Your booking of {room_name} was cancelled for an emergency",
+                           "de": "Ihre Buchung von {room_name} wurde wegen eines Notfalls abgesagt"},
 }
 WHEN_FORMATS = {"en": "EEEE d MMMM y, HH:mm", "de": "EEEE, d. MMMM y, HH:mm"}
 
@@ -74,6 +77,8 @@ def template_context(row: OutboxMessage) -> dict:
     ctx["lang"] = row.language
     if "start" in ctx and "tz" in ctx:
         ctx["when"] = format_when(ctx["start"], ctx["tz"], row.language)
+    if "end" in ctx and "tz" in ctx:
+        ctx["end_time"] = format_time(ctx["end"], ctx["tz"], row.language)
     if "expires_at" in ctx and "tz" in ctx:  # a waitlist offer's hold: the hospital's wall clock, like `when`
         ctx["expires_when"] = format_when(ctx["expires_at"], ctx["tz"], row.language)
         ctx["expires_time"] = format_time(ctx["expires_at"], ctx["tz"], row.language)
@@ -142,7 +147,7 @@ def stale_reason(row: OutboxMessage) -> str | None:
     if row.template not in STALE_WHEN_CHANGED:
         return None
     appointment = db.session.get(Appointment, row.appointment_id) if row.appointment_id else None
-    if appointment is None or appointment.status != "scheduled":
+    if appointment is None or appointment.status != Status.SCHEDULED:
         return f"not sent: the appointment is {appointment.status if appointment else 'gone'}"
     if appointment.start.isoformat() != row.context.get("start"):
         return "not sent: the appointment was moved"
@@ -154,6 +159,6 @@ def _stale_offer(row: OutboxMessage) -> str | None:
     from app.models import Offer
 
     offer = db.session.get(Offer, row.context.get("offer_id")) if row.context.get("offer_id") else None
-    if offer is None or offer.status != "open":
+    if offer is None or offer.status != OfferStatus.OPEN:
         return f"not sent: the offer is {offer.status if offer else 'gone'}"
     return None

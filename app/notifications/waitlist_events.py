@@ -9,7 +9,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.extensions import db
 from app.models import Appointment, Patient
-from app.notifications.events import MUTED_KEY, _base_url, _language, _sms_enabled
+from app.notifications.events import MUTED_KEY, base_url, language_for, sms_enabled
 from app.notifications.outbox import queue
 
 OFFER_SALT = "waitless.waitlist-offer"
@@ -32,7 +32,7 @@ def read_offer_token(token: str) -> int | None:
 
 
 def offer_link(offer) -> str:
-    return f"{_base_url()}/offers/{offer_token(offer)}"
+    return f"{base_url()}/offers/{offer_token(offer)}"
 
 
 def _offer_context(offer, hold: Appointment, patient: Patient) -> dict:
@@ -50,7 +50,7 @@ def _offer_context(offer, hold: Appointment, patient: Patient) -> dict:
         "end": hold.end.isoformat(),
         "tz": hospital.timezone,
         "expires_at": offer.expires_at.isoformat(),
-        "link": f"{_base_url()}/patient/",
+        "link": f"{base_url()}/patient/",
     }
 
 
@@ -61,13 +61,13 @@ def _to_waiting_patient(offer, template: str, key: str, extra: dict | None = Non
         return 0
     user = patient.user if patient.user_id and patient.user and patient.user.active else None
     hold = offer.hold
-    language = _language(user, hold)
+    language = language_for(user, hold)
     ctx = _offer_context(offer, hold, patient) | (extra or {})
     queued = 0
     if user is not None and patient.notify_email is not False:
         queued += queue("email", user.email, template, ctx, f"{key}:email", language=language,
                         appointment_id=hold.id, user_id=user.id)
-    if patient.phone and patient.notify_sms is not False and _sms_enabled():
+    if patient.phone and patient.notify_sms is not False and sms_enabled():
         queued += queue("sms", patient.phone, template, ctx, f"{key}:sms", language=language,
                         appointment_id=hold.id, user_id=user.id if user else None)
     return queued

@@ -5,13 +5,12 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import realtime
 from app import scheduling as core
-from app.extensions import db
 from app.nurse import bp
 from app.nurse.forms import STATUS_LABELS, VITAL_LABELS, ActionForm, StatusForm, VitalsForm
 from app.scheduling.vitals import VITAL_RANGES
 from app.services import queue as queue_service
+from app.transaction import transaction
 from app.web.queue_actions import hospital_in_view, run, scoped_entry
 
 NURSE_STEPS = {"waiting": ("called", "left", "no_show"), "called": ("in_progress", "waiting", "left", "no_show")}
@@ -69,9 +68,9 @@ def vitals(entry_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            queue_service.record_vitals(current_user.id, entry, form.values())
+            with transaction():
+                queue_service.record_vitals(current_user.id, entry, form.values())
         except core.SchedulingError as err:
-            db.session.rollback()
             field = getattr(form, err.field, None) if err.field in VITAL_RANGES else None
             if field is not None:
                 field.errors = [*field.errors, err.message]
@@ -79,8 +78,6 @@ def vitals(entry_id: int):
                 form.form_errors.append(err.message)
             status = 422
         else:
-            db.session.commit()
-            realtime.publish_queue_changes()
             flash(_("Vitals of %(label)s are saved.", label=entry.label), "success")
             return redirect(url_for("nurse.home", hospital_id=entry.queue.hospital_id))
     elif form.is_submitted():

@@ -9,11 +9,12 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import Offer
 from app.models.base import utcnow
+from app.scheduling.codes import OfferStatus
 
 
 def offer_state(offer: Offer, now: datetime | None = None) -> str:
     """The offer's status, counting an open offer whose hold ran out as expired (the job may not have run yet)."""
-    if offer.status == "open" and offer.expires_at <= (now or utcnow()):
+    if offer.status == OfferStatus.OPEN and offer.expires_at <= (now or utcnow()):
         return "expired"
     return offer.status
 

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import realtime
 from app import scheduling as core
 from app.extensions import db, limiter
 from app.models import Appointment, AuditEvent, Offer, Patient
@@ -17,6 +16,7 @@ from app.offers.forms import AnswerForm
 from app.offers.messages import closed_message, offer_state
 from app.services import waitlist
 from app.services.booking.ics import appointment_ics
+from app.transaction import transaction
 
 LIMIT = "60 per minute"  # guessing tokens is hopeless anyway; this keeps scanners away from the booking code
 
@@ -75,18 +75,15 @@ def answer(token: str, answer: str):
         abort(400)
     patient = offer.entry.patient
     try:
-        if answer == "accept":
-            waitlist.accept(patient.user_id, offer, patient)
-        else:
-            waitlist.decline(patient.user_id, offer, patient)
+        with transaction():
+            if answer == "accept":
+                waitlist.accept(patient.user_id, offer, patient)
+            else:
+                waitlist.decline(patient.user_id, offer, patient)
     except LookupError:
-        db.session.rollback()
         abort(404)
     except core.SchedulingError as err:
-        db.session.rollback()
         return _refused(closed_message(offer, err), offer_state(offer), 409, offer)
-    db.session.commit()
-    realtime.publish_slot_changes()
     if answer == "decline":
         return render_template("offers/closed.html", offer=offer, reason="declined", declined_now=True,
                                message=_("You declined this offer. You stay on the waitlist, and we will let you "

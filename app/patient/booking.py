@@ -14,18 +14,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import realtime
 from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, AppointmentType, Doctor, Hospital
 from app.patient import bp
+from app.patient.common import current_patient, own_appointment
 from app.patient.forms import ConfirmBookingForm
-from app.patient.routes import current_patient, cutoff_hours, may_change, own_appointment
 from app.public.slot_board import doctor_board, load_doctors, load_hospitals, result_views
+from app.scheduling.codes import Status
 from app.services import booking
 from app.services.availability.query import SlotQuery
 from app.services.availability.search import search_slots
 from app.services.availability.views import local_today, nearest_free_slots
+from app.services.booking import policy as booking_policy
+from app.transaction import transaction
 from app.web.booking_forms import CancelForm, PickSlotForm, start_or_404, submit_change
 
 ALTERNATIVE_DAYS = 14
@@ -109,15 +111,13 @@ def book():
     error, status = None, 200
     if form.validate_on_submit():
         try:
-            appointment = booking.book(current_user.id, patient, doctor, start, appointment_type=type_code,
-                                       urgency=urgency, reason=(form.reason.data or "").strip() or None,
-                                       hospital_id=hospital.id)
+            with transaction():
+                appointment = booking.book(current_user.id, patient, doctor, start, appointment_type=type_code,
+                                           urgency=urgency, reason=(form.reason.data or "").strip() or None,
+                                           hospital_id=hospital.id)
         except core.SchedulingError as err:
-            db.session.rollback()
             error, status = _holds_already(patient.id, doctor.id, start) or err, err.http_status
         else:
-            db.session.commit()
-            realtime.publish_slot_changes()
             flash(_("Your appointment is booked."), "success")
             return redirect(url_for("patient.appointment", appointment_id=appointment.id, booked=1))
     elif form.is_submitted():
@@ -129,7 +129,7 @@ def book():
     fee = next((t.fee for t in types if t.code == type_code), doctor.fee)
     return render_template("patient/book.html", doctor=doctor, hospital=hospital, local=local, form=form,
                            error=_friendly(error) if error is not None else None, alternatives=alternatives,
-                           fee=fee, urgency=urgency, cutoff=cutoff_hours(hospital),
+                           fee=fee, urgency=urgency, cutoff=hospital.cancel_cutoff_hours,
                            title=_("Confirm your appointment")), status
 
 
@@ -138,24 +138,25 @@ def book():
 @bp.route("/appointments/<int:appointment_id>/cancel", methods=["GET", "POST"])
 def cancel(appointment_id: int):
     appointment = own_appointment(appointment_id)
-    if not may_change(appointment):
+    if not booking_policy.may_change_online(appointment):
         return _too_late(appointment)
     form = CancelForm()
-    status = submit_change(form, lambda: booking.cancel(current_user.id, appointment, form.reason.data.strip()))
+    status = submit_change(form, lambda: booking.cancel(current_user.id, appointment, form.reason.data.strip(),
+                                                                 by_patient=True))
     if status is None:
         flash(_("Your appointment is cancelled. The time is offered to other patients."), "success")
         return redirect(url_for("patient.home"))
     return render_template("patient/cancel.html", appointment=appointment, form=form,
-                           cutoff=cutoff_hours(appointment.hospital), title=_("Cancel the appointment")), status
+                           cutoff=appointment.hospital.cancel_cutoff_hours, title=_("Cancel the appointment")), status
 
 
 def _too_late(appointment: Appointment):
-    if appointment.status != "scheduled":
+    if appointment.status != Status.SCHEDULED:
         message = _("This appointment is %(status)s and cannot be changed.",
                     status=_(appointment.status.replace("_", " ")))
     else:
         message = _("Appointments can be cancelled or moved online until %(hours)s hours before they start. "
-                    "Please call the hospital.", hours=cutoff_hours(appointment.hospital))
+                    "Please call the hospital.", hours=appointment.hospital.cancel_cutoff_hours)
     return render_template("patient/too_late.html", appointment=appointment, message=message,
                            title=_("Too late to change online")), 409
 
@@ -163,20 +164,19 @@ def _too_late(appointment: Appointment):
 @bp.route("/appointments/<int:appointment_id>/reschedule", methods=["GET", "POST"])
 def reschedule(appointment_id: int):
     appointment = own_appointment(appointment_id)
-    if not may_change(appointment):
+    if not booking_policy.may_change_online(appointment):
         return _too_late(appointment)
     hospital, doctor = appointment.hospital, appointment.doctor
     pick = PickSlotForm()
     error, status = None, 200
     if pick.validate_on_submit():
         try:
-            booking.reschedule(current_user.id, appointment, start_or_404(pick.start.data, hospital.timezone))
+            with transaction():
+                booking.reschedule(current_user.id, appointment, start_or_404(pick.start.data, hospital.timezone),
+                                   by_patient=True)
         except core.SchedulingError as err:
-            db.session.rollback()
             error, status = _friendly(err), err.http_status
         else:
-            db.session.commit()
-            realtime.publish_slot_changes()
             flash(_("Your appointment is moved."), "success")
             return redirect(url_for("patient.appointment", appointment_id=appointment.id))
     elif pick.is_submitted():

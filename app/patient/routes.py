@@ -1,8 +1,7 @@
 """The patient's pages: My appointments, one appointment, its calendar file; data export and account deletion."""
 import json
-from datetime import timedelta
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_principal import AnonymousIdentity, identity_changed
@@ -10,45 +9,15 @@ from sqlalchemy import func, select
 
 from app.auth.forms import DeleteAccountForm
 from app.extensions import db
-from app.models import Appointment, AuditEvent, Patient
+from app.models import Appointment, AuditEvent
 from app.models.base import utcnow
 from app.patient import bp
+from app.patient.common import current_patient, own_appointment
 from app.services.accounts import profile as patient_profile
+from app.services.booking import policy as booking_policy
 from app.services.booking.ics import appointment_ics
 from app.services.booking.lists import patient_appointments
-
-
-def current_patient() -> Patient:
-    patient = db.session.scalar(select(Patient).where(Patient.user_id == current_user.id))
-    if patient is None:  # an operator-made patient account gets its record on first visit
-        patient = Patient(user_id=current_user.id, name=current_user.name)
-        db.session.add(patient)
-        db.session.commit()
-    return patient
-
-
-def own_appointment(appointment_id: int) -> Appointment:
-    """The patient's own appointment; anyone else's looks like one that does not exist."""
-    appointment = db.session.get(Appointment, appointment_id)
-    if appointment is None or appointment.patient_id != current_patient().id:
-        abort(404)
-    return appointment
-
-
-def cutoff_hours(hospital) -> int:
-    """Hours before the start when online changes close: each hospital sets its own."""
-    return hospital.cancel_cutoff_hours
-
-
-def change_until(appointment: Appointment):
-    """The last instant (naive UTC) the patient may cancel or move online."""
-    return appointment.start - timedelta(hours=cutoff_hours(appointment.hospital))
-
-
-def may_change(appointment: Appointment) -> bool:
-    """Patients cancel or move online until the cut-off before the start; later, the hospital does it."""
-    return appointment.status == "scheduled" and appointment.kind != "location" \
-        and utcnow() <= change_until(appointment)
+from app.transaction import transaction
 
 
 @bp.route("/")
@@ -58,15 +27,17 @@ def home():
     missing = [label for label, value in ((_("phone"), patient.phone), (_("date of birth"), patient.birth_date),
                                           (_("emergency contact"), patient.emergency_contact_name)) if not value]
     return render_template("patient/home.html", patient=patient, upcoming=upcoming, past=past[:10],
-                           missing=missing, may_change=may_change, change_until=change_until,
+                           missing=missing, may_change=booking_policy.may_change_online,
+                           change_until=booking_policy.change_deadline,
                            title=_("My appointments"))
 
 
 @bp.route("/appointments/<int:appointment_id>")
 def appointment(appointment_id: int):
     appointment = own_appointment(appointment_id)
-    return render_template("patient/appointment.html", appointment=appointment, may_change=may_change(appointment),
-                           cutoff=cutoff_hours(appointment.hospital), booked=request.args.get("booked") == "1",
+    return render_template("patient/appointment.html", appointment=appointment,
+                           may_change=booking_policy.may_change_online(appointment),
+                           cutoff=appointment.hospital.cancel_cutoff_hours, booked=request.args.get("booked") == "1",
                            title=_("Your appointment"))
 
 
@@ -104,12 +75,11 @@ def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            photo = patient_profile.delete_account(current_user, patient, form.password.data)
+            with transaction():
+                photo = patient_profile.delete_account(current_user, patient, form.password.data)
         except patient_profile.ProfileError:
-            db.session.rollback()
             form.password.errors.append(_("Your password is not correct."))
         else:
-            db.session.commit()
             patient_profile.remove_photo(photo)  # after the commit: a rollback must not lose the file
             logout_user()
             session.clear()
@@ -121,5 +91,3 @@ def delete_account():
     return render_template("patient/delete.html", form=form, upcoming=upcoming, title=_("Delete my account")), \
         200 if not form.errors else 422
 
-
-from app.patient import booking  # noqa: E402,F401

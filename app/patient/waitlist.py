@@ -14,18 +14,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import realtime
 from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Offer, Specialty, WaitlistEntry
 from app.models.base import utcnow
 from app.offers.messages import closed_message
 from app.patient import bp
-from app.patient.routes import current_patient, own_appointment
+from app.patient.common import current_patient, own_appointment
 from app.patient.waitlist_forms import ButtonForm, JoinWaitlistForm
 from app.services import waitlist
 from app.services.availability.query import SearchError, cities, city_centre, resolve_specialty
 from app.services.availability.views import local_today
+from app.transaction import transaction
 
 DEFAULT_WAIT_DAYS = 28
 DEFAULT_RADIUS_KM = 50
@@ -155,14 +155,12 @@ def waitlist_new():
             form.form_errors.append(_("The form had expired. Please check it and send it again."))
     if wish is not None:
         try:
-            entry = waitlist.join(current_user.id, patient, wish, current_appointment=current)
+            with transaction():
+                entry = waitlist.join(current_user.id, patient, wish, current_appointment=current)
         except core.SchedulingError as err:
-            db.session.rollback()
             _show_error(form, err)
             status = err.http_status
         else:
-            db.session.commit()
-            realtime.publish_slot_changes()  # joining may turn a free slot into an offer at once
             flash(_("You are on the waitlist until %(day)s. We e-mail you as soon as a slot opens.",
                     day=format_date(entry.latest, "d MMM yyyy")), "success")
             return redirect(url_for("patient.waitlist"))
@@ -206,13 +204,11 @@ def waitlist_leave(entry_id: int):
     entry = _own_entry(entry_id)
     if ButtonForm().validate_on_submit():
         try:
-            waitlist.leave(current_user.id, entry)
+            with transaction():
+                waitlist.leave(current_user.id, entry)
         except core.SchedulingError as err:
-            db.session.rollback()
             flash(err.message, "danger")
         else:
-            db.session.commit()
-            realtime.publish_slot_changes()  # an open offer's hold goes back to the next candidate
             flash(_("You left the waitlist."), "success")
     return redirect(url_for("patient.waitlist"))
 
@@ -224,19 +220,16 @@ def waitlist_answer(offer_id: int, answer: str):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        if answer == "accept":
-            appointment = waitlist.accept(current_user.id, offer, patient)
-        else:
-            waitlist.decline(current_user.id, offer, patient)
+        with transaction():
+            if answer == "accept":
+                appointment = waitlist.accept(current_user.id, offer, patient)
+            else:
+                waitlist.decline(current_user.id, offer, patient)
     except LookupError:
-        db.session.rollback()
         abort(404)
     except core.SchedulingError as err:
-        db.session.rollback()
         flash(closed_message(offer, err), "warning")
         return redirect(url_for("patient.waitlist"))
-    db.session.commit()
-    realtime.publish_slot_changes()
     if answer == "decline":
         flash(_("You declined the offer. You stay on the waitlist."), "info")
         return redirect(url_for("patient.waitlist"))

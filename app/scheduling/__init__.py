@@ -17,9 +17,11 @@ from .availability import (
     require_valid_schedule,
     validate_schedule,
 )
+from .codes import EntryStatus, Kind, OfferStatus, Priority, Status, Urgency, WaitStatus
 from .errors import (
     BeyondHorizon,
     Blocked,
+    CutoffPassed,
     DailyLimitReached,
     InPast,
     InvalidTransition,
@@ -44,7 +46,10 @@ from .lifecycle import (
     STATUSES,
     TERMINAL,
     can_transition,
+    check_patient_change,
     check_transition,
+    may_patient_change,
+    online_change_deadline,
     releases_claims,
 )
 from .scoring import best_suggestions, score_slot
@@ -64,6 +69,17 @@ from .tokens import (
 from .vitals import VITAL_RANGES, check_vitals
 
 __all__ = [
+    "CutoffPassed",
+    "EntryStatus",
+    "Kind",
+    "OfferStatus",
+    "Priority",
+    "Status",
+    "Urgency",
+    "WaitStatus",
+    "check_patient_change",
+    "may_patient_change",
+    "online_change_deadline",
     "ACTIVE",
     "ALLOWED",
     "CELL_MINUTES",

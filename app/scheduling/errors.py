@@ -85,6 +85,12 @@ class InvalidTransition(SchedulingError):
     code, http_status = "invalid_transition", 409
 
 
+class CutoffPassed(SchedulingError):
+    """A patient's own online change (cancel, move) after the hospital's cut-off before the start."""
+
+    code, http_status = "cutoff_passed", 409
+
+
 class Blocked(SchedulingError):
     """The requested time is inside an availability exception (leave, closure)."""
 

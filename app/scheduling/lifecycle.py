@@ -11,15 +11,18 @@ is in HOLDING, the statuses whose claims count as busy time.
 
 from __future__ import annotations
 
-from .errors import InvalidTransition
+from datetime import datetime, timedelta
 
-SCHEDULED = "scheduled"
-CHECKED_IN = "checked_in"
-IN_PROGRESS = "in_progress"
-COMPLETED = "completed"
-CANCELLED = "cancelled"
-NO_SHOW = "no_show"
-HELD = "held"
+from .codes import Kind, Status
+from .errors import CutoffPassed, InvalidTransition
+
+SCHEDULED = Status.SCHEDULED
+CHECKED_IN = Status.CHECKED_IN
+IN_PROGRESS = Status.IN_PROGRESS
+COMPLETED = Status.COMPLETED
+CANCELLED = Status.CANCELLED
+NO_SHOW = Status.NO_SHOW
+HELD = Status.HELD
 
 STATUSES = (SCHEDULED, CHECKED_IN, IN_PROGRESS, COMPLETED, CANCELLED, NO_SHOW, HELD)
 
@@ -69,3 +72,32 @@ def releases_claims(old: str, new: str) -> bool:
     held -> scheduled keeps the claims: the hold's cells become the patient's.
     """
     return old in HOLDING and new not in HOLDING
+
+
+def online_change_deadline(start: datetime, cutoff_hours: int) -> datetime:
+    """The last instant a patient may cancel or move an appointment starting at ``start`` themselves: the hospital's
+    cut-off (``cutoff_hours``) before the start. Exactly at the deadline is still allowed."""
+    return start - timedelta(hours=cutoff_hours)
+
+
+def check_patient_change(status: str, kind: str, start: datetime, cutoff_hours: int, now: datetime, *,
+                         time_withdrawn: bool = False) -> None:
+    """The one rule for a patient changing their own appointment, from any entry (their pages, the e-mailed manage
+    link, the API): only a scheduled appointment (not a room booking), and only until the cut-off; later, the
+    hospital does it. When the doctor has since taken that time off (``time_withdrawn``), the patient may still
+    cancel or move it. Raises ``InvalidTransition`` or ``CutoffPassed`` (409 ``cutoff_passed``)."""
+    if kind == Kind.LOCATION or status != SCHEDULED:
+        raise InvalidTransition("Only a scheduled appointment can be changed online.", "status")
+    if now > online_change_deadline(start, cutoff_hours) and not time_withdrawn:
+        raise CutoffPassed(f"Online changes close {cutoff_hours} hours before the appointment; "
+                           "please call the hospital.", "start")
+
+
+def may_patient_change(status: str, kind: str, start: datetime, cutoff_hours: int, now: datetime, *,
+                       time_withdrawn: bool = False) -> bool:
+    """``check_patient_change`` as a yes or no, for pages deciding whether to offer the buttons."""
+    try:
+        check_patient_change(status, kind, start, cutoff_hours, now, time_withdrawn=time_withdrawn)
+    except (InvalidTransition, CutoffPassed):
+        return False
+    return True

@@ -14,7 +14,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import realtime
 from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, AppointmentType, Doctor, Hospital, Patient, Specialty
@@ -25,6 +24,7 @@ from app.services.availability.views import local_today, nearest_free_slots, slo
 from app.staff import bp
 from app.staff.forms import BookForm, SlotSearchForm, StaffCancelForm
 from app.staff.waitlist import after_cancel_url
+from app.transaction import transaction
 from app.web.availability_editor import zone_label
 from app.web.booking_forms import DateRangeForm, PickSlotForm, local_when, start_or_404, submit_change
 
@@ -142,16 +142,15 @@ def book_confirm(patient_id: int):
     error, alternatives, status = None, [], 200
     if form.validate_on_submit():
         try:
-            booking.book(current_user.id, patient, doctor, start, appointment_type=form.appointment_type.data or None,
-                         reason=(form.reason.data or "").strip() or None, hospital_id=hospital.id)
+            with transaction():
+                booking.book(current_user.id, patient, doctor, start,
+                             appointment_type=form.appointment_type.data or None,
+                             reason=(form.reason.data or "").strip() or None, hospital_id=hospital.id)
         except core.SchedulingError as err:
-            db.session.rollback()
             error, status = err.message, err.http_status
             alternatives = nearest_free_slots(doctor.id, hospital.id, hospital.timezone, start,
                                               form.appointment_type.data or None)
         else:
-            db.session.commit()
-            realtime.publish_slot_changes()
             flash(_("%(patient)s is booked with %(doctor)s on %(when)s.", patient=patient.name, doctor=doctor.name,
                     when=local_when(start, hospital)), "success")
             return redirect(url_for("staff.patient", patient_id=patient.id))
@@ -192,13 +191,11 @@ def reschedule_appointment(appointment_id: int):
     error, status = None, 200
     if pick.validate_on_submit():
         try:
-            booking.reschedule(current_user.id, appointment, start_or_404(pick.start.data))
+            with transaction():
+                booking.reschedule(current_user.id, appointment, start_or_404(pick.start.data))
         except core.SchedulingError as err:
-            db.session.rollback()
             error, status = err.message, err.http_status
         else:
-            db.session.commit()
-            realtime.publish_slot_changes()
             flash(_("The appointment is moved to %(when)s.", when=local_when(appointment.start, hospital)), "success")
             return redirect(_back_to(appointment))
     elif pick.is_submitted():

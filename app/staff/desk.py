@@ -5,6 +5,8 @@ commit); a core refusal comes back as a field error (walk-in forms) or a flashed
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,9 +16,9 @@ from app.extensions import db
 from app.models import Appointment, Department, Doctor, Hospital, Patient
 from app.nurse.forms import ActionForm
 from app.security import get_scoped_or_404
-from app.services import audit
 from app.services import queue as queue_service
 from app.services.booking.lists import todays_appointments
+from app.services.directory import patients
 from app.services.directory.patients import search_patients
 from app.staff import bp
 from app.staff.desk_forms import PRIORITY_LABELS, MoveForm, QuickWalkinForm, WalkinForm
@@ -78,10 +80,11 @@ def desk_board(hospital_id: int):
     return render_template("staff/desk_board.html", **_board_context(hospital))
 
 
-def _issue(hospital: Hospital, form, patient: Patient, field):
-    """Issue the token; a core refusal lands on the form field it names (else on the doctor field)."""
+def _issue(hospital: Hospital, form, patient: Callable[[], Patient], field):
+    """Issue the token to the patient (found, or registered in the same transaction); a core refusal lands on the
+    form field it names (else on the doctor field) and rolls a registration back too."""
     entry, err = run(lambda: queue_service.issue_walkin(
-        current_user.id, hospital.id, patient, doctor_id=form.doctor.data, department_id=form.department.data,
+        current_user.id, hospital.id, patient(), doctor_id=form.doctor.data, department_id=form.department.data,
         priority=form.priority.data))
     if err is not None:
         target = getattr(form, err.field, None) if err.field else None
@@ -99,7 +102,7 @@ def desk_walkin(hospital_id: int):
         if patient is None:
             walkin.patient.errors = [_("This patient no longer exists.")]
         else:
-            entry = _issue(hospital, walkin, patient, walkin.doctor)
+            entry = _issue(hospital, walkin, lambda: patient, walkin.doctor)
             if entry is not None:
                 return redirect(url_for("staff.desk_slip", entry_id=entry.id))
     return _page(hospital, hospitals, walkin, quick, 422)
@@ -110,13 +113,9 @@ def desk_walkin_new(hospital_id: int):
     hospital, hospitals = hospital_in_view(hospital_id)
     walkin, quick = _token_forms(hospital, quick=QuickWalkinForm(prefix="new"))
     if quick.validate_on_submit():
-        patient = Patient(name=quick.name.data.strip(), phone=quick.phone.data or None,
-                          birth_date=quick.birth_date.data)
-        db.session.add(patient)
-        db.session.flush()
-        audit.record(current_user.id, "patient.register_at_desk", "patient", patient.id, hospital_id=hospital.id,
-                     after=audit.snapshot(patient, ("name", "phone", "birth_date")))
-        entry = _issue(hospital, quick, patient, quick.doctor)  # a refusal rolls the registration back too
+        entry = _issue(hospital, quick, lambda: patients.register_at_desk(
+            current_user.id, hospital.id, quick.name.data, phone=quick.phone.data, birth_date=quick.birth_date.data),
+            quick.doctor)
         if entry is not None:
             return redirect(url_for("staff.desk_slip", entry_id=entry.id))
     return _page(hospital, hospitals, walkin, quick, 422)

@@ -9,13 +9,14 @@ from app.admin import bp as admin_bp
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Patient
 from app.models.base import utcnow
-from app.security import visible_hospital_ids
-from app.services import audit
+from app.services.access import visible_hospital_ids
 from app.services.booking.lists import todays_appointments
+from app.services.directory import patients as patient_records
 from app.services.directory.patients import search_patients
 from app.staff import bp
 from app.staff.booking import desk_doctors  # the booking pages register on bp when this module loads
 from app.staff.forms import PatientSearchForm, QuickPatientForm
+from app.transaction import transaction
 from app.web import availability_editor as views
 
 
@@ -46,14 +47,10 @@ def new_patient():
     if not form.validate_on_submit():
         return render_template("staff/patients.html", form=PatientSearchForm(), results=[], searched=False,
                                new_form=form, title=_("Patients")), 422
-    patient = Patient(name=form.name.data.strip(), phone=form.phone.data, birth_date=form.birth_date.data)
-    db.session.add(patient)
-    db.session.flush()
     hospital_ids = sorted(current_user.hospital_ids)
-    audit.record(current_user.id, "patient.register_at_desk", "patient", patient.id,
-                 hospital_id=hospital_ids[0] if hospital_ids else None,
-                 after=audit.snapshot(patient, ("name", "phone", "birth_date")))
-    db.session.commit()
+    with transaction():
+        patient = patient_records.register_at_desk(current_user.id, hospital_ids[0] if hospital_ids else None,
+                                            form.name.data, phone=form.phone.data, birth_date=form.birth_date.data)
     flash(f"{patient.name} is registered.", "success")
     return redirect(url_for("staff.patient", patient_id=patient.id))
 

@@ -11,15 +11,16 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import realtime
 from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Offer, WaitlistEntry
 from app.models.base import utcnow
+from app.scheduling.codes import WaitStatus
 from app.scheduling.geo import distance_km
 from app.security import get_scoped_or_404
 from app.services import waitlist as waitlist_service
 from app.staff import bp
+from app.transaction import transaction
 from app.web.booking_forms import local_when
 
 
@@ -66,7 +67,7 @@ def waitlist_candidates(appointment_id: int):
 
 def _waiting_entry(entry_id: int) -> WaitlistEntry:
     entry = db.session.get(WaitlistEntry, entry_id)
-    if entry is None or entry.status != "waiting":
+    if entry is None or entry.status != WaitStatus.WAITING:
         abort(404)
     return entry
 
@@ -78,20 +79,18 @@ def waitlist_act(appointment_id: int, entry_id: int, action: str):
     entry = _waiting_entry(entry_id)
     back = url_for("staff.waitlist_candidates", appointment_id=appointment.id)
     try:
-        if action == "offer":
-            made = waitlist_service.offer_slot(current_user.id, appointment.hospital_id, appointment.doctor_id,
-                                       appointment.start, appointment.end, entries=[entry])
-        else:
-            booked = waitlist_service.book_candidate(current_user.id, entry, appointment.doctor_id, appointment.start)
+        with transaction():
+            if action == "offer":
+                made = waitlist_service.offer_slot(current_user.id, appointment.hospital_id, appointment.doctor_id,
+                                           appointment.start, appointment.end, entries=[entry])
+            else:
+                booked = waitlist_service.book_candidate(current_user.id, entry, appointment.doctor_id,
+                                                         appointment.start)
     except LookupError:
-        db.session.rollback()
         abort(404)
     except core.SchedulingError as err:
-        db.session.rollback()
         flash(err.message, "danger")
         return redirect(back)
-    db.session.commit()
-    realtime.publish_slot_changes()
     if action == "offer":
         until = local_when(made[0].expires_at, appointment.hospital) if made else ""
         flash(_("The slot is offered to %(patient)s and held until %(until)s.", patient=entry.patient.name,
@@ -124,7 +123,7 @@ def waiting_list():
         Doctor.active, Doctor.hospitals.any(Hospital.id.in_(current_user.hospital_ids)))))
     doctor_ids, specialty_ids = {d.id for d in doctors}, {d.specialty_id for d in doctors}
     rows = db.session.scalars(
-        select(WaitlistEntry).where(WaitlistEntry.status == "waiting")
+        select(WaitlistEntry).where(WaitlistEntry.status == WaitStatus.WAITING)
         .options(selectinload(WaitlistEntry.patient), selectinload(WaitlistEntry.offers))
         .order_by(WaitlistEntry.urgency.desc(), WaitlistEntry.created_at))
     entries = [e for e in rows if _serves(e, hospitals, doctor_ids, specialty_ids)]

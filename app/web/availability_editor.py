@@ -24,6 +24,7 @@ from app.models import AppointmentType, AvailabilityException, Doctor, Hospital,
 from app.models.base import utcnow
 from app.services.availability import resource_for_doctor, schedules
 from app.services.availability.views import availability_preview, local_today
+from app.transaction import transaction
 
 PREVIEW_WEEKS = 4
 
@@ -105,15 +106,14 @@ def add_exception(editor: Editor):
         start = core.to_utc(form.start_date.data, form.start_time.data, tz)
         end = core.to_utc(form.end_date.data, form.end_time.data, tz)
         try:
-            schedules.add_exception(current_user.id, resource_for_doctor(editor.doctor.id).id, hospital.id, start,
-                                    end, form.available.data == "yes", form.reason.data or "")
+            with transaction():
+                schedules.add_exception(current_user.id, resource_for_doctor(editor.doctor.id).id, hospital.id, start,
+                                        end, form.available.data == "yes", form.reason.data or "")
         except core.ScheduleInvalid as err:
-            db.session.rollback()
             for key, message in err.fields.items():
                 target = form.end_time if key == "end" else form.start_time
                 target.errors = [*target.errors, _("Must be after the start.") if key == "end" else message]
         else:
-            db.session.commit()
             flash(_("The extra clinic is added.") if form.available.data == "yes" else _("The leave is added."),
                   "success")
             return redirect(editor.url(hospital=hospital.id) + "#exceptions")
@@ -126,8 +126,8 @@ def delete_exception(editor: Editor, exception_id: int):
     if row is None or row.resource_id != resource_id or row.hospital_id not in {h.id for h in editor.hospitals}:
         abort(404)
     hospital_id = row.hospital_id
-    schedules.remove_exception(current_user.id, row)
-    db.session.commit()
+    with transaction():
+        schedules.remove_exception(current_user.id, row)
     flash(_("The entry is removed."), "success")
     return redirect(editor.url(hospital=hospital_id) + "#exceptions")
 
@@ -189,12 +189,11 @@ def _save(editor: Editor, hospital: Hospital, resource_id: int, form: ScheduleFo
         min_notice_minutes=form.min_notice_minutes.data, buffer_minutes=form.buffer_minutes.data,
         urgent_share=form.urgent_share.data / 100, urgent_release_hours=form.urgent_release_hours.data)
     try:
-        schedules.put_schedule(current_user.id, resource_id, hospital.id, data)
+        with transaction():
+            schedules.put_schedule(current_user.id, resource_id, hospital.id, data)
     except core.ScheduleInvalid as err:
-        db.session.rollback()
         _show_errors(form, [i for i, _ in rows], err.fields)
         return None
-    db.session.commit()
     flash(_("The availability at %(hospital)s is saved, from %(day)s.", hospital=hospital.name,
             day=format_date(form.valid_from.data, "EEEE d MMMM yyyy")), "success")
     return redirect(editor.url(hospital=hospital.id))

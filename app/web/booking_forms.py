@@ -16,10 +16,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from app import realtime
 from app import scheduling as core
-from app.extensions import db
 from app.models import Hospital
+from app.transaction import transaction
 
 
 class CancelForm(FlaskForm):
@@ -74,11 +73,9 @@ def submit_change(form: FlaskForm, change: Callable[[], object]) -> int | None:
     if not form.validate_on_submit():
         return 422 if form.is_submitted() else 200
     try:
-        change()
+        with transaction():
+            change()
     except core.SchedulingError as err:
-        db.session.rollback()
         form.form_errors.append(err.message)
         return err.http_status
-    db.session.commit()
-    realtime.publish_slot_changes()
     return None

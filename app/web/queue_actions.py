@@ -10,11 +10,12 @@ from flask import abort, flash, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import realtime
 from app import scheduling as core
 from app.extensions import db
 from app.models import Hospital, QueueEntry
-from app.security import get_scoped_or_404, visible_hospital_ids
+from app.security import get_scoped_or_404
+from app.services.access import visible_hospital_ids
+from app.transaction import transaction
 
 T = TypeVar("T")
 
@@ -49,14 +50,11 @@ def scoped_entry(entry_id: int) -> QueueEntry:
 def run(action: Callable[[], T], success: str | None = None) -> tuple[T | None, core.SchedulingError | None]:
     """Run one service call: commit and announce it, or roll back and flash the core's reason."""
     try:
-        result = action()
+        with transaction():
+            result = action()
     except core.SchedulingError as err:
-        db.session.rollback()
         flash(err.message, "danger")
         return None, err
-    db.session.commit()
-    realtime.publish_queue_changes()
-    realtime.publish_slot_changes()  # a no-show frees the slot for other patients' open pages
     if success:
         flash(success, "success")
     return result, None

@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ApiToken, Doctor, Hospital, Membership, Specialty, User
-from app.security import token_digest
+from app.services.accounts.tokens import token_digest
 
 
 def test_users_create_and_token(runner, make):

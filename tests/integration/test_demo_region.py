@@ -24,8 +24,8 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.security import verify_password
 from app.services import booking
+from app.services.accounts.passwords import verify_password
 from app.services.availability.query import SlotQuery
 from app.services.availability.search import search_slots
 from tests.conftest import _empty_tables

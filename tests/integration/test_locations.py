@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app import scheduling as core
 from app.extensions import db
 from app.models import AuditEvent, Claim, Role, Room
+from app.notifications import events
 from app.services import booking, locations
 from app.services.availability import resource_for_room
 from app.services.availability.schedules import RuleInput, ScheduleInput, put_schedule
@@ -73,7 +74,7 @@ def test_emergency_displaces_elective_bookings(theatre, make):
     assert [a.id for a in result.displaced] == [elective.id]
     assert elective.status == "cancelled" and elective.cancel_reason == locations.DISPLACED_REASON
     assert later.status == "scheduled"
-    assert [u.id for u in locations.displaced_recipients(elective)] == [manager.id, patient.user_id]
+    assert [u.id for u in events.displaced_recipients(elective)] == [manager.id, patient.user_id]
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "location.emergency")).comment
     # a second emergency at the same time cannot displace the first
     with pytest.raises(core.SlotTaken):

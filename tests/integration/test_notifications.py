@@ -22,7 +22,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from app.extensions import db, mail
-from app.jobs import send_reminders
+from app.jobs import configure_delivery, send_reminders
 from app.models import Appointment, AuditEvent, OutboxMessage, Role, User
 from app.models.base import utcnow
 from app.notifications import outbox
@@ -379,8 +379,10 @@ def test_no_show_is_not_announced(clinic, make):
 
 # --- reminders and jobs
 
-def test_reminders_24h_and_2h_once_each_and_none_after_a_cancellation(clinic, make, smtp):
+def test_reminders_24h_and_2h_once_each_and_none_after_a_cancellation(app, clinic, make, smtp, monkeypatch):
     _, doctor = clinic
+    # delivery only by the periodic job (OUTBOX_DELIVERY=off), so a reminder can go stale before its turn
+    monkeypatch.setitem(app.extensions, outbox.DISPATCH_KEY, None)
     smtp.start()
     patient = make.patient(phone=PHONE)
     start = slot(days=3)
@@ -504,6 +506,7 @@ def celery_worker(app, smtp, tmp_path):
     saved = {k: app.config.get(k) for k in ("CELERY_BROKER_URL", "CELERY_QUEUE", "OUTBOX_DELIVERY")}
     app.config.update(CELERY_BROKER_URL=REDIS_TEST_URL, CELERY_QUEUE=queue_name, OUTBOX_DELIVERY="celery")
     app.extensions.pop("celery", None)
+    configure_delivery(app)
     from app.celery_app import celery_for
 
     try:
@@ -518,6 +521,7 @@ def celery_worker(app, smtp, tmp_path):
         log.close()
         app.extensions.pop("celery", None)
         app.config.update(saved)
+        configure_delivery(app)
 
 
 def _wait_for(predicate, timeout: float = 60.0):

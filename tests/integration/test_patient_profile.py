@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ApiToken, Appointment, AuditEvent, Claim, OutboxMessage, Patient, Role, User
 from app.models.base import utcnow
-from app.security import token_digest
 from app.services import booking
 from app.services.accounts.profile import image_extension
+from app.services.accounts.tokens import token_digest
 from tests.conftest import PASSWORD
 
 PHONE = "+447911123456"

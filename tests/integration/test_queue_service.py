@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app import realtime
 from app import scheduling as core
 from app.extensions import db
-from app.jobs import SESSION_GRACE, close_queues, mark_no_shows
+from app.jobs import close_queues, mark_no_shows
 from app.models import (
     AuditEvent,
     Claim,
@@ -26,6 +26,7 @@ from app.services import booking
 from app.services import queue as queue_service
 from app.services.availability import resource_for_doctor
 from app.services.availability.schedules import RuleInput, ScheduleInput, add_exception, put_schedule
+from app.services.queue.closing import SESSION_GRACE
 
 # Monday 2 March 2026, 08:00 in London (GMT): the clinic opens at 09:00
 NOW = datetime(2026, 3, 2, 8, 0)

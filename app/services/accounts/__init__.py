@@ -1,5 +1,5 @@
 """Accounts: sign-up, log-in, e-mail verification, password resets, and the patient's own profile."""
-from app.services.accounts import profile  # noqa: F401  (modules of the public face)
+from app.services.accounts import housekeeping, profile, tokens, users  # noqa: F401  (modules of the public face)
 from app.services.accounts.users import (
     AccountError,
     Registration,
@@ -16,6 +16,7 @@ from app.services.accounts.users import (
 )
 
 __all__ = [
-    "AccountError", "Registration", "authenticate", "change_password", "create_user", "find_user", "profile",
-    "register_patient", "reset_token", "set_password", "user_for_reset", "verification_token", "verify_email"
+    "AccountError", "Registration", "authenticate", "change_password", "create_user", "find_user", "housekeeping",
+    "profile", "register_patient", "reset_token", "set_password", "tokens", "user_for_reset", "users",
+    "verification_token", "verify_email"
 ]

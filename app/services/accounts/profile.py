@@ -8,6 +8,7 @@ never leaves a row pointing at a missing file.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,9 +19,10 @@ from sqlalchemy import delete, or_, select
 from app.extensions import db
 from app.models import ApiToken, Appointment, AuditEvent, OutboxMessage, Patient, Role, User
 from app.models.base import utcnow
+from app.models.outbox import DeliveryStatus
 from app.scheduling.lifecycle import CHECKED_IN, SCHEDULED
-from app.security import verify_password
 from app.services import audit, booking
+from app.services.accounts.passwords import verify_password
 
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 PHOTO_DIR = "patients"
@@ -41,6 +43,18 @@ class ProfileError(Exception):
 
 
 # --- photos ---
+
+def patient_of(user: User) -> Patient | None:
+    return db.session.scalar(select(Patient).where(Patient.user_id == user.id))
+
+
+def create_patient_record(user: User) -> Patient:
+    """The patient record of an account that has none yet (operators create accounts without one)."""
+    patient = Patient(user_id=user.id, name=user.name)
+    db.session.add(patient)
+    db.session.flush()
+    return patient
+
 
 def image_extension(data: bytes) -> str | None:
     """The image type by its magic bytes (never by the file name): 'jpg', 'png', 'webp' or None."""
@@ -78,6 +92,43 @@ def remove_photo(name: str | None, root: Path | None = None) -> None:
     path = (root or upload_root()) / name
     if path.parent.name == PHOTO_DIR:  # only our own folder, whatever the column holds
         path.unlink(missing_ok=True)
+
+
+@dataclass
+class ProfileUpdate:
+    """What the profile form sends: the account's name and language, and for a patient their record fields,
+    notification preferences and photo (new bytes, or removed)."""
+
+    name: str
+    language: str
+    record: dict[str, object] = field(default_factory=dict)
+    preferences: dict[str, bool] = field(default_factory=dict)
+    photo: bytes | None = None
+    remove_photo: bool = False
+
+
+def update_profile(user: User, patient: Patient | None, change: ProfileUpdate) -> str | None:
+    """Save one's own details (audited). Returns the stored photo that nothing points at any more, for the caller to
+    delete after the commit; raises ProfileError for an unusable photo before anything changes."""
+    fields = ("name", *change.record, *change.preferences, "photo") if patient else ("name",)
+    target = patient or user
+    before = audit.snapshot(target, fields)
+    old_photo = None
+    if patient is not None:
+        if change.photo is not None:
+            old_photo, patient.photo = patient.photo, store_photo(change.photo)
+        elif change.remove_photo:
+            old_photo, patient.photo = patient.photo, None
+        for name, value in change.record.items():
+            setattr(patient, name, value)
+        for name, value in change.preferences.items():
+            setattr(patient, name, value)
+        patient.name = change.name
+    user.name = change.name
+    user.language = change.language
+    audit.record(user.id, "user.profile", "patient" if patient else "user", target.id, before=before,
+                 after=audit.snapshot(target, fields))
+    return old_photo
 
 
 def may_see_photo(viewer: User, patient: Patient) -> bool:
@@ -200,7 +251,7 @@ def _scrub_history(user: User, patient: Patient, contacts: set[str]) -> None:
         message.recipient = ""
         if "patient_name" in (message.context or {}):
             message.context = {**message.context, "patient_name": DELETED_NAME}
-        if message.status == "pending":
+        if message.status == DeliveryStatus.PENDING:
             message.status, message.last_error = "dead", "account deleted"
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Patient, Role, User
 from app.models.base import utcnow
-from app.security import hash_password, verify_password
 from app.services import audit
+from app.services.accounts.passwords import hash_password, verify_password
 
 VERIFY_MAX_AGE = 3 * 24 * 3600
 RESET_MAX_AGE = 3600

@@ -11,9 +11,12 @@ from app.services.availability.calendars import (
     slot_groups,
     type_label,
 )
+from app.services.availability.query import SlotQuery
 from app.services.availability.resources import resource_for_doctor, resource_for_room
+from app.services.availability.search import search_slots
 
 __all__ = [
-    "Calendar", "Group", "LONGEST_BOOKING", "Request", "load_busy", "load_calendars", "resource_for_doctor",
-    "resource_for_room", "rooms_with", "schedules", "search", "slot_groups", "type_label"
+    "Calendar", "Group", "LONGEST_BOOKING", "Request", "SlotQuery", "load_busy", "load_calendars",
+    "resource_for_doctor", "resource_for_room", "rooms_with", "schedules", "search", "search_slots", "slot_groups",
+    "type_label"
 ]

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Doctor, Hospital, Specialty
+from app.scheduling.codes import Urgency
 
 MAX_DAYS = 92
 MAX_RADIUS_KM = 500
@@ -68,7 +69,7 @@ def validate(query: SlotQuery) -> None:
         raise SearchError(f"Search at most {MAX_DAYS} days at a time.", "to")
     if query.radius_km is not None and not 0 < query.radius_km <= MAX_RADIUS_KM:
         raise SearchError(f"The radius must be between 1 and {MAX_RADIUS_KM} km.", "radius_km")
-    if query.urgency not in ("routine", "urgent"):
+    if query.urgency not in (Urgency.ROUTINE, Urgency.URGENT):
         raise SearchError("Urgency must be routine or urgent.", "urgency")
     if not 1 <= query.limit <= 500:
         raise SearchError("The limit must be between 1 and 500.", "limit")

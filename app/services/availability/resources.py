@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import SchedulableResource
+from app.scheduling.codes import Kind
 
 
 def resource_for_doctor(doctor_id: int) -> SchedulableResource:
@@ -15,7 +16,7 @@ def resource_for_room(room_id: int) -> SchedulableResource:
     """Rooms get a resource the first time something needs to claim them."""
     resource = db.session.scalar(select(SchedulableResource).where(SchedulableResource.room_id == room_id))
     if resource is None:
-        resource = SchedulableResource(kind="location", room_id=room_id)
+        resource = SchedulableResource(kind=Kind.LOCATION, room_id=room_id)
         db.session.add(resource)
         db.session.flush()
     return resource

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -10,7 +10,7 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import AvailabilityException, AvailabilityRule, Room, Schedule
 from app.notifications import events as notify
-from app.services import audit
+from app.services import audit, signals
 from app.services.availability.calendars import policy_of, rule_of
 
 RULE_FIELDS = ("weekday", "start", "end", "kind", "slot_minutes", "tokens_per_slot", "appointment_types", "room_id")
@@ -100,7 +100,8 @@ def add_exception(actor_id: int | None, resource_id: int, hospital_id: int, star
     if not available:
         notify.doctor_leave(row)  # booked patients in that time hear of it, in this transaction
     else:
-        offer_new_time(actor_id, resource_id, hospital_id, start, end, now=now)
+        signals.time_added.send(None, actor_id=actor_id, resource_id=resource_id, hospital_id=hospital_id,
+                                start=start, end=end, now=now)
     return row
 
 
@@ -110,45 +111,5 @@ def remove_exception(actor_id: int | None, row: AvailabilityException, *, now: d
     db.session.delete(row)
     if not row.available:  # back from leave: the time is free again
         db.session.flush()
-        offer_new_time(actor_id, row.resource_id, row.hospital_id, row.start, row.end, now=now)
-
-
-OFFER_NEW_SLOTS = 20  # added time offers at most this many slots at once; later ones are found by search
-
-
-def offer_new_time(actor_id: int | None, resource_id: int, hospital_id: int, start: datetime, end: datetime,
-                   now: datetime | None = None) -> int:
-    """Time that became available (added hours, the end of a leave) is offered to the waitlist at once, like a
-    cancellation: the first OFFER_NEW_SLOTS free slots inside [start, end) that have candidates get a hold and offers.
-    Returns the number of patients offered a slot."""
-    from zoneinfo import ZoneInfo
-
-    from app.models import Doctor, Hospital, SchedulableResource
-    from app.models.base import utcnow
-    from app.services.availability.query import SlotQuery
-    from app.services.availability.search import search_slots
-    from app.services.waitlist import matching as waitlist_match
-    from app.services.waitlist import offers as waitlist_offers
-
-    if db.session.info.get(notify.MUTED_KEY):
-        return 0
-    now = now or utcnow()
-    doctor_id = db.session.scalar(select(SchedulableResource.doctor_id).where(SchedulableResource.id == resource_id))
-    hospital = db.session.get(Hospital, hospital_id)
-    if doctor_id is None or hospital is None or end <= now:
-        return 0
-    tz = ZoneInfo(hospital.timezone)
-    first, last = core.local_day(max(start, now), tz), core.local_day(end, tz)
-    last = min(last, first + timedelta(days=91))  # the search's longest span
-    if not waitlist_match.waiting_for(db.session.get(Doctor, doctor_id), first):
-        return 0  # nobody waits: no search
-    found = search_slots(SlotQuery(first_day=first, last_day=last, doctor_id=doctor_id, hospital_id=hospital_id,
-                                   urgency="urgent", limit=200), now)
-    # each new slot to the best patient not yet offered one: many slots at once reach many patients, and nobody
-    # gets twenty messages; an unanswered offer moves on when its hold expires
-    offered: set[int] = set()
-    for slot in [r for r in found if r.start >= start and r.end <= end][:OFFER_NEW_SLOTS]:
-        made = waitlist_offers.slot_freed(actor_id, doctor_id, hospital_id, slot.start, slot.end, now=now,
-                                          exclude_patients=offered, batch=1)
-        offered |= {offer.entry.patient_id for offer in made}
-    return len(offered)
+        signals.time_added.send(None, actor_id=actor_id, resource_id=row.resource_id,
+                                hospital_id=row.hospital_id, start=row.start, end=row.end, now=now)

@@ -19,6 +19,7 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, AppointmentType
 from app.models.base import utcnow
+from app.scheduling.codes import Status, Urgency
 from app.services.availability.calendars import Calendar, Request, load_busy, load_calendars, slot_groups
 from app.services.availability.query import SlotQuery
 from app.services.availability.search import SlotResult, search_slots
@@ -244,7 +245,7 @@ def doctor_week(doctor_id: int, resource_id: int, hospital_id: int, tz_name: str
     utc_end = core.to_utc(sunday + timedelta(days=1), time.min, tz)
     appointments = db.session.scalars(
         select(Appointment).where(Appointment.doctor_id == doctor_id, Appointment.hospital_id == hospital_id,
-                                  Appointment.status != "cancelled", Appointment.start >= utc_start,
+                                  Appointment.status != Status.CANCELLED, Appointment.start >= utc_start,
                                   Appointment.start < utc_end)
         .options(joinedload(Appointment.patient)).order_by(Appointment.start))
     type_names = dict(db.session.execute(select(AppointmentType.code, AppointmentType.name)
@@ -253,7 +254,7 @@ def doctor_week(doctor_id: int, resource_id: int, hospital_id: int, tz_name: str
         type_name = type_names.get(a.appointment_type) or a.appointment_type.replace("_", " ")
         entries.append(Entry("appointment", _local(a.start, tz), _local(a.end, tz), appointment_id=a.id,
                              patient_name=a.patient.name if a.patient else "", appointment_type=type_name,
-                             status=a.status, urgent=a.urgency == "urgent"))
+                             status=a.status, urgent=a.urgency == Urgency.URGENT))
     cells: dict[tuple[date, int], list[Entry]] = {}
     for entry in sorted(entries, key=lambda e: (e.start, e.kind != "appointment")):
         cells.setdefault((entry.start.date(), entry.start.hour), []).append(entry)

@@ -10,6 +10,7 @@ from datetime import datetime
 from app.models import Appointment
 from app.models.base import utcnow
 from app.notifications.ics import appointment_uid, build
+from app.scheduling.codes import Status
 
 
 def appointment_ics(appointment: Appointment, *, url: str | None = None, sequence: int = 0,
@@ -26,4 +27,4 @@ def appointment_ics(appointment: Appointment, *, url: str | None = None, sequenc
                  end=appointment.end, summary=f"Appointment with {who}" if who else "Hospital appointment",
                  location=", ".join(p for p in (hospital.name, hospital.address or hospital.city) if p),
                  organizer=None, attendee=None, stamp=now or utcnow(), description="\n".join(lines),
-                 cancelled=appointment.status in ("cancelled", "no_show"), url=url)
+                 cancelled=appointment.status in (Status.CANCELLED, Status.NO_SHOW), url=url)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
+from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Patient
 from app.models.base import utcnow
@@ -50,6 +51,6 @@ def patient_appointments(patient: Patient) -> tuple[list[Appointment], list[Appo
         select(Appointment).where(Appointment.patient_id == patient.id)
         .options(joinedload(Appointment.doctor).joinedload(Doctor.user), joinedload(Appointment.hospital))
         .order_by(Appointment.start)))
-    upcoming = [a for a in rows if a.end >= now and a.status in ("scheduled", "checked_in", "in_progress")]
+    upcoming = [a for a in rows if a.end >= now and a.status in core.ACTIVE]
     past = [a for a in reversed(rows) if a not in upcoming]
     return upcoming, past

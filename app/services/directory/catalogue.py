@@ -78,7 +78,7 @@ _KINDS: dict[type, _Kind] = {
 }
 
 
-def _snapshot(obj) -> dict:
+def snapshot_of(obj) -> dict:
     """What an audit event keeps of a record, including the links an admin edits with it."""
     out = audit.snapshot(obj, _KINDS[type(obj)].fields)
     if isinstance(obj, (Room, AppointmentType)):
@@ -105,15 +105,15 @@ def _audit_hospital(actor: User, obj) -> int | None:
     return min(ids & actor.hospital_ids or ids)
 
 
-def _write(actor: User, obj, action: str, before: dict | None = None):
+def record_change(actor: User, obj, action: str, before: dict | None = None):
     db.session.flush()
     kind = _KINDS[type(obj)]
     audit.record(actor.id, f"{kind.target_type}.{action}", kind.target_type, obj.id,
-                 hospital_id=_audit_hospital(actor, obj), before=before, after=_snapshot(obj))
+                 hospital_id=_audit_hospital(actor, obj), before=before, after=snapshot_of(obj))
     return obj
 
 
-def _assign(obj, fields: dict) -> None:
+def assign_fields(obj, fields: dict) -> None:
     for name, value in fields.items():
         setattr(obj, name, value)
 
@@ -138,7 +138,7 @@ def _equipment(ids) -> list[Equipment]:
     return found
 
 
-def _hospitals(ids) -> list[Hospital]:
+def hospitals_by_id(ids) -> list[Hospital]:
     ids = sorted(set(ids or ()))
     found = list(db.session.scalars(select(Hospital).where(Hospital.id.in_(ids)).order_by(Hospital.name))) \
         if ids else []
@@ -153,7 +153,7 @@ def set_active(actor: User, obj, active: bool) -> None:
         raise DirectoryError(_l("Equipment cannot be deactivated."))
     if isinstance(obj, User) and obj.id == actor.id and not active:
         raise DirectoryError(_l("You cannot deactivate your own account."))
-    before = _snapshot(obj)
+    before = snapshot_of(obj)
     obj.active = active
     if isinstance(obj, Doctor):
         obj.user.active = active
@@ -161,7 +161,7 @@ def set_active(actor: User, obj, active: bool) -> None:
         profile = db.session.scalar(select(Doctor).where(Doctor.user_id == obj.id))
         if profile is not None:
             profile.active = active
-    _write(actor, obj, "reactivate" if active else "deactivate", before)
+    record_change(actor, obj, "reactivate" if active else "deactivate", before)
 
 
 # hospitals and what they are made of
@@ -175,14 +175,14 @@ def create_hospital(actor: User, **fields) -> Hospital:
     _check_hospital(fields)
     hospital = Hospital(**fields)
     db.session.add(hospital)
-    return _write(actor, hospital, "create")
+    return record_change(actor, hospital, "create")
 
 
 def update_hospital(actor: User, hospital: Hospital, **fields) -> Hospital:
     _check_hospital(fields, hospital)
-    before = _snapshot(hospital)
-    _assign(hospital, fields)
-    return _write(actor, hospital, "update", before)
+    before = snapshot_of(hospital)
+    assign_fields(hospital, fields)
+    return record_change(actor, hospital, "update", before)
 
 
 def _check_department(hospital_id: int, fields: dict, department: Department | None = None) -> None:
@@ -195,14 +195,14 @@ def create_department(actor: User, hospital: Hospital, **fields) -> Department:
     _check_department(hospital.id, fields)
     department = Department(hospital_id=hospital.id, **fields)
     db.session.add(department)
-    return _write(actor, department, "create")
+    return record_change(actor, department, "create")
 
 
 def update_department(actor: User, department: Department, **fields) -> Department:
     _check_department(department.hospital_id, fields, department)
-    before = _snapshot(department)
-    _assign(department, fields)
-    return _write(actor, department, "update", before)
+    before = snapshot_of(department)
+    assign_fields(department, fields)
+    return record_change(actor, department, "update", before)
 
 
 def _check_room(hospital_id: int, fields: dict, room: Room | None = None) -> None:
@@ -220,16 +220,16 @@ def create_room(actor: User, hospital: Hospital, equipment_ids=(), **fields) -> 
     room = Room(hospital_id=hospital.id, **fields)
     room.equipment = _equipment(equipment_ids)
     db.session.add(room)
-    return _write(actor, room, "create")
+    return record_change(actor, room, "create")
 
 
 def update_room(actor: User, room: Room, equipment_ids=(), **fields) -> Room:
     _check_room(room.hospital_id, fields, room)
     equipment = _equipment(equipment_ids)
-    before = _snapshot(room)
-    _assign(room, fields)
+    before = snapshot_of(room)
+    assign_fields(room, fields)
     room.equipment = equipment
-    return _write(actor, room, "update", before)
+    return record_change(actor, room, "update", before)
 
 
 def _check_appointment_type(hospital_id: int, fields: dict, existing: AppointmentType | None = None) -> None:
@@ -243,17 +243,17 @@ def create_appointment_type(actor: User, hospital: Hospital, equipment_ids=(), *
     appointment_type = AppointmentType(hospital_id=hospital.id, **fields)
     appointment_type.equipment = _equipment(equipment_ids)
     db.session.add(appointment_type)
-    return _write(actor, appointment_type, "create")
+    return record_change(actor, appointment_type, "create")
 
 
 def update_appointment_type(actor: User, appointment_type: AppointmentType, equipment_ids=(),
                             **fields) -> AppointmentType:
     _check_appointment_type(appointment_type.hospital_id, fields, appointment_type)
     equipment = _equipment(equipment_ids)
-    before = _snapshot(appointment_type)
-    _assign(appointment_type, fields)
+    before = snapshot_of(appointment_type)
+    assign_fields(appointment_type, fields)
     appointment_type.equipment = equipment
-    return _write(actor, appointment_type, "update", before)
+    return record_change(actor, appointment_type, "update", before)
 
 
 # the region's catalogue
@@ -270,14 +270,14 @@ def create_specialty(actor: User, **fields) -> Specialty:
     _check_specialty(fields)
     specialty = Specialty(**fields)
     db.session.add(specialty)
-    return _write(actor, specialty, "create")
+    return record_change(actor, specialty, "create")
 
 
 def update_specialty(actor: User, specialty: Specialty, **fields) -> Specialty:
     _check_specialty(fields, specialty)
-    before = _snapshot(specialty)
-    _assign(specialty, fields)
-    return _write(actor, specialty, "update", before)
+    before = snapshot_of(specialty)
+    assign_fields(specialty, fields)
+    return record_change(actor, specialty, "update", before)
 
 
 def _check_equipment(fields: dict, equipment: Equipment | None = None) -> None:
@@ -289,11 +289,11 @@ def create_equipment(actor: User, **fields) -> Equipment:
     _check_equipment(fields)
     equipment = Equipment(**fields)
     db.session.add(equipment)
-    return _write(actor, equipment, "create")
+    return record_change(actor, equipment, "create")
 
 
 def update_equipment(actor: User, equipment: Equipment, **fields) -> Equipment:
     _check_equipment(fields, equipment)
-    before = _snapshot(equipment)
-    _assign(equipment, fields)
-    return _write(actor, equipment, "update", before)
+    before = snapshot_of(equipment)
+    assign_fields(equipment, fields)
+    return record_change(actor, equipment, "update", before)

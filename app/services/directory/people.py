@@ -14,11 +14,11 @@ from app.services import audit
 from app.services.accounts import AccountError, create_user
 from app.services.directory.catalogue import (
     DirectoryError,
-    _assign,
-    _hospitals,
-    _snapshot,
-    _write,
+    assign_fields,
     create_doctor_profile,
+    hospitals_by_id,
+    record_change,
+    snapshot_of,
 )
 
 
@@ -30,7 +30,7 @@ def _add_memberships(user: User, hospital_ids, role: str) -> None:
 
 def _sync_doctor_hospitals(doctor: Doctor, hospital_ids) -> None:
     """The doctor's hospitals and their Membership(role="doctor") rows always name the same hospitals."""
-    hospitals = _hospitals(hospital_ids)
+    hospitals = hospitals_by_id(hospital_ids)
     wanted = {h.id for h in hospitals}
     doctor.hospitals = hospitals
     for membership in [m for m in doctor.user.memberships if m.role == Role.DOCTOR and m.hospital_id not in wanted]:
@@ -55,7 +55,7 @@ def create_doctor(actor: User, email: str, name: str, password: str, hospital_id
     user = _new_account(email, name, password, Role.DOCTOR)
     doctor = create_doctor_profile(user, None, specialty_id, **profile)
     _sync_doctor_hospitals(doctor, hospital_ids)
-    return _write(actor, doctor, "create")
+    return record_change(actor, doctor, "create")
 
 
 def update_doctor(actor: User, doctor: Doctor, name: str, hospital_ids, **profile) -> Doctor:
@@ -63,11 +63,11 @@ def update_doctor(actor: User, doctor: Doctor, name: str, hospital_ids, **profil
         raise DirectoryError(_l("Choose at least one hospital."), "hospital_ids")
     if "specialty_id" in profile and db.session.get(Specialty, profile["specialty_id"]) is None:
         raise DirectoryError(_l("Unknown specialty."), "specialty_id")
-    before = _snapshot(doctor)
+    before = snapshot_of(doctor)
     doctor.user.name = name
-    _assign(doctor, profile)
+    assign_fields(doctor, profile)
     _sync_doctor_hospitals(doctor, hospital_ids)
-    return _write(actor, doctor, "update", before)
+    return record_change(actor, doctor, "update", before)
 
 
 def _check_role(actor: User, user: User | None, role: str, hospital_ids: set[int]) -> None:
@@ -98,32 +98,32 @@ def create_account(actor: User, email: str, name: str, password: str, role: str,
     """An account of any role, active and verified; hospital roles get a membership per hospital."""
     hospital_ids = set() if role == Role.PATIENT else set(hospital_ids or ())
     _check_role(actor, None, role, hospital_ids)
-    _hospitals(hospital_ids)
+    hospitals_by_id(hospital_ids)
     user = _new_account(email, name, password, role)
     _add_memberships(user, hospital_ids, role)
     db.session.flush()
     _ensure_role_records(user)
-    return _write(actor, user, "create")
+    return record_change(actor, user, "create")
 
 
 def update_user(actor: User, user: User, name: str, role: str, active: bool) -> User:
     if user.id == actor.id and (role != user.role or not active):
         raise DirectoryError(_l("You cannot change your own role or deactivate yourself."), "role")
     _check_role(actor, user, role, user.hospital_ids)
-    before = _snapshot(user)
+    before = snapshot_of(user)
     user.name, user.role, user.active = name, role, active
     profile = db.session.scalar(select(Doctor).where(Doctor.user_id == user.id))
     if profile is not None and before["active"] != active:
         profile.active = active  # a doctor and their account are (de)activated together
     _ensure_role_records(user)
-    return _write(actor, user, "update", before)
+    return record_change(actor, user, "update", before)
 
 
 def unlock_user(actor: User, user: User) -> User:
-    before = _snapshot(user)
+    before = snapshot_of(user)
     user.locked_until = None
     user.failed_logins = 0
-    return _write(actor, user, "unlock", before)
+    return record_change(actor, user, "unlock", before)
 
 
 def _membership_snapshot(membership: Membership) -> dict:
@@ -135,7 +135,7 @@ def add_membership(actor: User, user: User, hospital_id: int, role: str) -> Memb
         raise DirectoryError(_l("Choose a hospital role."), "role")
     if user.role == Role.PATIENT:
         raise DirectoryError(_l("Patients do not belong to hospitals."), "role")
-    _hospitals([hospital_id])
+    hospitals_by_id([hospital_id])
     if any(m.hospital_id == hospital_id and m.role == role for m in user.memberships):
         raise DirectoryError(_l("This person already has this role at this hospital."), "hospital_id")
     membership = Membership(hospital_id=hospital_id, role=role)
@@ -166,3 +166,23 @@ def remove_membership(actor: User, membership: Membership) -> None:
     db.session.flush()
     audit.record(actor.id, "membership.remove", "membership", ident, hospital_id=before["hospital_id"],
                  before=before)
+
+
+def create_operator_account(email: str, password: str, role: str, name: str, hospital_id: int | None) -> User:
+    """An account made by an operator on the command line (`users create`): active, verified, with its patient
+    record or doctor profile, and a membership of the given hospital for hospital roles (audited, no actor)."""
+    if role in (Role.STAFF, Role.NURSE, Role.DOCTOR) and hospital_id is None:
+        raise DirectoryError(f"A hospital is required for role {role}.", "hospital_id")
+    if hospital_id is not None and db.session.get(Hospital, hospital_id) is None:
+        raise DirectoryError(f"No hospital with id {hospital_id}.", "hospital_id")
+    user = _new_account(email, name, password, role)
+    if role == Role.PATIENT:
+        db.session.add(Patient(user_id=user.id, name=user.name))
+    if role == Role.DOCTOR:
+        create_doctor_profile(user, hospital_id)
+    if hospital_id is not None and role != Role.PATIENT:
+        db.session.add(Membership(user_id=user.id, hospital_id=hospital_id, role=role))
+    db.session.flush()
+    audit.record(None, "user.create", "user", user.id, hospital_id=hospital_id,
+                 after={"email": user.email, "role": role}, comment="created on the command line")
+    return user

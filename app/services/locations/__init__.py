@@ -1,11 +1,4 @@
 """Bookable locations (theatres, rooms): access grants and room bookings."""
-from app.services.locations.rooms import (
-    DISPLACED_REASON,
-    MAX_MINUTES,
-    access_role,
-    book_location,
-    displaced_recipients,
-    grant,
-)
+from app.services.locations.rooms import DISPLACED_REASON, MAX_MINUTES, access_role, book_location, grant, revoke
 
-__all__ = ["DISPLACED_REASON", "MAX_MINUTES", "access_role", "book_location", "displaced_recipients", "grant"]
+__all__ = ["DISPLACED_REASON", "MAX_MINUTES", "access_role", "book_location", "grant", "revoke"]

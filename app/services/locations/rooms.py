@@ -2,12 +2,13 @@
 
 An elective booking must fit the location's published slots, like a doctor's. An emergency may start at any
 5-minute boundary, at once, and displaces the elective bookings in its way: they are cancelled in the same
-transaction, and the caller tells their owners after the commit.
+transaction, and their owners are told through the outbox, so the e-mails go out only if the emergency commits.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -15,6 +16,9 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, Doctor, LocationAccess, Patient, Role, Room, User
 from app.models.base import utcnow
+from app.notifications import events as notify
+from app.notifications.events import base_url
+from app.scheduling.codes import Kind, Status, Urgency
 from app.services import audit
 from app.services.availability import (
     Request,
@@ -60,6 +64,15 @@ def grant(actor_id: int, room: Room, user: User, role: str) -> LocationAccess:
     return row
 
 
+def revoke(actor_id: int, row: LocationAccess) -> None:
+    """Take a user's access to a room away (audited)."""
+    hospital_id = db.session.get(Room, row.room_id).hospital_id
+    audit.record(actor_id, "location.revoke", "room", row.room_id, hospital_id=hospital_id,
+                 before={"user_id": row.user_id, "role": row.role})
+    db.session.delete(row)
+    db.session.flush()
+
+
 def book_location(actor: User, room: Room, start: datetime, minutes: int, *, doctor: Doctor | None = None,
                   patient: Patient | None = None, reason: str | None = None, emergency: bool = False,
                   now: datetime | None = None) -> LocationBooking:
@@ -83,8 +96,8 @@ def book_location(actor: User, room: Room, start: datetime, minutes: int, *, doc
     appointment = Appointment(
         patient_id=patient.id if patient else None, doctor_id=doctor.id if doctor else None, room_id=room.id,
         hospital_id=room.hospital_id, appointment_type="emergency" if emergency else "location", start=start,
-        end=end, status="scheduled", urgency="urgent" if emergency else "routine", reason=reason or None,
-        emergency=emergency, booked_by_id=actor.id, kind="location", holds_room=True)
+        end=end, status="scheduled", urgency=Urgency.URGENT if emergency else "routine", reason=reason or None,
+        emergency=emergency, booked_by_id=actor.id, kind=Kind.LOCATION, holds_room=True)
     db.session.add(appointment)
     db.session.flush()
     resources = [resource.id]
@@ -116,20 +129,10 @@ def _displace(actor_id: int, room: Room, start: datetime, end: datetime) -> list
     overlapping = db.session.scalars(select(Appointment).where(
         Appointment.room_id == room.id, Appointment.holds_room.is_(True), Appointment.status.in_(core.ACTIVE),
         Appointment.start < end, Appointment.end > start)).all()
-    if any(a.emergency or a.status != "scheduled" for a in overlapping):
+    if any(a.emergency or a.status != Status.SCHEDULED for a in overlapping):
         raise core.SlotTaken("Another emergency or a case already under way holds the room then.", "start")
+    day_list, tz = f"{base_url()}/locations/{room.id}?day=", ZoneInfo(room.hospital.timezone)
     for appointment in overlapping:
         cancel(actor_id, appointment, DISPLACED_REASON, comment=DISPLACED_REASON)
+        notify.location_displaced(appointment, day_list + core.local_day(appointment.start, tz).isoformat())
     return list(overlapping)
-
-
-def displaced_recipients(appointment: Appointment) -> list[User]:
-    """Who must hear that an elective booking was displaced: whoever booked it and the patient."""
-    users = []
-    if appointment.booked_by_id:
-        users.append(db.session.get(User, appointment.booked_by_id))
-    if appointment.patient_id:
-        patient = db.session.get(Patient, appointment.patient_id)
-        if patient and patient.user_id:
-            users.append(db.session.get(User, patient.user_id))
-    return [u for u in users if u is not None and u.active]

@@ -20,6 +20,7 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import AvailabilityRule, Doctor, Hospital, Queue, QueueEntry, SchedulableResource, Schedule
 from app.models.base import utcnow
+from app.scheduling.codes import EntryStatus
 
 RECENT_CONSULTATIONS = 10  # the estimate is the median of this many latest consultations
 DEFAULT_MINUTES = 15
@@ -56,7 +57,7 @@ def recent_durations(doctor_id: int, limit: int = RECENT_CONSULTATIONS) -> list[
     """The doctor's latest consultation lengths in minutes, oldest first."""
     rows = db.session.execute(
         select(QueueEntry.started_at, QueueEntry.ended_at).join(Queue, Queue.id == QueueEntry.queue_id)
-        .where(Queue.doctor_id == doctor_id, QueueEntry.status == "completed",
+        .where(Queue.doctor_id == doctor_id, QueueEntry.status == EntryStatus.COMPLETED,
                QueueEntry.started_at.is_not(None), QueueEntry.ended_at.is_not(None))
         .order_by(QueueEntry.ended_at.desc()).limit(limit)).all()
     return [(end - start).total_seconds() / 60 for start, end in reversed(rows)]
@@ -78,15 +79,15 @@ def _board(hospital: Hospital, queue: Queue, day: date, now: datetime) -> list[Q
                                                                 QueueEntry.day == day)
                                       .options(selectinload(QueueEntry.patient),
                                                selectinload(QueueEntry.appointment))))
-    waiting = [e for e in entries if e.status == "waiting"]
+    waiting = [e for e in entries if e.status == EntryStatus.WAITING]
     by_id = {e.id: e for e in waiting}
     ordered = [by_id[item.id] for item in core.order_queue(_items(waiting), now)]
     waits: dict = {}
     if day == core.local_day(now, ZoneInfo(hospital.timezone)):
         waits = core.estimated_waits(
             _items(ordered), recent_durations(queue.doctor_id), now,
-            in_progress_started=[e.started_at for e in entries if e.status == "in_progress" and e.started_at],
-            called_ahead=sum(1 for e in entries if e.status == "called"),
+            in_progress_started=[e.started_at for e in entries if e.status == EntryStatus.IN_PROGRESS and e.started_at],
+            called_ahead=sum(1 for e in entries if e.status == EntryStatus.CALLED),
             default_minutes=slot_minutes(queue.doctor_id, hospital.id, day))
     serving = sorted((e for e in entries if e.status in ACTIVE_FIRST),
                      key=lambda e: (ACTIVE_FIRST.index(e.status), e.started_at or e.called_at or e.arrived_at,
@@ -127,7 +128,7 @@ def hospital_board(hospital_id: int, day: date | None = None, *,
 
 def position_of(entry: QueueEntry, *, now: datetime | None = None) -> int | None:
     """The entry's 1-based place among the waiting of its queue and day; None when it is not waiting."""
-    if entry.status != "waiting":
+    if entry.status != EntryStatus.WAITING:
         return None
     queue = entry.queue
     rows = queue_for(queue.hospital_id, queue.doctor_id, entry.day, now=now)

@@ -5,6 +5,7 @@ flush and never commit; a refusal (core.VitalsOutOfRange, core.QueueError) leave
 """
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -13,9 +14,10 @@ from sqlalchemy.orm import selectinload
 from app import realtime
 from app import scheduling as core
 from app.extensions import db
-from app.models import Encounter, QueueEntry, Vitals
+from app.models import Appointment, Doctor, Encounter, QueueEntry, Vitals
 from app.models.base import utcnow
-from app.services import audit
+from app.scheduling.codes import EntryStatus
+from app.services import audit, booking
 
 NOTES_MAX = 20000
 
@@ -31,7 +33,7 @@ def _encounter(entry: QueueEntry) -> Encounter:
 
 def record_vitals(actor_id: int | None, entry: QueueEntry, values: dict[str, str | float | int | None]) -> Vitals:
     """Check the readings (core.check_vitals: ranges, units, diastolic below systolic) and store one set."""
-    if entry.status in ("left", "no_show"):
+    if entry.status in (EntryStatus.LEFT, EntryStatus.NO_SHOW):
         raise core.QueueError(f"{entry.label} is closed ({entry.status.replace('_', ' ')}): no vitals can be added.",
                               "status")
     checked = core.check_vitals(values)
@@ -66,3 +68,13 @@ def patient_history(patient_id: int, *, limit: int = 10, exclude_entry_id: int |
     if exclude_entry_id is not None:
         query = query.where(Encounter.entry_id != exclude_entry_id)
     return list(db.session.scalars(query))
+
+
+def book_follow_up(actor_id: int | None, entry: QueueEntry, doctor: Doctor, start: datetime, *,
+                   appointment_type: str | None, reason: str) -> Appointment:
+    """Book the patient's next appointment from the visit and note it on the visit's encounter."""
+    appointment = booking.book(actor_id, entry.patient, doctor, start, appointment_type=appointment_type,
+                               hospital_id=entry.queue.hospital_id, reason=reason, comment="follow-up")
+    if entry.encounter is not None:
+        entry.encounter.follow_up_id = appointment.id
+    return appointment

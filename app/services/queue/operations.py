@@ -40,6 +40,7 @@ from app.models import (
     Schedule,
 )
 from app.models.base import utcnow
+from app.scheduling.codes import EntryStatus, Kind, Priority, Status, Urgency
 from app.services import audit, booking
 from app.services.queue.board import QueueRow, hospital_board, position_of, queue_for, room_name
 from app.services.queue.clinical import patient_history, record_vitals, save_notes
@@ -117,7 +118,7 @@ def _issue(actor_id: int | None, hospital: Hospital, doctor: Doctor, patient: Pa
         number = _next_number(queue, day, doctor_name)
         entry = QueueEntry(queue_id=queue.id, day=day, number=number, label=core.token_label(queue.prefix, number),
                            patient_id=patient.id, appointment_id=appointment.id if appointment else None,
-                           source=source, priority=priority, status="waiting", arrived_at=now,
+                           source=source, priority=priority, status=EntryStatus.WAITING, arrived_at=now,
                            created_by_id=actor_id)
         db.session.add(entry)
         db.session.flush()
@@ -162,7 +163,7 @@ def _shortest_line(hospital: Hospital, department_id: int, day: date) -> Doctor:
                               http_status=422)
     waiting = dict(db.session.execute(
         select(Queue.doctor_id, func.count(QueueEntry.id)).join(QueueEntry, QueueEntry.queue_id == Queue.id)
-        .where(Queue.hospital_id == hospital.id, QueueEntry.day == day, QueueEntry.status == "waiting")
+        .where(Queue.hospital_id == hospital.id, QueueEntry.day == day, QueueEntry.status == EntryStatus.WAITING)
         .group_by(Queue.doctor_id)).all())
     closed = set(db.session.scalars(select(Queue.doctor_id).join(QueueCounter, QueueCounter.queue_id == Queue.id)
                                     .where(Queue.hospital_id == hospital.id, QueueCounter.day == day,
@@ -203,12 +204,12 @@ def check_in(actor_id: int | None, appointment: Appointment, *, now: datetime | 
     now = now or utcnow()
     if appointment.status == core.HELD:  # no patient yet: not a room booking either
         raise core.QueueError("This slot is held for a waitlist offer: nobody has booked it yet.", "appointment")
-    if appointment.doctor_id is None or appointment.patient_id is None or appointment.kind == "location":
+    if appointment.doctor_id is None or appointment.patient_id is None or appointment.kind == Kind.LOCATION:
         raise core.QueueError("Room bookings are not checked in at the desk.", "appointment", http_status=422)
     hospital = appointment.hospital
     if hospital_id is not None and appointment.hospital_id != hospital_id:
         raise core.QueueError(f"This appointment is at {hospital.name}, not at this hospital.", "appointment")
-    if appointment.status != "scheduled":
+    if appointment.status != Status.SCHEDULED:
         state = {"checked_in": "already checked in"}.get(appointment.status, appointment.status.replace("_", " "))
         raise core.QueueError(f"This appointment cannot be checked in: it is {state}.", "appointment")
     tz = ZoneInfo(hospital.timezone)
@@ -217,7 +218,8 @@ def check_in(actor_id: int | None, appointment: Appointment, *, now: datetime | 
         raise core.QueueError(f"This appointment is on {day.isoformat()}, not today: it cannot be checked in now.",
                               "appointment")
     if priority is None:
-        priority = "emergency" if appointment.emergency else "urgent" if appointment.urgency == "urgent" else "normal"
+        priority = (Priority.EMERGENCY if appointment.emergency else
+                    Priority.URGENT if appointment.urgency == Urgency.URGENT else Priority.NORMAL)
     booking.transition(actor_id, appointment, "checked_in", comment="checked in at the desk")
     return _issue(actor_id, hospital, appointment.doctor, appointment.patient, source="appointment",
                   priority=priority, now=now, appointment=appointment)
@@ -266,11 +268,11 @@ def set_status(actor_id: int | None, entry: QueueEntry, status: str, *, now: dat
     old = entry.status
     core.check_entry_transition(old, status)
     stamps: dict = {"status": status}
-    if status == "called":
+    if status == EntryStatus.CALLED:
         stamps["called_at"] = now
-    elif status == "waiting":
+    elif status == EntryStatus.WAITING:
         stamps["called_at"] = None  # a recall: back in line at the place the order gives
-    elif status == "in_progress":
+    elif status == EntryStatus.IN_PROGRESS:
         stamps["started_at"] = now
     else:
         stamps["ended_at"] = now
@@ -286,7 +288,7 @@ def set_status(actor_id: int | None, entry: QueueEntry, status: str, *, now: dat
     queue = entry.queue
     audit.record(actor_id, "queue.status", "queue_entry", entry.id, hospital_id=queue.hospital_id,
                  before={"status": old}, after={"status": status}, comment=comment)
-    called = {"label": entry.label, "room": room_name(entry)} if status == "called" else None
+    called = {"label": entry.label, "room": room_name(entry)} if status == EntryStatus.CALLED else None
     realtime.note_queue_change(queue.hospital_id, queue.doctor_id, entry.day, called=called)
     return entry
 
@@ -295,13 +297,13 @@ def _mirror(actor_id: int | None, entry: QueueEntry, status: str, comment: str |
     appointment = entry.appointment
     if appointment is None:
         return
-    if status == "in_progress" and appointment.status == "checked_in":
+    if status == Status.IN_PROGRESS and appointment.status == Status.CHECKED_IN:
         booking.transition(actor_id, appointment, "in_progress", comment=comment)
-    elif status == "completed" and appointment.status == "in_progress":
+    elif status == Status.COMPLETED and appointment.status == Status.IN_PROGRESS:
         booking.transition(actor_id, appointment, "completed", comment=comment)
-    elif status in ("no_show", "left") and appointment.status in ("scheduled", "checked_in"):
-        reason = comment or ("left before being seen" if status == "left" else "did not come when called")
-        booking.cancel(actor_id, appointment, reason, status="no_show", comment=reason)
+    elif status in (Status.NO_SHOW, EntryStatus.LEFT) and appointment.status in (Status.SCHEDULED, Status.CHECKED_IN):
+        reason = comment or ("left before being seen" if status == EntryStatus.LEFT else "did not come when called")
+        booking.cancel(actor_id, appointment, reason, status=EntryStatus.NO_SHOW, comment=reason)
 
 
 def call_next(actor_id: int | None, hospital_id: int, doctor_id: int, *,
@@ -312,7 +314,7 @@ def call_next(actor_id: int | None, hospital_id: int, doctor_id: int, *,
     patients rather than one twice.
     """
     now = now or utcnow()
-    rows = [r for r in queue_for(hospital_id, doctor_id, now=now) if r.entry.status == "waiting"]
+    rows = [r for r in queue_for(hospital_id, doctor_id, now=now) if r.entry.status == EntryStatus.WAITING]
     for row in rows:
         try:
             return set_status(actor_id, row.entry, "called", now=now)
@@ -331,7 +333,7 @@ def move(actor_id: int | None, entry: QueueEntry, places: int, reason: str) -> Q
         raise core.QueueError("Give a reason for moving this token.", "reason", http_status=422)
     if not isinstance(places, int) or isinstance(places, bool) or places == 0:
         raise core.QueueError("Move the token at least one place.", "places", http_status=422)
-    if entry.status != "waiting":
+    if entry.status != EntryStatus.WAITING:
         raise core.QueueError(f"Only a waiting token can be moved; {entry.label} is "
                               f"{entry.status.replace('_', ' ')}.", "status")
     queue = entry.queue

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Patient, User
 from app.models.base import utcnow
+from app.scheduling.codes import Status
 
 
 def region_counts() -> dict[str, int]:
@@ -15,5 +16,5 @@ def region_counts() -> dict[str, int]:
         "patients": db.session.scalar(select(func.count(Patient.id))),
         "users": db.session.scalar(select(func.count(User.id))),
         "upcoming": db.session.scalar(select(func.count(Appointment.id)).where(
-            Appointment.start >= utcnow(), Appointment.status == "scheduled")),
+            Appointment.start >= utcnow(), Appointment.status == Status.SCHEDULED)),
     }

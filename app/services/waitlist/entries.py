@@ -18,6 +18,7 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Offer, Patient, Specialty, WaitlistEntry
 from app.models.base import utcnow
+from app.scheduling.codes import Kind, OfferStatus, Status, WaitStatus
 from app.scheduling.waitlist import TIMES_OF_DAY, URGENCIES
 from app.services import audit, booking
 from app.services.waitlist.matching import Candidate, candidates_for_slot, held_at
@@ -68,7 +69,7 @@ def _today(hospitals: list[Hospital], now: datetime) -> date:
 
 
 def _check_current(patient: Patient, current: Appointment, now: datetime) -> None:
-    if current.patient_id != patient.id or current.status != "scheduled" or current.kind != "slots":
+    if current.patient_id != patient.id or current.status != Status.SCHEDULED or current.kind != Kind.SLOTS:
         raise core.WaitlistError("An earlier slot can only be asked for a booked appointment of yours.",
                                  "current_appointment")
     if current.start <= now:
@@ -158,7 +159,7 @@ def join(actor_id: int | None, patient: Patient, wish: Wish, *, current_appointm
 def leave(actor_id: int | None, entry: WaitlistEntry, *, now: datetime | None = None) -> WaitlistEntry:
     """Take the entry off the list; its open offers end and their holds move on to the next patients."""
     now = now or utcnow()
-    if entry.status != "waiting":
+    if entry.status != WaitStatus.WAITING:
         raise core.WaitlistError("This waitlist entry is no longer waiting.", "entry", http_status=409)
     before = audit.snapshot(entry, ENTRY_FIELDS)
     entry.status, entry.active_key, entry.closed_at = "cancelled", None, now
@@ -174,7 +175,7 @@ def entries_for(patient: Patient, *, now: datetime | None = None) -> list[Waitli
     since = (now or utcnow()) - timedelta(days=RECENT_DAYS)
     return list(db.session.scalars(
         select(WaitlistEntry).where(WaitlistEntry.patient_id == patient.id,
-                                    (WaitlistEntry.status == "waiting") | (WaitlistEntry.closed_at >= since))
+                                    (WaitlistEntry.status == WaitStatus.WAITING) | (WaitlistEntry.closed_at >= since))
         .options(selectinload(WaitlistEntry.offers).selectinload(Offer.hold))
         .order_by(WaitlistEntry.created_at.desc(), WaitlistEntry.id.desc())))
 
@@ -182,7 +183,7 @@ def entries_for(patient: Patient, *, now: datetime | None = None) -> list[Waitli
 def open_offers(entry: WaitlistEntry, *, now: datetime | None = None) -> list[Offer]:
     """The entry's offers still open to an answer (their hold not yet run out), soonest slot first."""
     now = now or utcnow()
-    return sorted((o for o in entry.offers if o.status == "open" and o.expires_at > now
+    return sorted((o for o in entry.offers if o.status == OfferStatus.OPEN and o.expires_at > now
                    and o.hold.status == core.HELD), key=lambda o: o.hold.start)
 
 
@@ -192,7 +193,7 @@ def book_candidate(actor_id: int | None, entry: WaitlistEntry, doctor_id: int, s
     (open offers of it become "taken"), a free slot is booked as usual. The entry is booked, and the patient's
     later booking of an "earlier slot" entry is released and offered onward."""
     now = now or utcnow()
-    if entry.status != "waiting":
+    if entry.status != WaitStatus.WAITING:
         raise core.WaitlistError(f"{entry.patient.name} is no longer waiting.", "entry", http_status=409)
     hold = held_at(doctor_id, start)
     if hold is not None:
@@ -210,7 +211,7 @@ def book_candidate(actor_id: int | None, entry: WaitlistEntry, doctor_id: int, s
         entry.booked_appointment_id = appointment.id
         db.session.flush()
         withdraw_offers(actor_id, entry, now)
-        if current is not None and current.status == "scheduled" and current.start > appointment.start:
+        if current is not None and current.status == Status.SCHEDULED and current.start > appointment.start:
             booking.cancel(actor_id, current, "moved to an earlier slot from the waitlist", now=now)
     audit.record(actor_id, "waitlist.accept", "waitlist_entry", entry.id, hospital_id=appointment.hospital_id,
                  after={"appointment_id": appointment.id}, comment="booked by the desk")

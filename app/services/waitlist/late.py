@@ -12,60 +12,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Appointment, Doctor, Offer, WaitlistEntry
+from app.models import Appointment, Offer, WaitlistEntry
 from app.models.base import utcnow
 from app.scheduling import waitlist as matcher
-from app.services.availability.query import SlotQuery
+from app.scheduling.codes import WaitStatus
 from app.services.availability.search import SlotResult, search_slots
+from app.services.waitlist.offers import slot_freed
+from app.services.waitlist.reserve import slot_query
 
-# Urgent demand is estimated from the urgent bookings of the last four weeks; requests come in office hours, so the
-# four weeks hold about 20 working days of about 9 hours.
-DEMAND_DAYS = 28
-DEMAND_HOURS = 20 * 9
 NEAR_LIMIT = 50  # slots per specialty or doctor looked at per run: a specialty rarely has more free within 3 hours
-
-
-def urgent_per_hour(specialty_id: int | None, doctor_id: int, now: datetime) -> float:
-    """Urgent requests per office hour for the specialty (the doctor, when they have none), from recent bookings."""
-    query = select(func.count(Appointment.id)).where(
-        Appointment.urgency == "urgent", Appointment.patient_id.is_not(None),
-        Appointment.created_at >= now - timedelta(days=DEMAND_DAYS), Appointment.created_at < now)
-    if specialty_id is not None:
-        query = query.join(Doctor, Doctor.id == Appointment.doctor_id).where(Doctor.specialty_id == specialty_id)
-    else:
-        query = query.where(Appointment.doctor_id == doctor_id)
-    return (db.session.scalar(query) or 0) / DEMAND_HOURS
-
-
-def _query(specialty_id: int | None, doctor_id: int, now: datetime, until: datetime, limit: int) -> SlotQuery:
-    # local days: a day either side of the UTC dates covers every time zone; the starts are filtered after
-    first, last = (now - timedelta(days=1)).date(), (until + timedelta(days=1)).date()
-    if specialty_id is not None:
-        return SlotQuery(first_day=first, last_day=last, specialty_id=specialty_id, urgency="urgent", limit=limit)
-    return SlotQuery(first_day=first, last_day=last, doctor_id=doctor_id, urgency="urgent", limit=limit)
-
-
-def late_release_allowed(doctor: Doctor, start: datetime, now: datetime) -> bool:
-    """Whether the doctor's slot at ``start`` may go to routine entries now: it starts within LATE_RELEASE_HOURS and,
-    without it, the specialty keeps the urgent reserve of free slots an urgent request asking now could take within
-    its window (matcher.late_release)."""
-    if not timedelta(0) < start - now <= timedelta(hours=matcher.LATE_RELEASE_HOURS):
-        return False
-    rate = urgent_per_hour(doctor.specialty_id, doctor.id, now)
-    reserve = matcher.urgent_reserve(rate, start, now)
-    until = now + timedelta(hours=matcher.URGENT_WINDOW_HOURS)
-    found = search_slots(_query(doctor.specialty_id, doctor.id, now, until, min(reserve + 1, 500)), now)
-    spare = sum(1 for r in found if now < r.start <= until and (r.doctor_id, r.start) != (doctor.id, start))
-    return matcher.late_release(start, now, spare, rate)
 
 
 def _targets() -> set[tuple[int | None, int | None]]:
     """(specialty, doctor) pairs with waiting entries: a doctor-named entry as the doctor, else the specialty."""
     rows = db.session.execute(select(WaitlistEntry.specialty_id, WaitlistEntry.doctor_id)
-                              .where(WaitlistEntry.status == "waiting").distinct()).all()
+                              .where(WaitlistEntry.status == WaitStatus.WAITING).distinct()).all()
     return {(None, doctor_id) if doctor_id is not None else (specialty_id, None)
             for specialty_id, doctor_id in rows if specialty_id is not None or doctor_id is not None}
 
@@ -76,7 +40,7 @@ def near_free_slots(now: datetime) -> list[SlotResult]:
     until = now + timedelta(hours=matcher.LATE_RELEASE_HOURS)
     found: dict[tuple[int, datetime], SlotResult] = {}
     for specialty_id, doctor_id in sorted(_targets(), key=lambda t: (t[0] or 0, t[1] or 0)):
-        query = _query(specialty_id, doctor_id or 0, now, until, NEAR_LIMIT)
+        query = slot_query(specialty_id, doctor_id or 0, now, until, NEAR_LIMIT)
         for result in search_slots(query, now):
             if now < result.start <= until:
                 found.setdefault((result.doctor_id, result.start), result)
@@ -94,8 +58,6 @@ def offer_short_notice_slots(now: datetime | None = None) -> int:
     """Offer the free slots starting within LATE_RELEASE_HOURS to the waiting entries, routine included, where the
     urgent reserve allows (the matcher decides who, waitlist_offers.slot_freed holds and offers). Returns the offers
     made."""
-    from app.services.waitlist.offers import slot_freed
-
     now = now or utcnow()
     made = 0
     for slot in near_free_slots(now):

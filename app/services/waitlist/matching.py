@@ -23,8 +23,9 @@ from app.extensions import db
 from app.models import Appointment, AppointmentType, Doctor, Hospital, Offer, WaitlistEntry
 from app.models.base import utcnow
 from app.scheduling import waitlist as matcher
+from app.scheduling.codes import Status, Urgency, WaitStatus
 from app.services.booking import Placement, place
-from app.services.waitlist.late import late_release_allowed
+from app.services.waitlist.reserve import late_release_allowed
 
 
 @dataclass
@@ -48,7 +49,7 @@ def split_words(value: str) -> frozenset[str]:
 def current_start(entry: WaitlistEntry) -> datetime | None:
     """The start of the booking an "earlier slot, please" entry keeps, while it is still booked."""
     current = entry.current_appointment
-    if current is None or current.status != "scheduled":
+    if current is None or current.status != Status.SCHEDULED:
         return None
     return current.start
 
@@ -67,7 +68,7 @@ def placement_for(doctor: Doctor, hospital_id: int, start: datetime, *, appointm
     """Where the slot stands by the booking rules (asked as urgent, the widest reach), or None when it cannot be
     booked: past, too short notice, beyond the horizon, on leave or no longer free."""
     try:
-        return place(doctor, start, appointment_type=appointment_type, urgency="urgent", now=now,
+        return place(doctor, start, appointment_type=appointment_type, urgency=Urgency.URGENT, now=now,
                      hospital_id=hospital_id, ignore=ignore)
     except core.SchedulingError:
         return None
@@ -95,7 +96,7 @@ def waiting_for(doctor: Doctor, last_day) -> list[WaitlistEntry]:
     if doctor.specialty_id is not None:
         target = target | ((WaitlistEntry.doctor_id.is_(None)) & (WaitlistEntry.specialty_id == doctor.specialty_id))
     return list(db.session.scalars(select(WaitlistEntry).where(
-        WaitlistEntry.status == "waiting", WaitlistEntry.latest >= last_day, target)
+        WaitlistEntry.status == WaitStatus.WAITING, WaitlistEntry.latest >= last_day, target)
         .order_by(WaitlistEntry.created_at, WaitlistEntry.id)))
 
 
@@ -117,7 +118,7 @@ def rank_for(doctor: Doctor, hospital: Hospital, placement: Placement, now: date
     busy = _busy_patients({e.patient_id for e in entries.values()}, slot.start, slot.end)
     # a patient's own "earlier slot" booking may touch the slot: that booking is released on accept
     busy -= {e.patient_id for e in entries.values()
-             if e.current_appointment is not None and e.current_appointment.status == "scheduled"
+             if e.current_appointment is not None and e.current_appointment.status == Status.SCHEDULED
              and e.current_appointment.start < slot.end and e.current_appointment.end > slot.start}
     matches = matcher.rank(slot, [as_waiting(e) for e in entries.values()], now, limit=limit,
                            exclude_patients={*exclude_patients, *busy})

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Offer, Patient, WaitlistEntry
 from app.models.base import utcnow
 from app.notifications import waitlist_events as notify
+from app.scheduling.codes import OfferStatus, Status, Urgency, WaitStatus
 from app.services import audit, booking
 from app.services.booking.holds import fill_hold, hold_slot, lost_offer, release_hold
 from app.services.waitlist.matching import Candidate, held_at, offered_entries, placement_for, rank_for
@@ -56,7 +57,7 @@ def _make_offers(actor_id: int | None, hold: Appointment, candidates: list[Candi
                  first_rank: int = 0) -> list[Offer]:
     offers = []
     for i, candidate in enumerate(candidates):
-        offer = Offer(entry_id=candidate.entry.id, hold_id=hold.id, status="open", created_at=now,
+        offer = Offer(entry_id=candidate.entry.id, hold_id=hold.id, status=OfferStatus.OPEN, created_at=now,
                       expires_at=hold.hold_until, rank=first_rank + i)
         db.session.add(offer)
         offers.append(offer)
@@ -72,7 +73,7 @@ def _make_offers(actor_id: int | None, hold: Appointment, candidates: list[Candi
 
 def _staff_pick(entries: list[WaitlistEntry]) -> list[Candidate]:
     for entry in entries:
-        if entry.status != "waiting":
+        if entry.status != WaitStatus.WAITING:
             raise core.WaitlistError(f"{entry.patient.name} is no longer waiting.", "entries", http_status=409)
     return [Candidate(entry, 0.0, ["chosen by the desk"]) for entry in entries]
 
@@ -92,7 +93,7 @@ def offer_slot(actor_id: int | None, hospital_id: int, doctor_id: int, start: da
     placement = placement_for(doctor, hospital_id, start, appointment_type=appointment_type, now=now, ignore=hold)
     if placement is None:
         # let booking say why, in the words the desk knows
-        booking.place(doctor, start, appointment_type=appointment_type, urgency="urgent", now=now,
+        booking.place(doctor, start, appointment_type=appointment_type, urgency=Urgency.URGENT, now=now,
                       hospital_id=hospital_id, ignore=hold)
     skip = offered_entries(hold) if hold is not None else set()
     if entries is not None:
@@ -166,7 +167,7 @@ CLOSED_MESSAGES = {
 
 
 def _check_open(offer: Offer, now: datetime) -> None:
-    if offer.status != "open":
+    if offer.status != OfferStatus.OPEN:
         raise core.OfferClosed(CLOSED_MESSAGES.get(offer.status, "This offer is closed."), "offer")
     if offer.expires_at <= now or offer.hold.hold_until is None or offer.hold.hold_until <= now:
         raise core.OfferClosed("This offer has expired.", "offer")
@@ -188,10 +189,10 @@ def take_hold(actor_id: int | None, hold: Appointment, entry: WaitlistEntry, pat
     """Give the hold to the entry's patient (an accepted offer, or the desk booking by phone), tell the others,
     and release the patient's later booking, which is offered onward."""
     current = entry.current_appointment
-    keep = current if current is not None and current.status == "scheduled" else None
+    keep = current if current is not None and current.status == Status.SCHEDULED else None
     with lost_offer():
         if db.session.execute(update(WaitlistEntry).where(WaitlistEntry.id == entry.id,
-                                                          WaitlistEntry.status == "waiting")
+                                                          WaitlistEntry.status == WaitStatus.WAITING)
                               .values(status="booked", active_key=None, closed_at=now, booked_appointment_id=hold.id)
                               .execution_options(synchronize_session=False)).rowcount == 0:
             raise core.OfferClosed("You have already taken another offer from this waitlist entry.", "offer")
@@ -199,7 +200,7 @@ def take_hold(actor_id: int | None, hold: Appointment, entry: WaitlistEntry, pat
                             urgency=entry.urgency, ignore_id=keep.id if keep else None)
     if offer is not None:
         with lost_offer():
-            if db.session.execute(update(Offer).where(Offer.id == offer.id, Offer.status == "open")
+            if db.session.execute(update(Offer).where(Offer.id == offer.id, Offer.status == OfferStatus.OPEN)
                                   .values(status="accepted", responded_at=now)
                                   .execution_options(synchronize_session=False)).rowcount == 0:
                 raise core.OfferClosed(CLOSED_MESSAGES["declined"], "offer")
@@ -216,14 +217,14 @@ def _close_others(actor_id: int | None, hold: Appointment, entry: WaitlistEntry,
                   now: datetime) -> None:
     """The hold's other open offers are taken (those patients are told and stay waiting); the entry's open offers
     of other holds end too (declined for them), and those holds move on."""
-    others = db.session.scalars(select(Offer).where(Offer.hold_id == hold.id, Offer.status == "open",
+    others = db.session.scalars(select(Offer).where(Offer.hold_id == hold.id, Offer.status == OfferStatus.OPEN,
                                                     Offer.id != (offer.id if offer else 0))).all()
     for other in others:
         other.status, other.responded_at = "taken", now
         audit.record(actor_id, "waitlist.taken", "offer", other.id, hospital_id=hold.hospital_id,
                      after={"entry_id": other.entry_id, "taken_by_entry": entry.id})
         notify.waitlist_taken(other)
-    elsewhere = db.session.scalars(select(Offer).where(Offer.entry_id == entry.id, Offer.status == "open",
+    elsewhere = db.session.scalars(select(Offer).where(Offer.entry_id == entry.id, Offer.status == OfferStatus.OPEN,
                                                        Offer.hold_id != hold.id)).all()
     for other in elsewhere:
         other.status, other.responded_at = "declined", now
@@ -237,7 +238,8 @@ def _close_others(actor_id: int | None, hold: Appointment, entry: WaitlistEntry,
 def _move_on_if_unanswered(actor_id: int | None, hold: Appointment, now: datetime) -> None:
     if hold.status != core.HELD:
         return
-    still_open = db.session.scalar(select(Offer.id).where(Offer.hold_id == hold.id, Offer.status == "open").limit(1))
+    still_open = db.session.scalar(select(Offer.id).where(Offer.hold_id == hold.id, Offer.status == OfferStatus.OPEN)
+                                   .limit(1))
     if still_open is None:
         move_on(actor_id, hold, now)
 
@@ -246,10 +248,10 @@ def decline(actor_id: int | None, offer: Offer, patient: Patient, *, now: dateti
     """Say no to one offer: the patient stays on the list; when nobody else is still asked, the hold moves on."""
     now = now or utcnow()
     _own(offer, patient)
-    if offer.status != "open":
+    if offer.status != OfferStatus.OPEN:
         raise core.OfferClosed(CLOSED_MESSAGES.get(offer.status, "This offer is closed."), "offer")
     with lost_offer():
-        if db.session.execute(update(Offer).where(Offer.id == offer.id, Offer.status == "open")
+        if db.session.execute(update(Offer).where(Offer.id == offer.id, Offer.status == OfferStatus.OPEN)
                               .values(status="declined", responded_at=now)
                               .execution_options(synchronize_session=False)).rowcount == 0:
             raise core.OfferClosed("This offer has just been answered.", "offer")
@@ -263,7 +265,7 @@ def decline(actor_id: int | None, offer: Offer, patient: Patient, *, now: dateti
 
 def withdraw_offers(actor_id: int | None, entry: WaitlistEntry, now: datetime) -> None:
     """The entry left the list: its open offers end (declined) and their holds move on."""
-    offers = db.session.scalars(select(Offer).where(Offer.entry_id == entry.id, Offer.status == "open")).all()
+    offers = db.session.scalars(select(Offer).where(Offer.entry_id == entry.id, Offer.status == OfferStatus.OPEN)).all()
     for offer in offers:
         offer.status, offer.responded_at = "declined", now
         audit.record(actor_id, "waitlist.decline", "offer", offer.id, hospital_id=offer.hold.hospital_id,
@@ -284,13 +286,14 @@ def expire_offers(now: datetime | None = None) -> int:
                                                          Appointment.hold_until <= now)
                                .order_by(Appointment.hold_until, Appointment.id)).all()
     for hold in holds:
-        offers = db.session.scalars(select(Offer).where(Offer.hold_id == hold.id, Offer.status == "open")).all()
+        offers = db.session.scalars(select(Offer).where(Offer.hold_id == hold.id,
+                                                        Offer.status == OfferStatus.OPEN)).all()
         # conditional, like the accept it may race: an offer accepted meanwhile stays accepted
         with lost_offer():
-            db.session.execute(update(Offer).where(Offer.hold_id == hold.id, Offer.status == "open",
+            db.session.execute(update(Offer).where(Offer.hold_id == hold.id, Offer.status == OfferStatus.OPEN,
                                                    Offer.expires_at <= now).values(status="expired"))
         for offer in offers:
-            if offer.status == "expired":
+            if offer.status == OfferStatus.EXPIRED:
                 audit.record(None, "waitlist.expire", "offer", offer.id, hospital_id=hold.hospital_id,
                              after={"entry_id": offer.entry_id, "hold_id": hold.id})
                 expired += 1
@@ -305,7 +308,7 @@ def expire_offers(now: datetime | None = None) -> int:
 def _expire_entries(now: datetime) -> int:
     """Entries past their latest date: no slot can suit them any more. A day's grace covers every time zone."""
     stale = db.session.scalars(select(WaitlistEntry).where(
-        WaitlistEntry.status == "waiting", WaitlistEntry.latest < (now - timedelta(days=1)).date())).all()
+        WaitlistEntry.status == WaitStatus.WAITING, WaitlistEntry.latest < (now - timedelta(days=1)).date())).all()
     for entry in stale:
         entry.status, entry.active_key, entry.closed_at = "expired", None, now
         withdraw_offers(None, entry, now)

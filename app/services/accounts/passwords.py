@@ -1,6 +1,12 @@
-"""Password strength: length, variety, and not one of the passwords attackers try first."""
+"""Passwords: argon2id hashing, and strength (length, variety, not one of the passwords attackers try first)."""
 from functools import cache
 from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+
+from app.models import User
 
 MIN_LENGTH = 10
 
@@ -26,3 +32,24 @@ def password_problem(password: str, email: str = "", name: str = "") -> str | No
     if name and len(name) >= 4 and name.lower().replace(" ", "") in lowered.replace(" ", ""):
         return "Do not use your name in your password."
     return None
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"])
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    """Check a password; rehash transparently when the argon2 parameters changed."""
+    hasher = _hasher()
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return True

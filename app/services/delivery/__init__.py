@@ -1,0 +1,4 @@
+"""Delivery of the outbox, as staff see it: the messages waiting or dead, and putting one back in line."""
+from app.services.delivery.messages import message_hospital, retry_message, visible_messages
+
+__all__ = ["message_hospital", "retry_message", "visible_messages"]

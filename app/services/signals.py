@@ -1,0 +1,20 @@
+"""What features tell each other (blinker signals): the sender announces, subscribers decide what follows.
+
+Booking and availability announce freed and added time; the waitlist subscribes and offers that time to waiting
+patients in the same transaction. The announcing feature never imports its subscribers, so the dependency runs one
+way (docs/architecture.md, "Events"). Every signal is sent inside the caller's open transaction: a subscriber's
+writes commit or roll back with the change that caused them.
+"""
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# A booked slot became free before its start (cancelled, moved away, marked no-show early).
+# kwargs: actor_id, doctor_id, hospital_id, start, end (naive UTC), appointment_type, freed_by (patient id), now
+slot_freed = _signals.signal("slot-freed")
+
+# A doctor's bookable time grew (extra hours added, the end of a leave removed).
+# kwargs: actor_id, resource_id, hospital_id, start, end (naive UTC), now
+time_added = _signals.signal("time-added")
