@@ -15,11 +15,12 @@ from app import scheduling as core
 from app.api.common import fail, scheduling_error, visible_appointment
 from app.api.schemas import Day, Id
 from app.extensions import db
-from app.models import Doctor, Hospital, Patient, QueueEntry, Role
+from app.models import Doctor, Hospital, Patient, QueueEntry
 from app.phones import e164
 from app.services import queue as queue_service
 from app.services.access import visible_hospital_ids
 from app.services.directory import patients
+from app.services.queue import policy as queue_policy
 from app.transaction import transaction
 
 blp = Blueprint("api_queue", __name__, description="Front-desk token queue")
@@ -94,7 +95,7 @@ class StatusIn(Schema):
 
 @blp.before_request
 def _staff_only():
-    if current_user.is_authenticated and current_user.role == Role.PATIENT:
+    if current_user.is_authenticated and not queue_policy.may_run_queues(current_user):
         fail(403, "The queue is run by hospital staff.", "forbidden")
 
 
@@ -105,8 +106,7 @@ def _entry_json(entry: QueueEntry, position: int | None, wait: int | None = None
 
 
 def _in_scope(hospital_id: int) -> bool:
-    scope = visible_hospital_ids(current_user)
-    return scope is None or hospital_id in scope
+    return queue_policy.may_run_queue(current_user, hospital_id)
 
 
 def _apply(change):

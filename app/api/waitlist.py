@@ -18,6 +18,8 @@ from app.extensions import db
 from app.models import Offer, Patient, Role, WaitlistEntry
 from app.services import waitlist
 from app.services.availability.query import SearchError, resolve_specialty
+from app.services.booking import policy as booking_policy
+from app.services.waitlist import policy as waitlist_policy
 from app.transaction import transaction
 
 blp = Blueprint("api_waitlist", __name__, description="Cancellation waitlist")
@@ -102,7 +104,7 @@ def entry_out(entry: WaitlistEntry, *, with_offers: bool = True) -> dict:
 
 
 def _patient_for(data) -> Patient:
-    if current_user.role == Role.PATIENT:
+    if booking_policy.is_patient(current_user):
         patient = own_patient()
         if patient is None or data.get("patient_id") not in (None, patient.id):
             fail(403, "Patients join the waitlist for themselves only.", "forbidden")
@@ -114,6 +116,8 @@ def _patient_for(data) -> Patient:
     patient = db.session.get(Patient, data["patient_id"])
     if patient is None:
         fail(422, "No such patient.", "invalid", {"patient_id": "Unknown patient."})
+    if not waitlist_policy.may_add_for(current_user, patient):
+        fail(403, "Only patients, the desk and admins put patients on the waitlist.", "forbidden")
     return patient
 
 
@@ -163,18 +167,16 @@ def index(args):
 
 def _own_entry(entry_id: int) -> WaitlistEntry:
     entry = db.session.get(WaitlistEntry, entry_id)
-    patient = own_patient()
-    if entry is None or patient is None or entry.patient_id != patient.id:
+    if entry is None or not waitlist_policy.may_manage_entry(current_user, entry):
         abort(404)
     return entry
 
 
 def _own_offer(offer_id: int) -> tuple[Offer, Patient]:
     offer = db.session.get(Offer, offer_id)
-    patient = own_patient()
-    if offer is None or patient is None or offer.entry.patient_id != patient.id:
+    if offer is None or not waitlist_policy.may_manage_entry(current_user, offer.entry):
         abort(404)
-    return offer, patient
+    return offer, offer.entry.patient
 
 
 @blp.route("/waitlist/<id:entry_id>", methods=["DELETE"])

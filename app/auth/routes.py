@@ -19,10 +19,11 @@ from app.auth.forms import (
     ResetPasswordForm,
 )
 from app.extensions import db, limiter
-from app.models import Patient, Role
+from app.models import Patient
 from app.notifications import events as notify
 from app.services import accounts
 from app.services.accounts import profile as patient_profile
+from app.services.booking import policy as booking_policy
 from app.templating import home_url_for
 from app.transaction import transaction
 
@@ -192,7 +193,7 @@ def change_password():
 @login_required
 def profile():
     patient = db.session.query(Patient).filter_by(user_id=current_user.id).one_or_none()
-    if current_user.role != Role.PATIENT or patient is None:
+    if not booking_policy.is_patient(current_user) or patient is None:
         patient = None
         form = ProfileForm(obj=current_user)
     else:

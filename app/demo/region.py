@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, text
 
 from app import scheduling as core
-from app.demo.small import DEMO_PASSWORD, _catalogue, _hospital, _name
+from app.demo.catalogue import DEMO_PASSWORD, person_name, seed_catalogue, seed_hospital
 from app.extensions import db
 from app.models import (
     Appointment,
@@ -189,9 +189,9 @@ class _Region:
 
     def hospitals(self, count: int) -> dict[str, tuple[str, str]]:
         """The catalogue, the hospitals with their rooms and types (as in the small region) and the staff logins."""
-        self.specialties, equipment = _catalogue()
+        self.specialties, equipment = seed_catalogue()
         for row in _hospital_rows(self.rng, count):
-            _hospital(row, self.specialties, equipment)
+            seed_hospital(row, self.specialties, equipment)
         db.session.flush()
         self.hospital_rows = db.session.execute(select(Hospital.id, Hospital.country, Hospital.timezone)
                                                 .order_by(Hospital.id)).all()
@@ -216,7 +216,7 @@ class _Region:
         for i in range(count):
             home = hospitals[i % len(hospitals)]
             specialty = self.specialties[(i // len(hospitals)) % len(self.specialties)]
-            user_id = self._user(f"doctor{i + 1}@waitless.example", Role.DOCTOR, f"Dr {_name(rng)}")
+            user_id = self._user(f"doctor{i + 1}@waitless.example", Role.DOCTOR, f"Dr {person_name(rng)}")
             german = home[1] == "DE"
             add(Doctor.__table__, dict(
                 id=doctor_id, user_id=user_id, specialty_id=specialty.id, photo=None,
@@ -251,7 +251,7 @@ class _Region:
         rng = self.rng
         patient_id = _next_id(Patient)
         for i in range(count):
-            name = _name(rng)
+            name = person_name(rng)
             user_id = self._user(f"patient{i + 1}@waitless.example", Role.PATIENT, name)
             self.writer.add(Patient.__table__, dict(
                 id=patient_id, user_id=user_id, name=name,
@@ -338,7 +338,7 @@ def _staff_accounts(rng: random.Random, hospital_id: int, password_hash: str) ->
     logins = {"patient": ("patient1@waitless.example", DEMO_PASSWORD),
               "doctor": ("doctor1@waitless.example", DEMO_PASSWORD)}
     for role in (Role.NURSE, Role.STAFF):
-        user = create_user(f"{role}@waitless.example", DEMO_PASSWORD, role, _name(rng), verified=True,
+        user = create_user(f"{role}@waitless.example", DEMO_PASSWORD, role, person_name(rng), verified=True,
                            password_hash=password_hash)
         db.session.add(Membership(user_id=user.id, hospital_id=hospital_id, role=role))
         logins[str(role)] = (user.email, DEMO_PASSWORD)

@@ -5,90 +5,29 @@ import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from app.demo.catalogue import (
+    DEMO_OFFER_HOLD_MINUTES,
+    DEMO_PASSWORD,
+    HOSPITALS,
+    person_name,
+    seed_catalogue,
+    seed_hospital,
+)
 from app.extensions import db
 from app.models import (
-    AppointmentType,
     AvailabilityRule,
-    Department,
-    Equipment,
     Hospital,
     Membership,
     Patient,
     Role,
     Room,
     Schedule,
-    Specialty,
 )
 from app.models.base import utcnow
 from app.services.accounts import create_user
 from app.services.accounts.passwords import hash_password
 from app.services.availability import resource_for_doctor
 from app.services.directory import create_doctor_profile
-
-DEMO_PASSWORD = "Waitless-demo-2026"
-# the demo logins' hospital holds a waitlist offer this long (the default is 15 minutes), so that the offer seeded for
-# patient1 is still open when someone looks after `make run`
-DEMO_OFFER_HOLD_MINUTES = 120
-
-SPECIALTIES = [
-    ("Cardiology", "CAR"), ("Dermatology", "DER"), ("Orthopaedics", "ORT"), ("Paediatrics", "PAE"),
-    ("Neurology", "NEU"), ("Ophthalmology", "OPH"), ("Ear, nose and throat", "ENT"), ("Gynaecology", "GYN"),
-    ("General practice", "GEN"), ("Psychiatry", "PSY"),
-]
-EQUIPMENT = [("ecg", "ECG"), ("ultrasound", "Ultrasound"), ("xray", "X-ray"), ("slit_lamp", "Slit lamp"),
-             ("operating_theatre", "Operating theatre"), ("vaccine_fridge", "Vaccine fridge")]
-# fictional hospitals in real places, with their real time zones
-HOSPITALS = [
-    ("Thames Riverside Hospital", "London", "GB", 51.4988, -0.1188, "Europe/London", "+442079460000"),
-    ("Manchester Northern General", "Manchester", "GB", 53.4627, -2.2256, "Europe/London", "+441619460000"),
-    ("Leeds Valley Infirmary", "Leeds", "GB", 53.8018, -1.5520, "Europe/London", "+441134960000"),
-    ("Klinikum Spreebogen", "Berlin", "DE", 52.5250, 13.3777, "Europe/Berlin", "+4930901820"),
-    ("Isar-Klinikum München", "München", "DE", 48.1374, 11.5995, "Europe/Berlin", "+4989124567"),
-    ("Alsterklinik Hamburg", "Hamburg", "DE", 53.5895, 9.9753, "Europe/Berlin", "+4940123456"),
-]
-FIRST = ["Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Emma", "Felix", "Hannah", "Lukas",
-         "Sophie", "Jonas", "Lena", "Paul", "Grace", "Arthur", "Freya", "Henry", "Clara", "Max", "Ella", "Ben"]
-LAST = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Müller", "Schmidt", "Schneider", "Fischer",
-        "Weber", "Meyer", "Wagner", "Becker", "Patel", "Khan", "Evans", "Hughes", "Wright", "Hoffmann"]
-
-
-def _name(rng: random.Random) -> str:
-    return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-
-
-def _catalogue() -> tuple[list[Specialty], dict[str, Equipment]]:
-    specialties = [Specialty(name=n, code=c) for n, c in SPECIALTIES]
-    equipment = {code: Equipment(code=code, name=name) for code, name in EQUIPMENT}
-    db.session.add_all(specialties + list(equipment.values()))
-    db.session.flush()
-    return specialties, equipment
-
-
-def _hospital(row, specialties, equipment) -> Hospital:
-    name, city, country, lat, lon, tz, phone = row
-    hospital = Hospital(name=name, city=city, country=country, lat=lat, lon=lon, timezone=tz, phone=phone,
-                        address=f"1 Hospital Road, {city}")
-    db.session.add(hospital)
-    db.session.flush()
-    for specialty in specialties:
-        db.session.add(Department(hospital_id=hospital.id, name=specialty.name, specialty_id=specialty.id))
-    rooms = [Room(hospital_id=hospital.id, name=f"Consultation {i}", kind="consultation", floor="1") for i in (1, 2, 3)]
-    rooms[0].equipment = [equipment["ecg"], equipment["ultrasound"]]
-    rooms.append(Room(hospital_id=hospital.id, name="Theatre A", kind="operating_theatre", floor="2", bookable=True,
-                      equipment=[equipment["operating_theatre"]]))
-    rooms.append(Room(hospital_id=hospital.id, name="Vaccination room", kind="vaccination", floor="0", bookable=True,
-                      equipment=[equipment["vaccine_fridge"]]))
-    db.session.add_all(rooms)
-    db.session.add_all([
-        AppointmentType(hospital_id=hospital.id, code="new", name="New patient", kind="new", duration_minutes=15,
-                        fee=Decimal("80.00")),
-        AppointmentType(hospital_id=hospital.id, code="follow_up", name="Follow-up", kind="follow_up",
-                        duration_minutes=15, fee=Decimal("50.00")),
-        AppointmentType(hospital_id=hospital.id, code="ecg", name="ECG with consultation", kind="new",
-                        duration_minutes=30, fee=Decimal("120.00"), equipment=[equipment["ecg"]]),
-    ])
-    db.session.flush()
-    return hospital
 
 
 def _weekly_schedule(resource_id: int, hospital: Hospital, room: Room, valid_from: date) -> Schedule:
@@ -117,8 +56,8 @@ def seed_small(seed: int = 1, *, now: datetime | None = None) -> dict[str, tuple
 
     now = now or utcnow()
     rng = random.Random(seed)
-    specialties, equipment = _catalogue()
-    hospitals = [_hospital(row, specialties, equipment) for row in HOSPITALS]
+    specialties, equipment = seed_catalogue()
+    hospitals = [seed_hospital(row, specialties, equipment) for row in HOSPITALS]
     hospitals[0].offer_hold_minutes = DEMO_OFFER_HOLD_MINUTES
     today = now.date()
     password_hash = hash_password(DEMO_PASSWORD)
@@ -129,7 +68,7 @@ def seed_small(seed: int = 1, *, now: datetime | None = None) -> dict[str, tuple
     for i in range(20):
         specialty = specialties[i % len(specialties)]
         home = hospitals[i % len(hospitals)]
-        user = account(f"doctor{i + 1}@waitless.example", Role.DOCTOR, f"Dr {_name(rng)}")
+        user = account(f"doctor{i + 1}@waitless.example", Role.DOCTOR, f"Dr {person_name(rng)}")
         db.session.add(Membership(user_id=user.id, hospital_id=home.id, role=Role.DOCTOR))
         doctor = create_doctor_profile(
             user, home.id, specialty.id, qualifications=rng.choice(["MBBS, MRCP", "MD, PhD", "Dr. med., FA",
@@ -141,7 +80,7 @@ def seed_small(seed: int = 1, *, now: datetime | None = None) -> dict[str, tuple
         _weekly_schedule(resource_for_doctor(doctor.id).id, home, room, today - timedelta(days=today.weekday()))
 
     for i in range(30):
-        name = _name(rng)
+        name = person_name(rng)
         user = account(f"patient{i + 1}@waitless.example", Role.PATIENT, name)
         db.session.add(Patient(user_id=user.id, name=name, birth_date=date(1940 + rng.randint(0, 65),
                                                                              rng.randint(1, 12), rng.randint(1, 28)),
@@ -150,7 +89,7 @@ def seed_small(seed: int = 1, *, now: datetime | None = None) -> dict[str, tuple
     logins = {"patient": ("patient1@waitless.example", DEMO_PASSWORD),
               "doctor": ("doctor1@waitless.example", DEMO_PASSWORD)}
     for role, hospital in ((Role.NURSE, hospitals[0]), (Role.STAFF, hospitals[0])):
-        user = account(f"{role}@waitless.example", role, f"{_name(rng)}")
+        user = account(f"{role}@waitless.example", role, f"{person_name(rng)}")
         db.session.add(Membership(user_id=user.id, hospital_id=hospital.id, role=role))
         logins[str(role)] = (user.email, DEMO_PASSWORD)
     account("admin@waitless.example", Role.ADMIN, "Regional Administrator")
@@ -198,9 +137,3 @@ def _book_some(rng: random.Random, today: date, now: datetime) -> None:
                     taken.add(patient.id)
                     break
     db.session.commit()
-
-
-def seed_region(seed: int = 1) -> dict[str, tuple[str, str]]:
-    from app.demo.region import seed_region as bulk
-
-    return bulk(seed)

@@ -13,30 +13,14 @@ from app.extensions import db
 from app.locations import bp
 from app.locations.forms import ACCESS_LABELS, ROOM_KIND_LABELS, GrantForm
 from app.locations.routes import require_access, room_or_404
-from app.models import Doctor, LocationAccess, Membership, Role, Room, User
-from app.models.doctor import doctor_hospitals
+from app.models import LocationAccess, Room, User
 from app.services import locations
 from app.transaction import transaction
 
 
-def _grant_candidates(room: Room, level: str) -> list[tuple[str, str]]:
-    """Doctors of the hospital may become bookers, its staff managers; those who already are are left out."""
-    if level == "booker":
-        query = (select(User.id, User.name).join(Doctor, Doctor.user_id == User.id)
-                 .join(doctor_hospitals, doctor_hospitals.c.doctor_id == Doctor.id)
-                 .where(doctor_hospitals.c.hospital_id == room.hospital_id))
-    else:
-        query = (select(User.id, User.name).join(Membership, Membership.user_id == User.id)
-                 .where(Membership.hospital_id == room.hospital_id, Membership.role == Role.STAFF,
-                        User.role == Role.STAFF))
-    holders = select(LocationAccess.user_id).where(LocationAccess.room_id == room.id, LocationAccess.role == level)
-    rows = db.session.execute(query.where(User.active, User.id.not_in(holders)).distinct().order_by(User.name))
-    return [("", "—")] + [(str(i), name) for i, name in rows]
-
-
 def _grant_form(room: Room, level: str) -> GrantForm:
     form = GrantForm(prefix=level)
-    form.user_id.choices = _grant_candidates(room, level)
+    form.user_id.choices = [("", "—")] + [(str(i), name) for i, name in locations.grant_candidates(room, level)]
     if level == "booker":
         form.user_id.label.text, form.submit.label.text = _("Doctor"), _("Allow to book")
         form.user_id.description = _("Doctors of this hospital. They may book elective cases.")

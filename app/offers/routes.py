@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 
 from app import scheduling as core
 from app.extensions import db, limiter
-from app.models import Appointment, AuditEvent, Offer, Patient
+from app.models import Appointment, AuditEvent, Offer
 from app.notifications import events
 from app.offers import bp
 from app.offers.forms import AnswerForm
 from app.offers.messages import closed_message, offer_state
 from app.services import waitlist
 from app.services.booking.ics import appointment_ics
+from app.services.waitlist import policy as waitlist_policy
 from app.transaction import transaction
 
 LIMIT = "60 per minute"  # guessing tokens is hopeless anyway; this keeps scanners away from the booking code
@@ -34,11 +35,9 @@ def _open(token: str):
     except core.SchedulingError:
         return None, _refused(_("This link is not valid. Please use the link from your latest e-mail or text "
                                 "message, exactly as it was sent."), "invalid", 404)
-    if current_user.is_authenticated and current_user.role == "patient":
-        mine = db.session.scalar(select(Patient.id).where(Patient.user_id == current_user.id))
-        if mine != offer.entry.patient_id:  # a shared computer: the link belongs to another account
-            return None, _refused(_("This offer was sent to another patient. If it is yours, log out and open the "
-                                    "link again."), "other_patient", 404)
+    if not waitlist_policy.may_answer_offer(current_user, offer):  # a shared computer: another patient's link
+        return None, _refused(_("This offer was sent to another patient. If it is yours, log out and open the "
+                                "link again."), "other_patient", 404)
     return offer, None
 
 

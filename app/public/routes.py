@@ -18,6 +18,7 @@ from app.public.slot_board import by_day, doctor_board, load_doctors, load_hospi
 from app.services.availability.query import DEFAULT_DAYS, MAX_RADIUS_KM, SearchError, parse_slot_request
 from app.services.availability.search import search_slots
 from app.services.availability.views import local_today
+from app.services.booking import policy as booking_policy
 from app.services.directory import choices
 from app.templating import home_url_for
 
@@ -30,8 +31,8 @@ FORM_FIELDS = {"from": "first_day", "to": "last_day", "near": "city", "lat": "ci
 
 @bp.route("/")
 def index():
-    if current_user.is_authenticated and current_user.role != "patient":
-        return redirect(home_url_for(current_user))
+    if current_user.is_authenticated and not booking_policy.is_patient(current_user):
+        return redirect(home_url_for(current_user))  # staff start at their own home page
     specialties = db.session.scalars(select(Specialty).where(Specialty.active).order_by(Specialty.name)).all()
     counts = dict(db.session.execute(
         select(Doctor.specialty_id, func.count(Doctor.id)).where(Doctor.active).group_by(Doctor.specialty_id)).all())

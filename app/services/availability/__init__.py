@@ -1,5 +1,5 @@
 """Availability and search: doctors' calendars, schedule edits, calendar views and the slot search."""
-from app.services.availability import schedules, search  # noqa: F401  (modules of the public face)
+from app.services.availability import policy, schedules, search  # noqa: F401  (modules of the public face)
 from app.services.availability.calendars import (
     LONGEST_BOOKING,
     Calendar,
@@ -16,7 +16,7 @@ from app.services.availability.resources import resource_for_doctor, resource_fo
 from app.services.availability.search import search_slots
 
 __all__ = [
-    "Calendar", "Group", "LONGEST_BOOKING", "Request", "SlotQuery", "load_busy", "load_calendars",
+    "Calendar", "Group", "LONGEST_BOOKING", "Request", "SlotQuery", "load_busy", "load_calendars", "policy",
     "resource_for_doctor", "resource_for_room", "rooms_with", "schedules", "search", "search_slots", "slot_groups",
     "type_label"
 ]

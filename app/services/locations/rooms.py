@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from app import scheduling as core
 from app.extensions import db
-from app.models import Appointment, Doctor, LocationAccess, Patient, Role, Room, User
+from app.models import Appointment, Doctor, LocationAccess, Membership, Patient, Role, Room, User
 from app.models.base import utcnow
+from app.models.doctor import doctor_hospitals
 from app.notifications import events as notify
 from app.notifications.events import base_url
 from app.scheduling.codes import Kind, Status, Urgency
@@ -62,6 +63,21 @@ def grant(actor_id: int, room: Room, user: User, role: str) -> LocationAccess:
     audit.record(actor_id, "location.grant", "room", room.id, hospital_id=room.hospital_id,
                  after={"user_id": user.id, "role": role})
     return row
+
+
+def grant_candidates(room: Room, level: str) -> list[tuple[int, str]]:
+    """Doctors of the hospital may become bookers, its staff managers; those who already are are left out."""
+    if level == "booker":
+        query = (select(User.id, User.name).join(Doctor, Doctor.user_id == User.id)
+                 .join(doctor_hospitals, doctor_hospitals.c.doctor_id == Doctor.id)
+                 .where(doctor_hospitals.c.hospital_id == room.hospital_id))
+    else:
+        query = (select(User.id, User.name).join(Membership, Membership.user_id == User.id)
+                 .where(Membership.hospital_id == room.hospital_id, Membership.role == Role.STAFF,
+                        User.role == Role.STAFF))
+    holders = select(LocationAccess.user_id).where(LocationAccess.room_id == room.id, LocationAccess.role == level)
+    rows = db.session.execute(query.where(User.active, User.id.not_in(holders)).distinct().order_by(User.name))
+    return [(i, name) for i, name in rows]
 
 
 def revoke(actor_id: int, row: LocationAccess) -> None:
