@@ -1,4 +1,4 @@
-"""Settings, read from the environment (DESIGN.md section 6 lists the names operators rely on)."""
+"""Settings, read from the environment (docs/settings.md lists them)."""
 import os
 from pathlib import Path
 
@@ -30,7 +30,7 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = 6 * 3600
 
-    # e-mail: without MAIL_SERVER, messages are written as .eml files to MAIL_FOLDER (DESIGN.md section 4)
+    # e-mail: without MAIL_SERVER, messages are written as .eml files to MAIL_FOLDER (docs/operations.md)
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = _int("MAIL_PORT", 25)
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
@@ -53,7 +53,7 @@ class Config:
     CELERY_QUEUE = os.environ.get("CELERY_QUEUE", "waitless")
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE")
 
-    # notifications: the outbox (DESIGN.md section 4)
+    # notifications: the outbox (docs/operations.md)
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
     OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)  # 1, 2, 4, 8 ... minutes
     OUTBOX_BACKOFF_CAP_SECONDS = _int("OUTBOX_BACKOFF_CAP_SECONDS", 3600)

@@ -54,7 +54,7 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    # threading always: other installed packages bring gevent/eventlet, which we do not want (DESIGN.md 5)
+    # threading always: other installed packages bring gevent/eventlet, which we do not want (docs/architecture.md)
     socketio.init_app(
         app, async_mode="threading", message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
         cors_allowed_origins=[app.config["PUBLIC_BASE_URL"]],

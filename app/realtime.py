@@ -1,4 +1,4 @@
-"""Socket.IO rooms and events: live slot availability (DESIGN.md sections 1 and 4).
+"""Socket.IO rooms and events: live slot availability (docs/architecture.md).
 
 Pages that show slots join one room per doctor in view (event `watch`). When a booking, cancellation or move
 commits, the view calls `publish_slot_changes()` and every watcher of that doctor receives `slot.changed`

@@ -1,7 +1,7 @@
 """Administration: the region overview, the audit log, and the helpers the admin pages share.
 
 Every admin page follows one pattern: validate the form, call one directory operation, commit once, flash,
-redirect. A hospital admin sees only their hospitals: other hospitals' records answer 404 (DESIGN.md section 8).
+redirect. A hospital admin sees only their hospitals: other hospitals' records answer 404 (docs/api.md).
 """
 from __future__ import annotations
 

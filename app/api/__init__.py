@@ -1,4 +1,4 @@
-"""REST API v1 (DESIGN.md section 8), documented at /api/v1/openapi.json by flask-smorest."""
+"""REST API v1 (docs/api.md), documented at /api/v1/openapi.json by flask-smorest."""
 from flask import Flask, g, request
 from flask_login import current_user
 from flask_smorest import abort as api_abort

@@ -1,4 +1,4 @@
-"""The token queue over REST (DESIGN.md section 8): check-in, walk-ins, a doctor's queue, status steps.
+"""The token queue over REST (docs/api.md): check-in, walk-ins, a doctor's queue, status steps.
 
 Staff, nurses, doctors and admins of the hospital concerned only: patients get 403, another hospital's record 404.
 Core refusals answer with their own status: 409 for a second token, a cancelled or not-today appointment or an

@@ -1,4 +1,4 @@
-"""The cancellation waitlist (DESIGN.md section 8): join, list with open offers, leave; accept or decline an offer.
+"""The cancellation waitlist (docs/api.md): join, list with open offers, leave; accept or decline an offer.
 
 Patients act for themselves. Staff and admins may join a patient of theirs by `patient_id`; someone else's entry or
 offer answers 404, as if it did not exist.
@@ -26,7 +26,7 @@ blp = Blueprint("api_waitlist", __name__, description="Cancellation waitlist")
 
 
 class SpecialtyRef(fields.Field):
-    """A specialty by id or by name (DESIGN.md section 8)."""
+    """A specialty by id or by name (docs/api.md)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (int, str)):

@@ -1,4 +1,4 @@
-"""The `region` demo scale (DESIGN.md section 6): 100 hospitals, 2,000 doctors, 30 days about 60% booked.
+"""The `region` demo scale (docs/cli.md): 100 hospitals, 2,000 doctors, 30 days about 60% booked.
 
 Built with bulk Core inserts of precomputed rows, not through the booking service: a million bookings one by one
 would take an hour. The rows are the ones a real booking writes (an Appointment, one Claim per 5-minute cell on
@@ -149,7 +149,7 @@ def seed_region(seed: int = 1, *, hospitals: int = 100, doctors: int = 2000, day
                 batch: int = 10000, echo: Callable[[str], None] | None = _stdout) -> dict[str, tuple[str, str]]:
     """Seed the region into an empty database and return the demo logins (like app.demo.seed_small).
 
-    The keyword arguments scale it down for tests; the defaults are the region of DESIGN.md section 6. Each doctor
+    The keyword arguments scale it down for tests; the defaults are the region of docs/cli.md. Each doctor
     is booked with a popularity drawn around `booked_share`; `two_hospital_share` of the doctors work Mon-Wed at
     their home hospital and Thu-Fri at a second one in the same country.
     """

@@ -1,4 +1,4 @@
-"""Deterministic demo regions for `flask demo seed` (DESIGN.md section 6)."""
+"""Deterministic demo regions for `flask demo seed` (docs/cli.md)."""
 from __future__ import annotations
 
 import random

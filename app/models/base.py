@@ -3,5 +3,5 @@ from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
-    """Naive UTC: the database stores instants without offset (DESIGN.md section 3)."""
+    """Naive UTC: the database stores instants without offset (docs/architecture.md, "Time")."""
     return datetime.now(UTC).replace(tzinfo=None)

@@ -1,7 +1,7 @@
 """The front-desk queue (issue #5): one token line per doctor, hospital and local day, and the encounters it starts.
 
 Token numbers come from QueueCounter, one known row per queue and day, advanced by a conditional UPDATE, and
-UNIQUE(queue_id, day, number) on QueueEntry backs it (DESIGN.md section 2). UNIQUE(queue_id, day, patient_id) refuses
+UNIQUE(queue_id, day, number) on QueueEntry backs it (docs/architecture.md). UNIQUE(queue_id, day, patient_id) refuses
 a second token for the same patient with the same doctor on one day. An Encounter exists only after check-in.
 """
 from __future__ import annotations

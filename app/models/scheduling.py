@@ -1,4 +1,4 @@
-"""Availability and bookings, after CARE's scheduling model (DESIGN.md sections 2 and 3).
+"""Availability and bookings, after CARE's scheduling model (docs/architecture.md, "Integrity" and "Time").
 
 A SchedulableResource is what a booking holds: a doctor, or a bookable room. Schedules carry weekly rules for one
 hospital from valid_from until valid_till; exceptions remove or add time. An appointment holds its resources through

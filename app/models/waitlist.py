@@ -1,7 +1,7 @@
 """The cancellation waitlist (issue #7): who waits for what, and the offers a freed slot makes them.
 
 A freed slot is held by a "held" Appointment (no patient yet) whose Claim rows keep search from selling it during the
-hold (DESIGN.md section 2); each Offer points at that hold. Accepting turns the hold into the patient's appointment
+hold (docs/architecture.md); each Offer points at that hold. Accepting turns the hold into the patient's appointment
 by a conditional UPDATE on its status, so racing accepts have exactly one winner. ``active_key`` is set while an entry
 waits and cleared when it closes: its unique index refuses a duplicate live entry on every database.
 """

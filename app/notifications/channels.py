@@ -2,7 +2,7 @@
 PermanentError (the message can never go out as it is: a dead letter at once) or TransientError (try again later).
 
 E-mail goes through Flask-Mail (SMTP when MAIL_SERVER is set, else the development folder); SMS through the
-official twilio client when TWILIO_ACCOUNT_SID is set, else to the log (DESIGN.md section 4).
+official twilio client when TWILIO_ACCOUNT_SID is set, else to the log (docs/operations.md).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A region's clinics on a SimPy clock: how much a cancellation waitlist shortens waits (issue #7, item 6).
 
 ``run(params)`` simulates ``params.days`` measured days and returns one flat dict of figures (the ``sim run`` JSON
-line, DESIGN.md section 6). Time is in days; day ``d`` is ``[d, d+1)``, clinics see patients Monday to Friday
+line, docs/cli.md). Time is in days; day ``d`` is ``[d, d+1)``, clinics see patients Monday to Friday
 (day 0 is a Monday), requests arrive between 08:00 and 17:00, an appointment counts at noon of its day.
 
 The region (``SimParams`` defaults) and why:

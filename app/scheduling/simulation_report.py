@@ -1,4 +1,4 @@
-"""The figures of one simulation run: the ``sim run`` JSON line (DESIGN.md section 6), flat and rounded.
+"""The figures of one simulation run: the ``sim run`` JSON line (docs/cli.md), flat and rounded.
 
 Access time is whole days from the day of the request to the day of the last appointment the patient held
 (attended or missed), after every move and re-booking. Measured are the patients who asked inside the first
@@ -18,12 +18,20 @@ from __future__ import annotations
 
 import math
 from statistics import fmean
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from .simulation_model import BUCKETS, percentile
 
-if TYPE_CHECKING:
-    from .simulation import Region
+
+class Region(Protocol):
+    """What a report reads of a finished run (app.scheduling.simulation.Region has it); a protocol, so that this
+    module does not import the simulation that imports it."""
+
+    p: Any
+    patients: list
+    freed: list
+    counts: dict
+    rates: Any
 
 
 def _mean(values: list[float]) -> float | None:

@@ -1,4 +1,4 @@
-"""Create a known row if it is missing, without a check-then-insert race (DESIGN.md section 2).
+"""Create a known row if it is missing, without a check-then-insert race (docs/architecture.md, "Integrity").
 
 MySQL's INSERT ... ON DUPLICATE KEY UPDATE takes the row's exclusive lock at once; a plain insert that fails on a
 duplicate would take a shared lock first, and two such writers upgrading to exclusive deadlock.

@@ -1,4 +1,4 @@
-"""The REST contract of DESIGN.md section 8, over HTTP, with bearer tokens and sessions."""
+"""The REST contract of docs/api.md, over HTTP, with bearer tokens and sessions."""
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 

@@ -1,4 +1,4 @@
-"""Property-based tests of the whole REST API (DESIGN.md section 8) with schemathesis.
+"""Property-based tests of the whole REST API (docs/api.md) with schemathesis.
 
 Every operation of /api/v1/openapi.json is called with generated data, valid and invalid, as staff, as a patient
 and anonymously, against a small region with real rows behind the ids. Whatever comes in: never a 5xx, errors are

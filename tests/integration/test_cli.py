@@ -1,4 +1,4 @@
-"""The command-line contract of DESIGN.md section 6."""
+"""The command-line contract of docs/cli.md."""
 from sqlalchemy import func, select
 
 from app.extensions import db

@@ -472,7 +472,7 @@ def test_sent_rows_keep_their_appointment_and_user(clinic, make, smtp):
     assert db.session.get(Appointment, appointment.id) is not None and db.session.get(User, row.user_id)
 
 
-# --- the Celery path (DESIGN.md section 4): a real worker process on the real Redis
+# --- the Celery path (docs/operations.md): a real worker process on the real Redis
 
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 

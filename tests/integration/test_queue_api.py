@@ -1,4 +1,4 @@
-"""The queue's REST contract (DESIGN.md section 8) over HTTP, and its live announcements over Socket.IO."""
+"""The queue's REST contract (docs/api.md) over HTTP, and its live announcements over Socket.IO."""
 from __future__ import annotations
 
 from datetime import time, timedelta

@@ -1,4 +1,4 @@
-"""`flask --app wsgi sim run` (DESIGN.md section 6): one JSON line with the contract's fields, no database."""
+"""`flask --app wsgi sim run` (docs/cli.md): one JSON line with the contract's fields, no database."""
 import json
 
 CONTRACT = ("policy", "days", "seed", "patients", "mean_access_days", "p90_access_days", "cohort_mean_access_days",

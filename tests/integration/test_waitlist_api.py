@@ -1,4 +1,4 @@
-"""The waitlist's REST contract (DESIGN.md section 8) over HTTP: status codes and shapes.
+"""The waitlist's REST contract (docs/api.md) over HTTP: status codes and shapes.
 
 Requests run on the real clock, so the clinic's slots are next week's."""
 from __future__ import annotations

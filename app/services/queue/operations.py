@@ -3,7 +3,7 @@
 Plain functions that flush and never commit (the caller commits once, or rolls back on a core SchedulingError, so
 a refusal changes nothing). Instants are naive UTC; a queue's ``day`` is the hospital's local date.
 
-Integrity (DESIGN.md section 2): a token number comes from the QueueCounter row of (queue, day), created by an upsert
+Integrity (docs/architecture.md): a token number comes from the QueueCounter row of (queue, day), created by an upsert
 and advanced by one conditional UPDATE that also refuses a closed day; the row lock it takes serialises issuers of
 one queue, and UNIQUE(queue_id, day, number) / UNIQUE(queue_id, day, patient_id) are the database's guarantees.
 Every change is audited ("queue.*") and noted for the live boards (app.realtime.note_queue_change), which the

@@ -1,7 +1,7 @@
 """Offers of freed slots (issue #7): hold the slot, offer it to the best waiting patients, give it to the first who
 accepts, move on when the offers are declined or expire, and put it back on sale when nobody is left.
 
-Integrity (DESIGN.md section 2): the hold's claims keep search from selling the slot; accepting is three conditional
+Integrity (docs/architecture.md): the hold's claims keep search from selling the slot; accepting is three conditional
 UPDATEs in one transaction, in this order so that racing transactions queue on the same row instead of deadlocking:
 the entry (waiting -> booked: one patient accepting two offers gets one), the hold (held -> scheduled: racing patients
 get one winner) and the offer (open -> accepted: an accept racing the same offer's decline). Every function flushes
