@@ -5,7 +5,7 @@ STAMP   := .venv/.installed
 DEVSTAMP := .venv/.installed-dev
 export WAITLESS_ENV ?= development
 
-.PHONY: run test test-unit e2e bench lint translations messages install install-dev clean browser
+.PHONY: run test test-unit e2e bench lint translations messages install install-dev clean browser screenshots
 
 # `make run` needs the runtime packages only; tests, benchmarks and lint add requirements-dev.txt
 $(STAMP): requirements.txt
@@ -47,6 +47,10 @@ e2e: install-dev browser
 
 bench: install-dev
 	@for b in benchmarks/[a-z]*.py; do $(PY) -m benchmarks.$$(basename $$b .py) $(BENCH_ARGS) || exit 1; done
+
+# refresh docs/screenshots from the browser tests (an ordinary `make test` writes them under instance/)
+screenshots: install-dev browser
+	WAITLESS_SCREENSHOTS=1 $(PY) -m pytest tests/e2e -q
 
 # Debian's Chromium and a font for the browser tests (installed through apt as root, or a one-line instruction)
 browser:
