@@ -2,7 +2,8 @@
 
 Weekly availability and exceptions become windows (``availability``), windows become slots and free slots
 (``slots``), free slots are ranked (``scoring``), appointments move through a lifecycle (``lifecycle``) and the
-front desk orders its queue (``tokens``); nurses' readings are checked by ``vitals``. Instants are naive UTC
+front desk orders its queue (``tokens``); nurses' readings are checked by ``vitals``. The optimiser (``allocate``)
+places waiting patients on free seats, the most urgent first. Instants are naive UTC
 datetimes; wall-clock time lives in ``timeutil``.
 Services call this core inside their transaction and translate ``SchedulingError`` into responses.
 """
@@ -18,6 +19,7 @@ from .availability import (
     validate_schedule,
 )
 from .errors import (
+    AllocationInvalid,
     BeyondHorizon,
     Blocked,
     DailyLimitReached,
@@ -34,6 +36,7 @@ from .errors import (
     TypeNotOffered,
     VitalsOutOfRange,
     WaitlistError,
+    WeightsInvalid,
 )
 from .lifecycle import (
     ACTIVE,
@@ -47,6 +50,8 @@ from .lifecycle import (
     check_transition,
     releases_claims,
 )
+from .optimiser import Placement, Result, Unplaced, allocate
+from .optimiser_model import Capacity, Request, Weights
 from .scoring import best_suggestions, score_slot
 from .slots import Busy, FreeSlot, Slot, check_bookable, free_slots, generate_slots
 from .timeutil import CELL_MINUTES, ceil_cell, cells, floor_cell, local_day, overlaps, to_local, to_utc
@@ -75,8 +80,10 @@ __all__ = [
     "STATUSES",
     "TERMINAL",
     "VITAL_RANGES",
+    "AllocationInvalid",
     "AvailabilityException",
     "BeyondHorizon",
+    "Capacity",
     "Blocked",
     "Busy",
     "DailyLimitReached",
@@ -86,9 +93,12 @@ __all__ = [
     "OfferClosed",
     "OutsideHours",
     "PatientOverlap",
+    "Placement",
     "Policy",
     "QueueError",
     "QueueItem",
+    "Request",
+    "Result",
     "Schedule",
     "ScheduleInvalid",
     "SchedulingError",
@@ -96,10 +106,14 @@ __all__ = [
     "SlotTaken",
     "TooShortNotice",
     "TypeNotOffered",
+    "Unplaced",
     "VitalsOutOfRange",
     "WaitlistError",
+    "Weights",
+    "WeightsInvalid",
     "WeeklyRule",
     "Window",
+    "allocate",
     "best_suggestions",
     "can_transition",
     "ceil_cell",
