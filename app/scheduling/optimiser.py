@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .errors import WeightsInvalid
-from .optimiser_feasible import RULES, Candidates, Facts, blocking_rules, candidates, distance, earliest_start, why_not
+from .optimiser_candidates import Candidates, candidates
+from .optimiser_feasible import RULES, Facts, blocking_rules, distance, earliest_start, why_not
 from .optimiser_greedy import Assignment, consistent, greedy, number_seats, objective
 from .optimiser_highs import HIGHSPY, solve
 from .optimiser_model import Capacity, Request, Weights, validate_inputs, validate_weights

@@ -8,14 +8,13 @@ one variable per (request, seat class) instead of one per seat.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from .geo import distance_km
-from .optimiser_model import Capacity, Request, Weights
+from .optimiser_model import Capacity, Request
 from .timeutil import local_day, to_utc
 from .waitlist import time_of_day
 
@@ -49,21 +48,6 @@ class SeatClass:
     seats: tuple[int, ...]
 
 
-@dataclass
-class Candidates:
-    """The model's raw material: seat classes and, per request, its kept options ``(value, class index)``."""
-
-    classes: list[SeatClass] = field(default_factory=list)
-    options: list[list[tuple[float, int]]] = field(default_factory=list)  # per request, best first
-    feasible_slots: list[int] = field(default_factory=list)  # per request, before pruning
-    feasible_seats: list[int] = field(default_factory=list)  # per request, before pruning
-    pairs: int = 0  # feasible (request, slot) pairs with a seat, before pruning
-
-    @property
-    def variables(self) -> int:
-        return sum(len(o) for o in self.options)
-
-
 def seat_classes(capacity: Sequence[Capacity]) -> tuple[list[SeatClass], list[list[int]]]:
     """All seat classes, and per slot the indices of its classes (regular first, then by penalty)."""
     classes: list[SeatClass] = []
@@ -80,45 +64,56 @@ def seat_classes(capacity: Sequence[Capacity]) -> tuple[list[SeatClass], list[li
 
 
 class Facts:
-    """What every check needs of the slots, worked out once: local dates, bands, and pools to search."""
+    """What every check needs of the slots, worked out once: local dates, bands, and where to look.
+
+    ``groups(r)`` hands the optimiser only the slots of the request's doctor (or specialty), grouped by hospital
+    and sorted by start, so a whole hospital beyond the radius and everything after the current booking or the
+    latest day is skipped without a look (``why_not`` would refuse each of them).
+    """
 
     def __init__(self, capacity: Sequence[Capacity], now: datetime) -> None:
         self.capacity = capacity
         self.now = now
         self.local_date = [local_day(c.start, c.tz) for c in capacity]
         self.band = [time_of_day(c.start, c.tz) for c in capacity]
+        self.rows = [(c.start, c.types, c.equipment, self.local_date[j], self.band[j], c.seat_count, c.tz)
+                     for j, c in enumerate(capacity)]
         order = sorted(range(len(capacity)), key=lambda j: (capacity[j].start, j))
         self.by_doctor: dict[int, list[int]] = defaultdict(list)
         self.by_specialty: dict[int | None, list[int]] = defaultdict(list)
+        grouped: dict[tuple, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(list))
         for j in order:
-            self.by_doctor[capacity[j].doctor_id].append(j)
-            self.by_specialty[capacity[j].specialty_id].append(j)
+            c = capacity[j]
+            self.by_doctor[c.doctor_id].append(j)
+            self.by_specialty[c.specialty_id].append(j)
+            place = (c.hospital_id, c.position)
+            for key in (("doctor", c.doctor_id), ("specialty", c.specialty_id), ("any", None)):
+                grouped[key][place].append(j)
         self.everything = order
-        self._starts: dict[int, list[datetime]] = {}
+        self._groups = {key: [(hospital, position, js, [capacity[j].start for j in js])
+                              for (hospital, position), js in places.items()]
+                        for key, places in grouped.items()}
         self._day_ends: dict[tuple[date, tzinfo], datetime] = {}
 
-    def pool(self, r: Request) -> list[int]:
-        """The slots worth checking for ``r``, earliest first: its doctor's or specialty's, up to its cut-off.
-
-        Slots outside the pool fail the doctor or specialty rule, or start after the current booking or (by more
-        than any UTC offset) after the latest day: ``why_not`` would refuse each of them anyway.
-        """
+    def groups(self, r: Request) -> list[tuple[int, tuple[float, float] | None, list[int], list[datetime]]]:
+        """``(hospital id, position, slot indices, their starts)`` of the slots of ``r``'s doctor or specialty."""
         if r.doctor_id is not None:
-            pool = self.by_doctor.get(r.doctor_id, [])
+            key: tuple = ("doctor", r.doctor_id)
         elif r.specialty_id is not None:
-            pool = self.by_specialty.get(r.specialty_id, [])
+            key = ("specialty", r.specialty_id)
         else:
-            pool = self.everything
+            key = ("any", None)
+        return self._groups.get(key, [])
+
+    @staticmethod
+    def cutoff(r: Request) -> datetime | None:
+        """No slot starting at or after this instant fits ``r``: its current booking, or a bound on the end of
+        its latest day in any time zone."""
         cutoff = r.current_start
         if r.latest is not None:
             latest_end = datetime.combine(r.latest + DAY, time(0)) + MAX_OFFSET
             cutoff = latest_end if cutoff is None else min(cutoff, latest_end)
-        if cutoff is None:
-            return pool
-        starts = self._starts.get(id(pool))
-        if starts is None:
-            starts = self._starts[id(pool)] = [self.capacity[j].start for j in pool]
-        return pool[:bisect_left(starts, cutoff)]
+        return cutoff
 
     def day_end(self, day: date, tz: tzinfo) -> datetime:
         """The naive-UTC end of local ``day`` in ``tz``."""
@@ -165,91 +160,6 @@ def distance(r: Request, c: Capacity) -> float | None:
     if r.home is None or c.position is None:
         return None
     return distance_km(r.home, c.position)
-
-
-def base_value(r: Request, c: Capacity, w: Weights, dist: float | None, horizon: datetime) -> float:
-    """The value of placing ``r`` in ``c`` on a regular seat (docs/optimiser.md, "Objective").
-
-    ``horizon`` is what an earlier slot is measured against: the current booking, else the end of the latest day,
-    else ``earlier_cap_days`` from now.
-    """
-    earlier = max((horizon - c.start) / DAY, 0.0)
-    value = (w.tier(r.urgency) + w.per_day_waited * min(r.waited_days, w.waited_cap_days)
-             + w.per_day_earlier * min(earlier, w.earlier_cap_days))
-    if dist is not None:
-        value -= w.per_km * min(dist, w.distance_cap_km)
-    return value
-
-
-def seat_value(base: float, alpha: float, w: Weights) -> float:
-    """A placement's value on a seat with overbooking penalty ``alpha``."""
-    return base * (1.0 - w.overbooking * alpha)
-
-
-def candidates(requests: Sequence[Request], capacity: Sequence[Capacity], w: Weights, now: datetime,
-               facts: Facts | None = None) -> Candidates:
-    """Every feasible pair's options, then the exact pruning (``prune``) of each request's list."""
-    facts = facts or Facts(capacity, now)
-    classes, per_slot = seat_classes(capacity)
-    out = Candidates(classes=classes)
-    slot_requests: list[set[int]] = [set() for _ in capacity]
-    for i, r in enumerate(requests):
-        options: list[tuple[float, datetime, int]] = []
-        slots = seats = 0
-        dists: dict[tuple[float, float] | None, float | None] = {}
-        for j in facts.pool(r):
-            c = capacity[j]
-            if c.position not in dists:
-                dists[c.position] = distance(r, c)
-            dist = dists[c.position]
-            if why_not(r, c, facts.local_date[j], facts.band[j], now, dist) is not None:
-                continue
-            horizon = _horizon(r, c, facts, now, w)
-            base = base_value(r, c, w, dist, horizon)
-            slots += 1
-            seats += c.seat_count
-            slot_requests[j].add(i)
-            for g in per_slot[j]:
-                options.append((seat_value(base, classes[g].alpha, w), c.start, g))
-        options.sort(key=lambda o: (-o[0], o[1], o[2]))
-        out.options.append([(value, g) for value, _, g in options])
-        out.feasible_slots.append(slots)
-        out.feasible_seats.append(seats)
-        out.pairs += slots
-    prune(out, slot_requests)
-    return out
-
-
-def _horizon(r: Request, c: Capacity, facts: Facts, now: datetime, w: Weights) -> datetime:
-    if r.current_start is not None:
-        return r.current_start
-    if r.latest is not None:
-        return facts.day_end(r.latest, c.tz)
-    return now + timedelta(days=w.earlier_cap_days)
-
-
-def prune(cands: Candidates, slot_requests: Sequence[set[int]]) -> None:
-    """Keep, per request, the shortest best-first prefix of its options that provably holds an optimum.
-
-    A prefix T whose seats outnumber the other requests that could use any of them always has a free seat, in
-    any allocation; a request placed outside T can move into it without losing value (T holds its best options),
-    so some optimal allocation uses only the kept options (docs/optimiser.md, "Pruning"). The same holds for the
-    greedy: the first request to look always finds its best free seat inside T.
-    """
-    classes = cands.classes
-    for options in cands.options:
-        rivals: set[int] = set()
-        seats_seen: set[int] = set()
-        seats = 0
-        for n, (_, g) in enumerate(options):
-            slot = classes[g].slot
-            if slot not in seats_seen:
-                seats_seen.add(slot)
-                rivals |= slot_requests[slot]
-            seats += len(classes[g].seats)
-            if seats >= len(rivals):  # rivals includes request i itself: seats >= other requests + 1
-                del options[n + 1:]
-                break
 
 
 def blocking_rules(r: Request, capacity: Sequence[Capacity], facts: Facts, now: datetime) -> Counter[str]:

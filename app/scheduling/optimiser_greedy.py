@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from .optimiser_feasible import Candidates
+from .optimiser_candidates import Candidates
 from .optimiser_model import URGENCIES, Request
 
 Assignment = list[tuple[int, int]]  # (request index, seat class index)

@@ -49,7 +49,8 @@ class Instance:
 def build(n_requests: int, n_slots: int, seed: int) -> Instance:
     """``n_requests`` waiting patients and exactly ``n_slots`` free slots over ``DAYS`` days."""
     rng = random.Random(seed)
-    doctors = max(4, math.ceil(n_slots / (FREE_SHARE * 7 * 13)))  # about 7 sessions of 13 slots a fortnight
+    # About 7 sessions of 13 slots a fortnight per doctor; at least one doctor per specialty.
+    doctors = max(len(SPECIALTIES), math.ceil(n_slots / (FREE_SHARE * 7 * 13)))
     doctor_specialty, all_slots = {}, []
     for doctor in range(1, doctors + 1):
         specialty = (doctor - 1) % len(SPECIALTIES) + 1
@@ -121,8 +122,9 @@ def _request(rng: random.Random, n: int, doctor_specialty: dict[int, int]) -> Re
         radius, hospitals = None, frozenset(rng.sample(range(1, len(TOWNS) + 1), rng.randint(1, 3)))
     times = frozenset() if rng.random() < 0.55 else frozenset(rng.sample(TIMES_OF_DAY, rng.randint(1, 2)))
     doctor = None
-    if urgency == "routine" and kind == "follow_up" and rng.random() < 0.3:
-        doctor = rng.choice([d for d, s in doctor_specialty.items() if s == specialty])
+    colleagues = [d for d, s in doctor_specialty.items() if s == specialty]
+    if urgency == "routine" and kind == "follow_up" and colleagues and rng.random() < 0.3:
+        doctor = rng.choice(colleagues)
     equipment = frozenset({SPECIALTIES[specialty][0]}) if kind == "procedure" else frozenset()
     return Request(n, 10_000 + n, urgency, round(waited, 2), latest, specialty, doctor, hospitals,
                    home, radius, times, kind, equipment, current)

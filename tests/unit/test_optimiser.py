@@ -8,7 +8,16 @@ from types import SimpleNamespace
 import highspy
 import pytest
 
-from app.scheduling import AllocationInvalid, Capacity, Request, Weights, WeightsInvalid, allocate
+from app.scheduling import (
+    AllocationInvalid,
+    Capacity,
+    Request,
+    Weights,
+    WeightsInvalid,
+    allocate,
+    optimiser_candidates,
+    optimiser_highs,
+)
 from app.scheduling import optimiser_feasible as feasible
 from app.scheduling.optimiser_instance import build
 
@@ -139,7 +148,7 @@ def test_every_request_is_either_placed_or_explained_once():
 def test_the_pruning_keeps_the_optimum(monkeypatch):
     instance = build(120, 240, seed=5)
     pruned = allocate(instance.requests, instance.capacity, now=instance.now, time_limit=30)
-    monkeypatch.setattr(feasible, "prune", lambda cands, slot_requests: None)
+    monkeypatch.setattr(optimiser_candidates, "prune", lambda cands, slot_requests: None)
     full = allocate(instance.requests, instance.capacity, now=instance.now, time_limit=30)
     assert (pruned.status, full.status) == ("optimal", "optimal")
     assert pruned.variables < full.variables
@@ -174,16 +183,25 @@ def _highs_stopping_with(primal_status):
     return fake
 
 
-def test_time_limit_with_an_incumbent_keeps_it_and_without_one_falls_back():
+def test_the_milp_stopped_by_its_time_limit_keeps_its_incumbent_or_falls_back(monkeypatch):
+    monkeypatch.setattr(optimiser_highs, "RELAXATION_FIRST", False)  # the MILP path, from the greedy's start
     slots = [slot(1, day=1), slot(2, day=2, start=NOW + timedelta(days=2, hours=8),
                                   end=NOW + timedelta(days=2, hours=8, minutes=15))]
     requests = [req(1, waited=100), req(2, waited=50, times_of_day=frozenset({"morning"}))]
+    assert allocate(requests, slots, SIMPLE, now=NOW).status == "optimal"
     kept = allocate(requests, slots, SIMPLE, now=NOW, highs=_highs_stopping_with(highspy.kSolutionStatusFeasible))
     assert (kept.solver, kept.status) == ("highs", "time_limit")
     assert kept.objective >= kept.greedy_objective
     none = allocate(requests, slots, SIMPLE, now=NOW, highs=_highs_stopping_with(highspy.kSolutionStatusNone))
     assert (none.solver, none.status, none.objective) == ("greedy", "fallback", pytest.approx(119))
     assert "no feasible solution" in none.note
+
+
+def test_a_relaxation_stopped_by_its_time_limit_falls_back():
+    result = allocate([req(1), req(2)], [slot(1)], SIMPLE, now=NOW,
+                      highs=_highs_stopping_with(highspy.kSolutionStatusFeasible))
+    assert (result.solver, result.status) == ("greedy", "fallback")
+    assert result.note == "HiGHS ran out of time before an integral solution"
 
 
 @pytest.mark.parametrize(("change", "field"), [

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.scheduling import Capacity, Request, Weights, allocate
+from app.scheduling import Capacity, Request, Weights, allocate, optimiser_highs
 from app.scheduling.geo import distance_km
 
 NOW = datetime(2026, 6, 1, 6)
@@ -119,7 +119,18 @@ def check(result, reqs: list[Request], caps: list[Capacity]) -> None:
 @settings(max_examples=200, deadline=None)
 @given(instances())
 def test_random_small_instances_are_solved_feasibly_and_optimally(instance):
-    reqs, caps = instance
+    _solved_feasibly_and_optimally(*instance)
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances())
+def test_the_milp_path_finds_the_same_optima(instance):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(optimiser_highs, "RELAXATION_FIRST", False)
+        _solved_feasibly_and_optimally(*instance)
+
+
+def _solved_feasibly_and_optimally(reqs: list[Request], caps: list[Capacity]) -> None:
     result = allocate(reqs, caps, now=NOW, time_limit=10)
     greedy = allocate(reqs, caps, now=NOW, solver="greedy")
     check(result, reqs, caps)
