@@ -1,9 +1,9 @@
 """The scheduling domain core of Waitless: pure Python, no Flask, no database.
 
 Weekly availability and exceptions become windows (``availability``), windows become slots and free slots
-(``slots``), free slots are ranked (``scoring``), appointments move through a lifecycle (``lifecycle``) and the
-front desk orders its queue (``tokens``); nurses' readings are checked by ``vitals``. The optimiser (``allocate``)
-places waiting patients on free seats, the most urgent first. Instants are naive UTC
+(``slots``), free slots are ranked by how well they fit (``scoring``), appointments move through a lifecycle
+(``lifecycle``) and the front desk orders its queue (``tokens``); nurses' readings are checked by ``vitals``. The
+optimiser (``allocate``) places waiting patients on free seats, the most urgent first. Instants are naive UTC
 datetimes; wall-clock time lives in ``timeutil``.
 Services call this core inside their transaction and translate ``SchedulingError`` into responses.
 """
@@ -52,7 +52,17 @@ from .lifecycle import (
 )
 from .optimiser import Placement, Result, Unplaced, allocate
 from .optimiser_model import Capacity, Request, Weights
-from .scoring import best_suggestions, score_slot
+from .scoring import (
+    DayBooking,
+    FitWeights,
+    PatientWishes,
+    SlotCandidate,
+    SlotFit,
+    best_suggestions,
+    fit_slot,
+    rank_slots,
+    score_slot,
+)
 from .slots import Busy, FreeSlot, Slot, check_bookable, free_slots, generate_slots
 from .timeutil import CELL_MINUTES, ceil_cell, cells, floor_cell, local_day, overlaps, to_local, to_utc
 from .tokens import (
@@ -86,13 +96,16 @@ __all__ = [
     "Capacity",
     "Blocked",
     "Busy",
+    "DayBooking",
     "DailyLimitReached",
+    "FitWeights",
     "FreeSlot",
     "InPast",
     "InvalidTransition",
     "OfferClosed",
     "OutsideHours",
     "PatientOverlap",
+    "PatientWishes",
     "Placement",
     "Policy",
     "QueueError",
@@ -103,6 +116,8 @@ __all__ = [
     "ScheduleInvalid",
     "SchedulingError",
     "Slot",
+    "SlotCandidate",
+    "SlotFit",
     "SlotTaken",
     "TooShortNotice",
     "TypeNotOffered",
@@ -125,12 +140,14 @@ __all__ = [
     "effective_time",
     "estimated_waits",
     "expand_windows",
+    "fit_slot",
     "floor_cell",
     "free_slots",
     "generate_slots",
     "local_day",
     "order_queue",
     "overlaps",
+    "rank_slots",
     "releases_claims",
     "require_valid_schedule",
     "score_slot",

@@ -12,9 +12,9 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, tzinfo
 
 from .errors import AllocationInvalid, WeightsInvalid
+from .waitlist import TIMES_OF_DAY  # the waitlist's bands: before 12:00, to 17:00, from 17:00
 
 URGENCIES = ("emergency", "urgent", "routine")  # most urgent first: the greedy's order and the weights' order
-TIMES_OF_DAY = ("morning", "afternoon", "evening")  # the waitlist's bands: before 12:00, to 17:00, from 17:00
 
 
 @dataclass(frozen=True)
