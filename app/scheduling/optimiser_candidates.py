@@ -35,9 +35,10 @@ def candidates(requests: Sequence[Request], capacity: Sequence[Capacity], w: Wei
     """Every feasible pair's options with their values, best first, then the exact pruning (``prune``).
 
     The value of request r on a seat with overbooking penalty alpha of slot s:
-    (urgency + per_day_waited * min(waited, cap) + per_day_earlier * min(days earlier, cap) - per_km *
-    min(km, cap)) * (1 - overbooking * alpha), where "earlier" counts from the slot to the current booking, else
-    to the end of the latest day, else to ``earlier_cap_days`` after now.
+    (urgency + per_day_waited * min(waited, cap) + per_day_earlier * min(days earlier, cap) + urgent_within_window
+    [urgent or emergency, starting within urgent_window_hours of now] - per_km * min(km, cap)) * (1 - overbooking *
+    alpha), where "earlier" counts from the slot to the current booking, else to the end of the latest day, else
+    to ``earlier_cap_days`` after now.
 
     The checks are ``why_not``'s, inlined for speed (a few hundred thousand pairs on the bench): ``Facts.groups``
     already holds only the right doctor or specialty, hospitals are checked once per group, and the starts are
@@ -51,10 +52,12 @@ def candidates(requests: Sequence[Request], capacity: Sequence[Capacity], w: Wei
     slot_requests: list[set[int]] = [set() for _ in capacity]
     rows = facts.rows
     earlier_cap, per_day = w.earlier_cap_days, w.per_day_earlier
+    window_end = now + timedelta(hours=w.urgent_window_hours)
     for i, r in enumerate(requests):
         options: list[tuple[float, datetime, int]] = []
         slots = seats = 0
         fixed = w.tier(r.urgency) + w.per_day_waited * min(r.waited_days, w.waited_cap_days)
+        soon = w.urgent_within_window if r.urgency != "routine" else 0.0
         horizon = r.current_start if r.current_start is not None else (
             None if r.latest is not None else now + timedelta(days=earlier_cap))
         cutoff = facts.cutoff(r)
@@ -75,6 +78,8 @@ def candidates(requests: Sequence[Request], capacity: Sequence[Capacity], w: Wei
                     continue
                 until = horizon if horizon is not None else facts.day_end(latest, tz)
                 base = fixed + per_day * min(max((until - start) / DAY, 0.0), earlier_cap) - deduction
+                if soon and start < window_end:
+                    base += soon
                 slots += 1
                 seats += count
                 slot_requests[j].add(i)

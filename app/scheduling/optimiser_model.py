@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, tzinfo
 
 from .errors import AllocationInvalid, WeightsInvalid
-from .waitlist import TIMES_OF_DAY  # the waitlist's bands: before 12:00, to 17:00, from 17:00
+from .waitlist import TIMES_OF_DAY, URGENT_WINDOW_HOURS  # the bands: before 12:00, to 17:00, from 17:00
 
 URGENCIES = ("emergency", "urgent", "routine")  # most urgent first: the greedy's order and the weights' order
 
@@ -78,7 +78,8 @@ class Weights:
     """What a placement is worth; set per region (docs/optimiser.md, "Weights", has the table and defaults).
 
     value = (urgency + per_day_waited * min(waited, waited_cap_days) + per_day_earlier * min(earlier,
-    earlier_cap_days) - per_km * min(distance, distance_cap_km)) * (1 - overbooking * alpha)
+    earlier_cap_days) + urgent_within_window [an urgent or emergency request on a slot starting within
+    urgent_window_hours of now] - per_km * min(distance, distance_cap_km)) * (1 - overbooking * alpha)
     """
 
     emergency: float = 10_000.0
@@ -88,6 +89,10 @@ class Weights:
     waited_cap_days: float = 365.0
     per_day_earlier: float = 2.0
     earlier_cap_days: float = 30.0
+    # Urgent patients are to be seen within 48 hours (the waitlist's urgent window; the simulation measures it):
+    # without this bonus the total value would trade an urgent patient's 48 hours for a routine placement.
+    urgent_within_window: float = 500.0
+    urgent_window_hours: float = float(URGENT_WINDOW_HOURS)
     per_km: float = 0.5
     distance_cap_km: float = 100.0
     overbooking: float = 0.5  # the share of its value a placement loses on an overbooking seat with alpha 1

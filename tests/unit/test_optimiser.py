@@ -24,7 +24,7 @@ from app.scheduling.optimiser_instance import build
 NOW = datetime(2026, 6, 1, 6)  # UTC
 # Simple weights whose values are easy to add up by hand: urgency + days waited + days earlier, no distance.
 SIMPLE = Weights(emergency=1000, urgent=100, routine=10, per_day_waited=1, waited_cap_days=365, per_day_earlier=1,
-                 earlier_cap_days=30, per_km=0, distance_cap_km=0, overbooking=0.5)
+                 earlier_cap_days=30, urgent_within_window=0, per_km=0, distance_cap_km=0, overbooking=0.5)
 BOOKED = NOW + timedelta(days=10, hours=3)  # the current booking of "earlier, please" requests: day 10, 09:00
 
 
@@ -90,9 +90,12 @@ def test_value_table_with_the_default_weights():
     c = slot(1, position=(51.5, 0.0))  # 6.92 km east
     dist = feasible.distance(r, c)
     result = allocate([r], [c], w, now=NOW)
-    # 2000 + 3 days waited + 2 x (end of 3 June - 2 June 09:00 = 1.625 days) - 0.5 x 6.92 km
+    # 2000 + 3 days waited + 2 x (end of 3 June - 2 June 09:00 = 1.625 days) + 500 (27 hours ahead: within the
+    # urgent window of 48 hours) - 0.5 x 6.92 km
     assert dist == pytest.approx(6.92, abs=0.005)
-    assert result.objective == pytest.approx(2000 + 3 + 2 * 1.625 - 0.5 * dist)
+    assert result.objective == pytest.approx(2000 + 3 + 2 * 1.625 + 500 - 0.5 * dist)
+    later = allocate([r], [slot(1, day=2, position=(51.5, 0.0))], w, now=NOW)  # 51 hours ahead: no bonus
+    assert later.objective == pytest.approx(2000 + 3 + 2 * 0.625 - 0.5 * dist)
 
 
 BASE_SLOT = dict(types=frozenset({"consult"}), equipment=frozenset({"ecg"}), specialty_id=3, hospital_id=4,

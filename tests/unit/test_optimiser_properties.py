@@ -80,6 +80,8 @@ def value(r: Request, c: Capacity, seat: int) -> float:
     v = {"emergency": W.emergency, "urgent": W.urgent, "routine": W.routine}[r.urgency]
     v += W.per_day_waited * min(r.waited_days, W.waited_cap_days) + W.per_day_earlier * min(earlier,
                                                                                              W.earlier_cap_days)
+    if r.urgency != "routine" and c.start < NOW + timedelta(hours=W.urgent_window_hours):
+        v += W.urgent_within_window
     if r.home and c.position:
         v -= W.per_km * min(distance_km(r.home, c.position), W.distance_cap_km)
     alpha = 0.0 if seat < c.seats else c.overbooking[seat - c.seats]
