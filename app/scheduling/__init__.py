@@ -1,8 +1,9 @@
 """The scheduling domain core of Waitless: pure Python, no Flask, no database.
 
 Weekly availability and exceptions become windows (``availability``), windows become slots and free slots
-(``slots``), free slots are ranked (``scoring``), appointments move through a lifecycle (``lifecycle``) and the
-front desk orders its queue (``tokens``); nurses' readings are checked by ``vitals``. Instants are naive UTC
+(``slots``), free slots are ranked by how well they fit (``scoring``), appointments move through a lifecycle
+(``lifecycle``) and the front desk orders its queue (``tokens``); nurses' readings are checked by ``vitals``. The
+optimiser (``allocate``) places waiting patients on free seats, the most urgent first. Instants are naive UTC
 datetimes; wall-clock time lives in ``timeutil``.
 Services call this core inside their transaction and translate ``SchedulingError`` into responses.
 """
@@ -19,6 +20,7 @@ from .availability import (
 )
 from .codes import EntryStatus, Kind, OfferStatus, Priority, Status, Urgency, WaitStatus
 from .errors import (
+    AllocationInvalid,
     BeyondHorizon,
     Blocked,
     CutoffPassed,
@@ -36,6 +38,7 @@ from .errors import (
     TypeNotOffered,
     VitalsOutOfRange,
     WaitlistError,
+    WeightsInvalid,
 )
 from .lifecycle import (
     ACTIVE,
@@ -52,7 +55,19 @@ from .lifecycle import (
     online_change_deadline,
     releases_claims,
 )
-from .scoring import best_suggestions, score_slot
+from .optimiser import Placement, Result, Unplaced, allocate
+from .optimiser_model import Capacity, Request, Weights
+from .scoring import (
+    DayBooking,
+    FitWeights,
+    PatientWishes,
+    SlotCandidate,
+    SlotFit,
+    best_suggestions,
+    fit_slot,
+    rank_slots,
+    score_slot,
+)
 from .slots import Busy, FreeSlot, Slot, check_bookable, free_slots, generate_slots
 from .timeutil import CELL_MINUTES, ceil_cell, cells, floor_cell, local_day, overlaps, to_local, to_utc
 from .tokens import (
@@ -91,31 +106,45 @@ __all__ = [
     "STATUSES",
     "TERMINAL",
     "VITAL_RANGES",
+    "AllocationInvalid",
     "AvailabilityException",
     "BeyondHorizon",
+    "Capacity",
     "Blocked",
     "Busy",
+    "DayBooking",
     "DailyLimitReached",
+    "FitWeights",
     "FreeSlot",
     "InPast",
     "InvalidTransition",
     "OfferClosed",
     "OutsideHours",
     "PatientOverlap",
+    "PatientWishes",
+    "Placement",
     "Policy",
     "QueueError",
     "QueueItem",
+    "Request",
+    "Result",
     "Schedule",
     "ScheduleInvalid",
     "SchedulingError",
     "Slot",
+    "SlotCandidate",
+    "SlotFit",
     "SlotTaken",
     "TooShortNotice",
     "TypeNotOffered",
+    "Unplaced",
     "VitalsOutOfRange",
     "WaitlistError",
+    "Weights",
+    "WeightsInvalid",
     "WeeklyRule",
     "Window",
+    "allocate",
     "best_suggestions",
     "can_transition",
     "ceil_cell",
@@ -127,12 +156,14 @@ __all__ = [
     "effective_time",
     "estimated_waits",
     "expand_windows",
+    "fit_slot",
     "floor_cell",
     "free_slots",
     "generate_slots",
     "local_day",
     "order_queue",
     "overlaps",
+    "rank_slots",
     "releases_claims",
     "require_valid_schedule",
     "score_slot",

@@ -157,3 +157,19 @@ class ScheduleInvalid(SchedulingError):
     def to_dict(self) -> dict[str, object]:
         """Return the error body with the per-field messages added under ``"fields"``."""
         return {**super().to_dict(), "fields": dict(self.fields)}
+
+
+class WeightsInvalid(SchedulingError):
+    """Weights of the optimiser or of the slot fit score that cannot be used: not a number, negative, out of range.
+
+    ``field`` names the weight (``"urgent"``, ``"overbooking"``) so a region's settings form can mark it.
+    """
+
+    code, http_status = "weights_invalid", 422
+
+
+class AllocationInvalid(SchedulingError):
+    """Input the optimiser refuses: a duplicate id, an unknown urgency, negative seats, an overbooking penalty
+    outside [0, 1], a slot that ends before it starts. ``field`` names the input (``"requests.3.urgency"``)."""
+
+    code, http_status = "allocation_invalid", 422

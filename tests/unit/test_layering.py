@@ -17,7 +17,8 @@ import app.scheduling
 APP = Path(app.scheduling.__file__).parent.parent
 CORE = APP / "scheduling"
 # SimPy is a pure-Python event clock (no I/O, no framework); only the simulation's clock module may use it.
-ALSO_ALLOWED = {"simulation.py": {"simpy"}}
+# highspy (the HiGHS MILP solver) only in the optimiser's solver module, which works without it (greedy fallback).
+ALSO_ALLOWED = {"simulation.py": {"simpy"}, "optimiser_highs.py": {"highspy"}}
 
 # The layers, top to bottom (docs/architecture.md, "Layers"). A module may import its own layer and those below.
 BLUEPRINTS = ("auth", "public", "patient", "doctor", "nurse", "staff", "admin", "api", "dev", "locations", "manage",
