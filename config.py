@@ -29,6 +29,11 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = 6 * 3600
+    HSTS = _bool("HSTS", True)  # sent on HTTPS requests only; development and tests run on plain HTTP
+    # requests larger than this are refused with 413 before anything parses them (profile photos are the largest)
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)
+    # a lock wait or a busy database answers 503 with Retry-After after this long instead of hanging (docs/security.md)
+    DB_LOCK_TIMEOUT_SECONDS = _int("DB_LOCK_TIMEOUT_SECONDS", 4)
 
     # e-mail: without MAIL_SERVER, messages are written as .eml files to MAIL_FOLDER (docs/operations.md)
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
@@ -90,6 +95,7 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    HSTS = False
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     DEV_MAIL_VIEWER = True
@@ -97,6 +103,8 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    HSTS = False
+    DB_LOCK_TIMEOUT_SECONDS = 10  # racing tests queue many writers; the locked-database test lowers it
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SESSION_COOKIE_SECURE = False

@@ -1,15 +1,32 @@
 """Error pages and JSON errors; no stack trace ever reaches a user."""
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 
 TITLES = {
     400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Not found",
-    405: "Not allowed", 409: "Conflict", 422: "Invalid input", 429: "Too many requests",
-    500: "Something went wrong",
+    405: "Not allowed", 409: "Conflict", 413: "Too large", 422: "Invalid input", 429: "Too many requests",
+    500: "Something went wrong", 503: "Busy",
 }
+
+# Database errors that pass with time: lock wait timeout, deadlock, server gone or unreachable, too many
+# connections, statement time limit (MariaDB 1969, MySQL 3024). They answer 503 with Retry-After
+# (docs/security.md, "Faults").
+TRANSIENT_MYSQL_CODES = {1040, 1205, 1213, 1969, 2002, 2003, 2006, 2013, 3024}
+TRANSIENT_SQLITE_WORDS = ("database is locked", "database table is locked", "unable to open database")
+RETRY_AFTER_SECONDS = 5
+
+
+def is_transient(err: DBAPIError) -> bool:
+    if err.connection_invalidated:
+        return True
+    args = getattr(err.orig, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0] in TRANSIENT_MYSQL_CODES
+    return any(words in str(err.orig).lower() for words in TRANSIENT_SQLITE_WORDS)
 
 
 def wants_json() -> bool:
@@ -67,6 +84,15 @@ def init_errors(app: Flask) -> None:
         if err.code == 422 and not data.get("message") and fields:
             message = "Some fields are invalid."
         return error_response(err.code or 500, message, data.get("error"), fields, headers=headers)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(err: DBAPIError):
+        if not is_transient(err):
+            return unexpected(err)
+        db.session.rollback()
+        app.logger.warning("Database busy on %s: %s", request.path, err.orig)
+        return error_response(503, "The system is busy right now. Nothing was changed; please try again in a few "
+                              "seconds.", "busy", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception):

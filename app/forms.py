@@ -1,11 +1,30 @@
 """Field validators shared by every blueprint's forms."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import ValidationError
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, TextAreaField, ValidationError
 
 from app.phones import e164
 from app.services.accounts.passwords import password_problem
+from app.text import text_problem
+
+
+class SafeForm(FlaskForm):
+    """Every form of the portal: single-line fields refuse line breaks and control characters, every text field
+    refuses bidi overrides (docs/security.md, "Headers and limits")."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field.data, str) or isinstance(field, PasswordField):
+                continue
+            problem = text_problem(field.data, multiline=isinstance(field, TextAreaField))
+            if problem:
+                field.errors = [*field.errors, _(problem)]
+                valid = False
+        return valid
 
 
 class Phone:

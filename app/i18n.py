@@ -25,6 +25,7 @@ VARIABLE_WORDS = [
     _mark("Patient"), _mark("Doctor"), _mark("Nurse"), _mark("Staff"), _mark("Admin"),
     _mark("Bad request"), _mark("Please log in"), _mark("Not allowed"), _mark("Not found"), _mark("Conflict"),
     _mark("Invalid input"), _mark("Too many requests"), _mark("Something went wrong"), _mark("Error"),
+    _mark("Too large"), _mark("Busy"),
     _mark("Cardiology"), _mark("Dermatology"), _mark("Orthopaedics"), _mark("Paediatrics"), _mark("Neurology"),
     _mark("Ophthalmology"), _mark("Ear, nose and throat"), _mark("Gynaecology"), _mark("General practice"),
     _mark("Psychiatry"),

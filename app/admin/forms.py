@@ -6,7 +6,6 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -25,7 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from app.extensions import db
-from app.forms import Phone, StrongPassword
+from app.forms import Phone, SafeForm, StrongPassword
 from app.models import HOSPITAL_ROLES, Department, Equipment, Hospital, Role, Specialty
 from app.models.doctor import APPOINTMENT_KINDS
 from app.models.hospital import ROOM_KINDS, parse_reminder_hours
@@ -78,7 +77,7 @@ class LanguageList:
             raise ValidationError(_l("Too many languages."))
 
 
-def payload(form: FlaskForm, *names: str) -> dict:
+def payload(form: SafeForm, *names: str) -> dict:
     """The named fields' data, with empty optional text stored as NULL."""
     return {name: (None if getattr(form, name).data == "" else getattr(form, name).data) for name in names}
 
@@ -99,7 +98,7 @@ def equipment_choices() -> list[tuple[int, str]]:
     return [(e.id, e.name) for e in db.session.scalars(select(Equipment).order_by(Equipment.name))]
 
 
-class HospitalForm(FlaskForm):
+class HospitalForm(SafeForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=160)])
     city = StringField(_l("City"), filters=[strip], validators=[DataRequired(), Length(max=80)])
     country = StringField(_l("Country"), filters=[strip], description=_l("ISO 3166-1 code, e.g. GB or DE"),
@@ -141,7 +140,7 @@ class HospitalForm(FlaskForm):
         field.data = ",".join(str(h) for h in hours) if hours else ""  # stored tidy: "24,2"
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(SafeForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
     specialty_id = SelectField(_l("Specialty (optional)"), coerce=optional_int)
     submit = SubmitField(_l("Save"))
@@ -153,7 +152,7 @@ class DepartmentForm(FlaskForm):
         self.specialty_id.choices = [("", "—")] + specialty_choices()
 
 
-class RoomForm(FlaskForm):
+class RoomForm(SafeForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=80)])
     kind = SelectField(_l("Kind"), choices=[(k, ROOM_KIND_LABELS.get(k, k)) for k in ROOM_KINDS])
     floor = StringField(_l("Floor (optional)"), filters=[strip], validators=[Optional(), Length(max=20)])
@@ -173,7 +172,7 @@ class RoomForm(FlaskForm):
         self.equipment_ids.choices = equipment_choices()
 
 
-class AppointmentTypeForm(FlaskForm):
+class AppointmentTypeForm(SafeForm):
     code = StringField(_l("Code"), filters=[strip], validators=[DataRequired(), Length(max=40), SNAKE_CODE],
                        description=_l("What schedules and the API call it, e.g. follow_up"))
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=80)])
@@ -193,7 +192,7 @@ class AppointmentTypeForm(FlaskForm):
         self.equipment_ids.choices = equipment_choices()
 
 
-class SpecialtyForm(FlaskForm):
+class SpecialtyForm(SafeForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=80)])
     code = StringField(_l("Code"), filters=[strip], description=_l("Three capital letters; token prefix, e.g. CAR"),
                        validators=[DataRequired(), Regexp(r"^[A-Z]{3}$", message=_l("Three capital letters."))])
@@ -202,7 +201,7 @@ class SpecialtyForm(FlaskForm):
     FIELDS = ("name", "code")
 
 
-class EquipmentForm(FlaskForm):
+class EquipmentForm(SafeForm):
     code = StringField(_l("Code"), filters=[strip], validators=[DataRequired(), Length(max=40), SNAKE_CODE],
                        description=_l("e.g. ecg, ultrasound"))
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=80)])
@@ -211,7 +210,7 @@ class EquipmentForm(FlaskForm):
     FIELDS = ("code", "name")
 
 
-class DoctorForm(FlaskForm):
+class DoctorForm(SafeForm):
     name = StringField(_l("Full name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail"), filters=[strip], validators=[DataRequired(), Email(), Length(max=255)])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), StrongPassword()],
@@ -240,7 +239,7 @@ class DoctorEditForm(DoctorForm):
     password = None
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(SafeForm):
     name = StringField(_l("Full name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail"), filters=[strip], validators=[DataRequired(), Email(), Length(max=255)])
     role = SelectField(_l("Role"))
@@ -256,7 +255,7 @@ class UserCreateForm(FlaskForm):
         self.hospital_ids.choices = hospital_choices(scope)
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(SafeForm):
     name = StringField(_l("Full name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"))
     active = BooleanField(_l("Active (may log in)"))
@@ -267,7 +266,7 @@ class UserEditForm(FlaskForm):
         self.role.choices = [(str(r), ROLE_LABELS[r]) for r in roles]
 
 
-class MembershipForm(FlaskForm):
+class MembershipForm(SafeForm):
     """Shares the user page with UserEditForm: the view gives it prefix="m" to keep their field ids apart."""
 
     hospital_id = SelectField(_l("Hospital"), coerce=int)

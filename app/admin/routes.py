@@ -10,13 +10,13 @@ from collections.abc import Callable, Iterable
 from flask import abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from app.admin import bp
 from app.admin.forms import iana_zones
 from app.extensions import db
+from app.forms import SafeForm
 from app.models import AuditEvent, User
 from app.services.access import visible_hospital_ids
 from app.services.audit.trail import recent_audit
@@ -75,7 +75,7 @@ def get_or_404(model, ident: int):
     return obj
 
 
-def show_error(form: FlaskForm, err: DirectoryError) -> None:
+def show_error(form: SafeForm, err: DirectoryError) -> None:
     field = getattr(form, err.field, None) if err.field else None
     if field is not None:
         field.errors = [*field.errors, err.message]
@@ -83,7 +83,7 @@ def show_error(form: FlaskForm, err: DirectoryError) -> None:
         form.form_errors.append(err.message)
 
 
-def save(form: FlaskForm, operation: Callable[[], object], done: Callable[[object], str], message: str):
+def save(form: SafeForm, operation: Callable[[], object], done: Callable[[object], str], message: str):
     """Validate, run one directory operation, commit once, flash and redirect; None means: show the form again."""
     if not form.validate_on_submit():
         return None
@@ -97,7 +97,7 @@ def save(form: FlaskForm, operation: Callable[[], object], done: Callable[[objec
     return redirect(done(obj))
 
 
-def form_page(form: FlaskForm, title: str, back: str, *, timezones: bool = False, intro: str | None = None):
+def form_page(form: SafeForm, title: str, back: str, *, timezones: bool = False, intro: str | None = None):
     """The create and edit pages: one form, 422 when what was sent is not valid."""
     page = render_template("admin/form.html", form=form, title=title, back=back, intro=intro,
                            zones=iana_zones() if timezones else ())

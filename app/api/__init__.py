@@ -21,9 +21,10 @@ def init_api(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in (directory, schedules, slots, appointments, queue_api, waitlist_api):
         csrf.exempt(module.blp)  # checked below: session requests need it, bearer requests do not
-        module.blp.before_request(_csrf_for_sessions)
-        if module in (schedules, appointments, queue_api, waitlist_api):
-            module.blp.before_request(_login_required)
+        if not module.blp._got_registered_once:  # a second app in one process (tests) reuses the blueprints
+            module.blp.before_request(_csrf_for_sessions)
+            if module in (schedules, appointments, queue_api, waitlist_api):
+                module.blp.before_request(_login_required)
         api.register_blueprint(module.blp, url_prefix="/api/v1")
 
 

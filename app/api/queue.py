@@ -9,11 +9,11 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app import scheduling as core
 from app.api.common import fail, scheduling_error, visible_appointment
-from app.api.schemas import Day, Id
+from app.api.schemas import MULTILINE, Day, Id, Schema
 from app.extensions import db
 from app.models import Doctor, Hospital, Patient, QueueEntry
 from app.phones import e164
@@ -90,7 +90,7 @@ class EntryList(Schema):
 
 class StatusIn(Schema):
     status = fields.Str(required=True, validate=STEPS)
-    comment = fields.Str(validate=validate.Length(max=2000))
+    comment = fields.Str(validate=validate.Length(max=2000), metadata=MULTILINE)
 
 
 @blp.before_request

@@ -1,8 +1,32 @@
 """Request and response shapes of the REST API."""
-from marshmallow import Schema, ValidationError, fields, validate
+import marshmallow
+from marshmallow import ValidationError, fields, pre_load, validate
+
+from app.text import text_problem
 
 URGENCY = validate.OneOf(["routine", "urgent"])
 MAX_ID = 2**63 - 1  # the widest integer SQLite and a BIGINT column hold
+MULTILINE = {"multiline": True}  # a text field that keeps its line breaks (reasons, comments)
+
+
+class Schema(marshmallow.Schema):
+    """Every API shape: text the caller sends carries no control characters or bidi overrides, and no line
+    breaks unless the field is multi-line; the same rule as the pages' forms (docs/security.md)."""
+
+    @pre_load
+    def refuse_control_characters(self, data, **_kwargs):
+        if not isinstance(data, dict):
+            return data
+        problems = {}
+        for name, field in self.load_fields.items():
+            value = data.get(field.data_key or name)
+            if isinstance(field, fields.String) and isinstance(value, str):
+                problem = text_problem(value, multiline=bool(field.metadata.get("multiline")))
+                if problem:
+                    problems[field.data_key or name] = [problem]
+        if problems:
+            raise ValidationError(problems)
+        return data
 
 
 class Id(fields.Int):
@@ -173,7 +197,7 @@ class AppointmentIn(Schema):
     patient_id = Id()
     hospital_id = Id()
     urgency = fields.Str(load_default="routine", validate=URGENCY)
-    reason = fields.Str(validate=validate.Length(max=2000))
+    reason = fields.Str(validate=validate.Length(max=2000), metadata=MULTILINE)
 
 
 class AppointmentOut(Schema):
@@ -202,7 +226,7 @@ class AppointmentQuery(Schema):
 
 
 class CancelIn(Schema):
-    reason = fields.Str(load_default="", validate=validate.Length(max=2000))
+    reason = fields.Str(load_default="", validate=validate.Length(max=2000), metadata=MULTILINE)
 
 
 class RescheduleIn(Schema):

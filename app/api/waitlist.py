@@ -8,12 +8,12 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from app import scheduling as core
 from app.api.appointments import out as appointment_out
 from app.api.common import fail, iso, own_patient, scheduling_error
-from app.api.schemas import URGENCY, AppointmentOut, Day, Id
+from app.api.schemas import URGENCY, AppointmentOut, Day, Id, Schema
 from app.extensions import db
 from app.models import Offer, Patient, Role, WaitlistEntry
 from app.services import waitlist

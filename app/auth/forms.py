@@ -1,20 +1,19 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileSize
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from app.forms import LANGUAGE_CHOICES, Phone, StrongPassword
+from app.forms import LANGUAGE_CHOICES, Phone, SafeForm, StrongPassword
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SafeForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me logged in"))
     submit = SubmitField(_l("Log in"))
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(SafeForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=255)])
     phone = StringField(_l("Mobile phone (optional)"), validators=[Optional(), Phone()],
@@ -34,24 +33,24 @@ class RegistrationForm(FlaskForm):
             raise ValidationError(_l("An account with this e-mail address already exists."))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(SafeForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
     submit = SubmitField(_l("Send reset link"))
 
 
-class ResendVerificationForm(FlaskForm):
+class ResendVerificationForm(SafeForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
     submit = SubmitField(_l("Send a new link"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(SafeForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), StrongPassword()])
     confirm = PasswordField(_l("Repeat new password"),
                             validators=[DataRequired(), EqualTo("password", _l("The passwords do not match."))])
     submit = SubmitField(_l("Set new password"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(SafeForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     password = PasswordField(_l("New password"), validators=[DataRequired(), StrongPassword()])
     confirm = PasswordField(_l("Repeat new password"),
@@ -59,7 +58,7 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(SafeForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Save"))
@@ -94,7 +93,7 @@ class PatientProfileForm(ProfileForm):
             raise ValidationError(_l("Text messages need a valid mobile phone number."))
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(SafeForm):
     password = PasswordField(_l("Your password"), validators=[DataRequired()])
     confirm = BooleanField(_l("I understand that my account is closed and cannot be restored."),
                            validators=[DataRequired(_l("Please confirm."))])

@@ -7,7 +7,6 @@ keyed like "rules.2.end" and are attached to the matching row and field here.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FieldList,
@@ -24,6 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.forms import SafeForm
 from app.services.availability.schedules import RuleInput
 
 WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
@@ -73,7 +73,7 @@ class RuleForm(Form):
                          appointment_types=list(self.appointment_types.data or []), room_id=self.room_id.data)
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(SafeForm):
     rules = FieldList(FormField(RuleForm), min_entries=EMPTY_ROWS)
     valid_from = DateField(_l("Valid from"), validators=[DataRequired()],
                            description=_l("The new hours replace the current ones from this day."))
@@ -109,7 +109,7 @@ class ScheduleForm(FlaskForm):
         return [(i, row.form.to_input()) for i, row in enumerate(self.rules) if not row.form.is_blank()]
 
 
-class ExceptionForm(FlaskForm):
+class ExceptionForm(SafeForm):
     """Leave or an extra clinic, typed in the hospital's local time."""
 
     start_date = DateField(_l("From (date)"), validators=[DataRequired()])

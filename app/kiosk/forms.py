@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from app.forms import SafeForm
 
-class CheckInForm(FlaskForm):
+
+class CheckInForm(SafeForm):
     """What a QR scanner types (it ends with Enter, which submits) or the camera fills in."""
 
     class Meta:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.forms import SafeForm
 
 ROOM_KIND_LABELS = {"consultation": _l("Consultation room"), "operating_theatre": _l("Operating theatre"),
                     "vaccination": _l("Vaccination room"), "imaging": _l("Imaging"),
@@ -21,7 +22,7 @@ def multiple_of_five(_form, field) -> None:
         raise ValidationError(_l("Use a multiple of 5 minutes."))
 
 
-class BookingForm(FlaskForm):
+class BookingForm(SafeForm):
     """Book the room; `emergency` is removed for bookers (only managers may displace)."""
 
     day = DateField(_l("Date"), validators=[InputRequired(_l("Pick the day."))])
@@ -40,7 +41,7 @@ class BookingForm(FlaskForm):
     submit = SubmitField(_l("Book the room"))
 
 
-class GrantForm(FlaskForm):
+class GrantForm(SafeForm):
     """Give one person access to the room; the page shows one for doctors (booker) and one for staff (manager)."""
 
     user_id = SelectField(_l("Person"), coerce=optional_int, choices=[("", "—")],

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional
 
+from app.forms import SafeForm
 from app.scheduling.vitals import VITAL_RANGES
 
 VITAL_LABELS = {
@@ -23,7 +23,7 @@ def _vital(key: str) -> StringField:
                        render_kw={"inputmode": "decimal", "autocomplete": "off", "data-unit": unit})
 
 
-class VitalsForm(FlaskForm):
+class VitalsForm(SafeForm):
     systolic_mmhg = _vital("systolic_mmhg")
     diastolic_mmhg = _vital("diastolic_mmhg")
     pulse_bpm = _vital("pulse_bpm")
@@ -37,9 +37,9 @@ class VitalsForm(FlaskForm):
         return {key: getattr(self, key).data or None for key in VITAL_RANGES}
 
 
-class StatusForm(FlaskForm):
+class StatusForm(SafeForm):
     status = SelectField(choices=list(STATUS_LABELS.items()))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(SafeForm):
     """A button that changes something: CSRF only."""

@@ -1,5 +1,5 @@
-from flask_wtf import FlaskForm
+from app.forms import SafeForm
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(SafeForm):
     """Accept or decline: a bare POST carrying only the CSRF token (the buttons name the answer)."""

@@ -1,9 +1,10 @@
 """Forms of the patient's waitlist pages: join (what, where, by when, which times suit) and the offer buttons."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import DataRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.forms import SafeForm
 
 TIMES_OF_DAY = (("morning", _l("Morning (before 12:00)")), ("afternoon", _l("Afternoon (12:00–17:00)")),
                 ("evening", _l("Evening (after 17:00)")))
@@ -16,7 +17,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class JoinWaitlistForm(FlaskForm):
+class JoinWaitlistForm(SafeForm):
     specialty = SelectField(_l("Specialty"), validators=[Optional()], validate_choice=False)
     doctor = SelectField(_l("A particular doctor (optional)"), validators=[Optional()], validate_choice=False,
                          description=_l("Leave it at any doctor to get the first slot of the specialty."))
@@ -41,5 +42,5 @@ class JoinWaitlistForm(FlaskForm):
     submit = SubmitField(_l("Join the waitlist"))
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(SafeForm):
     """A bare POST (accept, decline, leave): only the CSRF token."""

@@ -1,9 +1,10 @@
 """The public search form. It only renders and keeps what was typed: app.services.search_request reads the request."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, SubmitField
 from wtforms.widgets import Select
+
+from app.forms import SafeForm
 
 
 class ListSelect(Select):
@@ -24,7 +25,7 @@ def _list(label) -> SelectField:
     return SelectField(label, validate_choice=False, widget=ListSelect())
 
 
-class SearchForm(FlaskForm):
+class SearchForm(SafeForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 

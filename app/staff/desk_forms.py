@@ -1,11 +1,10 @@
 """Forms of the front-desk queue: issue a walk-in token (known or new patient), move an entry with a reason."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms import Phone
+from app.forms import Phone, SafeForm
 from app.staff.forms import optional_int
 
 PRIORITY_LABELS = {"normal": _l("Normal"), "urgent": _l("Urgent"), "emergency": _l("Emergency"), "vip": _l("VIP")}
@@ -30,7 +29,7 @@ class _TokenChoice:
         return True
 
 
-class WalkinForm(_TokenChoice, FlaskForm):
+class WalkinForm(_TokenChoice, SafeForm):
     patient = RadioField(_l("Patient"), coerce=optional_int, validate_choice=False,
                          validators=[DataRequired(_l("Find the patient and choose them, or register them below."))])
     submit = SubmitField(_l("Issue token"))
@@ -40,7 +39,7 @@ class WalkinForm(_TokenChoice, FlaskForm):
         return self.validate_target() and valid
 
 
-class QuickWalkinForm(_TokenChoice, FlaskForm):
+class QuickWalkinForm(_TokenChoice, SafeForm):
     """A patient without an account, registered at the desk and given a token in one step."""
 
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
@@ -54,7 +53,7 @@ class QuickWalkinForm(_TokenChoice, FlaskForm):
         return self.validate_target() and valid
 
 
-class MoveForm(FlaskForm):
+class MoveForm(SafeForm):
     direction = HiddenField(validators=[DataRequired()])
     reason = StringField(_l("Reason"), validators=[DataRequired(_l("Give a reason for the move.")), Length(max=255)])
 

@@ -1,13 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms import Phone
+from app.forms import Phone, SafeForm
 from app.web.booking_forms import CancelForm
 
 
-class PatientSearchForm(FlaskForm):
+class PatientSearchForm(SafeForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
@@ -15,7 +14,7 @@ class PatientSearchForm(FlaskForm):
     submit = SubmitField(_l("Find patient"))
 
 
-class QuickPatientForm(FlaskForm):
+class QuickPatientForm(SafeForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     phone = StringField(_l("Phone"), validators=[Optional(), Phone()],
                         description=_l("International format, e.g. +44 7911 123456"))
@@ -27,7 +26,7 @@ def optional_int(value) -> int | None:
     return int(value) if value not in (None, "", "None") else None
 
 
-class SlotSearchForm(FlaskForm):
+class SlotSearchForm(SafeForm):
     """Free times of a doctor (or of every doctor of a specialty) at the desk's hospitals."""
 
     class Meta:
@@ -48,7 +47,7 @@ class SlotSearchForm(FlaskForm):
         return valid
 
 
-class BookForm(FlaskForm):
+class BookForm(SafeForm):
     appointment_type = SelectField(_l("Appointment type"), validators=[Optional()])
     reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=500)],
                            render_kw={"rows": 2})

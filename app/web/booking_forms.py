@@ -12,26 +12,26 @@ from zoneinfo import ZoneInfo
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from app import scheduling as core
+from app.forms import SafeForm
 from app.models import Hospital
 from app.transaction import transaction
 
 
-class CancelForm(FlaskForm):
+class CancelForm(SafeForm):
     reason = StringField(_l("Reason for cancelling"), validators=[DataRequired(), Length(max=255)],
                          description=_l("It helps the hospital offer the time to someone else."))
     submit = SubmitField(_l("Cancel appointment"))
 
 
-class PickSlotForm(FlaskForm):
+class PickSlotForm(SafeForm):
     start = HiddenField(validators=[DataRequired()])
 
 
-class DateRangeForm(FlaskForm):
+class DateRangeForm(SafeForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
@@ -66,7 +66,7 @@ def local_when(start: datetime, hospital: Hospital) -> str:
     return f"{local:%Y-%m-%d %H:%M} ({local.tzname()})"
 
 
-def submit_change(form: FlaskForm, change: Callable[[], object]) -> int | None:
+def submit_change(form: SafeForm, change: Callable[[], object]) -> int | None:
     """Run `change` when the form is submitted and valid. None: committed and announced. Otherwise the status to
     render the form with: 200 not submitted, 422 invalid, or the refusing core error's status (rolled back, its
     message on the form)."""

@@ -1,0 +1,45 @@
+"""Security headers and request limits for every response (docs/security.md, "Headers and limits").
+
+Flask-Talisman sends the Content-Security-Policy and friends. The policy allows no inline script and no inline
+style: pages load their behaviour from static/js and their looks from static/css, so an injected <script> or
+style="" attribute does nothing even if it slipped past escaping.
+"""
+from __future__ import annotations
+
+from flask import Flask
+from flask_talisman import Talisman
+
+# 'self' also covers the same-origin ws:/wss: connection of the live pages (CSP level 3).
+# data: images are the SVG icons Bootstrap's stylesheet draws form controls with; blob: is the kiosk's camera frame.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "media-src": ["'self'", "blob:"],
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+talisman = Talisman()
+
+
+def init_headers(app: Flask) -> None:
+    talisman.init_app(
+        app,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy_nonce_in=None,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        # TLS ends at the proxy in front of gunicorn (docs/operations.md); HSTS is sent on HTTPS requests in production
+        force_https=False,
+        strict_transport_security=app.config["HSTS"],
+        strict_transport_security_max_age=365 * 24 * 3600,
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        permissions_policy={"camera": "(self)", "geolocation": "()", "microphone": "()"},
+    )
