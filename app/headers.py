@@ -25,7 +25,17 @@ CONTENT_SECURITY_POLICY = {
     "frame-ancestors": "'none'",
 }
 
-talisman = Talisman()
+
+
+class Headers(Talisman):
+    """Talisman, except that a page may tighten its referrer policy: the manage and offer links carry their token
+    in the URL and send `no-referrer` themselves (Flask-Talisman 1.1 would overwrite it)."""
+
+    def _set_referrer_policy_headers(self, headers):
+        headers.setdefault("Referrer-Policy", self.referrer_policy)
+
+
+talisman = Headers()
 
 
 def init_headers(app: Flask) -> None:

@@ -50,11 +50,16 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A browser tab that fails the test when the page breaks its own Content-Security-Policy (docs/security.md):
+    an inline script, style or handler would silently stop working for real users."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(10_000)
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     context.close()
+    assert violations == [], violations
 
 
 def screenshot(page, name: str) -> None:

@@ -28,13 +28,17 @@ def login(page, base: str, email: str) -> None:
 
 
 def test_every_role_home_page(browser, live_server, demo_region):
+    violations: list[str] = []  # of the Content-Security-Policy, as in the page fixture
     for email, heading, shot in HOMES:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
         page = context.new_page()
+        page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text
+                else None)
         login(page, live_server, email)
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
         screenshot(page, shot)
         context.close()
+    assert violations == [], violations
 
 
 def test_admin_pages_and_german(page, live_server, demo_region):

@@ -24,12 +24,12 @@ ALSO_ALLOWED = {"simulation.py": {"simpy"}, "optimiser_highs.py": {"highspy"}}
 BLUEPRINTS = ("auth", "public", "patient", "doctor", "nurse", "staff", "admin", "api", "dev", "locations", "manage",
               "notices", "offers", "kiosk")
 ENTRY = ("app", "app.cli", "app.jobs", "app.celery_app", "app.demo", "app.web", "app.forms", "app.templating",
-         "app.errors", "app.security", "app.i18n", "app.transaction", *(f"app.{b}" for b in BLUEPRINTS))
+         "app.errors", "app.security", "app.headers", "app.i18n", "app.transaction", *(f"app.{b}" for b in BLUEPRINTS))
 SERVICES = ("app.services",)
 ADAPTERS = ("app.notifications", "app.realtime")
 MODELS = ("app.models", "app.extensions")
 CORE_LAYER = ("app.scheduling",)
-LEAVES = ("app.phones",)  # imports nothing of the application: any layer may use it
+LEAVES = ("app.phones", "app.text")  # import nothing of the application: any layer may use them
 LAYERS = [ENTRY, SERVICES, ADAPTERS, MODELS, CORE_LAYER]
 
 # Imports that run from a lower layer to a higher one, each explained in docs/architecture.md ("Exceptions").
