@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -140,7 +140,11 @@ def desk_check_in(appointment_id: int):
     back = url_for("staff.desk", hospital_id=appointment.hospital_id)
     if not ActionForm().validate_on_submit():
         return redirect(back)
-    entry, _err = run(lambda: queue_service.check_in(current_user.id, appointment))
+    priority = request.form.get("priority") or None  # the desk's choice; none: the appointment's own urgency
+    if priority is not None and priority not in PRIORITY_LABELS:
+        flash(_("Choose a priority from the list."), "danger")
+        return redirect(back)
+    entry, _err = run(lambda: queue_service.check_in(current_user.id, appointment, priority=priority))
     if entry is None:
         return redirect(back)
     return redirect(url_for("staff.desk_slip", entry_id=entry.id))
@@ -165,4 +169,19 @@ def desk_left(entry_id: int):
     if ActionForm().validate_on_submit():
         run(lambda: queue_service.set_status(current_user.id, entry, "left", comment="marked at the desk"),
             _("%(label)s is marked as left.", label=entry.label))
+    return redirect(_back(entry))
+
+
+@bp.route("/desk/entries/<int:entry_id>/priority", methods=["POST"])
+def desk_priority(entry_id: int):
+    """Staff set the tier a waiting token is served in (audited); docs/security.md, "Urgency"."""
+    entry = scoped_entry(entry_id)
+    if not queue_service.policy.may_set_priority(current_user, entry.queue.hospital_id):
+        abort(404)
+    priority = request.form.get("priority", "")
+    if not ActionForm().validate_on_submit() or priority not in PRIORITY_LABELS:
+        flash(_("%(label)s keeps its priority: choose one from the list.", label=entry.label), "danger")
+        return redirect(_back(entry))
+    run(lambda: queue_service.set_priority(current_user.id, entry, priority, reason="set at the desk"),
+        _("%(label)s now has priority %(priority)s.", label=entry.label, priority=PRIORITY_LABELS[priority]))
     return redirect(_back(entry))

@@ -64,7 +64,8 @@ class SlotResult:
 
 
 def _candidates(query: SlotQuery):
-    stmt = (select(Doctor.id, SchedulableResource.id, Hospital.id, Hospital.timezone, Hospital.lat, Hospital.lon)
+    stmt = (select(Doctor.id, SchedulableResource.id, Hospital.id, Hospital.timezone, Hospital.lat, Hospital.lon,
+                   Hospital.allow_self_declared_urgency)
             .join(doctor_hospitals, doctor_hospitals.c.doctor_id == Doctor.id)
             .join(Hospital, Hospital.id == doctor_hospitals.c.hospital_id)
             .join(SchedulableResource, SchedulableResource.doctor_id == Doctor.id)
@@ -80,11 +81,13 @@ def _candidates(query: SlotQuery):
                               Doctor.languages.like(f"%,{query.language}"),
                               Doctor.languages.like(f"%,{query.language},%")))
     rows = []
-    for doctor_id, resource_id, hospital_id, tz, lat, lon in db.session.execute(stmt):
+    for doctor_id, resource_id, hospital_id, tz, lat, lon, self_declared in db.session.execute(stmt):
         dist = distance_km(query.near, (lat, lon)) if query.near else None
         if query.radius_km is not None and dist is not None and dist > query.radius_km:
             continue
-        rows.append((doctor_id, resource_id, hospital_id, tz, dist))
+        urgency = core.slot_urgency(query.urgency, by_staff=query.urgency_by_staff,
+                                    self_declared_allowed=bool(self_declared))
+        rows.append((doctor_id, resource_id, hospital_id, tz, dist, urgency))
     return rows
 
 
@@ -139,12 +142,12 @@ def search_slots(query: SlotQuery, now: datetime | None = None) -> list[SlotResu
     calendars = load_calendars([(c[1], c[2]) for c in candidates], {c[2]: c[3] for c in candidates},
                                query.first_day, query.last_day)
     doctors = []
-    for doctor_id, resource_id, hospital_id, _tz, dist in candidates:
+    for doctor_id, resource_id, hospital_id, _tz, dist, urgency in candidates:
         calendar = calendars[(resource_id, hospital_id)]
         if calendar.schedules:
             duration, kit = needs[hospital_id]
             request = Request(now=now, appointment_type=query.appointment_type, duration_minutes=duration,
-                              urgency=query.urgency, equipment=kit)
+                              urgency=urgency, equipment=kit)
             doctors.append(_Doctor(doctor_id, resource_id, hospital_id, dist, calendar, request))
     results: list[SlotResult] = []
     day = query.first_day

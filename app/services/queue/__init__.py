@@ -10,11 +10,12 @@ from app.services.queue.operations import (
     issue_walkin,
     local_today,
     move,
+    set_priority,
     set_status,
 )
 
 __all__ = [
     "appointment_from_code", "book_follow_up", "call_next", "check_in", "checkin_code", "closing", "hospital_board",
     "issue_walkin", "local_today", "move", "patient_history", "policy", "position_of", "queue_for", "record_vitals",
-    "room_name", "save_notes", "set_status"
+    "room_name", "save_notes", "set_priority", "set_status"
 ]
