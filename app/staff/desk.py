@@ -20,6 +20,7 @@ from app.services import queue as queue_service
 from app.services.booking.lists import todays_appointments
 from app.services.directory import patients
 from app.services.directory.patients import search_patients
+from app.services.directory.policy import may_see_patient, record_scope
 from app.staff import bp
 from app.staff.desk_forms import PRIORITY_LABELS, MoveForm, QuickWalkinForm, WalkinForm
 from app.staff.forms import PatientSearchForm
@@ -53,10 +54,11 @@ def _board_context(hospital: Hospital) -> dict:
 def _page(hospital: Hospital, hospitals: list[Hospital], walkin: WalkinForm, quick: QuickWalkinForm,
           status: int = 200):
     search = PatientSearchForm(request.args)
-    found = search_patients(search.q.data) if request.args.get("q") and search.validate() else []
+    found = (search_patients(search.q.data, record_scope(current_user))
+             if request.args.get("q") and search.validate() else [])
     if walkin.patient.data and walkin.patient.data not in {p.id for p in found}:
         chosen = db.session.get(Patient, walkin.patient.data)
-        found = ([chosen] if chosen else []) + found
+        found = ([chosen] if chosen and may_see_patient(current_user, chosen) else []) + found
     if len(found) == 1 and not walkin.patient.data:
         walkin.patient.data = found[0].id
     appointments = [a for a in todays_appointments([hospital]) if a.doctor_id is not None]

@@ -44,6 +44,7 @@ from app.services.availability.calendars import (
     type_label,
 )
 from app.services.availability.query import SlotQuery, validate
+from app.services.rows import LIKE_ESCAPE, like_escaped
 
 # The first window of a day holds this many slot starts per wanted result: usually a third or more of a day's slots
 # are free, so one window is enough; each further window doubles.
@@ -77,9 +78,11 @@ def _candidates(query: SlotQuery):
     if query.doctor_id is not None:
         stmt = stmt.where(Doctor.id == query.doctor_id)
     if query.language:
-        stmt = stmt.where(or_(Doctor.languages == query.language, Doctor.languages.like(f"{query.language},%"),
-                              Doctor.languages.like(f"%,{query.language}"),
-                              Doctor.languages.like(f"%,{query.language},%")))
+        lang = like_escaped(query.language)  # a user's word: its % and _ match only themselves
+        stmt = stmt.where(or_(Doctor.languages == query.language,
+                              Doctor.languages.like(f"{lang},%", escape=LIKE_ESCAPE),
+                              Doctor.languages.like(f"%,{lang}", escape=LIKE_ESCAPE),
+                              Doctor.languages.like(f"%,{lang},%", escape=LIKE_ESCAPE)))
     rows = []
     for doctor_id, resource_id, hospital_id, tz, lat, lon, self_declared in db.session.execute(stmt):
         dist = distance_km(query.near, (lat, lon)) if query.near else None
