@@ -82,9 +82,10 @@ def lookup_elsewhere(actor_id: int | None, hospital_id: int | None, *, birth_dat
         conditions.append(func.lower(Patient.name) == name.lower())
     if phone:
         try:
-            conditions.append(Patient.phone == (e164(phone) or phone))
-        except ValueError:
-            conditions.append(Patient.phone == phone)
+            number = e164(phone) or phone
+        except ValueError:  # not a number we would store; compare it as typed, without spaces
+            number = "".join(phone.split())
+        conditions.append(Patient.phone == number)
     query = select(Patient).where(Patient.anonymised_at.is_(None), Patient.birth_date == birth_date,
                                   or_(*conditions))
     if hospital_ids is not None:

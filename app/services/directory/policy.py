@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
 from app.extensions import db
 from app.models import Appointment, Patient, Queue, QueueEntry, Role, User, WaitlistEntry, doctor_hospitals
@@ -29,8 +29,8 @@ def tied_to(hospital_ids: Iterable[int]) -> ColumnElement[bool]:
         listed += [WaitlistEntry.hospital_ids == text, WaitlistEntry.hospital_ids.like(f"{text},%"),
                    WaitlistEntry.hospital_ids.like(f"%,{text}"), WaitlistEntry.hospital_ids.like(f"%,{text},%")]
     doctors_here = select(doctor_hospitals.c.doctor_id).where(doctor_hospitals.c.hospital_id.in_(ids))
-    return or_(
-        Patient.registered_hospital_id.in_(ids),
+    return or_(  # never NULL: the caller negates it (NOT NULL would drop the row)
+        and_(Patient.registered_hospital_id.is_not(None), Patient.registered_hospital_id.in_(ids)),
         exists().where(Appointment.patient_id == Patient.id, Appointment.hospital_id.in_(ids)),
         exists().where(QueueEntry.patient_id == Patient.id, QueueEntry.queue_id == Queue.id,
                        Queue.hospital_id.in_(ids)),
