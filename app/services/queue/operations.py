@@ -299,6 +299,35 @@ def set_status(actor_id: int | None, entry: QueueEntry, status: str, *, now: dat
     return entry
 
 
+def take_off_queues(actor_id: int | None, patient_id: int, *, now: datetime | None = None,
+                    reason: str = "patient erased") -> list[QueueEntry]:
+    """End the patient's open tokens (waiting or called) as "left" and tell the boards; audited per entry.
+
+    Unlike the desk's "left", the appointment does not become a no-show: a checked-in appointment is cancelled with
+    the reason, as nobody is coming any more.
+    """
+    now = now or utcnow()
+    entries = db.session.scalars(select(QueueEntry).where(
+        QueueEntry.patient_id == patient_id,
+        QueueEntry.status.in_((EntryStatus.WAITING, EntryStatus.CALLED)))).all()
+    for entry in entries:
+        old = entry.status
+        changed = db.session.execute(update(QueueEntry).where(QueueEntry.id == entry.id, QueueEntry.status == old)
+                                     .values(status=EntryStatus.LEFT, ended_at=now)
+                                     .execution_options(synchronize_session=False)).rowcount
+        if changed == 0:
+            continue  # moved on meanwhile (started or ended): not on the live queue any more
+        entry.status, entry.ended_at = EntryStatus.LEFT, now
+        appointment = entry.appointment
+        if appointment is not None and appointment.status == Status.CHECKED_IN:
+            booking.cancel(actor_id, appointment, reason, now=now)
+        queue = entry.queue
+        audit.record(actor_id, "queue.status", "queue_entry", entry.id, hospital_id=queue.hospital_id,
+                     before={"status": old}, after={"status": EntryStatus.LEFT}, comment=reason)
+        realtime.note_queue_change(queue.hospital_id, queue.doctor_id, entry.day)
+    return entries
+
+
 def _mirror(actor_id: int | None, entry: QueueEntry, status: str, comment: str | None) -> None:
     appointment = entry.appointment
     if appointment is None:
