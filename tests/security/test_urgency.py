@@ -182,3 +182,42 @@ def test_desk_sees_stated_urgency_and_changes_priority_on_the_board(client, auth
     assert db.session.get(QueueEntry, entry.id).priority == "urgent"
     [change] = events("queue.priority")
     assert (change.actor_id, change.before, change.after) == (staff.id, {"priority": "normal"}, {"priority": "urgent"})
+
+
+def test_admin_turns_self_declared_urgency_on_for_a_hospital(client, auth, make, clinic):
+    hospital = clinic["hospital"]
+    assert hospital.allow_self_declared_urgency is False  # off by default
+    admin = make.user(Role.ADMIN)
+    auth.login(admin.email, PASSWORD)
+    form = dict(name=hospital.name, city="London", country="GB", lat="51.5", lon="-0.12", timezone="Europe/London",
+                cancel_cutoff_hours="24", noshow_grace_minutes="30", offer_hold_minutes="15")
+    assert "urgent slots" in client.get(f"/admin/hospitals/{hospital.id}/edit").get_data(as_text=True)
+    res = client.post(f"/admin/hospitals/{hospital.id}/edit", data={**form, "allow_self_declared_urgency": "y"})
+    assert res.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(hospital), hospital.id).allow_self_declared_urgency is True
+    [change] = events("hospital.update")
+    assert (change.before["allow_self_declared_urgency"], change.after["allow_self_declared_urgency"]) == (
+        False, True)
+
+
+def test_api_priority_change_is_staff_only_and_audited(app, clinic, make):
+    hospital, doctor, staff = clinic["hospital"], clinic["doctor"], clinic["staff"]
+    patient = make.patient()
+    entry = queue_service.issue_walkin(staff.id, hospital.id, patient, doctor_id=doctor.id)
+    db.session.commit()
+    api = app.test_client()
+    res = api.put(f"/api/v1/queue/{entry.id}/priority", headers=bearer(make.user(Role.PATIENT)),
+                  json={"priority": "vip"})
+    assert res.status_code == 403
+    outsider = make.user(Role.STAFF, make.hospital(name="Elsewhere"))
+    res = api.put(f"/api/v1/queue/{entry.id}/priority", headers=bearer(outsider), json={"priority": "vip"})
+    assert res.status_code == 404
+    res = api.put(f"/api/v1/queue/{entry.id}/priority", headers=bearer(staff), json={"priority": "bogus"})
+    assert res.status_code == 422
+    res = api.put(f"/api/v1/queue/{entry.id}/priority", headers=bearer(staff),
+                  json={"priority": "vip", "reason": "mayor"})
+    assert res.status_code == 200 and res.get_json()["priority"] == "vip"
+    [change] = events("queue.priority")
+    assert (change.actor_id, change.before, change.after, change.comment) == (
+        staff.id, {"priority": "normal"}, {"priority": "vip"}, "mayor")
