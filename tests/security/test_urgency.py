@@ -221,3 +221,26 @@ def test_api_priority_change_is_staff_only_and_audited(app, clinic, make):
     [change] = events("queue.priority")
     assert (change.actor_id, change.before, change.after, change.comment) == (
         staff.id, {"priority": "normal"}, {"priority": "vip"}, "mayor")
+
+
+def test_an_accepted_waitlist_offer_keeps_the_patients_urgency_as_a_request(make):
+    from app.models import Offer
+    from app.services import waitlist
+
+    now = datetime(2026, 2, 27, 8, 0)
+    slot = datetime(2026, 3, 3, 9, 0)
+    hospital = make.hospital()
+    specialty = make.specialty()
+    doctor = make.doctor(hospital, specialty)
+    make.schedule(doctor, hospital)
+    first, claimant = make.patient(), make.patient()
+    waitlist.join(None, claimant, waitlist.Wish(specialty_id=specialty.id, latest=date(2026, 3, 10),
+                                                urgency="urgent"), now=now)
+    appointment = booking.book(None, first, doctor, slot, now=now)
+    db.session.commit()
+    booking.cancel(None, appointment, "", now=now)
+    db.session.commit()
+    [offer] = db.session.scalars(select(Offer)).all()
+    accepted = waitlist.accept(claimant.user_id, offer, claimant, now=now + timedelta(minutes=5))
+    db.session.commit()
+    assert (accepted.urgency, accepted.urgency_by_patient) == ("routine", "urgent")
