@@ -115,3 +115,12 @@ def test_admin_searches_escape_wildcards(client, auth, make):
     assert "Percy Staff" not in client.get("/admin/users", query_string={"q": "%%"}).get_data(as_text=True)
     assert "Percy Staff" in client.get("/admin/users", query_string={"q": "percy"}).get_data(as_text=True)
     assert client.get("/admin/audit", query_string={"q": "__"}).status_code == 200
+
+
+def test_booking_pages_open_for_an_untied_patient_only_after_the_exact_lookup(client, desk):
+    stranger = desk["stranger"]
+    assert client.get(f"/staff/patients/{stranger.id}/book").status_code == 404  # no enumeration of names by id
+    client.post("/staff/patients/lookup", data={"name": "Sam Stranger", "birth_date": DOB.isoformat(),
+                                                "reason": "booking by phone"})
+    assert client.get(f"/staff/patients/{stranger.id}/book").status_code == 200
+    assert client.get(f"/staff/patients/{stranger.id}").status_code == 404  # still no full record

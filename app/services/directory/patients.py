@@ -91,11 +91,11 @@ def lookup_elsewhere(actor_id: int | None, hospital_id: int | None, *, birth_dat
     if hospital_ids is not None:
         query = query.where(~tied_to(hospital_ids))
     found = [Card(p.id, p.name) for p in db.session.scalars(query.order_by(Patient.id).limit(5))]
-    audit.record(actor_id, "patient.lookup", "patient", found[0].id if len(found) == 1 else None,
-                 hospital_id=hospital_id,
-                 after={"by": "+".join(k for k, v in (("name", name), ("phone", phone)) if v) + "+birth_date",
-                        "found": [c.id for c in found]},
-                 comment=reason[:255])
+    after = {"by": "+".join(k for k, v in (("name", name), ("phone", phone)) if v) + "+birth_date",
+             "found": [c.id for c in found]}
+    for target in [c.id for c in found] or [None]:  # one row per patient found: the grant to book them
+        audit.record(actor_id, "patient.lookup", "patient", target, hospital_id=hospital_id, after=after,
+                     comment=reason[:255])
     return found
 
 

@@ -8,14 +8,27 @@ that lookup is audited. A record the caller may not see is a 404, like one that 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
 from app.extensions import db
-from app.models import Appointment, Patient, Queue, QueueEntry, Role, User, WaitlistEntry, doctor_hospitals
+from app.models import (
+    Appointment,
+    AuditEvent,
+    Patient,
+    Queue,
+    QueueEntry,
+    Role,
+    User,
+    WaitlistEntry,
+    doctor_hospitals,
+)
+from app.models.base import utcnow
 from app.services.access import visible_hospital_ids
 
 RECORD_ROLES = (Role.STAFF, Role.NURSE, Role.DOCTOR, Role.ADMIN)
+LOOKUP_GRANT = timedelta(hours=12)  # a desk's exact lookup lets it book the one found for the rest of the shift
 
 
 def tied_to(hospital_ids: Iterable[int]) -> ColumnElement[bool]:
@@ -59,3 +72,16 @@ def may_see_patient(user: User, patient: Patient) -> bool:
     if scope is None:
         return True
     return bool(scope) and is_tied(patient, scope)
+
+
+def may_act_for_patient(user: User, patient: Patient, now: datetime | None = None) -> bool:
+    """Book for the patient (the pages that show their name): whom the user may see, or whom this user found by
+    the audited exact lookup in the last LOOKUP_GRANT (the minimal card's "book" action)."""
+    if may_see_patient(user, patient):
+        return True
+    if user.role not in RECORD_ROLES:
+        return False
+    since = (now or utcnow()) - LOOKUP_GRANT
+    return db.session.scalar(select(AuditEvent.id).where(
+        AuditEvent.action == "patient.lookup", AuditEvent.actor_id == user.id, AuditEvent.target_type == "patient",
+        AuditEvent.target_id == patient.id, AuditEvent.at >= since).limit(1)) is not None
