@@ -194,4 +194,6 @@ def register_jobs(app: Flask) -> None:
 
 def register_subscribers() -> None:
     """Features that listen to others' signals subscribe when their package loads (docs/architecture.md, "Events")."""
-    from app.services import waitlist  # noqa: F401  (offers freed and added time to waiting patients)
+    # waitlist: offers freed and added time to waiting patients; delivery and queue: an erased patient's messages
+    # are redacted and their tokens leave the live queues
+    from app.services import delivery, queue, waitlist  # noqa: F401

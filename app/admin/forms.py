@@ -127,10 +127,14 @@ class HospitalForm(SafeForm):
                                       validators=[InputRequired(), NumberRange(5, 24 * 60)],
                                       description=_l("How long a freed slot is held for the patients it is offered "
                                                      "to before it moves on."))
+    allow_self_declared_urgency = BooleanField(
+        _l("Patients' own \"urgent\" opens the urgent slots"), default=False,
+        description=_l("Off: a patient who says their need is urgent is shown to staff as such, but books only "
+                       "the slots open to everyone; staff set the priority."))
     submit = SubmitField(_l("Save"))
 
     FIELDS = ("name", "city", "country", "address", "phone", "lat", "lon", "timezone", "reminder_hours",
-              "cancel_cutoff_hours", "noshow_grace_minutes", "offer_hold_minutes")
+              "cancel_cutoff_hours", "noshow_grace_minutes", "offer_hold_minutes", "allow_self_declared_urgency")
 
     def validate_reminder_hours(self, field):
         try:

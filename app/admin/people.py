@@ -26,6 +26,7 @@ from app.models.base import utcnow
 from app.security import ensure_hospital
 from app.services import directory
 from app.services.directory import people as people_service
+from app.services.rows import contains
 from app.transaction import transaction
 
 VERBS = "<any(deactivate, reactivate):verb>"
@@ -119,8 +120,8 @@ def users():
     if visible is not None:
         query = query.where(User.memberships.any(Membership.hospital_id.in_(visible)))
     if term:
-        like = f"%{term.lower()}%"
-        query = query.where(or_(func.lower(User.name).like(like), func.lower(User.email).like(like)))
+        query = query.where(or_(contains(func.lower(User.name), term.lower()),
+                                contains(func.lower(User.email), term.lower())))
     if role in tuple(Role):
         query = query.where(User.role == role)
     page = db.paginate(query, per_page=25, error_out=False)

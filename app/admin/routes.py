@@ -22,6 +22,7 @@ from app.services.access import visible_hospital_ids
 from app.services.audit.trail import recent_audit
 from app.services.directory import DirectoryError, set_active
 from app.services.reports.overview import region_counts
+from app.services.rows import contains
 from app.transaction import transaction
 
 
@@ -40,10 +41,9 @@ def audit():
     if scope is not None:
         query = query.where(AuditEvent.hospital_id.in_(scope))
     if term:
-        like = f"%{term}%"
         query = query.outerjoin(User, User.id == AuditEvent.actor_id).where(or_(
-            AuditEvent.action.like(like), AuditEvent.target_type.like(like), AuditEvent.comment.like(like),
-            User.email.like(like), User.name.like(like)))
+            *(contains(column, term) for column in (AuditEvent.action, AuditEvent.target_type, AuditEvent.comment,
+                                                    User.email, User.name))))
     page = db.paginate(query, per_page=25, error_out=False)
     return render_template("admin/audit.html", page=page, q=term, title=_("Audit log"))
 

@@ -29,7 +29,8 @@ def out(a: Appointment) -> dict:
     tz = a.hospital.timezone
     return {"id": a.id, "status": a.status, "start": iso(a.start, tz), "end": iso(a.end, tz),
             "doctor_id": a.doctor_id, "patient_id": a.patient_id, "hospital_id": a.hospital_id,
-            "appointment_type": a.appointment_type, "urgency": a.urgency, "reason": a.reason,
+            "appointment_type": a.appointment_type, "urgency": a.urgency,
+            "urgency_by_patient": a.urgency_by_patient, "reason": a.reason,
             "cancel_reason": a.cancel_reason}
 
 
@@ -76,7 +77,7 @@ def create(data):
     appointment = _apply(lambda: booking.book(
         current_user.id, patient, doctor, to_utc_naive(data["start"], zone),
         appointment_type=data.get("appointment_type"), urgency=data["urgency"], reason=data.get("reason"),
-        hospital_id=hospital_id))
+        hospital_id=hospital_id, by_patient=not policy.may_set_urgency(current_user)))
     return out(appointment)
 
 

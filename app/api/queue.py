@@ -93,6 +93,11 @@ class StatusIn(Schema):
     comment = fields.Str(validate=validate.Length(max=2000), metadata=MULTILINE)
 
 
+class PriorityIn(Schema):
+    priority = fields.Str(required=True, validate=PRIORITY)
+    reason = fields.Str(validate=validate.Length(max=255))
+
+
 @blp.before_request
 def _staff_only():
     if current_user.is_authenticated and not queue_policy.may_run_queues(current_user):
@@ -196,4 +201,16 @@ def set_status(data, entry_id: int):
     if entry is None or not _in_scope(entry.queue.hospital_id):
         abort(404)
     _apply(lambda: queue_service.set_status(current_user.id, entry, data["status"], comment=data.get("comment")))
+    return _entry_json(entry, queue_service.position_of(entry))
+
+
+@blp.route("/queue/<id:entry_id>/priority", methods=["PUT"])
+@blp.arguments(PriorityIn)
+@blp.response(200, EntryOut)
+def set_priority(data, entry_id: int):
+    """Staff set the tier an open token is served in; audited (docs/security.md, "Urgency")."""
+    entry = db.session.get(QueueEntry, entry_id)
+    if entry is None or not queue_policy.may_set_priority(current_user, entry.queue.hospital_id):
+        abort(404)
+    _apply(lambda: queue_service.set_priority(current_user.id, entry, data["priority"], reason=data.get("reason")))
     return _entry_json(entry, queue_service.position_of(entry))

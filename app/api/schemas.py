@@ -209,7 +209,8 @@ class AppointmentOut(Schema):
     patient_id = fields.Int(allow_none=True)  # none: a slot held for a waitlist offer (status "held")
     hospital_id = fields.Int()
     appointment_type = fields.Str()
-    urgency = fields.Str()
+    urgency = fields.Str()  # set by staff: what the queue's default priority follows
+    urgency_by_patient = fields.Str(allow_none=True)  # what the patient stated when booking themselves
     reason = fields.Str(allow_none=True)
     cancel_reason = fields.Str(allow_none=True)
 

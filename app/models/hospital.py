@@ -1,7 +1,7 @@
 """Hospitals and what they are made of: departments, rooms and their equipment."""
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -37,6 +37,8 @@ class Hospital(db.Model):
     noshow_grace_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
     # how long a waitlist offer holds a freed slot
     offer_hold_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    # a patient's own "urgent" opens the slots held for urgent needs only where this is on (docs/security.md)
+    allow_self_declared_urgency: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     departments: Mapped[list[Department]] = relationship(
         back_populates="hospital", order_by="Department.name"

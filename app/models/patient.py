@@ -32,5 +32,7 @@ class Patient(db.Model):
     notify_sms: Mapped[bool] = mapped_column(default=True, server_default=true())
     photo: Mapped[str | None] = mapped_column(String(255))  # relative to UPLOAD_FOLDER, e.g. patients/<hex>.png
     anonymised_at: Mapped[datetime | None]  # the account was deleted; kept appointments point to this row
+    # the hospital whose desk registered the patient: a tie that lets its desk see the full record (docs/security.md)
+    registered_hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospitals.id"), index=True)
 
     user: Mapped[User | None] = relationship()  # noqa: F821

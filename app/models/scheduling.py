@@ -107,7 +107,9 @@ class Appointment(db.Model):
     start: Mapped[datetime]
     end: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="scheduled", index=True)
-    urgency: Mapped[str] = mapped_column(String(8), default="routine")
+    urgency: Mapped[str] = mapped_column(String(8), default="routine")  # set by staff: what the queue uses
+    # what the patient stated when booking themselves: a request, never a priority (docs/security.md, "Urgency")
+    urgency_by_patient: Mapped[str | None] = mapped_column(String(8))
     reason: Mapped[str | None] = mapped_column(Text)
     emergency: Mapped[bool] = mapped_column(default=False)
     holds_room: Mapped[bool] = mapped_column(default=False)  # the type needs the room's equipment: room is claimed

@@ -114,7 +114,7 @@ def book():
             with transaction():
                 appointment = booking.book(current_user.id, patient, doctor, start, appointment_type=type_code,
                                            urgency=urgency, reason=(form.reason.data or "").strip() or None,
-                                           hospital_id=hospital.id)
+                                           hospital_id=hospital.id, by_patient=True)
         except core.SchedulingError as err:
             error, status = _holds_already(patient.id, doctor.id, start) or err, err.http_status
         else:

@@ -61,7 +61,10 @@ def appointment_calendar(appointment_id: int):
 @bp.route("/export")
 def export():
     """All of the patient's own data as a JSON download."""
-    data = patient_profile.export_data(current_user, current_patient())
+    patient = current_patient()
+    data = patient_profile.export_data(current_user, patient)
+    with transaction():
+        patient_profile.record_export(current_user, patient)  # exports join the audit trail (docs/security.md)
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="waitless-my-data-{utcnow():%Y-%m-%d}.json"',

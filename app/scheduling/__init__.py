@@ -81,6 +81,7 @@ from .tokens import (
     token_label,
     typical_minutes,
 )
+from .urgency import recorded_urgency, slot_urgency
 from .vitals import VITAL_RANGES, check_vitals
 
 __all__ = [
@@ -92,6 +93,8 @@ __all__ = [
     "Status",
     "Urgency",
     "WaitStatus",
+    "recorded_urgency",
+    "slot_urgency",
     "check_patient_change",
     "may_patient_change",
     "online_change_deadline",

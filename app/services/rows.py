@@ -19,3 +19,19 @@ def ensure_row(model, keys: dict, defaults: dict) -> None:
     else:
         statement = statement.on_conflict_do_nothing()
     db.session.execute(statement)
+
+
+# --- LIKE with a user's words: their % and _ are letters, not wildcards (docs/security.md, "Search") ---
+
+LIKE_ESCAPE = "\\"
+
+
+def like_escaped(term: str) -> str:
+    """`term` with LIKE's wildcards (%, _) and the escape character itself escaped; use with escape=LIKE_ESCAPE."""
+    return (term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
+            .replace("_", LIKE_ESCAPE + "_"))
+
+
+def contains(column, term: str):
+    """`column LIKE '%term%'` where the term matches only itself."""
+    return column.like(f"%{like_escaped(term)}%", escape=LIKE_ESCAPE)

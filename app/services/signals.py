@@ -18,3 +18,9 @@ slot_freed = _signals.signal("slot-freed")
 # A doctor's bookable time grew (extra hours added, the end of a leave removed).
 # kwargs: actor_id, resource_id, hospital_id, start, end (naive UTC), now
 time_added = _signals.signal("time-added")
+
+# A patient's account was erased (the patient row stays, anonymised, for the records the law keeps).
+# kwargs: actor_id, patient_id, user_id, appointment_ids (every appointment of the patient), redactions (a dict:
+# each former personal value -> what replaces it, e.g. "Grace Hopper" -> "Deleted patient"), now
+# Subscribers remove or redact their copies in the same transaction (docs/security.md, "Erasure").
+patient_erased = _signals.signal("patient-erased")

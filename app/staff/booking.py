@@ -21,6 +21,7 @@ from app.services import booking
 from app.services.availability.query import SearchError, SlotQuery
 from app.services.availability.search import search_slots
 from app.services.availability.views import local_today, nearest_free_slots, slots_by_day
+from app.services.directory.policy import may_act_for_patient
 from app.staff import bp
 from app.staff.forms import BookForm, SlotSearchForm, StaffCancelForm
 from app.staff.waitlist import after_cancel_url
@@ -47,8 +48,10 @@ def desk_doctors(specialty_id: int | None = None) -> list[Doctor]:
 
 
 def _patient(patient_id: int) -> Patient:
+    """A patient of the desk's hospitals, or one it found by the audited exact lookup; anybody else is 404
+    (docs/security.md, "Patients at the desk")."""
     patient = db.session.get(Patient, patient_id)
-    if patient is None:
+    if patient is None or not may_act_for_patient(current_user, patient):
         abort(404)
     return patient
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from app.services import queue as queue_service
 from app.services.booking.lists import todays_appointments
 from app.services.directory import patients
 from app.services.directory.patients import search_patients
+from app.services.directory.policy import may_see_patient, record_scope
 from app.staff import bp
 from app.staff.desk_forms import PRIORITY_LABELS, MoveForm, QuickWalkinForm, WalkinForm
 from app.staff.forms import PatientSearchForm
@@ -53,10 +54,11 @@ def _board_context(hospital: Hospital) -> dict:
 def _page(hospital: Hospital, hospitals: list[Hospital], walkin: WalkinForm, quick: QuickWalkinForm,
           status: int = 200):
     search = PatientSearchForm(request.args)
-    found = search_patients(search.q.data) if request.args.get("q") and search.validate() else []
+    found = (search_patients(search.q.data, record_scope(current_user))
+             if request.args.get("q") and search.validate() else [])
     if walkin.patient.data and walkin.patient.data not in {p.id for p in found}:
         chosen = db.session.get(Patient, walkin.patient.data)
-        found = ([chosen] if chosen else []) + found
+        found = ([chosen] if chosen and may_see_patient(current_user, chosen) else []) + found
     if len(found) == 1 and not walkin.patient.data:
         walkin.patient.data = found[0].id
     appointments = [a for a in todays_appointments([hospital]) if a.doctor_id is not None]
@@ -140,7 +142,11 @@ def desk_check_in(appointment_id: int):
     back = url_for("staff.desk", hospital_id=appointment.hospital_id)
     if not ActionForm().validate_on_submit():
         return redirect(back)
-    entry, _err = run(lambda: queue_service.check_in(current_user.id, appointment))
+    priority = request.form.get("priority") or None  # the desk's choice; none: the appointment's own urgency
+    if priority is not None and priority not in PRIORITY_LABELS:
+        flash(_("Choose a priority from the list."), "danger")
+        return redirect(back)
+    entry, _err = run(lambda: queue_service.check_in(current_user.id, appointment, priority=priority))
     if entry is None:
         return redirect(back)
     return redirect(url_for("staff.desk_slip", entry_id=entry.id))
@@ -165,4 +171,19 @@ def desk_left(entry_id: int):
     if ActionForm().validate_on_submit():
         run(lambda: queue_service.set_status(current_user.id, entry, "left", comment="marked at the desk"),
             _("%(label)s is marked as left.", label=entry.label))
+    return redirect(_back(entry))
+
+
+@bp.route("/desk/entries/<int:entry_id>/priority", methods=["POST"])
+def desk_priority(entry_id: int):
+    """Staff set the tier a waiting token is served in (audited); docs/security.md, "Urgency"."""
+    entry = scoped_entry(entry_id)
+    if not queue_service.policy.may_set_priority(current_user, entry.queue.hospital_id):
+        abort(404)
+    priority = request.form.get("priority", "")
+    if not ActionForm().validate_on_submit() or priority not in PRIORITY_LABELS:
+        flash(_("%(label)s keeps its priority: choose one from the list.", label=entry.label), "danger")
+        return redirect(_back(entry))
+    run(lambda: queue_service.set_priority(current_user.id, entry, priority, reason="set at the desk"),
+        _("%(label)s now has priority %(priority)s.", label=entry.label, priority=PRIORITY_LABELS[priority]))
     return redirect(_back(entry))

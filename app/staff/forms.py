@@ -14,6 +14,26 @@ class PatientSearchForm(SafeForm):
     submit = SubmitField(_l("Find patient"))
 
 
+class ElsewhereLookupForm(SafeForm):
+    """A patient of no tie to the desk's hospitals: two exact identifiers and the reason, audited
+    (docs/security.md, "Patients at the desk")."""
+
+    name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
+    phone = StringField(_l("or phone"), validators=[Optional(), Length(max=40)])
+    birth_date = DateField(_l("Date of birth"), validators=[DataRequired(_l("The date of birth is needed."))])
+    reason = StringField(_l("Reason for the lookup"), validators=[DataRequired(_l("Say why you look this patient up.")),
+                                                                  Length(max=255)],
+                         description=_l("Kept in the audit log with your name and the time."))
+    submit = SubmitField(_l("Look up"))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.name.data or "").strip() and not (self.phone.data or "").strip():
+            self.name.errors = [*self.name.errors, _l("Give the full name or the phone number.")]
+            return False
+        return valid
+
+
 class QuickPatientForm(SafeForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     phone = StringField(_l("Phone"), validators=[Optional(), Phone()],

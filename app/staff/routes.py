@@ -13,9 +13,10 @@ from app.services.access import visible_hospital_ids
 from app.services.booking.lists import todays_appointments
 from app.services.directory import patients as patient_records
 from app.services.directory.patients import search_patients
+from app.services.directory.policy import may_see_patient, record_scope
 from app.staff import bp
 from app.staff.booking import desk_doctors  # the booking pages register on bp when this module loads
-from app.staff.forms import PatientSearchForm, QuickPatientForm
+from app.staff.forms import ElsewhereLookupForm, PatientSearchForm, QuickPatientForm
 from app.transaction import transaction
 from app.web import availability_editor as views
 
@@ -33,20 +34,48 @@ def home():
                            form=PatientSearchForm(), title=_("Front desk"))
 
 
+def _patients_page(form=None, results=(), searched=False, new_form=None, lookup=None, cards=None,
+                   status: int = 200):
+    return render_template("staff/patients.html", form=form or PatientSearchForm(formdata=None), results=results,
+                           searched=searched, new_form=new_form or QuickPatientForm(formdata=None),
+                           lookup=lookup or ElsewhereLookupForm(formdata=None), cards=cards,
+                           title=_("Patients")), status
+
+
 @bp.route("/patients")
 def patients():
+    """The desk's own patients (tied to its hospitals) with full records; docs/security.md."""
     form = PatientSearchForm(request.args)
-    results = search_patients(form.q.data) if request.args and form.validate() else []
-    return render_template("staff/patients.html", form=form, results=results, searched=bool(request.args),
-                           new_form=QuickPatientForm(), title=_("Patients"))
+    results = (search_patients(form.q.data, record_scope(current_user))
+               if request.args and form.validate() else [])
+    return _patients_page(form, results, bool(request.args))
+
+
+@bp.route("/patients/lookup", methods=["POST"])
+def lookup_patient():
+    """A patient of another hospital: exact name (or phone) and date of birth, a reason; a minimal card; audited."""
+    lookup = ElsewhereLookupForm()
+    if not lookup.validate_on_submit():
+        return _patients_page(lookup=lookup, status=422)
+    hospital_ids = sorted(current_user.hospital_ids)
+    try:
+        with transaction():
+            cards = patient_records.lookup_elsewhere(
+                current_user.id, hospital_ids[0] if hospital_ids else None, birth_date=lookup.birth_date.data,
+                name=lookup.name.data, phone=lookup.phone.data, reason=lookup.reason.data,
+                hospital_ids=record_scope(current_user))
+    except patient_records.PatientLookupError as err:
+        field = getattr(lookup, err.field or "name")
+        field.errors = [*field.errors, err.message]
+        return _patients_page(lookup=lookup, status=422)
+    return _patients_page(lookup=lookup, cards=cards)
 
 
 @bp.route("/patients/new", methods=["POST"])
 def new_patient():
     form = QuickPatientForm()
     if not form.validate_on_submit():
-        return render_template("staff/patients.html", form=PatientSearchForm(), results=[], searched=False,
-                               new_form=form, title=_("Patients")), 422
+        return _patients_page(new_form=form, status=422)
     hospital_ids = sorted(current_user.hospital_ids)
     with transaction():
         patient = patient_records.register_at_desk(current_user.id, hospital_ids[0] if hospital_ids else None,
@@ -58,8 +87,11 @@ def new_patient():
 @bp.route("/patients/<int:patient_id>")
 def patient(patient_id: int):
     patient = db.session.get(Patient, patient_id)
-    if patient is None:
-        abort(404)
+    if patient is None or not may_see_patient(current_user, patient):
+        abort(404)  # another hospital's patient looks like one that does not exist (docs/security.md)
+    hospital_ids = sorted(current_user.hospital_ids)
+    with transaction():
+        patient_records.record_viewed(current_user.id, patient, hospital_ids[0] if hospital_ids else None)
     # the desk sees the patient's appointments at its own hospitals only
     appointments = db.session.scalars(
         select(Appointment).where(Appointment.patient_id == patient.id,

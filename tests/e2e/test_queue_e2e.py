@@ -58,8 +58,8 @@ def test_a_morning_clinic_runs_from_desk_station_and_doctor_with_the_display_liv
     db.session.add(Queue(hospital_id=hospital.id, doctor_id=doctor.id, prefix="CAR", room_id=room.id))
     staff = make.user(Role.STAFF, hospital, name="Florence Desk")
     nurse = make.user(Role.NURSE, hospital, name="Mary Seacole")
-    make.patient(name="Grace Hopper")
-    make.patient(name="Alan Turing")
+    for known in (make.patient(name="Grace Hopper"), make.patient(name="Alan Turing")):
+        known.registered_hospital_id = hospital.id  # the desk's own patients: its search finds them (docs/security.md)
     booked = make.patient(name="Rosalind Franklin")
     tz = ZoneInfo(hospital.timezone)
     start = datetime.combine(local_today(hospital.timezone), time(11), tz).astimezone(ZoneInfo("UTC")).replace(

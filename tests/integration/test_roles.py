@@ -1,7 +1,9 @@
 """Every role has a home page; blueprints refuse other roles; hospital scoping answers 404."""
 import pytest
+from sqlalchemy import select
 
-from app.models import Role
+from app.extensions import db
+from app.models import Patient, Role
 from tests.conftest import PASSWORD
 
 HOMES = {Role.PATIENT: "/patient/", Role.DOCTOR: "/doctor/", Role.NURSE: "/nurse/", Role.STAFF: "/staff/",
@@ -61,6 +63,10 @@ def test_staff_see_only_their_hospitals_appointments(client, auth, make):
     db.session.commit()
     staff = make.user(Role.STAFF, mine)
     auth.login(staff.email)
+    # a patient tied only to the other hospital is not ours to read (issue #11, part 6: docs/security.md)
+    assert client.get(f"/staff/patients/{patient.id}").status_code == 404
+    patient.registered_hospital_id = mine.id  # registered by our desk: ours now, the other's visits stay hidden
+    db.session.commit()
     page = client.get(f"/staff/patients/{patient.id}").data
     assert b"No appointments at your hospitals" in page
     assert client.get("/staff/patients/999999").status_code == 404
@@ -83,8 +89,11 @@ def test_language_switch_to_german(client, make):
 def test_staff_find_and_register_patient(client, auth, make):
     hospital = make.hospital()
     staff = make.user(Role.STAFF, hospital)
-    make.user(Role.PATIENT, name="Grace Hopper", phone="+447911123456")
+    grace = make.user(Role.PATIENT, name="Grace Hopper", phone="+447911123456")
     auth.login(staff.email, PASSWORD)
+    assert b"Grace Hopper" not in client.get("/staff/patients?q=hopper").data  # no tie to this hospital yet
+    db.session.scalar(select(Patient).where(Patient.user_id == grace.id)).registered_hospital_id = hospital.id
+    db.session.commit()  # registered here: the desk's own patient (issue #11, part 6)
     assert b"Grace Hopper" in client.get("/staff/patients?q=hopper").data
     assert b"Grace Hopper" in client.get("/staff/patients?q=7911123").data
     assert b"Grace Hopper" in client.get("/staff/patients?q=1980-01-01").data

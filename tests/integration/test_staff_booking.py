@@ -53,6 +53,8 @@ def desk(make, auth):
     doctor = make.doctor(hospital, make.specialty(), name="Dr Ada Lovelace")
     make.schedule(doctor, hospital, weekdays=[0], start="09:00", end="10:00")
     patient = make.patient(name="Grace Hopper")
+    patient.registered_hospital_id = hospital.id  # the desk's own patient: it may read the full record
+    db.session.commit()
     staff = make.user(Role.STAFF, hospital)
     auth.login(staff.email)
     return hospital, doctor, patient, staff

@@ -17,16 +17,16 @@ from flask import current_app
 from sqlalchemy import delete, or_, select
 
 from app.extensions import db
-from app.models import ApiToken, Appointment, AuditEvent, OutboxMessage, Patient, Role, User
+from app.models import ApiToken, Appointment, AuditEvent, Patient, QueueEntry, Role, User
 from app.models.base import utcnow
-from app.models.outbox import DeliveryStatus
 from app.scheduling.lifecycle import CHECKED_IN, SCHEDULED
-from app.services import audit, booking
+from app.services import audit, booking, signals
 from app.services.accounts.passwords import verify_password
 
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 PHOTO_DIR = "patients"
 DELETED_NAME = "Deleted patient"
+REDACTED = "[deleted]"
 UNUSABLE_PASSWORD = "!deleted"  # not an argon2 hash: verify_password() can never accept it
 PERSONAL_FIELDS = ("name", "email", "phone", "birth_date", "address", "emergency_contact_name",
                    "emergency_contact_phone", "photo")
@@ -186,6 +186,11 @@ def export_data(user: User, patient: Patient) -> dict:
     }
 
 
+def record_export(user: User, patient: Patient) -> None:
+    """A download of the patient's data: who and when, in the audit trail (docs/security.md, "Audit")."""
+    audit.record(user.id, "patient.export", "patient", patient.id)
+
+
 def _appointment(a: Appointment) -> dict:
     tz = a.hospital.timezone
     return {"id": a.id, "status": a.status, "hospital": a.hospital.name, "timezone": tz,
@@ -208,7 +213,7 @@ def delete_account(user: User, patient: Patient, password: str, now: datetime | 
         raise ProfileError("Your password is not correct.", "password")
     now = now or utcnow()
     photo = patient.photo
-    contacts = {c for c in (user.email, patient.phone) if c}
+    redactions = _redactions(user, patient)
     user.active = False  # first: the cancellations below then queue no message to the old address
     user.email = f"deleted-{user.id}@invalid"
     user.name = DELETED_NAME
@@ -227,35 +232,50 @@ def delete_account(user: User, patient: Patient, password: str, now: datetime | 
         Appointment.start > now).order_by(Appointment.start)).all()
     for appointment in future:
         booking.cancel(user.id, appointment, "Patient deleted account")
-    _scrub_history(user, patient, contacts)
+    appointment_ids = list(db.session.scalars(select(Appointment.id).where(Appointment.patient_id == patient.id)))
+    # the other features remove or redact their copies: off the live queues, names out of notices and the outbox
+    signals.patient_erased.send(None, actor_id=user.id, patient_id=patient.id, user_id=user.id,
+                                appointment_ids=appointment_ids, redactions=redactions, now=now)
+    _scrub_history(user, patient, appointment_ids, redactions)
     audit.record(user.id, "patient.delete", "patient", patient.id,
                  after={"cancelled_appointments": [a.id for a in future], "anonymised_at": _iso(now)})
     return photo
 
 
-def _scrub_history(user: User, patient: Patient, contacts: set[str]) -> None:
-    """Personal values in older audit snapshots and in the outbox go too; unsent messages are stopped."""
-    events = db.session.scalars(select(AuditEvent).where(or_(
-        (AuditEvent.target_type == "user") & (AuditEvent.target_id == user.id),
-        (AuditEvent.target_type == "patient") & (AuditEvent.target_id == patient.id))))
-    for event in events:
-        event.before = _redacted(event.before)
-        event.after = _redacted(event.after)
-    if not contacts:
-        return
-    own_appointments = select(Appointment.id).where(Appointment.patient_id == patient.id)
-    messages = db.session.scalars(select(OutboxMessage).where(  # messages to this patient, not to staff
-        OutboxMessage.recipient.in_(contacts),
-        or_(OutboxMessage.user_id == user.id, OutboxMessage.appointment_id.in_(own_appointments))))
-    for message in messages:
-        message.recipient = ""
-        if "patient_name" in (message.context or {}):
-            message.context = {**message.context, "patient_name": DELETED_NAME}
-        if message.status == DeliveryStatus.PENDING:
-            message.status, message.last_error = "dead", "account deleted"
+def _redactions(user: User, patient: Patient) -> dict[str, str]:
+    """Each personal value the patient's records held, and what replaces it in copies elsewhere."""
+    values = {user.name: DELETED_NAME, patient.name: DELETED_NAME, user.email: REDACTED}
+    for value in (patient.phone, patient.emergency_contact_name, patient.emergency_contact_phone, patient.address):
+        values[value] = REDACTED
+    return {k: v for k, v in values.items() if k and k not in (DELETED_NAME, REDACTED)}
 
 
-def _redacted(values: dict | None) -> dict | None:
+def _scrub_history(user: User, patient: Patient, appointment_ids: list[int], redactions: dict[str, str]) -> None:
+    """The audit trail keeps what happened under pseudonymous references (ids): personal values in the snapshots
+    of the patient, their account, their appointments and their queue entries go (docs/security.md, "Erasure")."""
+    about = [(AuditEvent.target_type == "user") & (AuditEvent.target_id == user.id),
+             (AuditEvent.target_type == "patient") & (AuditEvent.target_id == patient.id)]
+    if appointment_ids:
+        about.append((AuditEvent.target_type == "appointment") & AuditEvent.target_id.in_(appointment_ids))
+    entry_ids = list(db.session.scalars(select(QueueEntry.id).where(QueueEntry.patient_id == patient.id)))
+    if entry_ids:
+        about.append((AuditEvent.target_type == "queue_entry") & AuditEvent.target_id.in_(entry_ids))
+    for event in db.session.scalars(select(AuditEvent).where(or_(*about))):
+        event.before = _redacted(event.before, redactions)
+        event.after = _redacted(event.after, redactions)
+        if event.comment:
+            event.comment = _replace(event.comment, redactions)
+
+
+def _replace(text: str, redactions: dict[str, str]) -> str:
+    for old in sorted(redactions, key=len, reverse=True):
+        if len(old) >= 3:
+            text = text.replace(old, redactions[old])
+    return text
+
+
+def _redacted(values: dict | None, redactions: dict[str, str]) -> dict | None:
     if not values:
         return values
-    return {k: ("[deleted]" if k in PERSONAL_FIELDS and v is not None else v) for k, v in values.items()}
+    return {k: (REDACTED if k in PERSONAL_FIELDS and v is not None
+                else _replace(v, redactions) if isinstance(v, str) else v) for k, v in values.items()}

@@ -46,6 +46,10 @@ class SlotQuery:
     appointment_type: str | None = None
     language: str | None = None
     limit: int = 50
+    # False: `urgency` is what a patient (or anyone searching) states; it reaches the urgent-held slots only at
+    # hospitals that allow self-declared urgency. True: the hospital's own decision (the waitlist's urgent reserve,
+    # staff). Fails closed: a query built without thought trusts nobody (docs/security.md, "Urgency").
+    urgency_by_staff: bool = False
 
 
 def resolve_specialty(value: str | None) -> int | None:

@@ -44,6 +44,7 @@ from app.services.availability.calendars import (
     type_label,
 )
 from app.services.availability.query import SlotQuery, validate
+from app.services.rows import LIKE_ESCAPE, like_escaped
 
 # The first window of a day holds this many slot starts per wanted result: usually a third or more of a day's slots
 # are free, so one window is enough; each further window doubles.
@@ -64,7 +65,8 @@ class SlotResult:
 
 
 def _candidates(query: SlotQuery):
-    stmt = (select(Doctor.id, SchedulableResource.id, Hospital.id, Hospital.timezone, Hospital.lat, Hospital.lon)
+    stmt = (select(Doctor.id, SchedulableResource.id, Hospital.id, Hospital.timezone, Hospital.lat, Hospital.lon,
+                   Hospital.allow_self_declared_urgency)
             .join(doctor_hospitals, doctor_hospitals.c.doctor_id == Doctor.id)
             .join(Hospital, Hospital.id == doctor_hospitals.c.hospital_id)
             .join(SchedulableResource, SchedulableResource.doctor_id == Doctor.id)
@@ -76,15 +78,19 @@ def _candidates(query: SlotQuery):
     if query.doctor_id is not None:
         stmt = stmt.where(Doctor.id == query.doctor_id)
     if query.language:
-        stmt = stmt.where(or_(Doctor.languages == query.language, Doctor.languages.like(f"{query.language},%"),
-                              Doctor.languages.like(f"%,{query.language}"),
-                              Doctor.languages.like(f"%,{query.language},%")))
+        lang = like_escaped(query.language)  # a user's word: its % and _ match only themselves
+        stmt = stmt.where(or_(Doctor.languages == query.language,
+                              Doctor.languages.like(f"{lang},%", escape=LIKE_ESCAPE),
+                              Doctor.languages.like(f"%,{lang}", escape=LIKE_ESCAPE),
+                              Doctor.languages.like(f"%,{lang},%", escape=LIKE_ESCAPE)))
     rows = []
-    for doctor_id, resource_id, hospital_id, tz, lat, lon in db.session.execute(stmt):
+    for doctor_id, resource_id, hospital_id, tz, lat, lon, self_declared in db.session.execute(stmt):
         dist = distance_km(query.near, (lat, lon)) if query.near else None
         if query.radius_km is not None and dist is not None and dist > query.radius_km:
             continue
-        rows.append((doctor_id, resource_id, hospital_id, tz, dist))
+        urgency = core.slot_urgency(query.urgency, by_staff=query.urgency_by_staff,
+                                    self_declared_allowed=bool(self_declared))
+        rows.append((doctor_id, resource_id, hospital_id, tz, dist, urgency))
     return rows
 
 
@@ -139,12 +145,12 @@ def search_slots(query: SlotQuery, now: datetime | None = None) -> list[SlotResu
     calendars = load_calendars([(c[1], c[2]) for c in candidates], {c[2]: c[3] for c in candidates},
                                query.first_day, query.last_day)
     doctors = []
-    for doctor_id, resource_id, hospital_id, _tz, dist in candidates:
+    for doctor_id, resource_id, hospital_id, _tz, dist, urgency in candidates:
         calendar = calendars[(resource_id, hospital_id)]
         if calendar.schedules:
             duration, kit = needs[hospital_id]
             request = Request(now=now, appointment_type=query.appointment_type, duration_minutes=duration,
-                              urgency=query.urgency, equipment=kit)
+                              urgency=urgency, equipment=kit)
             doctors.append(_Doctor(doctor_id, resource_id, hospital_id, dist, calendar, request))
     results: list[SlotResult] = []
     day = query.first_day

@@ -23,6 +23,7 @@ from app.services.rows import ensure_row
 
 # the fields an audit event records of an appointment before and after a booking change
 AUDIT_FIELDS = ("status", "start", "end", "doctor_id", "patient_id", "hospital_id", "appointment_type", "urgency",
+                "urgency_by_patient",
                 "reason", "cancel_reason")
 LOCK_ERRORS = (1205, 1213)  # MySQL lock wait timeout, deadlock: a racing writer won
 

@@ -49,7 +49,7 @@ def hold_slot(actor_id: int | None, doctor: Doctor, placement: Placement, hold_u
 
 def fill_hold(actor_id: int | None, hold: Appointment, patient: Patient, *, now: datetime,
               appointment_type: str | None = None, urgency: str = "routine", ignore_id: int | None = None,
-              comment: str | None = None) -> Appointment:
+              comment: str | None = None, urgency_by_patient: str | None = None) -> Appointment:
     """Give the held slot to the patient. The conditional UPDATE is the lock: among racing accepts only one finds
     the hold still held and unexpired; the others get OfferClosed. The claims stay: the hold's cells become the
     patient's. `ignore_id` is the patient's own later booking, which the caller releases afterwards."""
@@ -67,7 +67,7 @@ def fill_hold(actor_id: int | None, hold: Appointment, patient: Patient, *, now:
                                "offer")
     # the same values through the ORM, so the object (and the realtime hook's history) agrees with the row
     hold.status, hold.patient_id, hold.hold_until = "scheduled", patient.id, None
-    hold.urgency, hold.booked_by_id = urgency, actor_id
+    hold.urgency, hold.urgency_by_patient, hold.booked_by_id = urgency, urgency_by_patient, actor_id
     if appointment_type:
         hold.appointment_type = appointment_type
     hold.created_at = now

@@ -27,13 +27,24 @@ from app.services.booking.placement import check_patient_free, place
 
 def book(actor_id: int | None, patient: Patient, doctor: Doctor, start: datetime, *,
          appointment_type: str | None = None, urgency: str = "routine", reason: str | None = None,
-         hospital_id: int | None = None, now: datetime | None = None, comment: str | None = None) -> Appointment:
-    """Book `start` (naive UTC) with the doctor for the patient; raises a core SchedulingError when it cannot."""
+         hospital_id: int | None = None, now: datetime | None = None, comment: str | None = None,
+         by_patient: bool = False) -> Appointment:
+    """Book `start` (naive UTC) with the doctor for the patient; raises a core SchedulingError when it cannot.
+
+    `by_patient`: the patient books themselves, so `urgency` is what they state: it is kept as
+    `urgency_by_patient`, the appointment stays routine, and it opens urgent-held slots only where the hospital
+    allows self-declared urgency (core.slot_urgency; docs/security.md, "Urgency").
+    """
     now = now or utcnow()
     if urgency not in (Urgency.ROUTINE, Urgency.URGENT):
         raise core.SchedulingError("Urgency must be routine or urgent.", "urgency")
     placement = place(doctor, start, appointment_type=appointment_type, urgency=urgency, now=now,
                       hospital_id=hospital_id)
+    if by_patient and urgency == Urgency.URGENT and not placement.hospital.allow_self_declared_urgency:
+        # placed again as routine: a slot held for urgent needs refuses, with the core's own reason
+        placement = place(doctor, start, appointment_type=appointment_type, urgency=Urgency.ROUTINE, now=now,
+                          hospital_id=placement.hospital.id)
+    urgency, stated = core.recorded_urgency(urgency, by_patient=by_patient)
     free = placement.free
     check_patient_free(patient, free.start, free.end)
     type_row = placement.type_row
@@ -41,7 +52,8 @@ def book(actor_id: int | None, patient: Patient, doctor: Doctor, start: datetime
         patient_id=patient.id, doctor_id=doctor.id, hospital_id=placement.hospital.id,
         room_id=placement.group.room_id, appointment_type=type_label(type_row.code if type_row else None,
                                                                      placement.offered),
-        start=free.start, end=free.end, status=Status.SCHEDULED, urgency=urgency, reason=reason or None,
+        start=free.start, end=free.end, status=Status.SCHEDULED, urgency=urgency, urgency_by_patient=stated,
+        reason=reason or None,
         booked_by_id=actor_id, kind=free.kind, holds_room=bool(placement.equipment),
         fee=type_row.fee if type_row else doctor.fee)
     db.session.add(appointment)

@@ -54,6 +54,12 @@ def may_book_for(user: User, patient: Patient) -> bool:
     return user.role in (Role.STAFF, Role.DOCTOR, Role.ADMIN)
 
 
+def may_set_urgency(user: User) -> bool:
+    """Only hospital people (the desk, doctors, admins) set the urgency the queue follows; what a patient states
+    when booking themselves is kept as a request (docs/security.md, "Urgency")."""
+    return bool(getattr(user, "is_authenticated", False)) and user.role in (Role.STAFF, Role.DOCTOR, Role.ADMIN)
+
+
 def bookable_hospital_ids(user: User, doctor: Doctor) -> list[int] | None:
     """Where this user may book the doctor: None when anywhere the doctor works (patients, region admins), else
     the doctor's hospitals the user belongs to."""

@@ -1,5 +1,5 @@
 """The directory: hospitals, departments, rooms, equipment, specialties, doctors, staff and patients."""
-from app.services.directory import choices, patients, people  # noqa: F401  (modules of the public face)
+from app.services.directory import choices, patients, people, policy  # noqa: F401  (modules of the public face)
 from app.services.directory.catalogue import (
     DirectoryError,
     create_appointment_type,
@@ -20,7 +20,7 @@ from app.services.directory.catalogue import (
 
 __all__ = [
     "DirectoryError", "choices", "create_appointment_type", "create_department", "create_doctor_profile",
-    "create_equipment", "create_hospital", "create_room", "create_specialty", "patients", "people", "set_active",
-    "update_appointment_type", "update_department", "update_equipment", "update_hospital", "update_room",
+    "create_equipment", "create_hospital", "create_room", "create_specialty", "patients", "people", "policy",
+    "set_active", "update_appointment_type", "update_department", "update_equipment", "update_hospital", "update_room",
     "update_specialty"
 ]

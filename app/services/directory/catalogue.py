@@ -67,7 +67,7 @@ class _Kind:
 _KINDS: dict[type, _Kind] = {
     Hospital: _Kind("hospital", ("name", "city", "country", "address", "phone", "lat", "lon", "timezone", "active",
                                  "reminder_hours", "cancel_cutoff_hours", "noshow_grace_minutes",
-                                 "offer_hold_minutes")),
+                                 "offer_hold_minutes", "allow_self_declared_urgency")),
     Department: _Kind("department", ("name", "specialty_id", "active")),
     Room: _Kind("room", ("name", "kind", "floor", "bookable", "department_id", "active")),
     AppointmentType: _Kind("appointment_type", ("code", "name", "kind", "duration_minutes", "fee", "active")),

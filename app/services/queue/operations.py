@@ -217,12 +217,18 @@ def check_in(actor_id: int | None, appointment: Appointment, *, now: datetime | 
     if day != local_today(hospital, now):
         raise core.QueueError(f"This appointment is on {day.isoformat()}, not today: it cannot be checked in now.",
                               "appointment")
-    if priority is None:
-        priority = (Priority.EMERGENCY if appointment.emergency else
-                    Priority.URGENT if appointment.urgency == Urgency.URGENT else Priority.NORMAL)
+    # the default follows the appointment's urgency as staff set it; what the patient stated
+    # (urgency_by_patient) never raises it (docs/security.md, "Urgency")
+    default = (Priority.EMERGENCY if appointment.emergency else
+               Priority.URGENT if appointment.urgency == Urgency.URGENT else Priority.NORMAL)
     booking.transition(actor_id, appointment, "checked_in", comment="checked in at the desk")
-    return _issue(actor_id, hospital, appointment.doctor, appointment.patient, source="appointment",
-                  priority=priority, now=now, appointment=appointment)
+    entry = _issue(actor_id, hospital, appointment.doctor, appointment.patient, source="appointment",
+                   priority=priority or default, now=now, appointment=appointment)
+    if priority is not None and priority != default:
+        audit.record(actor_id, "queue.priority", "queue_entry", entry.id, hospital_id=hospital.id,
+                     before={"priority": str(default)}, after={"priority": priority},
+                     comment="set at check-in")
+    return entry
 
 
 # --- the QR code on confirmations: a signed appointment reference for the self check-in kiosk ---
@@ -293,6 +299,35 @@ def set_status(actor_id: int | None, entry: QueueEntry, status: str, *, now: dat
     return entry
 
 
+def take_off_queues(actor_id: int | None, patient_id: int, *, now: datetime | None = None,
+                    reason: str = "patient erased") -> list[QueueEntry]:
+    """End the patient's open tokens (waiting or called) as "left" and tell the boards; audited per entry.
+
+    Unlike the desk's "left", the appointment does not become a no-show: a checked-in appointment is cancelled with
+    the reason, as nobody is coming any more.
+    """
+    now = now or utcnow()
+    entries = db.session.scalars(select(QueueEntry).where(
+        QueueEntry.patient_id == patient_id,
+        QueueEntry.status.in_((EntryStatus.WAITING, EntryStatus.CALLED)))).all()
+    for entry in entries:
+        old = entry.status
+        changed = db.session.execute(update(QueueEntry).where(QueueEntry.id == entry.id, QueueEntry.status == old)
+                                     .values(status=EntryStatus.LEFT, ended_at=now)
+                                     .execution_options(synchronize_session=False)).rowcount
+        if changed == 0:
+            continue  # moved on meanwhile (started or ended): not on the live queue any more
+        entry.status, entry.ended_at = EntryStatus.LEFT, now
+        appointment = entry.appointment
+        if appointment is not None and appointment.status == Status.CHECKED_IN:
+            booking.cancel(actor_id, appointment, reason, now=now)
+        queue = entry.queue
+        audit.record(actor_id, "queue.status", "queue_entry", entry.id, hospital_id=queue.hospital_id,
+                     before={"status": old}, after={"status": EntryStatus.LEFT}, comment=reason)
+        realtime.note_queue_change(queue.hospital_id, queue.doctor_id, entry.day)
+    return entries
+
+
 def _mirror(actor_id: int | None, entry: QueueEntry, status: str, comment: str | None) -> None:
     appointment = entry.appointment
     if appointment is None:
@@ -321,6 +356,30 @@ def call_next(actor_id: int | None, hospital_id: int, doctor_id: int, *,
         except core.InvalidTransition:
             continue
     return None
+
+
+def set_priority(actor_id: int | None, entry: QueueEntry, priority: str, *, reason: str | None = None) -> QueueEntry:
+    """Staff set the tier an open entry is served in; audited with before and after (docs/security.md, "Urgency").
+
+    The patient's own statement never reaches here: only hospital people running the queue call it
+    (queue policy ``may_set_priority``).
+    """
+    if priority not in core.PRIORITY_CHOICES:
+        raise core.QueueError(f"Priority must be one of {', '.join(core.PRIORITY_CHOICES)}.", "priority",
+                              http_status=422)
+    if entry.status not in (EntryStatus.WAITING, EntryStatus.CALLED):
+        raise core.QueueError(f"{entry.label} is {entry.status.replace('_', ' ')}: its priority no longer matters.",
+                              "priority")
+    old = entry.priority
+    if old == priority:
+        return entry
+    entry.priority = priority
+    db.session.flush()
+    queue = entry.queue
+    audit.record(actor_id, "queue.priority", "queue_entry", entry.id, hospital_id=queue.hospital_id,
+                 before={"priority": old}, after={"priority": priority}, comment=(reason or "").strip() or None)
+    realtime.note_queue_change(queue.hospital_id, queue.doctor_id, entry.day)
+    return entry
 
 
 def move(actor_id: int | None, entry: QueueEntry, places: int, reason: str) -> QueueEntry:

@@ -17,3 +17,9 @@ def may_run_queue(user: User, hospital_id: int) -> bool:
         return False
     scope = visible_hospital_ids(user)
     return scope is None or hospital_id in scope
+
+
+def may_set_priority(user: User, hospital_id: int) -> bool:
+    """The tier the queue serves in is set by the hospital's people running the queue (at booking, at check-in,
+    on the queue), never by the patient's own statement (docs/security.md, "Urgency")."""
+    return may_run_queue(user, hospital_id)

@@ -196,8 +196,11 @@ def take_hold(actor_id: int | None, hold: Appointment, entry: WaitlistEntry, pat
                               .values(status="booked", active_key=None, closed_at=now, booked_appointment_id=hold.id)
                               .execution_options(synchronize_session=False)).rowcount == 0:
             raise core.OfferClosed("You have already taken another offer from this waitlist entry.", "offer")
+    # an accepted offer is the patient's own act: the urgency they stated on the waitlist stays a request
+    # (docs/security.md, "Urgency"); the desk booking by phone sets it as staff
+    urgency, stated = core.recorded_urgency(entry.urgency, by_patient=offer is not None)
     appointment = fill_hold(actor_id, hold, patient, now=now, appointment_type=entry.appointment_type,
-                            urgency=entry.urgency, ignore_id=keep.id if keep else None)
+                            urgency=urgency, urgency_by_patient=stated, ignore_id=keep.id if keep else None)
     if offer is not None:
         with lost_offer():
             if db.session.execute(update(Offer).where(Offer.id == offer.id, Offer.status == OfferStatus.OPEN)

@@ -40,8 +40,10 @@ def slot_query(specialty_id: int | None, doctor_id: int, now: datetime, until: d
     # local days: a day either side of the UTC dates covers every time zone; the starts are filtered after
     first, last = (now - timedelta(days=1)).date(), (until + timedelta(days=1)).date()
     if specialty_id is not None:
-        return SlotQuery(first_day=first, last_day=last, specialty_id=specialty_id, urgency=Urgency.URGENT, limit=limit)
-    return SlotQuery(first_day=first, last_day=last, doctor_id=doctor_id, urgency=Urgency.URGENT, limit=limit)
+        return SlotQuery(first_day=first, last_day=last, specialty_id=specialty_id, urgency=Urgency.URGENT,
+                         urgency_by_staff=True, limit=limit)
+    return SlotQuery(first_day=first, last_day=last, doctor_id=doctor_id, urgency=Urgency.URGENT,
+                     urgency_by_staff=True, limit=limit)
 
 
 def late_release_allowed(doctor: Doctor, start: datetime, now: datetime) -> bool:

@@ -59,7 +59,7 @@ def offer_new_time(actor_id: int | None, resource_id: int, hospital_id: int, sta
     if not waiting_for(db.session.get(Doctor, doctor_id), first):
         return 0  # nobody waits: no search
     found = search_slots(SlotQuery(first_day=first, last_day=last, doctor_id=doctor_id, hospital_id=hospital_id,
-                                   urgency=Urgency.URGENT, limit=200), now)
+                                   urgency=Urgency.URGENT, urgency_by_staff=True, limit=200), now)
     # each new slot to the best patient not yet offered one: many slots at once reach many patients, and nobody
     # gets twenty messages; an unanswered offer moves on when its hold expires
     offered: set[int] = set()
