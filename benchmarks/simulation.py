@@ -5,7 +5,7 @@
 Runs app.scheduling.simulation for the default region under both policies on the same seed (no database; --db is
 accepted like every benchmark's but unused) and prints {"bench": "simulation", "days", "seed", "seconds":
 {policy: s}, "baseline": {...}, "waitlist": {...}, "cohort_access_reduction"}. The no-show file is found as the
-CLI finds it (NOSHOW_DATA or the shared data folder).
+CLI finds it (NOSHOW_DATA, else data/noshow/ in the repository).
 """
 from __future__ import annotations
 
