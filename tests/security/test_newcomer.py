@@ -103,6 +103,15 @@ def test_readme_flask_and_python_commands_run_from_the_repository():
         assert not re.match(r"(flask|python3?) ", span), f"README: `{span}` needs the .venv (.venv/bin/...)"
 
 
+@pytest.mark.parametrize("doc", sorted(p.name for p in (ROOT / "docs").glob("*.md")))
+def test_commands_in_the_docs_run_from_the_repository(doc):
+    for block in _code_blocks((ROOT / "docs" / doc).read_text(encoding="utf-8")):
+        for line in block:
+            command = ASSIGNMENTS.sub("", line)
+            assert not re.match(r"(flask|python3?|pytest|pybabel|gunicorn|celery)\b", command), \
+                f"docs/{doc}: {line!r} needs the .venv: write .venv/bin/{command.split()[0]} or a make target"
+
+
 def test_readme_says_how_to_stop_change_the_port_and_start_over():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "Ctrl-C" in text and "make run PORT=" in text and "make clean" in text
