@@ -38,9 +38,10 @@ messages: $(DEVSTAMP)
 	.venv/bin/pybabel update -i instance/waitless.pot -d translations -l de --no-fuzzy-matching
 
 # serves http://$(HOST):$(PORT) until Ctrl-C; `make run PORT=8000` picks another port (docs/operations.md)
+# (the seed sees HOST and PORT too: the links in its e-mails point at this server)
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) demo seed --scale small
+	HOST=$(HOST) PORT=$(PORT) $(FLASK) demo seed --scale small
 	JOBS_ENABLED=true HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py
 
 # TEST_DATABASE_URL picks the database (default: a temporary SQLite file); .ci/run runs SQLite and MariaDB.
