@@ -3,37 +3,46 @@ PY      := .venv/bin/python
 FLASK   := .venv/bin/flask --app wsgi
 STAMP   := .venv/.installed
 DEVSTAMP := .venv/.installed-dev
+# every make target runs in development; without WAITLESS_ENV the app is production and needs a SECRET_KEY
 export WAITLESS_ENV ?= development
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
 
 .PHONY: run test test-unit e2e bench lint translations messages install install-dev clean browser screenshots
 
-# `make run` needs the runtime packages only; tests, benchmarks and lint add requirements-dev.txt
+# `make run` needs the runtime packages only; tests, benchmarks and lint add requirements-dev.txt.
+# Set-up talks on stderr only (`@` and >&2): `make bench | jq` must see nothing but the benchmarks' JSON lines.
 $(STAMP): requirements.txt
-	test -x $(PY) || python3 -m venv .venv
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	touch $(STAMP)
+	@echo "setting up .venv (runtime packages)" >&2
+	@test -x $(PY) || python3 -m venv .venv >&2
+	@$(PY) -m pip install --quiet --upgrade pip >&2
+	@$(PY) -m pip install --quiet -r requirements.txt >&2
+	@touch $(STAMP)
 
 $(DEVSTAMP): $(STAMP) requirements-dev.txt
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	touch $(DEVSTAMP)
+	@echo "setting up .venv (test and benchmark packages)" >&2
+	@$(PY) -m pip install --quiet -r requirements-dev.txt >&2
+	@touch $(DEVSTAMP)
 
 install: $(STAMP) translations
 
 install-dev: $(DEVSTAMP) translations
 
 translations: $(STAMP)
-	.venv/bin/pybabel compile --statistics -d translations >/dev/null
+	@.venv/bin/pybabel compile --statistics -d translations >&2
 
 # after changing user-visible text: refresh the German catalogue, then translate the new entries
 messages: $(DEVSTAMP)
-	.venv/bin/pybabel extract -F babel.cfg -k _l -k _mark --ignore-dirs='.* __pycache__' -o /tmp/waitless.pot .
-	.venv/bin/pybabel update -i /tmp/waitless.pot -d translations -l de --no-fuzzy-matching
+	mkdir -p instance
+	.venv/bin/pybabel extract -F babel.cfg -k _l -k _mark --ignore-dirs='.* __pycache__' -o instance/waitless.pot .
+	.venv/bin/pybabel update -i instance/waitless.pot -d translations -l de --no-fuzzy-matching
 
+# serves http://$(HOST):$(PORT) until Ctrl-C; `make run PORT=8000` picks another port (docs/operations.md)
+# (the seed sees HOST and PORT too: the links in its e-mails point at this server)
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) demo seed --scale small
-	JOBS_ENABLED=true $(PY) wsgi.py
+	HOST=$(HOST) PORT=$(PORT) $(FLASK) demo seed --scale small
+	JOBS_ENABLED=true HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py
 
 # TEST_DATABASE_URL picks the database (default: a temporary SQLite file); .ci/run runs SQLite and MariaDB.
 test: install-dev browser
@@ -45,6 +54,7 @@ test-unit: install-dev
 e2e: install-dev browser
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
+# stdout: one JSON line per benchmark, nothing else; BENCH_ARGS goes to every one (docs/benchmarks.md)
 bench: install-dev
 	@for b in benchmarks/[a-z]*.py; do $(PY) -m benchmarks.$$(basename $$b .py) $(BENCH_ARGS) || exit 1; done
 
@@ -59,5 +69,6 @@ browser:
 lint: install-dev
 	.venv/bin/ruff check .
 
+# start over: removes the .venv, the development database, its mail folder and the caches (docs/operations.md)
 clean:
 	rm -rf .venv instance .pytest_cache .ruff_cache

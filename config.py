@@ -14,13 +14,29 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+# Fail closed (docs/security.md): without WAITLESS_ENV the app runs the production configuration, which refuses to
+# start without a real SECRET_KEY. Development signs with this key, which is public and so forges nothing that
+# matters only because production refuses it.
+DEFAULT_ENV = "production"
+DEV_SECRET_KEY = "waitless-development-only-key-never-use-it-in-production"
+MIN_SECRET_KEY_LENGTH = 32
+KNOWN_KEYS = frozenset({DEV_SECRET_KEY, "dev-only-change-me", "test-secret"})  # published in this repository
+
+
+class ConfigError(RuntimeError):
+    """The settings are unsafe or incomplete: the app refuses to start (docs/settings.md)."""
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    WAITLESS_ENV = DEFAULT_ENV
+    SECRET_KEY = None  # from the environment when the app is made; no published default (docs/settings.md)
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'waitless.sqlite'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # links in messages and the Socket.IO origin; by default the development server's own HOST and PORT
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or (
+        f"http://{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or 5000}")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -86,7 +102,7 @@ class Config:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
     JOBS_ENABLED = _bool("JOBS_ENABLED", False)
-    DEV_MAIL_VIEWER = False
+    DEV_MAIL_VIEWER = False  # /dev/mail: development only, loopback clients only (docs/security.md)
     API_TITLE = "Waitless API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -94,18 +110,31 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
 
 
+    def __init__(self):
+        # read when the app is made, not when this module was imported, so a test or a shell sees its environment
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
+
+    @classmethod
+    def check(cls, settings: dict) -> None:
+        """Refuse settings this environment must not run with (ConfigError); the base checks nothing."""
+
+
 class DevelopmentConfig(Config):
+    WAITLESS_ENV = "development"
     HSTS = False
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    DEV_MAIL_VIEWER = True
+    DEV_MAIL_VIEWER = _bool("DEV_MAIL_VIEWER", True)
+
+    def __init__(self):
+        # its own key, known to everyone who reads this file: create_app says so in the log
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or DEV_SECRET_KEY
 
 
-class TestConfig(Config):
+class TestConfig(DevelopmentConfig):
+    WAITLESS_ENV = "testing"
     TESTING = True
-    HSTS = False
     DB_LOCK_TIMEOUT_SECONDS = 10  # racing tests queue many writers; the locked-database test lowers it
-    SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
@@ -120,11 +149,29 @@ class TestConfig(Config):
     STAFF_NOTICE_EMAIL = False  # tests count the patient's messages; test_notices turns staff e-mail on itself
     TWILIO_ACCOUNT_SID = None
 
+    def __init__(self):
+        self.SECRET_KEY = "test-secret"  # never accepted by production (KNOWN_KEYS)
+
 
 class ProductionConfig(Config):
-    def __init__(self):
-        if self.SECRET_KEY == "dev-only-change-me":
-            raise RuntimeError("Set SECRET_KEY in production")
+    WAITLESS_ENV = "production"
+    DEBUG = False
+    DEV_MAIL_VIEWER = False
+
+    @classmethod
+    def check(cls, settings: dict) -> None:
+        key = settings.get("SECRET_KEY")
+        hint = ("set SECRET_KEY to a random value of at least 32 characters, e.g. "
+                "python3 -c 'import secrets; print(secrets.token_hex(32))', or set WAITLESS_ENV=development "
+                "to try Waitless on this machine (docs/settings.md)")
+        if not key:
+            raise ConfigError(f"SECRET_KEY is not set and WAITLESS_ENV is production: {hint}")
+        if not isinstance(key, str | bytes) or len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(f"SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters: {hint}")
+        if key in KNOWN_KEYS:
+            raise ConfigError(f"SECRET_KEY is a key published in the source code: {hint}")
+        if settings.get("DEV_MAIL_VIEWER"):
+            raise ConfigError("DEV_MAIL_VIEWER must be off in production: /dev/mail shows every e-mail sent")
 
 
 CONFIGS = {

@@ -1,8 +1,10 @@
-"""Entry point: `flask --app wsgi ...`, gunicorn `wsgi:app`, or `python wsgi.py` for Socket.IO's server."""
+"""Entry point: `flask --app wsgi ...`, gunicorn `wsgi:app`, or `python wsgi.py` for the development server
+(`make run`; HOST and PORT choose where it listens, Ctrl-C stops it: app/dev/server.py)."""
 from app import create_app
-from app.extensions import socketio
 
 app = create_app()
 
 if __name__ == "__main__":
-    socketio.run(app, host="127.0.0.1", port=5000, allow_unsafe_werkzeug=True)
+    from app.dev.server import serve
+
+    serve(app)

@@ -7,26 +7,37 @@ from pathlib import Path
 
 from flask import Flask
 
-from config import BASE_DIR, CONFIGS, Config
+from config import BASE_DIR, CONFIGS, DEFAULT_ENV, DEV_SECRET_KEY, Config, ConfigError
 
 
 def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
+    """The app in the configuration named by `config` or WAITLESS_ENV; production when neither says (fail closed:
+    docs/security.md). Unsafe production settings raise ConfigError before anything starts."""
+    if config is None:
+        config = os.environ.get("WAITLESS_ENV") or DEFAULT_ENV
+    if isinstance(config, str):
+        if config not in CONFIGS:
+            raise ConfigError(f"WAITLESS_ENV={config!r}: choose one of {', '.join(CONFIGS)}")
+        config = CONFIGS[config]
+    settings = config()
+    merged = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
+    merged.update(overrides)
+    config.check(merged)
     app = Flask(
         __name__,
         template_folder=str(BASE_DIR / "templates"),
         static_folder=str(BASE_DIR / "static"),
         instance_path=str(BASE_DIR / "instance"),
     )
-    if config is None:
-        config = os.environ.get("WAITLESS_ENV", "development")
-    if isinstance(config, str):
-        config = CONFIGS[config]
-    app.config.from_object(config() if config.__name__ == "ProductionConfig" else config)
+    app.config.from_object(settings)
     app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY:
+        app.logger.warning("WAITLESS_ENV=%s: signing with the development-only SECRET_KEY, which is public; "
+                           "production refuses it (docs/settings.md)", app.config["WAITLESS_ENV"])
 
     register_extensions(app)
     register_security(app)
@@ -163,7 +174,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notices_bp, url_prefix="/notices")
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
     app.register_blueprint(offers_bp, url_prefix="/offers")
-    if app.config.get("DEV_MAIL_VIEWER"):
+    # /dev/mail shows every e-mail sent, reset links included: development only (docs/security.md)
+    if app.config.get("DEV_MAIL_VIEWER") and app.config.get("WAITLESS_ENV") in ("development", "testing"):
         app.register_blueprint(dev_bp, url_prefix="/dev")
     init_api(app)
 

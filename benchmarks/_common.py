@@ -1,8 +1,10 @@
 """What every benchmark shares: its database, its log, percentiles and the one JSON line it prints.
 
-Progress goes to stderr; stdout carries exactly one JSON line, so `make bench | jq` works. Without --db a benchmark
-runs on a temporary SQLite file with the app's own settings (WAL, busy timeout); with --db it uses that URL, e.g.
-mysql+pymysql://root@127.0.0.1:3306/wl_bench?charset=utf8mb4, and builds the schema through the Alembic history.
+Progress goes to stderr; stdout carries exactly one JSON line, so `make bench | jq` works. Every benchmark accepts
+the common flags (--db, --seed) and ignores the others' flags, so one BENCH_ARGS drives them all. Without --db a
+benchmark runs on a temporary SQLite file with the app's own settings (WAL, busy timeout); with --db it uses that
+URL, e.g. mysql+pymysql://root@127.0.0.1:3306/wl_bench?charset=utf8mb4, and builds the schema through the Alembic
+history.
 """
 from __future__ import annotations
 
@@ -23,10 +25,22 @@ from app.extensions import db
 
 
 def parser(description: str) -> argparse.ArgumentParser:
-    args = argparse.ArgumentParser(description=description)
-    args.add_argument("--db", metavar="URL", help="database URL (default: a temporary SQLite file)")
+    """The flags every benchmark accepts, so one BENCH_ARGS drives them all (docs/benchmarks.md): --db and --seed.
+    Each benchmark adds its own; no abbreviations, so one benchmark's flag never passes for another's."""
+    args = argparse.ArgumentParser(description=description, allow_abbrev=False)
+    args.add_argument("--db", metavar="URL", help="database URL (default: a temporary SQLite file); benchmarks "
+                      "without a database accept it and ignore it")
     args.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     return args
+
+
+def parse(args: argparse.ArgumentParser, argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the common and own flags; another benchmark's flags (`make bench BENCH_ARGS="--db URL --rounds 5"`)
+    are ignored with a line on stderr instead of stopping the run. A bad value of a known flag still stops it."""
+    options, others = args.parse_known_args(argv)
+    if others:
+        log(f"{args.prog}: ignoring {' '.join(others)} (not a flag of this benchmark)")
+    return options
 
 
 def log(message: str) -> None:

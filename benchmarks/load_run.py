@@ -1,24 +1,25 @@
 """Load run: 200 simulated patients search and book on MariaDB behind gunicorn, then an SQL check for double bookings.
 
     python -m benchmarks.load_run --db mysql+pymysql://root@127.0.0.1:3306/wl_load?charset=utf8mb4
-        [--database wl_load] [--users 200] [--spawn-rate 50] [--seconds 60] [--workers 4] [--threads 4]
+        [--database NAME] [--users 200] [--spawn-rate 50] [--seconds 60] [--workers 4] [--threads 4]
         [--think 1,3]
 
-Needs a MySQL/MariaDB server: without --db it prints {"bench": "load_run", "skipped": ...} and exits 0, so
-`make bench` stays quick on SQLite. The run uses its own database on the --db server (--database, default wl_load;
-the database named in the URL is left alone unless it is that one), dropped and rebuilt through the migrations,
-then seeded with a small region (app.demo_region.seed_region: 20 hospitals, 200 doctors, 14 days, 2,000 patients)
-and given API tokens for the first --users patients. It starts gunicorn on a free loopback port (`wsgi:app`,
-WAITLESS_ENV=production, rate limits off, OUTBOX_DELIVERY=off so no mail is tried), runs locust headless with
-benchmarks/load/locustfile.py for --seconds, stops gunicorn and removes its temporary files (the database stays for
-inspection; the next run rebuilds it). Afterwards a plain SQL check that does not use the booking code counts
-double bookings (benchmarks.booking_race.double_bookings). Prints {"bench": "load_run", "db", "users", "seconds",
-"requests", "rps", "errors", "p50_ms", "p95_ms", "bookings", "taken_409", "double_bookings", ...}; "errors" are 5xx
-answers and connection failures, other unexpected statuses are counted apart, and tracebacks in gunicorn's log
-are counted and summarised on stderr (the log is kept when there are any).
+Needs a MySQL/MariaDB server: without --db (or with a SQLite one) it prints {"bench": "load_run", "skipped": ...}
+and exits 0, so `make bench` stays quick on SQLite. The run uses the database --db names, like every benchmark
+(--database names another on the same server; wl_load when the URL names none), dropped and rebuilt through the
+migrations, then seeded with a small region (app.demo_region.seed_region: 20 hospitals, 200 doctors, 14 days, 2,000
+patients) and given API tokens for the first --users patients. It starts gunicorn on a free loopback port
+(`wsgi:app`, WAITLESS_ENV=production, rate limits off, OUTBOX_DELIVERY=off so no mail is tried), runs locust
+headless with benchmarks/load/locustfile.py for --seconds, stops gunicorn and removes its temporary files (the
+database stays for inspection; the next run rebuilds it). Afterwards a plain SQL check that does not use the booking
+code counts double bookings (benchmarks.booking_race.double_bookings). Prints {"bench": "load_run", "db", "users",
+"seconds", "requests", "rps", "errors", "p50_ms", "p95_ms", "bookings", "taken_409", "double_bookings", ...};
+"errors" are 5xx answers and connection failures, other unexpected statuses are counted apart, and tracebacks in
+gunicorn's log are counted and summarised on stderr (the log is kept when there are any).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import secrets
@@ -43,7 +44,7 @@ from app.extensions import db
 from app.models import ApiToken, Appointment, Doctor, Hospital, Patient, User
 from app.models.base import utcnow
 from app.services.accounts.tokens import token_digest
-from benchmarks._common import dialect_label, emit, log, make_app, ms, parser, percentile, reset_schema
+from benchmarks._common import dialect_label, emit, log, make_app, ms, parse, parser, percentile, reset_schema
 from benchmarks.booking_race import double_bookings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,9 +167,10 @@ def server_tracebacks(error_log: Path) -> tuple[int, Counter]:
     return count, last
 
 
-def main(argv: list[str] | None = None) -> None:
+def arguments() -> argparse.ArgumentParser:
+    """The common flags (benchmarks/_common.py) and this benchmark's own."""
     args = parser(__doc__.splitlines()[0])
-    args.add_argument("--database", default="wl_load", help="database to use on the --db server (default wl_load)")
+    args.add_argument("--database", help="another database on the --db server (default: the one --db names)")
     args.add_argument("--users", type=int, default=200)
     args.add_argument("--spawn-rate", type=int, default=50)
     args.add_argument("--seconds", type=int, default=60)
@@ -176,12 +178,22 @@ def main(argv: list[str] | None = None) -> None:
     args.add_argument("--threads", type=int, default=4)
     args.add_argument("--think", default=THINK, metavar="MIN,MAX",
                       help=f"seconds a user waits between rounds (default {THINK})")
-    args = args.parse_args(argv)
+    return args
+
+
+def target_url(db_url: str, database: str | None = None):
+    """The database of the run: the one --db names, like every benchmark's; --database picks another on that server."""
+    url = make_url(db_url)
+    return url.set(database=database or url.database or "wl_load")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(arguments(), argv)
     think = tuple(float(x) for x in args.think.split(","))
     if not args.db or make_url(args.db).get_backend_name() != "mysql":
         emit({"bench": "load_run", "skipped": "needs --db with a MySQL/MariaDB URL (gunicorn + locust on it)"})
         return
-    url = make_url(args.db).set(database=args.database)
+    url = target_url(args.db, args.database)
     url_text = url.render_as_string(hide_password=False)
     app = make_app(url_text)
     plan, last_id = prepare(app, args.users, args.seed, think)

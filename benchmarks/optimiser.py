@@ -8,21 +8,27 @@ every benchmark's but unused), allocates it --runs times with HiGHS and once wit
 """
 from __future__ import annotations
 
+import argparse
 import statistics
 
 from app.cli.optimise import bench_line
 from app.scheduling.optimiser import allocate
 from app.scheduling.optimiser_instance import build
-from benchmarks._common import emit, log, parser
+from benchmarks._common import emit, log, parse, parser
 
 
-def main() -> None:
+def arguments() -> argparse.ArgumentParser:
+    """The common flags (benchmarks/_common.py) and this benchmark's own."""
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--requests", type=int, default=500)
     args.add_argument("--slots", type=int, default=2000)
     args.add_argument("--runs", type=int, default=3)
     args.add_argument("--time-limit", type=float, default=1.0)
-    options = args.parse_args()
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = parse(arguments(), argv)
     instance = build(options.requests, options.slots, options.seed)
     log(f"{len(instance.requests)} requests, {len(instance.capacity)} slots, seed {options.seed}")
     runs = []

@@ -12,6 +12,7 @@ SMTP connection per message as in production. Prints {"bench": "outbox_delivery"
 """
 from __future__ import annotations
 
+import argparse
 import socket
 import time
 from datetime import date, datetime, timedelta
@@ -32,7 +33,7 @@ from app.services.accounts.passwords import hash_password
 from app.services.availability import resource_for_doctor
 from app.services.availability.schedules import RuleInput, ScheduleInput, put_schedule
 from app.services.directory import create_doctor_profile
-from benchmarks._common import dialect_label, emit, log, make_app, ms, parser, percentile, reset_schema
+from benchmarks._common import dialect_label, emit, log, make_app, ms, parse, parser, percentile, reset_schema
 
 NOW = datetime(2030, 1, 7, 6, 0)  # a Monday; bookings fill the following days, inside the horizon
 TZ = "Europe/London"
@@ -127,11 +128,16 @@ def queue_confirmations(count: int) -> list[str]:
     return keys
 
 
-def main(argv: list[str] | None = None) -> None:
+def arguments() -> argparse.ArgumentParser:
+    """The common flags (benchmarks/_common.py) and this benchmark's own."""
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--messages", type=int, default=500)
     args.add_argument("--bookings", type=int, default=200)
-    args = args.parse_args(argv)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(arguments(), argv)
     app = make_app(args.db)
     counter = Counter()
     controller = Controller(counter, hostname="127.0.0.1", port=free_port())

@@ -13,6 +13,7 @@ between requests, so each one starts from an empty session like a real request. 
 """
 from __future__ import annotations
 
+import argparse
 import random
 import statistics
 import time
@@ -24,7 +25,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Hospital, Specialty
 from app.models.base import utcnow
-from benchmarks._common import dialect_label, emit, log, make_app, ms, parser, percentile
+from benchmarks._common import dialect_label, emit, log, make_app, ms, parse, parser, percentile
 from benchmarks.slot_search import DAYS, prepare
 
 WARMUP = 5
@@ -65,11 +66,16 @@ def run(app, plans: list[dict[str, str]]) -> tuple[list[float], dict[str, int], 
     return timings, statuses, rows, sizes
 
 
-def main(argv: list[str] | None = None) -> None:
+def arguments() -> argparse.ArgumentParser:
+    """The common flags (benchmarks/_common.py) and this benchmark's own."""
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--requests", type=int, default=200)
     args.add_argument("--fresh", action="store_true", help="reseed even when --db holds a current region")
-    args = args.parse_args(argv)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(arguments(), argv)
     app = make_app(args.db)
     with app.app_context():
         seed_seconds = prepare(args)

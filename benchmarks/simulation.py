@@ -5,27 +5,33 @@
 Runs app.scheduling.simulation for the default region under both policies on the same seed (no database; --db is
 accepted like every benchmark's but unused) and prints {"bench": "simulation", "days", "seed", "seconds":
 {policy: s}, "baseline": {...}, "waitlist": {...}, "cohort_access_reduction"}. The no-show file is found as the
-CLI finds it (NOSHOW_DATA or the shared data folder).
+CLI finds it (NOSHOW_DATA, else data/noshow/ in the repository).
 """
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from pathlib import Path
 
 from app.scheduling.simulation import run
 from app.scheduling.simulation_model import POLICIES, SimParams, find_noshow_file, load_noshow_rates
-from benchmarks._common import emit, log, parser
+from benchmarks._common import emit, log, parse, parser
 
 KEY = ("patients", "mean_access_days", "p90_access_days", "cohort_mean_access_days", "cohort_p90_access_days",
        "freed_slots", "freed_24h_ahead", "refilled_share", "refilled_24h_ahead_share", "urgent_within_48h_share",
        "no_show_rate", "utilisation", "moved_earlier")
 
 
-def main() -> None:
+def arguments() -> argparse.ArgumentParser:
+    """The common flags (benchmarks/_common.py) and this benchmark's own."""
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--days", type=int, default=90)
-    options = args.parse_args()
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = parse(arguments(), argv)
     started = time.perf_counter()
     rates = load_noshow_rates(find_noshow_file(os.environ, Path(__file__).resolve().parent.parent))
     load_seconds = time.perf_counter() - started

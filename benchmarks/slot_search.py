@@ -9,6 +9,7 @@ identity map. Prints {"bench": "slot_search", "db", "queries", "p50_ms", "p95_ms
 """
 from __future__ import annotations
 
+import argparse
 import cProfile
 import random
 import statistics
@@ -23,7 +24,7 @@ from app.models import Appointment, Hospital, Specialty
 from app.models.base import utcnow
 from app.services.availability.query import SlotQuery
 from app.services.availability.search import search_slots
-from benchmarks._common import dialect_label, emit, log, make_app, ms, parser, percentile, reset_schema
+from benchmarks._common import dialect_label, emit, log, make_app, ms, parse, parser, percentile, reset_schema
 
 HOSPITALS = 100
 DAYS = 14
@@ -86,12 +87,17 @@ def run(planned: list[SlotQuery], profiler: cProfile.Profile | None) -> tuple[li
     return timings, sizes
 
 
-def main(argv: list[str] | None = None) -> None:
+def arguments() -> argparse.ArgumentParser:
+    """The common flags (benchmarks/_common.py) and this benchmark's own."""
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--queries", type=int, default=200)
     args.add_argument("--fresh", action="store_true", help="reseed even when --db holds a current region")
     args.add_argument("--profile", metavar="FILE", help="write cProfile statistics of the timed queries to FILE")
-    args = args.parse_args(argv)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(arguments(), argv)
     app = make_app(args.db)
     with app.app_context():
         seed_seconds = prepare(args)

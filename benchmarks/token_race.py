@@ -12,6 +12,7 @@ included). The schema is always rebuilt (--db is dropped and migrated).
 """
 from __future__ import annotations
 
+import argparse
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from app.services.accounts.passwords import hash_password
 from app.services.availability import resource_for_doctor
 from app.services.availability.schedules import RuleInput, ScheduleInput, put_schedule
 from app.services.directory import create_doctor_profile
-from benchmarks._common import dialect_label, emit, log, make_app, ms, parser, percentile, reset_schema
+from benchmarks._common import dialect_label, emit, log, make_app, ms, parse, parser, percentile, reset_schema
 
 NOW = datetime(2030, 1, 7, 6, 0)  # a Monday, 06:00 in London; each round is one later day
 TZ = "Europe/London"
@@ -149,12 +150,17 @@ def integrity() -> tuple[int, int]:
     return duplicates, over
 
 
-def main(argv: list[str] | None = None) -> None:
+def arguments() -> argparse.ArgumentParser:
+    """The common flags (benchmarks/_common.py) and this benchmark's own."""
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--rounds", type=int, default=10)
     args.add_argument("--clients", type=int, default=50)
     args.add_argument("--capacity", type=int, default=7)
-    args = args.parse_args(argv)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(arguments(), argv)
     app = make_app(args.db, pool_size=args.clients + 5)
     with app.app_context():
         reset_schema()

@@ -24,6 +24,10 @@ from app.services.directory import choices, create_doctor_profile
 PASSWORD = "correct-Horse-battery-9"
 ROOT = Path(__file__).resolve().parent.parent
 
+# Without WAITLESS_ENV the app is production and refuses to start without a real key (docs/security.md). The tests'
+# own app is "testing"; processes they start (a second server, a Celery worker) run development, as `make test` says.
+os.environ.setdefault("WAITLESS_ENV", "development")
+
 
 def _database_url(tmp_root: Path) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite'}"

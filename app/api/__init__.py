@@ -21,7 +21,8 @@ def init_api(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in (directory, schedules, slots, appointments, queue_api, waitlist_api):
         csrf.exempt(module.blp)  # checked below: session requests need it, bearer requests do not
-        if not module.blp._got_registered_once:  # a second app in one process (tests) reuses the blueprints
+        # the hooks are added once per process: a second app (tests, tools) shares the module-level blueprints
+        if _csrf_for_sessions not in module.blp.before_request_funcs.get(None, ()):
             module.blp.before_request(_csrf_for_sessions)
             if module in (schedules, appointments, queue_api, waitlist_api):
                 module.blp.before_request(_login_required)

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Hospital
+from app.notifications import outbox
 
 demo_cli = AppGroup("demo", help="Seed a demo region.")
 
@@ -22,6 +24,21 @@ def seed(scale, seed):
         click.echo("The database already holds a region; nothing seeded.")
         return
     logins = seed_small(seed) if scale == "small" else seed_region(seed)
+    _deliver_seeded_mail()
     click.echo("Demo logins:")
     for role, (email, password) in logins.items():
         click.echo(f"  {role:8} {email:36} {password}")
+
+
+def _deliver_seeded_mail() -> None:
+    """Send the seed's messages before the command ends. The seeder commits in batches of its own, outside the
+    transaction boundary that hands committed messages to delivery (docs/architecture.md, "Transactions"), so
+    without this they waited for the outbox job (30 s, and only with JOBS_ENABLED) while the seed's output already
+    pointed at /dev/mail."""
+    keys = outbox.committed_keys()
+    if not keys:
+        return
+    counts = outbox.deliver_pending(dedupe_keys=keys, limit=len(keys))
+    where = (f" (see {current_app.config['PUBLIC_BASE_URL']}/dev/mail)" if "dev" in current_app.blueprints
+             and not current_app.config.get("MAIL_SERVER") else "")
+    click.echo(f"Delivered {counts['sent']} of the seed's {len(keys)} messages{where}.")

@@ -3,9 +3,10 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from flask import abort, current_app, render_template
+from flask import abort, current_app, render_template, request
 
 from app.dev import bp
+from app.dev.policy import may_read_dev_mail
 
 NAME = re.compile(r"^[0-9T]+-[0-9a-f]{8}\.eml$")
 
@@ -16,6 +17,13 @@ def _folder() -> Path:
 
 def _parse(path: Path):
     return BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+
+
+@bp.before_request
+def loopback_only():
+    # a 404, not a 403: to anyone else the page does not exist (docs/security.md)
+    if not may_read_dev_mail(request.remote_addr):
+        abort(404)
 
 
 @bp.route("/mail")

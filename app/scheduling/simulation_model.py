@@ -7,6 +7,8 @@ is. No-show rates are never invented: ``load_noshow_rates`` derives them from th
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import math
 import random
 from collections.abc import Mapping
@@ -32,7 +34,9 @@ BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0", 0, 0), ("1-2", 1, 2), ("3-7", 3, 7), ("8-14", 8, 14), ("15-30", 15, 30), ("31+", 31, None),
 )
 NOSHOW_FILE = "appointments-2016-04-29-to-05-24.csv"
+NOSHOW_FOLDER = Path("data") / "noshow"  # in the repository, with its source and licence (data/noshow/README.md)
 NOON = 0.5  # an appointment counts at noon of its day (time is in days)
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class SimulationDataError(Exception):
@@ -40,19 +44,29 @@ class SimulationDataError(Exception):
 
 
 def find_noshow_file(environ: Mapping[str, str], repo_root: str | Path) -> Path:
-    """The no-show file: ``NOSHOW_DATA`` when set (it must exist), else the first of the shared data folders."""
+    """The no-show file: ``NOSHOW_DATA`` when set (it must exist), else the copy shipped in the repository's
+    data/noshow/ (compressed, or unpacked beside it). Nothing outside the repository is looked at."""
     if environ.get("NOSHOW_DATA"):
         path = Path(environ["NOSHOW_DATA"])
         if not path.is_file():
             raise SimulationDataError(f"NOSHOW_DATA names no file: {path}")
         return path
-    tried = [Path(repo_root).parent / "shared" / "data" / "noshow" / NOSHOW_FILE,
-             Path("/work/shared/data/noshow") / NOSHOW_FILE]
+    folder = Path(repo_root) / NOSHOW_FOLDER
+    tried = [folder / f"{NOSHOW_FILE}.gz", folder / NOSHOW_FILE]
     for path in tried:
         if path.is_file():
             return path
     raise SimulationDataError("no-show data file not found (set NOSHOW_DATA to its path); tried "
                               + ", ".join(str(p) for p in tried))
+
+
+def open_text(path: Path) -> io.TextIOBase:
+    """The file as UTF-8 text, unpacked on the fly when it is gzip (told by its first bytes, not its name)."""
+    with path.open("rb") as fh:
+        packed = fh.read(2) == GZIP_MAGIC
+    if packed:
+        return gzip.open(path, "rt", newline="", encoding="utf-8")
+    return path.open(newline="", encoding="utf-8")
 
 
 def lead_bucket(lead_days: int) -> str:
@@ -88,7 +102,7 @@ def load_noshow_rates(path: str | Path) -> NoShowRates:
     missed = dict.fromkeys(seen, 0)
     dropped = 0
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with open_text(path) as fh:
             for row in csv.DictReader(fh):
                 try:
                     lead = (date.fromisoformat(row["AppointmentDay"][:10])
@@ -104,7 +118,7 @@ def load_noshow_rates(path: str | Path) -> NoShowRates:
                 label = lead_bucket(lead)
                 seen[label] += 1
                 missed[label] += missed_it
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as err:  # gzip: BadGzipFile is an OSError
         raise SimulationDataError(f"cannot read no-show data file {path}: {err}") from None
     empty = [label for label, n in seen.items() if n == 0]
     if empty:

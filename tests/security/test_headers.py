@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-import config
 from app import create_app
 from app.extensions import db
 from app.models import Role
@@ -33,7 +32,6 @@ def test_every_response_sends_the_security_headers(client, path):
 
 def test_hsts_in_production_over_https_only(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "p" * 40)
-    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "p" * 40)
     prod = create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
     secure = prod.test_client().get("/auth/login", base_url="https://waitless.example")
     assert "max-age=31536000" in secure.headers["Strict-Transport-Security"]

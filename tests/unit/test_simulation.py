@@ -1,4 +1,5 @@
 """The clinic simulation (issue #7, item 6): real no-show rates, equal ground between policies, the waitlist's gain."""
+import gzip
 import math
 from dataclasses import replace
 
@@ -67,12 +68,30 @@ def test_a_missing_data_file_is_a_clear_error(tmp_path):
         simulate(10, 1, "baseline", tmp_path / "gone.csv")
 
 
-def test_the_data_file_is_found_beside_the_repository(tmp_path):
-    shared = tmp_path / "shared" / "data" / "noshow"
-    shared.mkdir(parents=True)
-    (shared / NOSHOW_FILE).write_text("x")
-    assert find_noshow_file({}, tmp_path / "main") == shared / NOSHOW_FILE
-    assert find_noshow_file({"NOSHOW_DATA": str(shared / NOSHOW_FILE)}, "/nowhere") == shared / NOSHOW_FILE
+def test_the_data_file_ships_in_the_repository(tmp_path):
+    """data/noshow/ holds the compressed file (issue #11, part 12); NOSHOW_DATA still names another copy."""
+    shipped = find_noshow_file({}, ROOT)
+    assert shipped == ROOT / "data" / "noshow" / f"{NOSHOW_FILE}.gz"
+    assert shipped.resolve().is_relative_to(ROOT.resolve())
+    # nothing beside or above the repository is looked at
+    (tmp_path / "shared" / "data" / "noshow").mkdir(parents=True)
+    (tmp_path / "shared" / "data" / "noshow" / NOSHOW_FILE).write_text("x")
+    with pytest.raises(SimulationDataError, match="not found"):
+        find_noshow_file({}, tmp_path / "main")
+    own = tmp_path / "mine.csv"
+    own.write_text("x")
+    assert find_noshow_file({"NOSHOW_DATA": str(own)}, "/nowhere") == own
+
+
+def test_gzip_and_plain_files_give_the_same_rates(tmp_path, rates):
+    plain = tmp_path / NOSHOW_FILE
+    with gzip.open(find_noshow_file({}, ROOT), "rb") as packed:
+        plain.write_bytes(packed.read())
+    assert load_noshow_rates(plain) == rates
+    broken = tmp_path / "broken.csv.gz"
+    broken.write_bytes(b"\x1f\x8b" + b"not gzip at all")
+    with pytest.raises(SimulationDataError, match="cannot read"):
+        load_noshow_rates(broken)
 
 
 def test_same_seed_same_output(rates):
