@@ -23,6 +23,12 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
         config = CONFIGS[config]
     app.config.from_object(config() if config.__name__ == "ProductionConfig" else config)
     app.config.update(overrides)
+    if app.config.get("TRUSTED_PROXIES"):
+        # only behind known proxies: otherwise anyone could pick the address rate limits and throttles see
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

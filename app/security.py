@@ -6,12 +6,13 @@ from collections.abc import Callable
 from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
 from flask_principal import Identity, Permission, RoleNeed, UserNeed, identity_loaded
-from sqlalchemy import select
 
 from app.extensions import db, login_manager, principal
-from app.models import ApiToken, Role, User
+from app.models import Role, User
+from app.models.base import utcnow
 from app.services.access import visible_hospital_ids
-from app.services.accounts.tokens import token_digest
+from app.services.accounts import sessions, tokens
+from app.transaction import run
 
 
 def hospital_need(hospital_id: int) -> tuple[str, int]:
@@ -24,22 +25,34 @@ def init_security(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user and user.active else None
+    def load_user(session_token: str) -> User | None:
+        """The id in the session and the remember-me cookie is the login's own token (docs/security.md,
+        "Sessions"): an ended, expired or forged one, or an inactive user's, loads nobody."""
+        row = sessions.find(session_token)
+        if row is None:
+            return None
+        user = row.user
+        if sessions.needs_touch(row):
+            run(sessions.touch, row.id)
+            user.session_token = session_token  # the commit expired the instance's attributes, not this one
+        return user
 
     @login_manager.request_loader
     def load_bearer(req) -> User | None:
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
-        token = db.session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == token_digest(header[7:].strip()))
-        )
+        token = tokens.find_bearer(header[7:].strip())
         if token is None or not token.user.active:
             return None
+        if not token.usable(utcnow()):
+            g.bearer_refused = "revoked" if token.revoked_at is not None else "expired"
+            return None
+        user = token.user
+        if tokens.needs_touch(token):
+            run(tokens.touch, token.id)
         g.bearer_auth = True
-        return token.user
+        return user
 
     @principal.identity_loader
     def identity_from_login() -> Identity | None:

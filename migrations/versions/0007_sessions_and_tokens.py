@@ -1,0 +1,102 @@
+"""sessions that end, API tokens that expire, login throttling instead of account locks, audit addresses
+
+Revision ID: 0007_sessions
+Revises: 0006
+Create Date: 2026-12-03 14:10:00
+
+"""
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '0007_sessions'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+TOKEN_DAYS = 90  # tokens issued before expiry existed get the default lifetime from their creation
+
+
+def upgrade():
+    conn = op.get_bind()
+    # batch mode: SQLite rebuilds the table, MariaDB alters it in place
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('security_stamp', sa.String(length=64), nullable=True))
+        batch_op.drop_column('failed_logins')
+        batch_op.drop_column('locked_until')
+    users = sa.table('users', sa.column('id', sa.Integer), sa.column('security_stamp', sa.String))
+    for (user_id,) in conn.execute(sa.select(users.c.id)).all():
+        conn.execute(users.update().where(users.c.id == user_id).values(security_stamp=secrets.token_hex(16)))
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.alter_column('security_stamp', existing_type=sa.String(length=64), nullable=False)
+
+    op.create_table('user_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('user_agent', sa.String(length=255), nullable=True),
+    sa.Column('address', sa.String(length=45), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_sessions_user_id_users'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_sessions')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_user_sessions_token_hash'))
+    )
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_user_sessions_expires_at'), ['expires_at'], unique=False)
+
+    op.create_table('login_throttle',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email_hash', sa.String(length=64), nullable=False),
+    sa.Column('address', sa.String(length=45), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('window_start', sa.DateTime(), nullable=False),
+    sa.Column('blocked_until', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_throttle')),
+    sa.UniqueConstraint('email_hash', 'address', name=op.f('uq_login_throttle_email_hash_address'))
+    )
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.create_index('ix_login_throttle_window', ['window_start'], unique=False)
+
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('name', sa.String(length=80), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('expires_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('revoked_at', sa.DateTime(), nullable=True))
+    tokens = sa.table('api_tokens', sa.column('id', sa.Integer), sa.column('created_at', sa.DateTime),
+                      sa.column('expires_at', sa.DateTime))
+    for token_id, created in conn.execute(sa.select(tokens.c.id, tokens.c.created_at)).all():
+        conn.execute(tokens.update().where(tokens.c.id == token_id)
+                     .values(expires_at=created + timedelta(days=TOKEN_DAYS)))
+
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('address', sa.String(length=45), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.drop_column('address')
+
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_column('revoked_at')
+        batch_op.drop_column('expires_at')
+        batch_op.drop_column('name')
+
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_throttle_window')
+    op.drop_table('login_throttle')
+
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_sessions_expires_at'))
+        batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
+    op.drop_table('user_sessions')
+
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('locked_until', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('failed_logins', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.drop_column('security_stamp')
