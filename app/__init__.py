@@ -23,12 +23,7 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
         config = CONFIGS[config]
     app.config.from_object(config() if config.__name__ == "ProductionConfig" else config)
     app.config.update(overrides)
-    if app.config.get("TRUSTED_PROXIES"):
-        # only behind known proxies: otherwise anyone could pick the address rate limits and throttles see
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = int(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    register_proxies(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -43,6 +38,16 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     register_jobs(app)
     register_subscribers()
     return app
+
+
+def register_proxies(app: Flask) -> None:
+    """Believe X-Forwarded-For / -Proto only from TRUSTED_PROXIES hops: otherwise anyone could choose the address
+    that rate limits, login throttles and the audit log see (docs/security.md, "Client addresses")."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def register_extensions(app: Flask) -> None:
