@@ -1,11 +1,13 @@
 """Passwords, sessions, bearer tokens, roles (Flask-Principal) and hospital scoping."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
 from flask_principal import Identity, Permission, RoleNeed, UserNeed, identity_loaded
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db, login_manager, principal
 from app.models import Role, User
@@ -13,6 +15,8 @@ from app.models.base import utcnow
 from app.services.access import visible_hospital_ids
 from app.services.accounts import sessions, tokens
 from app.transaction import run
+
+log = logging.getLogger(__name__)
 
 
 def hospital_need(hospital_id: int) -> tuple[str, int]:
@@ -31,11 +35,9 @@ def init_security(app: Flask) -> None:
         row = sessions.find(session_token)
         if row is None:
             return None
-        user = row.user
         if sessions.needs_touch(row):
-            run(sessions.touch, row.id)
-            user.session_token = session_token  # the commit expired the instance's attributes, not this one
-        return user
+            g.login_touch = (sessions.touch, row.id)
+        return row.user
 
     @login_manager.request_loader
     def load_bearer(req) -> User | None:
@@ -48,11 +50,23 @@ def init_security(app: Flask) -> None:
         if not token.usable(utcnow()):
             g.bearer_refused = "revoked" if token.revoked_at is not None else "expired"
             return None
-        user = token.user
         if tokens.needs_touch(token):
-            run(tokens.touch, token.id)
+            g.login_touch = (tokens.touch, token.id)
         g.bearer_auth = True
-        return user
+        return token.user
+
+    @app.after_request
+    def touch_login(response):
+        """Write last_seen_at / last_used_at after the view, in a transaction of its own: never in the middle of
+        the view's own transaction, which the loader may run inside (docs/security.md, "Sessions")."""
+        pending = g.pop("login_touch", None)
+        if pending is not None:
+            touch, ident = pending
+            try:
+                run(touch, ident)
+            except SQLAlchemyError:  # a hint for the user, never worth failing a request over; run() rolled back
+                log.warning("could not record the use of a session or token", exc_info=True)
+        return response
 
     @principal.identity_loader
     def identity_from_login() -> Identity | None:

@@ -36,7 +36,7 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None]
     # rotates on log-out-everywhere, password change or reset, role change and deactivation: every session ends
     # and every reset link dies with it (docs/security.md, "Sessions")
-    security_stamp: Mapped[str] = mapped_column(String(64), default=lambda: new_stamp())
+    security_stamp: Mapped[str] = mapped_column(String(64), default=lambda: new_stamp(), server_default="")
     language: Mapped[str] = mapped_column(String(5), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

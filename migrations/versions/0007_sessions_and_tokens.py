@@ -22,16 +22,14 @@ TOKEN_DAYS = 90  # tokens issued before expiry existed get the default lifetime 
 
 def upgrade():
     conn = op.get_bind()
-    # batch mode: SQLite rebuilds the table, MariaDB alters it in place
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('security_stamp', sa.String(length=64), nullable=True))
-        batch_op.drop_column('failed_logins')
-        batch_op.drop_column('locked_until')
+    # users in place, never rebuilt: SQLite's batch mode would drop the old table, and with foreign keys on that
+    # cascades into every table that references users (tokens, memberships ...). SQLite >= 3.35 drops columns itself.
+    op.add_column('users', sa.Column('security_stamp', sa.String(length=64), nullable=False, server_default=''))
     users = sa.table('users', sa.column('id', sa.Integer), sa.column('security_stamp', sa.String))
     for (user_id,) in conn.execute(sa.select(users.c.id)).all():
         conn.execute(users.update().where(users.c.id == user_id).values(security_stamp=secrets.token_hex(16)))
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.alter_column('security_stamp', existing_type=sa.String(length=64), nullable=False)
+    op.drop_column('users', 'failed_logins')
+    op.drop_column('users', 'locked_until')
 
     op.create_table('user_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -87,16 +85,9 @@ def downgrade():
         batch_op.drop_column('expires_at')
         batch_op.drop_column('name')
 
-    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
-        batch_op.drop_index('ix_login_throttle_window')
-    op.drop_table('login_throttle')
-
-    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_user_sessions_expires_at'))
-        batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
+    op.drop_table('login_throttle')  # its indexes go with it (MariaDB refuses to drop an index a foreign key uses)
     op.drop_table('user_sessions')
 
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('locked_until', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('failed_logins', sa.Integer(), nullable=False, server_default='0'))
-        batch_op.drop_column('security_stamp')
+    op.add_column('users', sa.Column('locked_until', sa.DateTime(), nullable=True))
+    op.add_column('users', sa.Column('failed_logins', sa.Integer(), nullable=False, server_default='0'))
+    op.drop_column('users', 'security_stamp')

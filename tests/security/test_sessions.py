@@ -162,3 +162,14 @@ def test_reset_ends_sessions_and_link_is_not_kept_in_the_outbox(make, client, ne
     assert client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
     assert not logged_in(phone)
     assert _sessions_of(user) == 0
+
+
+def test_last_seen_is_recorded_after_the_request(make, client):
+    user = make.user(Role.PATIENT)
+    login(client, user.email, PASSWORD)
+    row = db.session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+    row.last_seen_at = long_ago = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    assert logged_in(client)
+    db.session.refresh(row)
+    assert row.last_seen_at > long_ago + timedelta(minutes=59)
