@@ -56,6 +56,19 @@ class User(UserMixin, db.Model):
         the user id, so each login has its own cookie and ending the session row ends the cookie too."""
         return self.session_token
 
+    def __eq__(self, other: object) -> bool:
+        # the same account, as UserMixin meant: its own __eq__ compares get_id(), which is now a session token
+        # (None outside a request), and would make every two users loaded elsewhere equal
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other if self.id is None else self.id == other.id
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__  # as UserMixin keeps it (defining __eq__ would otherwise drop it)
+
     @property
     def hospital_ids(self) -> set[int]:
         return {m.hospital_id for m in self.memberships}

@@ -173,3 +173,11 @@ def test_last_seen_is_recorded_after_the_request(make, client):
     assert logged_in(client)
     db.session.refresh(row)
     assert row.last_seen_at > long_ago + timedelta(minutes=59)
+
+
+def test_users_compare_as_accounts_not_as_session_tokens(make):
+    """get_id() is a session token now (None outside a login): two accounts must still differ."""
+    first, second = make.user(Role.PATIENT), make.user(Role.PATIENT)
+    assert first != second and first == db.session.get(User, first.id)
+    assert first in [first] and second not in [first]
+    assert len({first, second}) == 2
