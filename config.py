@@ -1,5 +1,6 @@
 """Settings, read from the environment (docs/settings.md lists them)."""
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -44,6 +45,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # the longest any login lives, remembered or not: its session row expires then (docs/security.md, "Sessions")
+    REMEMBER_COOKIE_DURATION = timedelta(days=_int("REMEMBER_COOKIE_DAYS", 14))
+    API_TOKEN_DAYS = _int("API_TOKEN_DAYS", 90)  # lifetime of a new API token
     WTF_CSRF_TIME_LIMIT = 6 * 3600
     HSTS = _bool("HSTS", True)  # sent on HTTPS requests only; development and tests run on plain HTTP
     # requests larger than this are refused with 413 before anything parses them (profile photos are the largest)
@@ -90,8 +94,13 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
-    LOCKOUT_THRESHOLD = _int("LOCKOUT_THRESHOLD", 5)
-    LOCKOUT_MINUTES = _int("LOCKOUT_MINUTES", 15)
+    # failed logins per (account, client address): after LOGIN_THROTTLE_FREE failures within the window the pair
+    # waits 2, 4, 8 ... seconds (at most LOGIN_THROTTLE_MAX_SECONDS) between tries (docs/security.md, "Logins")
+    LOGIN_THROTTLE_FREE = _int("LOGIN_THROTTLE_FREE", 5)
+    LOGIN_THROTTLE_WINDOW_SECONDS = _int("LOGIN_THROTTLE_WINDOW_SECONDS", 900)
+    LOGIN_THROTTLE_MAX_SECONDS = _int("LOGIN_THROTTLE_MAX_SECONDS", 900)
+    # proxies in front of the app whose X-Forwarded-For / -Proto are believed; 0: forwarded headers are ignored
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "en")
     BABEL_DEFAULT_TIMEZONE = "UTC"

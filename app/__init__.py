@@ -31,6 +31,7 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     )
     app.config.from_object(settings)
     app.config.update(overrides)
+    register_proxies(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -49,6 +50,16 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     register_jobs(app)
     register_subscribers()
     return app
+
+
+def register_proxies(app: Flask) -> None:
+    """Believe X-Forwarded-For / -Proto only from TRUSTED_PROXIES hops: otherwise anyone could choose the address
+    that rate limits, login throttles and the audit log see (docs/security.md, "Client addresses")."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def register_extensions(app: Flask) -> None:

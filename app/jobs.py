@@ -37,10 +37,10 @@ def job(name: str, every_seconds: int):
     return register
 
 
-@job("release_expired_lockouts", 300)
-def release_expired_lockouts(now: datetime | None = None) -> int:
+@job("purge_login_state", 300)
+def purge_login_state(now: datetime | None = None) -> int:
     with transaction():
-        return housekeeping.release_expired_lockouts(now)
+        return housekeeping.purge_login_state(now)
 
 
 @job("purge_unverified_accounts", 3600)

@@ -1,17 +1,22 @@
 """Passwords, sessions, bearer tokens, roles (Flask-Principal) and hospital scoping."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
 from flask_principal import Identity, Permission, RoleNeed, UserNeed, identity_loaded
-from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db, login_manager, principal
-from app.models import ApiToken, Role, User
+from app.models import Role, User
+from app.models.base import utcnow
 from app.services.access import visible_hospital_ids
-from app.services.accounts.tokens import token_digest
+from app.services.accounts import sessions, tokens
+from app.transaction import run
+
+log = logging.getLogger(__name__)
 
 
 def hospital_need(hospital_id: int) -> tuple[str, int]:
@@ -24,22 +29,44 @@ def init_security(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user and user.active else None
+    def load_user(session_token: str) -> User | None:
+        """The id in the session and the remember-me cookie is the login's own token (docs/security.md,
+        "Sessions"): an ended, expired or forged one, or an inactive user's, loads nobody."""
+        row = sessions.find(session_token)
+        if row is None:
+            return None
+        if sessions.needs_touch(row):
+            g.login_touch = (sessions.touch, row.id)
+        return row.user
 
     @login_manager.request_loader
     def load_bearer(req) -> User | None:
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
-        token = db.session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == token_digest(header[7:].strip()))
-        )
+        token = tokens.find_bearer(header[7:].strip())
         if token is None or not token.user.active:
             return None
+        if not token.usable(utcnow()):
+            g.bearer_refused = "revoked" if token.revoked_at is not None else "expired"
+            return None
+        if tokens.needs_touch(token):
+            g.login_touch = (tokens.touch, token.id)
         g.bearer_auth = True
         return token.user
+
+    @app.after_request
+    def touch_login(response):
+        """Write last_seen_at / last_used_at after the view, in a transaction of its own: never in the middle of
+        the view's own transaction, which the loader may run inside (docs/security.md, "Sessions")."""
+        pending = g.pop("login_touch", None)
+        if pending is not None:
+            touch, ident = pending
+            try:
+                run(touch, ident)
+            except SQLAlchemyError:  # a hint for the user, never worth failing a request over; run() rolled back
+                log.warning("could not record the use of a session or token", exc_info=True)
+        return response
 
     @principal.identity_loader
     def identity_from_login() -> Identity | None:

@@ -1,7 +1,7 @@
 """Admin pages for people: doctors (with their accounts), user accounts, roles and hospital memberships."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -25,6 +25,8 @@ from app.models import HOSPITAL_ROLES, Doctor, Hospital, Membership, Role, User
 from app.models.base import utcnow
 from app.security import ensure_hospital
 from app.services import directory
+from app.services.accounts import policy as account_policy
+from app.services.accounts import tokens as account_tokens
 from app.services.directory import people as people_service
 from app.services.rows import contains
 from app.transaction import transaction
@@ -139,9 +141,9 @@ def user_new():
 
 
 def _user_page(user: User, form: UserEditForm, membership_form: MembershipForm):
-    locked = user.locked_until is not None and user.locked_until > utcnow()
     page = render_template("admin/user.html", user=user, form=form, membership_form=membership_form,
-                           roles=ROLE_LABELS, locked=locked, scope=scope(), title=user.name)
+                           roles=ROLE_LABELS, scope=scope(), tokens=account_tokens.tokens_of(user), now=utcnow(),
+                           title=user.name)
     return page, 422 if form.errors or membership_form.errors else 200
 
 
@@ -193,10 +195,13 @@ def user_active(user_id: int, verb: str):
     return switch_active(user, verb, url_for("admin.user", user_id=user.id), user.name)
 
 
-@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
-def user_unlock(user_id: int):
+@bp.route("/users/<int:user_id>/tokens/revoke", methods=["POST"])
+def user_tokens_revoke(user_id: int):
+    """Revoke every API token of the account still in force (docs/security.md, "API tokens")."""
     user = _user(user_id)
+    if not account_policy.may_manage_tokens_of(current_user, user):
+        abort(404)
     with transaction():
-        people_service.unlock_user(current_user, user)
-    flash(_("%(name)s can log in again.", name=user.name), "success")
+        count = account_tokens.revoke_all(user, current_user.id, comment="revoked by an admin")
+    flash(_("%(count)s API tokens of %(name)s are revoked.", count=count, name=user.name), "success")
     return redirect(url_for("admin.user", user_id=user.id))

@@ -31,6 +31,8 @@ def init_api(app: Flask) -> None:
 
 def _login_required():
     if not current_user.is_authenticated:
+        if g.get("bearer_refused"):  # set by the bearer loader (app/security.py)
+            api_abort(401, message=f"This API token is {g.bearer_refused}.", error=f"token_{g.bearer_refused}")
         api_abort(401, message="Log in or send an API token.", error="unauthorized")
 
 

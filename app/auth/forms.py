@@ -25,12 +25,13 @@ class RegistrationForm(SafeForm):
     confirm = PasswordField(_l("Repeat password"),
                             validators=[DataRequired(), EqualTo("password", _l("The passwords do not match."))])
     submit = SubmitField(_l("Create account"))
+    # no check whether the address is taken: the answer must be the same either way (docs/security.md, "Logins")
 
-    def validate_email(self, field):
-        from app.services.accounts import find_user
 
-        if find_user(field.data or "") is not None:
-            raise ValidationError(_l("An account with this e-mail address already exists."))
+class ApiTokenForm(SafeForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)],
+                       description=_l("What the token is for, e.g. the program that uses it."))
+    submit = SubmitField(_l("Create token"))
 
 
 class ForgotPasswordForm(SafeForm):

@@ -1,7 +1,18 @@
 """Register, verify, log in and out, reset and change passwords, edit one's profile."""
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_principal import AnonymousIdentity, Identity, identity_changed
@@ -9,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.auth import bp
 from app.auth.forms import (
+    ApiTokenForm,
     ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
@@ -19,7 +31,8 @@ from app.auth.forms import (
     ResetPasswordForm,
 )
 from app.extensions import db, limiter
-from app.models import Patient
+from app.models import ApiToken, Patient
+from app.models.base import utcnow
 from app.notifications import events as notify
 from app.services import accounts
 from app.services.accounts import profile as patient_profile
@@ -46,6 +59,15 @@ def _external(endpoint: str, **values) -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
+def _address() -> str | None:
+    """The client's address: the peer's, or the one trusted proxies forwarded (TRUSTED_PROXIES, ProxyFix)."""
+    return request.remote_addr
+
+
+def _user_agent() -> str:
+    return request.user_agent.string or ""
+
+
 def _send_verification(user) -> None:
     token = accounts.verification_token(user)
     notify.account_email(user, "verify_email", _external("auth.verify", token=token), token)
@@ -62,14 +84,20 @@ def register():
     if form.validate_on_submit():
         try:
             with transaction():
-                user = accounts.register_patient(accounts.Registration(
+                signup = accounts.register_patient(accounts.Registration(
                     name=form.name.data.strip(), email=form.email.data, password=form.password.data,
-                    phone=form.phone.data, birth_date=form.birth_date.data, language=form.language.data))
-                _send_verification(user)
+                    phone=form.phone.data, birth_date=form.birth_date.data, language=form.language.data),
+                    address=_address())
+                if signup.existing:
+                    # the same answer as a new account, so the form tells nobody who is registered; the owner
+                    # hears of it instead (docs/security.md, "Logins")
+                    notify.account_exists(signup.user, _external("auth.login"), _external("auth.forgot_password"))
+                else:
+                    _send_verification(signup.user)
         except accounts.AccountError as err:
-            getattr(form, err.field).errors.append(err.message)
+            getattr(form, err.field).errors.append(_(err.message))
         else:
-            return render_template("auth/check_email.html", email=user.email)
+            return render_template("auth/check_email.html", email=accounts.normalise_email(form.email.data))
     return render_template("auth/register.html", form=form), 200 if not form.errors else 422
 
 
@@ -108,35 +136,54 @@ def login():
     form = LoginForm()
     status, headers = 200, {}
     if form.validate_on_submit():
-        try:
-            with transaction():
-                user = accounts.authenticate(form.email.data, form.password.data)
-        except accounts.AccountError as err:
-            form.password.data = ""
-            if err.retry_after:
-                status, headers = 429, {"Retry-After": str(err.retry_after)}
-                form.form_errors.append(err.message)
-            elif err.field:
-                getattr(form, err.field).errors.append(err.message)
-                status = 422
-            else:
-                form.form_errors.append(err.message)
-                status = 403
-        else:
+        # the refusal commits too: the failure counts towards the pair's throttle and joins the audit log
+        with transaction():
+            outcome = accounts.log_in(form.email.data, form.password.data, address=_address(),
+                                      user_agent=_user_agent())
+        err = outcome.error
+        if err is None:
             session.clear()  # a fresh session on login prevents fixation
-            login_user(user, remember=form.remember.data)
-            identity_changed.send(current_app._get_current_object(), identity=Identity(user.id))
-            return redirect(_safe_next(request.args.get("next")) or home_url_for(user))
+            login_user(outcome.user, remember=form.remember.data)
+            identity_changed.send(current_app._get_current_object(), identity=Identity(outcome.user.id))
+            return redirect(_safe_next(request.args.get("next")) or home_url_for(outcome.user))
+        form.password.data = ""
+        if err.retry_after:
+            # the same words for every address, known or not, plus the wait (docs/security.md, "Logins")
+            status, headers = 429, {"Retry-After": str(err.retry_after)}
+            form.form_errors.append(f"{_(err.message)} {_(accounts.users.THROTTLED)}")
+        elif err.field:
+            getattr(form, err.field).errors.append(_(err.message))
+            status = 422
+        else:
+            form.form_errors.append(_(err.message))
+            status = 403
     return render_template("auth/login.html", form=form), status, headers
+
+
+def _forget_login() -> None:
+    logout_user()
+    session.clear()
+    identity_changed.send(current_app._get_current_object(), identity=AnonymousIdentity())
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
-    session.clear()
-    identity_changed.send(current_app._get_current_object(), identity=AnonymousIdentity())
+    if current_user.is_authenticated and not g.get("bearer_auth"):
+        with transaction():  # the session row goes: a replayed session or remember-me cookie finds nothing
+            accounts.log_out(current_user, _address())
+    _forget_login()
     flash(_("You are logged out."), "info")
     return redirect(url_for("public.index"))
+
+
+@bp.route("/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    with transaction():
+        accounts.log_out_everywhere(current_user, _address())
+    _forget_login()
+    flash(_("You are logged out on every device."), "info")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -166,7 +213,7 @@ def reset_password(token: str):
     form.account_email = user.email
     if form.validate_on_submit():
         with transaction():
-            accounts.set_password(user, form.password.data, user.id, "user.reset_password")
+            accounts.set_password(user, form.password.data, user.id, "user.reset_password", _address())
         flash(_("Your password is changed. Please log in."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/simple_form.html", form=form, title=_("Choose a new password"))
@@ -178,13 +225,17 @@ def change_password():
     form = ChangePasswordForm()
     form.account_email = current_user.email
     if form.validate_on_submit():
+        remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
         try:
             with transaction():
-                accounts.change_password(current_user, form.current_password.data, form.password.data)
+                accounts.change_password(current_user, form.current_password.data, form.password.data,
+                                         address=_address(), user_agent=_user_agent())
         except accounts.AccountError as err:
-            form.current_password.errors.append(err.message)
+            form.current_password.errors.append(_(err.message))
         else:
-            flash(_("Your password is changed."), "success")
+            # every other session ended with the old password; this browser goes on in a fresh one
+            login_user(current_user._get_current_object(), remember=remembered)
+            flash(_("Your password is changed. You are logged out everywhere else."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/simple_form.html", form=form, title=_("Change password"))
 
@@ -220,6 +271,36 @@ def profile():
         flash(_("Your details are saved."), "success")
         return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form, patient=patient), 200 if not form.errors else 422
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens():
+    """The user's own API tokens: name, created, last used, expires; a new one is shown in clear once."""
+    form = ApiTokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        with transaction():
+            new_token = accounts.tokens.issue_token(current_user, form.name.data, actor_id=current_user.id)
+        form = ApiTokenForm(formdata=None)
+    page = render_template("auth/tokens.html", form=form, tokens=accounts.tokens.tokens_of(current_user),
+                           new_token=new_token, days=current_app.config["API_TOKEN_DAYS"], now=utcnow(),
+                           title=_("API tokens"))
+    response = current_app.make_response((page, 422 if form.errors else 200))
+    response.headers["Cache-Control"] = "no-store"  # the clear token must not stay in a cache
+    return response
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def api_token_revoke(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or not accounts.policy.may_revoke_token(current_user, token):
+        abort(404)
+    with transaction():
+        accounts.tokens.revoke(token, current_user.id)
+    flash(_("The token is revoked."), "success")
+    return redirect(url_for("auth.api_tokens"))
 
 
 @bp.route("/patients/<int:patient_id>/photo")

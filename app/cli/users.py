@@ -30,13 +30,30 @@ def create_user(email, password, role, hospital_id, name):
     click.echo(f"created {role} {user.email} (id {user.id})")
 
 
-@users_cli.command("token")
-@click.option("--email", required=True)
-def create_token(email):
-    """Print a new API bearer token for the user, alone on the last line."""
+def _user(email: str):
     user = accounts.find_user(email)
     if user is None:
         raise click.ClickException(f"no user with e-mail {email}")
+    return user
+
+
+@users_cli.command("token")
+@click.option("--email", required=True)
+@click.option("--name", default="command line", show_default=True, help="What the token is for.")
+@click.option("--days", type=click.IntRange(min=1), default=None, help="Lifetime (default API_TOKEN_DAYS).")
+def create_token(email, name, days):
+    """Print a new API bearer token for the user, alone on the last line."""
+    user = _user(email)
     with transaction():
-        token = tokens.issue_token(user)
+        token = tokens.issue_token(user, name, days=days, comment="issued on the command line")
     click.echo(token)
+
+
+@users_cli.command("revoke-tokens")
+@click.option("--email", required=True)
+def revoke_tokens(email):
+    """Revoke every API token of the user still in force; prints how many."""
+    user = _user(email)
+    with transaction():
+        count = tokens.revoke_all(user, None, comment="revoked on the command line")
+    click.echo(f"revoked {count} token{'s' if count != 1 else ''} of {user.email}")

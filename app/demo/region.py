@@ -41,6 +41,7 @@ from app.models import (
     doctor_hospitals,
 )
 from app.models.base import utcnow
+from app.models.user import new_stamp
 from app.services.accounts import create_user
 from app.services.accounts.passwords import hash_password
 
@@ -315,7 +316,7 @@ class _Region:
         self.next_user += 1
         self.writer.add(User.__table__, dict(
             id=user_id, email=email, password_hash=self.password_hash, name=name, role=role.value, active=True,
-            email_verified_at=self.now, failed_logins=0, locked_until=None, language="en", created_at=self.now))
+            email_verified_at=self.now, security_stamp=new_stamp(), language="en", created_at=self.now))
         return user_id
 
 

@@ -17,13 +17,13 @@ from app.models.scheduling import (
     Schedule,
     TokenSlot,
 )
-from app.models.user import HOSPITAL_ROLES, ApiToken, Membership, Role, User
+from app.models.user import HOSPITAL_ROLES, ApiToken, LoginThrottle, Membership, Role, User, UserSession
 from app.models.waitlist import Offer, WaitlistEntry
 
 __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
     "AvailabilityRule", "Claim", "DayCounter", "Department", "Doctor", "Encounter", "Equipment", "Hospital",
-    "LocationAccess", "Membership", "Offer", "OutboxMessage", "Patient", "Queue", "QueueCounter", "QueueEntry",
-    "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "StaffNotice", "TokenSlot", "User", "Vitals",
-    "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
+    "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "Patient", "Queue", "QueueCounter",
+    "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "StaffNotice", "TokenSlot", "User",
+    "UserSession", "Vitals", "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]

@@ -23,5 +23,6 @@ class AuditEvent(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(45))  # the client's address, for logins and account changes
 
     actor: Mapped[User | None] = relationship()  # noqa: F821

@@ -328,6 +328,15 @@ def location_displaced(appointment: Appointment, room_day_link: str) -> int:
     return queued
 
 
+def account_exists(user: User, login_link: str, reset_link: str) -> bool:
+    """Someone tried to register with this user's address: tell the owner, at most once an hour (the sign-up page
+    answers as for a new account, docs/security.md, "Logins")."""
+    hour = utcnow().strftime("%Y%m%d%H")
+    return queue("email", user.email, "account_exists",
+                 {"user": {"name": user.name}, "login_link": login_link, "reset_link": reset_link},
+                 f"user:{user.id}:account_exists:{hour}", language=user.language, user_id=user.id)
+
+
 def account_email(user: User, template: str, link: str, token: str) -> bool:
     """Verification and reset mails: one row per token issued (the token's hash keeps the key short)."""
     digest = hashlib.sha256(token.encode()).hexdigest()[:24]

@@ -144,12 +144,19 @@ def deliver_one(message_id: int, now: datetime | None = None) -> str:
     return _finish(row, "sent", None, sent_at=utcnow())
 
 
+# messages whose links are keys to an account: once sent, the outbox keeps no usable copy (docs/security.md, "Audit")
+SECRET_LINKS = {"reset_password": ("link",)}
+REDACTED = "[link removed after sending]"
+
+
 def _finish(row: OutboxMessage, status: str, error: str | None, sent_at: datetime | None = None) -> str:
     row.status = status
     if error is not None:
         row.last_error = error[:ERROR_LIMIT]
     if sent_at is not None:
         row.sent_at = sent_at
+    if status == DeliveryStatus.SENT and row.template in SECRET_LINKS:
+        row.context = {**row.context, **{key: REDACTED for key in SECRET_LINKS[row.template]}}
     db.session.commit()
     return status
 

@@ -30,6 +30,8 @@ class RenderError(Exception):
 SUBJECTS = {
     "verify_email": {"en": "Confirm your e-mail address", "de": "Bestätigen Sie Ihre E-Mail-Adresse"},
     "reset_password": {"en": "Reset your Waitless password", "de": "Ihr Waitless-Passwort zurücksetzen"},
+    "account_exists": {"en": "Someone tried to register with your address",
+                       "de": "Jemand wollte sich mit Ihrer Adresse registrieren"},
     "appointment_booked": {"en": "Your appointment on {when} is booked",
                            "de": "Ihr Termin am {when} ist gebucht"},
     "appointment_moved": {"en": "Your appointment is moved to {when}",

@@ -1,7 +1,6 @@
 """Admin pages over HTTP: create, edit, deactivate with an audit event each; validation; hospital scoping."""
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,7 +22,6 @@ from app.models import (
     Specialty,
     User,
 )
-from app.models.base import utcnow
 
 NEW_PASSWORD = "Quiet-meadow-lantern-42"
 
@@ -427,7 +425,7 @@ def test_user_create_of_each_kind(client, make, auth, region_admin):
     assert auth.login("sam@example.org", NEW_PASSWORD).status_code == 302
 
 
-def test_user_edit_deactivate_reactivate_unlock(client, make, auth, region_admin):
+def test_user_edit_deactivate_reactivate(client, make, auth, region_admin):
     hospital = make.hospital()
     nurse = make.user(Role.NURSE, hospital, name="Nora Nurse")
     res = client.post(f"/admin/users/{nurse.id}", data={"name": "Nora N. Nurse", "role": "staff", "active": "y"})
@@ -441,14 +439,6 @@ def test_user_edit_deactivate_reactivate_unlock(client, make, auth, region_admin
     assert fresh(nurse).active is False and len(events("user.deactivate")) == 1
     assert client.post(f"/admin/users/{nurse.id}/reactivate").status_code == 302
     assert fresh(nurse).active is True and len(events("user.reactivate")) == 1
-
-    nurse.locked_until, nurse.failed_logins = utcnow() + timedelta(minutes=10), 3
-    db.session.commit()
-    assert "locked" in client.get(f"/admin/users/{nurse.id}").get_data(as_text=True)
-    assert client.post(f"/admin/users/{nurse.id}/unlock").status_code == 302
-    nurse = fresh(nurse)
-    assert (nurse.locked_until, nurse.failed_logins) == (None, 0)
-    assert events("user.unlock")[0].before["failed_logins"] == 3
 
 
 def test_admin_cannot_deactivate_themself(client, region_admin):

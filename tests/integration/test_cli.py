@@ -56,4 +56,4 @@ def test_demo_seed_small_is_deterministic(runner):
 
 def test_jobs_run_once(runner):
     res = runner.invoke(args=["jobs", "run-once"])
-    assert res.exit_code == 0 and "release_expired_lockouts" in res.output
+    assert res.exit_code == 0 and "purge_login_state" in res.output

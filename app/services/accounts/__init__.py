@@ -1,12 +1,25 @@
-"""Accounts: sign-up, log-in, e-mail verification, password resets, and the patient's own profile."""
-from app.services.accounts import housekeeping, profile, tokens, users  # noqa: F401  (modules of the public face)
+"""Accounts: sign-up, log-in, sessions, e-mail verification, password resets, API tokens, the patient's profile."""
+from app.services.accounts import (  # noqa: F401  (modules of the public face)
+    housekeeping,
+    policy,
+    profile,
+    sessions,
+    throttle,
+    tokens,
+    users,
+)
 from app.services.accounts.users import (
     AccountError,
+    LoginOutcome,
     Registration,
-    authenticate,
+    SignUp,
     change_password,
     create_user,
     find_user,
+    log_in,
+    log_out,
+    log_out_everywhere,
+    normalise_email,
     register_patient,
     reset_token,
     set_password,
@@ -16,7 +29,8 @@ from app.services.accounts.users import (
 )
 
 __all__ = [
-    "AccountError", "Registration", "authenticate", "change_password", "create_user", "find_user", "housekeeping",
-    "profile", "register_patient", "reset_token", "set_password", "tokens", "user_for_reset", "users",
-    "verification_token", "verify_email"
+    "AccountError", "LoginOutcome", "Registration", "SignUp", "change_password", "create_user", "find_user",
+    "housekeeping", "log_in", "log_out", "log_out_everywhere", "normalise_email", "policy", "profile",
+    "register_patient", "reset_token", "sessions", "set_password", "throttle", "tokens", "user_for_reset", "users",
+    "verification_token", "verify_email",
 ]

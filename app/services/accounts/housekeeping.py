@@ -1,4 +1,4 @@
-"""Account housekeeping the periodic jobs run: lockouts that ended, sign-ups never confirmed."""
+"""Account housekeeping the periodic jobs run: sessions and login throttles that ended, sign-ups never confirmed."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -8,17 +8,14 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import User
 from app.models.base import utcnow
+from app.services.accounts import sessions, throttle
 
 UNVERIFIED_DAYS = 30  # a sign-up never confirmed in this time is switched off: the address may be someone else's
 
 
-def release_expired_lockouts(now: datetime | None = None) -> int:
-    """Clear lockouts whose time is up, so the account list shows who is really locked."""
-    result = db.session.execute(
-        update(User).where(User.locked_until.is_not(None), User.locked_until <= (now or utcnow()))
-        .values(locked_until=None, failed_logins=0)
-    )
-    return result.rowcount
+def purge_login_state(now: datetime | None = None) -> int:
+    """Delete expired sessions and login throttles whose window and delay are over; returns how many rows."""
+    return sessions.purge_expired(now) + throttle.purge(now)
 
 
 def purge_unverified_accounts(now: datetime | None = None) -> int:

@@ -43,6 +43,24 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+@cache
+def _dummy_hash(time_cost: int, memory_cost: int) -> str:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost).hash("no account has this password")
+
+
+def verify_dummy(password: str) -> bool:
+    """The same argon2 work as verify_password, for an address without an account: a login then takes as long for
+    an unknown address as for a known one, so its timing tells nobody who has an account (docs/security.md)."""
+    cfg = current_app.config
+    hasher = _hasher()
+    try:
+        hasher.verify(_dummy_hash(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"]), password)
+    except (VerificationError, InvalidHashError):
+        pass
+    hasher.check_needs_rehash(_dummy_hash(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"]))
+    return False
+
+
 def verify_password(user: User, password: str) -> bool:
     """Check a password; rehash transparently when the argon2 parameters changed."""
     hasher = _hasher()

@@ -21,6 +21,7 @@ from app.models import ApiToken, Appointment, AuditEvent, Patient, QueueEntry, R
 from app.models.base import utcnow
 from app.scheduling.lifecycle import CHECKED_IN, SCHEDULED
 from app.services import audit, booking, signals
+from app.services.accounts import sessions
 from app.services.accounts.passwords import verify_password
 
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
@@ -218,7 +219,7 @@ def delete_account(user: User, patient: Patient, password: str, now: datetime | 
     user.email = f"deleted-{user.id}@invalid"
     user.name = DELETED_NAME
     user.password_hash = UNUSABLE_PASSWORD
-    user.failed_logins, user.locked_until = 0, None
+    sessions.end_all(user)  # every browser still logged in to the closed account is logged out
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     patient.name = DELETED_NAME
     patient.birth_date = patient.phone = patient.address = None

@@ -1,8 +1,8 @@
-"""Accounts: registration, verification, login with lockout, password reset and change."""
+"""Accounts: registration, verification, login (throttled, not locked), password reset and change."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -12,7 +12,8 @@ from app.extensions import db
 from app.models import Patient, Role, User
 from app.models.base import utcnow
 from app.services import audit
-from app.services.accounts.passwords import hash_password, verify_password
+from app.services.accounts import sessions, throttle
+from app.services.accounts.passwords import hash_password, verify_dummy, verify_password
 
 VERIFY_MAX_AGE = 3 * 24 * 3600
 RESET_MAX_AGE = 3600
@@ -62,11 +63,26 @@ class Registration:
     language: str = "en"
 
 
-def register_patient(data: Registration) -> User:
+@dataclass
+class SignUp:
+    """A registration's result. `existing`: the address already had an account, which is left untouched; the
+    caller answers exactly as for a new one and tells the owner by e-mail instead (docs/security.md, "Logins")."""
+
+    user: User
+    existing: bool = False
+
+
+def register_patient(data: Registration, address: str | None = None) -> SignUp:
+    existing = find_user(data.email)
+    if existing is not None:
+        hash_password(data.password)  # the same work as a new account: the time taken tells nothing either
+        audit.record(None, "user.register_existing", "user", existing.id, address=address)
+        return SignUp(existing, existing=True)
     user = create_user(data.email, data.password, Role.PATIENT, data.name, language=data.language)
     db.session.add(Patient(user_id=user.id, name=data.name, phone=data.phone, birth_date=data.birth_date))
-    audit.record(user.id, "user.register", "user", user.id, after={"email": user.email, "role": user.role})
-    return user
+    audit.record(user.id, "user.register", "user", user.id, after={"email": user.email, "role": user.role},
+                 address=address)
+    return SignUp(user)
 
 
 def verification_token(user: User) -> str:
@@ -89,64 +105,102 @@ def verify_email(token: str) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User:
-    """Check a login; repeated failures lock the account for LOCKOUT_MINUTES."""
-    cfg = current_app.config
+WRONG_LOGIN = "Wrong e-mail address or password."
+THROTTLED = "Too many attempts: try again in a moment."
+
+
+@dataclass
+class LoginOutcome:
+    """What a log-in came to: a user and their new session token, or the refusal to show."""
+
+    user: User | None = None
+    token: str | None = None
+    error: AccountError | None = None
+
+
+def log_in(email: str, password: str, *, address: str | None = None, user_agent: str | None = None,
+           now: datetime | None = None) -> LoginOutcome:
+    """Check a login and start a session (docs/security.md, "Logins").
+
+    Known and unknown addresses get the same work (a dummy argon2 check) and the same answer; failures are counted
+    per (address typed, client address) pair, whose tries then wait growing delays. Nothing raises for a wrong
+    password: the failure, its count and its audit row must commit with the refusal.
+    """
+    now = now or utcnow()
     user = find_user(email)
-    now = utcnow()
-    if user is not None and user.locked_until and user.locked_until > now:
-        wait = int((user.locked_until - now).total_seconds()) + 1
-        raise AccountError(f"Too many failed attempts. Try again in {wait // 60 + 1} minutes.",
-                           retry_after=wait)
-    if user is None or not verify_password(user, password):
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= cfg["LOCKOUT_THRESHOLD"]:
-                user.locked_until = now + timedelta(minutes=cfg["LOCKOUT_MINUTES"])
-                user.failed_logins = 0
-                audit.record(user.id, "user.locked", "user", user.id)
-                db.session.commit()
-                raise AccountError("Too many failed attempts. The account is locked for "
-                                   f"{cfg['LOCKOUT_MINUTES']} minutes.", retry_after=cfg["LOCKOUT_MINUTES"] * 60)
-            db.session.commit()
-        raise AccountError("Wrong e-mail address or password.", "password")
+    target = user.id if user is not None else None
+    wait = throttle.wait_seconds(email, address, now)
+    if wait:
+        audit.record(target, "user.login_failed", "user", target, address=address, comment="throttled")
+        return LoginOutcome(error=AccountError(WRONG_LOGIN, retry_after=wait))
+    ok = verify_password(user, password) if user is not None else verify_dummy(password)
+    if not ok:
+        throttle.record_failure(email, address, now)
+        audit.record(target, "user.login_failed", "user", target, address=address)
+        return LoginOutcome(error=AccountError(WRONG_LOGIN, "password"))
+    # only the right password reaches these: they tell nothing to someone who does not have it
     if not user.active:
-        raise AccountError("This account has been deactivated. Please contact the hospital.")
+        audit.record(target, "user.login_failed", "user", target, address=address, comment="deactivated")
+        return LoginOutcome(error=AccountError("This account has been deactivated. Please contact the hospital."))
     if user.email_verified_at is None:
-        raise AccountError("Please confirm your e-mail address first: we sent you a link.", "email")
-    user.failed_logins = 0
-    user.locked_until = None
-    return user
+        return LoginOutcome(error=AccountError("Please confirm your e-mail address first: we sent you a link.",
+                                               "email"))
+    throttle.clear(email, address)
+    token = sessions.start(user, user_agent=user_agent, address=address, now=now)
+    audit.record(user.id, "user.login", "user", user.id, address=address)
+    return LoginOutcome(user=user, token=token)
+
+
+def log_out(user: User, address: str | None = None) -> None:
+    """End the session this request runs in; the user's other sessions stay."""
+    sessions.end(user.session_token)
+    audit.record(user.id, "user.logout", "user", user.id, address=address)
+
+
+def log_out_everywhere(user: User, address: str | None = None) -> None:
+    """End every session of the user, this one included, and every reset link issued so far."""
+    sessions.end_all(user)
+    audit.record(user.id, "user.logout_everywhere", "user", user.id, address=address)
+
+
+def _reset_serializer(user: User) -> URLSafeTimedSerializer:
+    # salted with the security stamp: a reset, a password change or log-out-everywhere rotates the stamp and every
+    # link issued before dies, without putting anything of the password hash into the link
+    return _serializer(f"reset-password:{user.security_stamp}")
 
 
 def reset_token(user: User) -> str:
-    # The hash fragment makes the link single-use: it dies when the password changes.
-    return _serializer("reset-password").dumps({"uid": user.id, "ph": user.password_hash[-16:]})
+    return _reset_serializer(user).dumps({"uid": user.id})
 
 
 def user_for_reset(token: str) -> User:
+    ok, data = URLSafeTimedSerializer(current_app.config["SECRET_KEY"]).loads_unsafe(token)
+    user = db.session.get(User, data["uid"]) if isinstance(data, dict) and isinstance(data.get("uid"), int) else None
+    if user is None:
+        raise AccountError("This reset link is not valid.")
     try:
-        data = _serializer("reset-password").loads(token, max_age=RESET_MAX_AGE)
+        _reset_serializer(user).loads(token, max_age=RESET_MAX_AGE)
     except SignatureExpired:
         raise AccountError("This reset link has expired. Please ask for a new one.") from None
     except BadSignature:
-        raise AccountError("This reset link is not valid.") from None
-    user = db.session.get(User, data["uid"])
-    if user is None or user.password_hash[-16:] != data["ph"]:
-        raise AccountError("This reset link has already been used. Please ask for a new one.")
+        # signed by us for this user once, but the stamp has rotated since: used, or replaced by a newer one
+        raise AccountError("This reset link has already been used. Please ask for a new one.") from None
     if not user.active:
         raise AccountError("This account has been deactivated. Please contact the hospital.")
     return user
 
 
-def set_password(user: User, password: str, actor_id: int | None, action: str) -> None:
+def set_password(user: User, password: str, actor_id: int | None, action: str, address: str | None = None) -> None:
+    """A new password ends every session of the user (docs/security.md, "Sessions")."""
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    audit.record(actor_id, action, "user", user.id)
+    sessions.end_all(user)
+    audit.record(actor_id, action, "user", user.id, address=address)
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, *, address: str | None = None,
+                    user_agent: str | None = None) -> str:
+    """Change the password, end the user's other sessions and return the token of a fresh one for this browser."""
     if not verify_password(user, current):
         raise AccountError("Your current password is not correct.", "current_password")
-    set_password(user, new, user.id, "user.change_password")
+    set_password(user, new, user.id, "user.change_password", address)
+    return sessions.start(user, user_agent=user_agent, address=address)

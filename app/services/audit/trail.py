@@ -25,9 +25,11 @@ def snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
 
 def record(actor_id: int | None, action: str, target_type: str, target_id: int | None, *,
            hospital_id: int | None = None, before: dict | None = None, after: dict | None = None,
-           comment: str | None = None) -> AuditEvent:
+           comment: str | None = None, address: str | None = None) -> AuditEvent:
+    """`address`: the client's address, kept for logins and account changes (docs/security.md, "Audit")."""
     event = AuditEvent(actor_id=actor_id, action=action, target_type=target_type, target_id=target_id,
-                       hospital_id=hospital_id, before=before, after=after, comment=comment or None)
+                       hospital_id=hospital_id, before=before, after=after, comment=comment or None,
+                       address=(address or None) and address[:45])
     db.session.add(event)
     return event
 

@@ -23,6 +23,7 @@ from app.models import (
     User,
 )
 from app.services import audit
+from app.services.accounts import sessions
 
 DEFAULT_SPECIALTY = ("General practice", "GEN")
 
@@ -74,7 +75,7 @@ _KINDS: dict[type, _Kind] = {
     Specialty: _Kind("specialty", ("name", "code", "active")),
     Equipment: _Kind("equipment", ("code", "name")),
     Doctor: _Kind("doctor", ("specialty_id", "qualifications", "languages", "fee", "bio", "active")),
-    User: _Kind("user", ("email", "name", "role", "active", "failed_logins", "locked_until")),
+    User: _Kind("user", ("email", "name", "role", "active")),
 }
 
 
@@ -155,12 +156,17 @@ def set_active(actor: User, obj, active: bool) -> None:
         raise DirectoryError(_l("You cannot deactivate your own account."))
     before = snapshot_of(obj)
     obj.active = active
+    account = None
     if isinstance(obj, Doctor):
         obj.user.active = active
+        account = obj.user
     elif isinstance(obj, User):
         profile = db.session.scalar(select(Doctor).where(Doctor.user_id == obj.id))
         if profile is not None:
             profile.active = active
+        account = obj
+    if account is not None and not active:
+        sessions.end_all(account)  # a deactivated account's sessions end at once (docs/security.md, "Sessions")
     record_change(actor, obj, "reactivate" if active else "deactivate", before)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import HOSPITAL_ROLES, Doctor, Hospital, Membership, Patient, Role, Specialty, User
 from app.services import audit
-from app.services.accounts import AccountError, create_user
+from app.services.accounts import AccountError, create_user, sessions
 from app.services.directory.catalogue import (
     DirectoryError,
     assign_fields,
@@ -111,19 +111,14 @@ def update_user(actor: User, user: User, name: str, role: str, active: bool) -> 
         raise DirectoryError(_l("You cannot change your own role or deactivate yourself."), "role")
     _check_role(actor, user, role, user.hospital_ids)
     before = snapshot_of(user)
+    if role != user.role or not active:
+        sessions.end_all(user)  # a new role or a deactivation ends every session (docs/security.md, "Sessions")
     user.name, user.role, user.active = name, role, active
     profile = db.session.scalar(select(Doctor).where(Doctor.user_id == user.id))
     if profile is not None and before["active"] != active:
         profile.active = active  # a doctor and their account are (de)activated together
     _ensure_role_records(user)
     return record_change(actor, user, "update", before)
-
-
-def unlock_user(actor: User, user: User) -> User:
-    before = snapshot_of(user)
-    user.locked_until = None
-    user.failed_logins = 0
-    return record_change(actor, user, "unlock", before)
 
 
 def _membership_snapshot(membership: Membership) -> dict:
