@@ -18,6 +18,7 @@ from app.models import Role
 from app.notifications import events, waitlist_events
 from app.scheduling import SchedulingError
 from app.services import queue as queue_service
+from app.services.accounts import sessions
 from app.services.queue.operations import CHECKIN_SALT
 from config import DEV_SECRET_KEY, ConfigError
 from tests.conftest import ROOT
@@ -112,7 +113,8 @@ def _signed_by(key: str, fn):
 
 def test_a_forged_remember_cookie_is_refused(production, make):
     user = make.user(Role.PATIENT)
-    user_id = user.get_id()
+    user_id = sessions.start(user)  # a real login's token: the remember cookie carries it, not the user id
+    db.session.commit()
     client = production.test_client()
     forged = _signed_by(OLD_DEV_KEY, lambda: encode_cookie(user_id))
     client.set_cookie("remember_token", forged, domain="localhost")
