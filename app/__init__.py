@@ -167,6 +167,7 @@ def register_blueprints(app: Flask) -> None:
     from app.locations import bp as locations_bp
     from app.manage import bp as manage_bp
     from app.notices import bp as notices_bp
+    from app.notifications.dev_sms import dev_outbox_on
     from app.nurse import bp as nurse_bp
     from app.offers import bp as offers_bp
     from app.patient import bp as patient_bp
@@ -186,7 +187,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
     app.register_blueprint(offers_bp, url_prefix="/offers")
     # /dev/mail shows every e-mail sent, reset links included: development only (docs/security.md)
-    if app.config.get("DEV_MAIL_VIEWER") and app.config.get("WAITLESS_ENV") in ("development", "testing"):
+    if dev_outbox_on(app.config):
         app.register_blueprint(dev_bp, url_prefix="/dev")
     init_api(app)
 

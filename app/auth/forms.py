@@ -66,7 +66,8 @@ class ProfileForm(SafeForm):
 
 
 class PatientProfileForm(ProfileForm):
-    phone = StringField(_l("Mobile phone"), validators=[Optional(), Phone()],
+    # a stored number that fails today's check warns instead of blocking, until the user changes it (app/forms.py)
+    phone = StringField(_l("Mobile phone"), validators=[Optional(), Phone(keep_stored=True)],
                         description=_l("International format, e.g. +44 7911 123456"))
     birth_date = DateField(_l("Date of birth"), validators=[Optional()])
     sex = SelectField(_l("Sex"), choices=[("", "—"), ("female", _l("Female")), ("male", _l("Male")),
@@ -75,7 +76,8 @@ class PatientProfileForm(ProfileForm):
         (b, b) for b in ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
     emergency_contact_name = StringField(_l("Emergency contact"), validators=[Optional(), Length(max=120)])
-    emergency_contact_phone = StringField(_l("Emergency contact phone"), validators=[Optional(), Phone()])
+    emergency_contact_phone = StringField(_l("Emergency contact phone"),
+                                          validators=[Optional(), Phone(keep_stored=True)])
     notify_email = BooleanField(_l("E-mail"))
     notify_sms = BooleanField(_l("SMS (text message)"), description=_l("Needs a mobile phone number."))
     # the service checks the size again and the type by the file's magic bytes; these give the form its messages
@@ -90,7 +92,11 @@ class PatientProfileForm(ProfileForm):
     PREFERENCE_FIELDS = ("notify_email", "notify_sms")
 
     def validate_notify_sms(self, field):
-        if field.data and (not self.phone.data or self.phone.errors):
+        if field.data and (not self.phone.data or self.phone.errors or getattr(self.phone, "warnings", None)):
+            if field.data == field.object_data and self.phone.data and not self.phone.errors:
+                # both stored as they were: say so, but let the rest save (app/forms.py, Phone)
+                field.warnings = [_l("Text messages need a valid mobile phone number.")]
+                return
             raise ValidationError(_l("Text messages need a valid mobile phone number."))
 
 

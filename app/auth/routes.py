@@ -31,6 +31,7 @@ from app.auth.forms import (
     ResetPasswordForm,
 )
 from app.extensions import db, limiter
+from app.forms import stored_phone_warnings
 from app.models import ApiToken, Patient
 from app.models.base import utcnow
 from app.notifications import events as notify
@@ -252,6 +253,8 @@ def profile():
     if request.method == "GET":
         form.name.data = current_user.name
         form.language.data = current_user.language
+        if patient is not None:  # a stored number that fails today's check: said before the person saves
+            stored_phone_warnings(form.phone, form.emergency_contact_phone)
     if form.validate_on_submit():
         upload = form.photo_upload.data if patient is not None else None
         change = patient_profile.ProfileUpdate(

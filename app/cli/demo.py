@@ -39,6 +39,12 @@ def _deliver_seeded_mail() -> None:
     if not keys:
         return
     counts = outbox.deliver_pending(dedupe_keys=keys, limit=len(keys))
-    where = (f" (see {current_app.config['PUBLIC_BASE_URL']}/dev/mail)" if "dev" in current_app.blueprints
-             and not current_app.config.get("MAIL_SERVER") else "")
+    config = current_app.config
+    folders = []
+    if "dev" in current_app.blueprints:  # without a provider, the development viewer shows what was sent
+        if not config.get("MAIL_SERVER"):
+            folders.append(f"{config['PUBLIC_BASE_URL']}/dev/mail")
+        if not config.get("TWILIO_ACCOUNT_SID"):
+            folders.append(f"{config['PUBLIC_BASE_URL']}/dev/sms")
+    where = f" (see {' and '.join(folders)})" if folders else ""
     click.echo(f"Delivered {counts['sent']} of the seed's {len(keys)} messages{where}.")

@@ -23,6 +23,7 @@ from sqlalchemy import func, insert, select, text
 
 from app import scheduling as core
 from app.demo.catalogue import DEMO_PASSWORD, person_name, seed_catalogue, seed_hospital
+from app.demo.phones import landline, mobile
 from app.extensions import db
 from app.models import (
     Appointment,
@@ -123,8 +124,7 @@ def _hospital_rows(rng: random.Random, count: int) -> list[tuple]:
         city, lat, lon, _ = rng.choices(cities, weights=[c[3] for c in cities])[0]
         per_city[city] += 1
         n = per_city[city]
-        phone = (f"+44{rng.randint(1000000000, 2099999999)}" if country == "GB"
-                 else f"+49{rng.randint(300000000, 899999999)}")
+        phone = landline(rng, country)
         rows.append((f"{city} General Hospital {n}", city, country, round(lat + rng.uniform(-0.05, 0.05), 5),
                      round(lon + rng.uniform(-0.08, 0.08), 5), tz, phone))
     return rows
@@ -258,7 +258,7 @@ class _Region:
                 id=patient_id, user_id=user_id, name=name,
                 birth_date=date(1940 + rng.randint(0, 65), rng.randint(1, 12), rng.randint(1, 28)),
                 sex=rng.choice(["female", "male"]), blood_type=rng.choice(["A+", "O+", "B+", "AB-", "O-"]),
-                phone=f"+4477009{rng.randint(10000, 99999)}", address=None, emergency_contact_name=None,
+                phone=mobile(rng, "DE" if i % 4 == 3 else "GB"), address=None, emergency_contact_name=None,
                 emergency_contact_phone=None, created_at=self.now))
             self.patient_users[patient_id] = user_id
             patient_id += 1

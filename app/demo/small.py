@@ -13,6 +13,7 @@ from app.demo.catalogue import (
     seed_catalogue,
     seed_hospital,
 )
+from app.demo.phones import mobile
 from app.extensions import db
 from app.models import (
     AvailabilityRule,
@@ -84,7 +85,7 @@ def seed_small(seed: int = 1, *, now: datetime | None = None) -> dict[str, tuple
         user = account(f"patient{i + 1}@waitless.example", Role.PATIENT, name)
         db.session.add(Patient(user_id=user.id, name=name, birth_date=date(1940 + rng.randint(0, 65),
                                                                              rng.randint(1, 12), rng.randint(1, 28)),
-                               sex=rng.choice(["female", "male"]), phone=f"+4477009{rng.randint(10000, 99999)}",
+                               sex=rng.choice(["female", "male"]), phone=mobile(rng, "DE" if i % 4 == 3 else "GB"),
                                blood_type=rng.choice(["A+", "O+", "B+", "AB-", "O-"])))
     logins = {"patient": ("patient1@waitless.example", DEMO_PASSWORD),
               "doctor": ("doctor1@waitless.example", DEMO_PASSWORD)}

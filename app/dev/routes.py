@@ -7,6 +7,7 @@ from flask import abort, current_app, render_template, request
 
 from app.dev import bp
 from app.dev.policy import may_read_dev_mail
+from app.notifications import dev_sms
 
 NAME = re.compile(r"^[0-9T]+-[0-9a-f]{8}\.eml$")
 
@@ -31,6 +32,12 @@ def mail_index():
     files = sorted(_folder().glob("*.eml"), reverse=True)[:200] if _folder().exists() else []
     messages = [{"name": f.name, "msg": _parse(f)} for f in files]
     return render_template("dev/mail_index.html", messages=messages, title="Development mail")
+
+
+@bp.route("/sms")
+def sms_index():
+    # texts sent without Twilio in development land beside the e-mail (app/notifications/dev_sms.py)
+    return render_template("dev/sms_index.html", texts=dev_sms.read_all(_folder()), title="Development SMS")
 
 
 @bp.route("/mail/<name>")

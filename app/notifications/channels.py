@@ -2,7 +2,8 @@
 PermanentError (the message can never go out as it is: a dead letter at once) or TransientError (try again later).
 
 E-mail goes through Flask-Mail (SMTP when MAIL_SERVER is set, else the development folder); SMS through the
-official twilio client when TWILIO_ACCOUNT_SID is set, else to the log (docs/operations.md).
+official twilio client when TWILIO_ACCOUNT_SID is set, else to the development folder when the development viewer
+is on (app/notifications/dev_sms.py), else to the log (docs/operations.md).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_mail import Message
 
+from app.notifications import dev_sms
 from app.notifications.email import deliver
 from app.phones import e164
 
@@ -76,10 +78,13 @@ def send_email(msg: Message, dedupe_key: str) -> None:
 
 
 def send_sms(to: str, body: str, dedupe_key: str) -> str | None:
-    """Send a text; returns the provider's message id (None when only logged)."""
+    """Send a text; returns the provider's message id (the file name in development, None when only logged)."""
     to = check_phone(to)
     config = current_app.config
     if not config.get("TWILIO_ACCOUNT_SID"):
+        if dev_sms.dev_outbox_on(config):
+            # a person trying the portal sees the text at /dev/sms, beside the e-mail (docs/operations.md)
+            return dev_sms.write(config["MAIL_FOLDER"], to, body, dedupe_key)
         log.info("SMS to %s (%s): %s", to, dedupe_key, body)
         return None
     from twilio.base.exceptions import TwilioException, TwilioRestException
