@@ -121,7 +121,8 @@ def check(result, reqs: list[Request], caps: list[Capacity]) -> None:
 @settings(max_examples=200, deadline=None)
 @given(instances())
 def test_random_small_instances_are_solved_feasibly_and_optimally(instance):
-    _solved_feasibly_and_optimally(*instance)
+    result, best = _solved_feasibly_and_optimally(*instance)
+    assert result.objective == pytest.approx(best, abs=1e-4)
 
 
 @settings(max_examples=60, deadline=None)
@@ -129,10 +130,12 @@ def test_random_small_instances_are_solved_feasibly_and_optimally(instance):
 def test_the_milp_path_finds_the_same_optima(instance):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(optimiser_highs, "RELAXATION_FIRST", False)
-        _solved_feasibly_and_optimally(*instance)
+        result, best = _solved_feasibly_and_optimally(*instance)
+    assert result.objective == pytest.approx(best, abs=1e-4)
 
 
-def _solved_feasibly_and_optimally(reqs: list[Request], caps: list[Capacity]) -> None:
+def _solved_feasibly_and_optimally(reqs: list[Request], caps: list[Capacity]):
+    """The optimiser's result, checked for feasibility and against greedy, and the brute-force optimum."""
     result = allocate(reqs, caps, now=NOW, time_limit=10)
     greedy = allocate(reqs, caps, now=NOW, solver="greedy")
     check(result, reqs, caps)
@@ -140,4 +143,4 @@ def _solved_feasibly_and_optimally(reqs: list[Request], caps: list[Capacity]) ->
     assert result.status == "optimal"
     assert result.objective >= greedy.objective - 1e-6
     assert result.greedy_objective == pytest.approx(greedy.objective)
-    assert result.objective == pytest.approx(optimum(reqs, caps), abs=1e-4)
+    return result, optimum(reqs, caps)
