@@ -1,4 +1,4 @@
-"""Every role's home page and the waiting-room display in Chromium at 1280 and 390 px, on the demo: axe-core finds
+"""Every role's pages and the waiting-room display in Chromium at 1280 and 390 px, on the demo: axe-core finds
 no serious or critical violation and leaves no colour contrast undecided, nothing logs a console error (the
 browser's own /favicon.ico request included), and no page scrolls sideways on a phone (issue #13, parts 4 and 8;
 docs/accessibility.md)."""
@@ -54,7 +54,8 @@ def new_page(browser, width: int, errors: list[str]):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_role_home_pages_are_accessible_without_console_errors(browser, live_server, demo_region, width):
+def test_role_pages_are_accessible_without_console_errors(browser, live_server, demo_region, width):
+    """Each demo login's home page, then every page its navigation links to."""
     errors: list[str] = []
     found: dict[str, list] = {}
     for email, heading, _shot in HOMES:
@@ -62,9 +63,16 @@ def test_role_home_pages_are_accessible_without_console_errors(browser, live_ser
         login(page, live_server, email)
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
         page.wait_for_load_state("networkidle")  # the favicon request and the live pages' first fetches
-        found[email] = check(page, width)
+        found[f"{email} home"] = check(page, width)
+        links = page.evaluate("[...document.querySelectorAll('#nav .navbar-nav a.nav-link[href]')]"
+                              ".map(a => a.getAttribute('href')).filter(h => h.startsWith('/'))")
+        assert links, email
+        for href in links:
+            page.goto(live_server + href)
+            page.wait_for_load_state("networkidle")
+            found[f"{email} {href}"] = check(page, width)
         context.close()
-    assert {email: problems for email, problems in found.items() if problems} == {}
+    assert {where: problems for where, problems in found.items() if problems} == {}
     assert errors == []
 
 
