@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from babel import Locale, UnknownLocaleError
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -27,6 +27,14 @@ PLACE_ARGS = ("city", "lat", "lon", "near")
 # where a SearchError's field shows on the form
 FORM_FIELDS = {"from": "first_day", "to": "last_day", "near": "city", "lat": "city", "lon": "city",
                "limit": "last_day"}
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on their own whatever the page links; a 404 there is a console error on every
+    page (issue #13, part 8). The pages link static/favicon.svg; scripts/make-favicon draws this .ico from it."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=7 * 24 * 3600)
 
 
 @bp.route("/")
