@@ -40,6 +40,13 @@ def live_server(app, monkeypatch):
         thread.join()
 
 
+@pytest.fixture
+def demo_region(runner):
+    """The small demo (seed 1): every role's login with its pages filled."""
+    result = runner.invoke(args=["demo", "seed", "--scale", "small", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Hospital
 from tests.e2e.test_patient_portal import AXE
-from tests.e2e.test_role_pages import HOMES, demo_region, login  # noqa: F401  (demo_region is a fixture)
+from tests.e2e.test_role_pages import HOMES, login
 
 WIDTHS = (1280, 390)
 PHONE = 390

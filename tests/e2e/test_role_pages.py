@@ -1,5 +1,4 @@
 """Each demo login sees its role's home page in Chromium; the screenshots document the main pages."""
-import pytest
 from playwright.sync_api import expect
 
 from app.demo import DEMO_PASSWORD
@@ -12,12 +11,6 @@ HOMES = [
     ("doctor1@waitless.example", "Good day", "doctor-home"),
     ("patient1@waitless.example", "Hello", "patient-home-demo"),
 ]
-
-
-@pytest.fixture
-def demo_region(runner):
-    result = runner.invoke(args=["demo", "seed", "--scale", "small", "--seed", "1"])
-    assert result.exit_code == 0, result.output
 
 
 def login(page, base: str, email: str) -> None:
