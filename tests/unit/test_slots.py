@@ -391,3 +391,130 @@ def test_property_free_slots_and_check_bookable_agree(
             assert start not in offered
         else:
             assert offered.get(start) == found
+
+
+# --- pinned edges (the mutation run, docs/testing.md): exact boundaries and things interacting --------------------
+
+
+def test_a_start_exactly_at_now_is_bookable_and_a_moment_later_is_past():
+    slots = make_slots(morning())
+    assert book(slots, at(9), now=at(9)).start == at(9)
+    assert starts(free(slots, now=at(9))) == ["09:00", "09:15", "09:30", "09:45"]
+    with pytest.raises(InPast) as caught:
+        book(slots, at(9), now=at(9) + timedelta(microseconds=1))
+    assert (caught.value.code, caught.value.field) == ("in_past", "start")
+    assert starts(free(slots, now=at(9) + timedelta(microseconds=1))) == ["09:15", "09:30", "09:45"]
+
+
+def test_a_start_exactly_at_the_minimum_notice_is_bookable():
+    policy = Policy(min_notice_minutes=30)
+    slots = make_slots(morning())
+    assert book(slots, at(9, 15), now=at(8, 45), policy=policy).start == at(9, 15)
+    assert starts(free(slots, now=at(8, 45), policy=policy)) == ["09:15", "09:30", "09:45"]
+    with pytest.raises(TooShortNotice) as caught:
+        book(slots, at(9), now=at(8, 45), policy=policy)
+    assert (caught.value.code, caught.value.field) == ("min_notice", "start")
+    assert "30 minutes" in caught.value.message
+
+
+def test_the_horizon_s_last_day_is_included():
+    slots = make_slots(morning())
+    now = datetime(2026, 5, 2, 12)  # MONDAY (1 June) is 30 days after 2 May
+    assert book(slots, at(9), now=now, policy=Policy(horizon_days=30)).start == at(9)
+    assert len(free(slots, now=now, policy=Policy(horizon_days=30))) == 4
+    assert free(slots, now=now, policy=Policy(horizon_days=29)) == []
+    with pytest.raises(BeyondHorizon) as caught:
+        book(slots, at(9), now=now, policy=Policy(horizon_days=29))
+    assert (caught.value.code, caught.value.field) == ("beyond_horizon", "start")
+    assert "29 days" in caught.value.message
+
+
+def test_the_daily_limit_counts_up_to_the_limit():
+    slots = make_slots(morning())
+    policy = Policy(daily_limit=2)
+    assert len(free(slots, policy=policy, day_counts={MONDAY: 1})) == 4
+    assert free(slots, policy=policy, day_counts={MONDAY: 2}) == []
+    assert book(slots, at(9), policy=policy, day_count=1).start == at(9)
+
+
+def test_an_urgent_hold_is_released_exactly_at_the_release_time():
+    policy = Policy(urgent_share=0.5, urgent_release_hours=24)
+    slots = make_slots(morning(), policy=policy)
+    assert [s.urgent_hold for s in slots] == [False, True, False, True]
+    release = at(9, 15) - timedelta(hours=24)
+    assert book(slots, at(9, 15), now=release, policy=policy).urgent_hold is True
+    assert starts(free(slots, now=release, policy=policy)) == ["09:00", "09:15", "09:30"]
+    with pytest.raises(SlotTaken) as caught:
+        book(slots, at(9, 15), now=release - timedelta(seconds=1), policy=policy)
+    assert (caught.value.code, caught.value.field) == ("slot_taken", "start")
+    other = Policy(urgent_share=0.5, urgent_release_hours=2)
+    assert starts(free(slots, now=at(7, 15), policy=other)) == ["09:00", "09:15", "09:30"]
+    assert starts(free(slots, now=at(7, 14), policy=other)) == ["09:00", "09:30"]
+
+
+def test_the_urgent_hold_pattern_starts_again_each_day():
+    # Three slots a day: an odd count, so a pattern that ran on across midnight would differ on the second day.
+    rules = [WeeklyRule(d, time(9), time(9, 45)) for d in (0, 1)]
+    half = Policy(urgent_share=0.5)
+    assert [s.urgent_hold for s in make_slots(*rules, policy=half, days=2)] == [False, True, False, False, True, False]
+    quarter = Policy(urgent_share=0.25)
+    assert [s.urgent_hold for s in make_slots(*rules, policy=quarter, days=2)] == [False] * 6
+    assert [s.urgent_hold for s in make_slots(morning(), policy=quarter)] == [False, False, False, True]
+
+
+def test_two_bookings_overlapping_at_one_moment_use_two_seats():
+    slots = make_slots(morning())
+    busy = [Busy(at(9), at(9, 20)), Busy(at(9, 10), at(9, 30))]
+    result = free(slots, busy, duration_minutes=30, seats_per_slot=3)
+    assert [(s.start.strftime("%H:%M"), s.seats_left) for s in result] == [("09:00", 1), ("09:15", 1), ("09:30", 3)]
+    assert book(slots, at(9), busy=busy, duration_minutes=30, seats_per_slot=3).seats_left == 1
+    apart = [Busy(at(9), at(9, 10)), Busy(at(9, 20), at(9, 30))]  # never at the same moment: one seat at a time
+    assert book(slots, at(9), busy=apart, duration_minutes=30, seats_per_slot=3).seats_left == 2
+    assert free(slots, apart, duration_minutes=30, seats_per_slot=3)[0].seats_left == 2
+
+
+def test_the_peak_counts_bookings_that_began_before_and_their_seats():
+    slots = make_slots(morning())
+    busy = [Busy(at(8, 50), at(9, 5), seats=2), Busy(at(9), at(9, 20))]  # both at 09:00-09:05: three seats
+    assert book(slots, at(9), busy=busy, duration_minutes=30, seats_per_slot=4).seats_left == 1
+    assert free(slots, busy, duration_minutes=30, seats_per_slot=4)[0].seats_left == 1
+    later = [Busy(at(9, 20), at(9, 40), seats=2), Busy(at(9, 25), at(10))]  # both at 09:25-09:30 of 09:00-09:30
+    assert book(slots, at(9), busy=later, duration_minutes=30, seats_per_slot=4).seats_left == 1
+    assert book(slots, at(9), busy=later, seats_per_slot=4).seats_left == 4
+
+
+def test_a_booking_that_ended_at_the_start_takes_no_seat():
+    slots = make_slots(morning())
+    busy = [Busy(at(8, 45), at(9)), Busy(at(9, 15), at(9, 30))]
+    assert [(s.start.minute, s.seats_left) for s in free(slots, busy)] == [(0, 1), (30, 1), (45, 1)]
+    assert book(slots, at(9), busy=busy).seats_left == 1
+
+
+def test_tokens_subtract_every_overlapping_seat():
+    slots = make_slots(morning(kind="tokens", slot_minutes=30, tokens_per_slot=5))
+    busy = [Busy(at(9), at(9, 30)), Busy(at(9, 10), at(9, 20), seats=2)]
+    assert [(s.start.minute, s.seats_left) for s in free(slots, busy)] == [(0, 2), (30, 5)]
+    assert book(slots, at(9), busy=busy).seats_left == 2
+
+
+def test_no_slot_at_the_start_is_blocked_when_a_slot_length_from_it_touches_the_leave():
+    leave = AvailabilityException(at(9, 20), at(9, 30), False)  # takes out the 09:15 slot
+    slots = make_slots(morning(), exceptions=[leave])
+    with pytest.raises(Blocked) as caught:
+        book(slots, at(9, 10), blocked=[(leave.start, leave.end)])  # 09:10 + 15 minutes reaches the leave
+    assert (caught.value.code, caught.value.field) == ("blocked", "start")
+    late = AvailabilityException(at(9, 58), at(10), False)  # takes out the last slot: the search runs off the end
+    slots = make_slots(morning(), exceptions=[late])
+    with pytest.raises(Blocked):
+        book(slots, at(9, 50), blocked=[(late.start, late.end)])
+    with pytest.raises(OutsideHours) as caught:
+        book(slots, at(9, 50), blocked=[(at(10, 10), at(10, 20))])
+    assert (caught.value.code, caught.value.field) == ("outside_hours", "start")
+
+
+def test_a_buffer_spaces_the_grid_from_the_rule_s_start():
+    policy = Policy(buffer_minutes=10)
+    slots = make_slots(morning(slot_minutes=20), policy=policy)
+    assert starts(slots) == ["09:00", "09:30"]
+    assert [s.end.strftime("%H:%M") for s in slots] == ["09:20", "09:50"]
+    assert {(s.capacity, s.window_start) for s in slots} == {(1, at(9))}
