@@ -338,7 +338,8 @@ def test_rule_error_field_names_and_messages():
         "rules.0.end": "Must be on a 5-minute boundary.",
     }
     assert validate(rule(0), rule(0, (9, 0), (9, 0))) == {"rules.1.end": "Must be after the start."}
-    assert validate(rule(0, (9, 0), (9, 10), slot_minutes=15)) == {"rules.0.end": "The window is shorter than one slot."}
+    short = rule(0, (9, 0), (9, 10), slot_minutes=15)
+    assert validate(short) == {"rules.0.end": "The window is shorter than one slot."}
     assert validate(rule(0, (9, 0), (9, 15), slot_minutes=15, tokens_per_slot=100)) == {}
     assert validate(rule(0), rule(0, (11, 0), (13, 0))) == {"rules.1": "Overlaps another Monday rule (09:00-12:00)."}
 
