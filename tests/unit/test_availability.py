@@ -367,3 +367,22 @@ def test_schedule_invalid_carries_code_and_fields():
         require_valid_schedule([rule(0)], MONDAY, MONDAY, Policy())
     assert caught.value.code == "schedule_invalid"
     assert caught.value.to_dict()["code"] == "schedule_invalid"
+
+
+def test_added_time_is_split_at_local_midnight_away_from_utc():
+    berlin = ZoneInfo("Europe/Berlin")  # summer: UTC+2, so local midnight is 22:00 UTC
+    extra = AvailabilityException(datetime(2026, 6, 1, 20), datetime(2026, 6, 1, 23, 30), True)
+    windows = expand_windows([], [extra], berlin, date(2026, 6, 1), date(2026, 6, 2))
+    assert [(w.start, w.end, w.local_date) for w in windows] == [
+        (datetime(2026, 6, 1, 20), datetime(2026, 6, 1, 22), date(2026, 6, 1)),
+        (datetime(2026, 6, 1, 22), datetime(2026, 6, 1, 23, 30), date(2026, 6, 2)),
+    ]
+    assert [(w.rule.weekday, w.rule.start, w.rule.end, w.rule.kind) for w in windows] == [
+        (0, time(22), time.max, "slots"), (1, time(0), time(1, 30), "slots")]
+
+
+def test_schedule_invalid_says_so():
+    with pytest.raises(ScheduleInvalid) as caught:
+        require_valid_schedule([rule(0)], MONDAY, MONDAY, Policy())
+    assert caught.value.message == "The schedule has errors."
+    assert caught.value.fields == {"valid_till": "Must be after the first valid day."}

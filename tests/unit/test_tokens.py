@@ -323,3 +323,19 @@ def test_offsets_are_clamped_to_the_tier():
     assert ids(items) == ["u", "c", "a", "b"]
     items = [walkin("a", 0, offset=9), walkin("b", 1), walkin("c", 2)]
     assert ids(items) == ["b", "c", "a"]
+
+
+def test_unknown_and_multi_word_statuses_in_refusals():
+    assert can_enter("gone", "waiting") is False
+    with pytest.raises(core_errors.InvalidTransition) as caught:
+        check_entry_transition("gone", "waiting")
+    assert caught.value.message == "A token that is gone cannot become waiting (allowed: nothing)."
+    with pytest.raises(core_errors.InvalidTransition) as caught:
+        check_entry_transition("in_progress", "no_show")
+    assert caught.value.message == "A token that is in progress cannot become no show (allowed: completed)."
+
+
+def test_token_label_refusal_message_and_default_wait():
+    with pytest.raises(ValueError, match="^A token number cannot be negative.$"):
+        token_label("car", -1)
+    assert estimated_waits([walkin("a", 0), walkin("b", 0)], [], at(0)) == {"a": 0, "b": 15}
