@@ -272,24 +272,33 @@ def test_bookable_returns_the_free_slot():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "error", "code", "field"),
+    ("kwargs", "error", "code", "field", "message"),
     [
-        ({"now": at(9, 20)}, InPast, "in_past", "start"),
-        ({"now": at(8, 50), "policy": Policy(min_notice_minutes=30)}, TooShortNotice, "min_notice", "start"),
-        ({"now": datetime(2026, 5, 1), "policy": Policy(horizon_days=30)}, BeyondHorizon, "beyond_horizon", "start"),
-        ({"appointment_type": "x", "slots": "typed"}, TypeNotOffered, "type_not_offered", "appointment_type"),
-        ({"policy": Policy(daily_limit=2), "day_count": 2}, DailyLimitReached, "daily_limit", "start"),
-        ({"busy": [Busy(at(9, 10), at(9, 20))]}, SlotTaken, "slot_taken", "start"),
+        ({"now": at(9, 20)}, InPast, "in_past", "start", "That time has already passed."),
+        ({"now": at(8, 50), "policy": Policy(min_notice_minutes=30)}, TooShortNotice, "min_notice", "start",
+         "Appointments need at least 30 minutes' notice."),
+        ({"now": datetime(2026, 5, 1), "policy": Policy(horizon_days=30)}, BeyondHorizon, "beyond_horizon", "start",
+         "Appointments can be booked at most 30 days ahead."),
+        ({"appointment_type": "x", "slots": "typed"}, TypeNotOffered, "type_not_offered", "appointment_type",
+         "This time is not offered for that type of appointment."),
+        ({"policy": Policy(daily_limit=2), "day_count": 2}, DailyLimitReached, "daily_limit", "start",
+         "No more appointments can be booked on that day."),
+        ({"busy": [Busy(at(9, 10), at(9, 20))]}, SlotTaken, "slot_taken", "start",
+         "This time has just been taken. Please choose another."),
+        ({"now": datetime(2026, 5, 20), "policy": Policy(urgent_share=0.5), "slots": "held"}, SlotTaken, "slot_taken",
+         "start", "This time is held for urgent cases."),
     ],
 )
-def test_each_refusal(kwargs, error, code, field):
+def test_each_refusal(kwargs, error, code, field, message):
     # A copy per run: popping from the shared parameters would change the case for any rerun (mutmut runs the
     # same test many times in one process: docs/testing.md, "Mutation testing").
     kwargs = dict(kwargs)
-    rule = morning(appointment_types=frozenset({"y"})) if kwargs.pop("slots", None) else morning()
+    kind = kwargs.pop("slots", None)
+    rule = morning(appointment_types=frozenset({"y"})) if kind == "typed" else morning()
+    slots = make_slots(rule, policy=kwargs["policy"]) if kind == "held" else make_slots(rule)
     with pytest.raises(error) as caught:
-        book(make_slots(rule), at(9, 15), **kwargs)
-    assert (caught.value.code, caught.value.field) == (code, field)
+        book(slots, at(9, 15), **kwargs)
+    assert (caught.value.code, caught.value.field, caught.value.message) == (code, field, message)
 
 
 def test_refusals_come_in_the_documented_order():
@@ -518,3 +527,43 @@ def test_a_buffer_spaces_the_grid_from_the_rule_s_start():
     assert starts(slots) == ["09:00", "09:30"]
     assert [s.end.strftime("%H:%M") for s in slots] == ["09:20", "09:50"]
     assert {(s.capacity, s.window_start) for s in slots} == {(1, at(9))}
+
+
+def test_not_open_refusals_say_why():
+    leave = AvailabilityException(at(9, 30), at(9, 45), False)
+    slots = make_slots(morning(), exceptions=[leave])
+    with pytest.raises(Blocked) as caught:
+        book(slots, at(9, 30), blocked=[(leave.start, leave.end)])
+    assert caught.value.message == "The doctor is not available at that time."
+    with pytest.raises(OutsideHours) as caught:
+        book(slots, at(9, 5))
+    assert caught.value.message == "No appointment starts at that time."
+    with pytest.raises(OutsideHours) as caught:
+        book(slots, at(9, 15), duration_minutes=30)
+    assert caught.value.message == "The appointment would run past the end of the session."
+
+
+def test_a_missing_start_is_measured_by_the_next_slot_s_length():
+    # 15-minute slots until 10:00, then one 30-minute slot: the length checked against the leave is the slot's own
+    slots = make_slots(morning(), WeeklyRule(0, time(10), time(10, 30), slot_minutes=30))
+    with pytest.raises(OutsideHours):
+        book(slots, at(9, 5), blocked=[(at(9, 25), at(9, 30))])  # 09:05 + 15 minutes stops short of the leave
+    with pytest.raises(Blocked):
+        book(slots, at(9, 50), blocked=[(at(10, 15), at(10, 20))])  # the next slot lasts 30 minutes
+    with pytest.raises(Blocked):
+        book(slots, at(10, 40), blocked=[(at(11, 5), at(11, 10))])  # after the last slot: its 30 minutes
+    with pytest.raises(OutsideHours):
+        book(slots, at(10, 40), blocked=[(at(11, 10), at(11, 15))])
+
+
+def test_defaults_book_a_routine_request_with_nothing_booked_that_day():
+    slots = make_slots(morning())
+    assert book(slots, at(9), policy=Policy(daily_limit=1)).start == at(9)
+
+
+def test_the_horizon_counts_local_days():
+    slots = make_slots(morning())
+    now = datetime(2026, 5, 2, 23, 30)  # already 3 May in London (summer time), so 1 June is 29 days ahead
+    found = check_bookable(slots, [], now, Policy(horizon_days=29), LONDON, at(9))
+    assert found.start == at(9)
+    assert [f.start for f in free_slots(slots, [], now, Policy(horizon_days=29), LONDON)][:1] == [at(9)]

@@ -339,3 +339,8 @@ def test_token_label_refusal_message_and_default_wait():
     with pytest.raises(ValueError, match="^A token number cannot be negative.$"):
         token_label("car", -1)
     assert estimated_waits([walkin("a", 0), walkin("b", 0)], [], at(0)) == {"a": 0, "b": 15}
+
+
+def test_typical_minutes_defaults_and_a_sample_of_one():
+    assert typical_minutes([]) == 15
+    assert typical_minutes([5, 9], sample_size=1) == 9
