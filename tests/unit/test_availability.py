@@ -386,3 +386,20 @@ def test_schedule_invalid_says_so():
         require_valid_schedule([rule(0)], MONDAY, MONDAY, Policy())
     assert caught.value.message == "The schedule has errors."
     assert caught.value.fields == {"valid_till": "Must be after the first valid day."}
+
+
+def test_the_lower_policy_edges_are_valid():
+    assert validate(policy=Policy(horizon_days=1, daily_limit=1, min_notice_minutes=0, buffer_minutes=0,
+                                  urgent_share=0.0, urgent_release_hours=0)) == {}
+
+
+def test_bad_rules_stay_out_of_the_overlap_check():
+    sunday = WeeklyRule(6, time(9), time(12))
+    assert validate(sunday, WeeklyRule(6, time(11), time(13))) == {
+        "rules.1": "Overlaps another Sunday rule (09:00-12:00)."}
+    eighth = WeeklyRule(7, time(9), time(12))
+    message = "Must be a weekday from 0 (Monday) to 6 (Sunday)."
+    assert validate(eighth, WeeklyRule(7, time(10), time(11))) == {"rules.0.weekday": message,
+                                                                   "rules.1.weekday": message}
+    assert validate(rule(0), rule(0, (10, 0), (10, 0))) == {"rules.1.end": "Must be after the start."}
+    assert validate(rule(0), rule(0, (11, 0), (10, 0))) == {"rules.1.end": "Must be after the start."}

@@ -344,3 +344,20 @@ def test_token_label_refusal_message_and_default_wait():
 def test_typical_minutes_defaults_and_a_sample_of_one():
     assert typical_minutes([]) == 15
     assert typical_minutes([5, 9], sample_size=1) == 9
+
+
+def test_order_queue_defaults_written_out():
+    # a 10-minute grace: arriving 11 minutes after the slot is late (keyed 09:21), so the 09:05 walk-in goes first
+    assert ids([walkin("w", 5), appt("a", 0, 11)], now=at(11)) == ["w", "a"]
+    # ageing by 5 minutes per 30 waited: at 09:30 the 09:00 walk-in is keyed 08:55
+    assert ids([walkin("w", 0), appt("a", -3, -10)], now=at(30)) == ["w", "a"]  # ahead of an 08:57 slot
+    assert ids([walkin("w", 0), appt("a", -5, -10)], now=at(30)) == ["a", "w"]  # a tie with 08:55: on time first
+
+
+def test_ageing_by_the_minute():
+    assert effective_time(walkin("w", 0), at(3), ageing_minutes_per_step=1, ageing_pull_minutes=1) == at(-3)
+
+
+def test_offsets_land_in_ascending_target_order():
+    items = [walkin("a", 0), walkin("b", 1, offset=-1), walkin("c", 2, offset=1), walkin("d", 3), walkin("e", 4)]
+    assert ids(items) == ["b", "a", "d", "c", "e"]

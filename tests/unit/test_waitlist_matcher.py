@@ -340,3 +340,19 @@ def test_edges_of_date_time_of_day_type_and_current_booking():
     held = replace(SLOT, urgent_only=True)
     assert why_not(held, waiting(urgency="urgent"), NOW) is None
     assert why_not(held, waiting(), NOW) == "the slot is held for urgent cases"
+
+
+def test_each_reason_written_out():
+    assert why_not(SLOT, waiting(doctor_id=2), NOW) == "waits for another doctor"
+    assert why_not(SLOT, waiting(hospital_ids=frozenset({11})), NOW) == "waits for other hospitals"
+    assert why_not(SLOT, waiting(times_of_day=frozenset({"evening"})), NOW) == "not at a time of day that suits"
+    assert why_not(SLOT, waiting(appointment_type="long"), NOW) == "the slot is too short for that type of appointment"
+    assert why_not(SLOT, waiting(latest=date(2026, 3, 2)), NOW) == "the slot is after the latest date"
+    assert why_not(SLOT, waiting(current_start=START), NOW) == "not earlier than the current booking"
+
+
+def test_the_time_of_day_is_the_slot_s_own_wall_clock():
+    berlin = replace(SLOT, start=datetime(2026, 3, 3, 11, 30), end=datetime(2026, 3, 3, 11, 45),
+                     tz=ZoneInfo("Europe/Berlin"))  # 12:30 in Berlin, 11:30 UTC
+    assert why_not(berlin, waiting(times_of_day=frozenset({"afternoon"})), NOW) is None
+    assert why_not(berlin, waiting(times_of_day=frozenset({"morning"})), NOW) == "not at a time of day that suits"
