@@ -403,3 +403,32 @@ def test_bad_rules_stay_out_of_the_overlap_check():
                                                                    "rules.1.weekday": message}
     assert validate(rule(0), rule(0, (10, 0), (10, 0))) == {"rules.1.end": "Must be after the start."}
     assert validate(rule(0), rule(0, (11, 0), (10, 0))) == {"rules.1.end": "Must be after the start."}
+
+
+def test_leave_from_a_window_s_start_or_to_its_end_leaves_no_empty_window():
+    from_start = [AvailabilityException(datetime(2026, 3, 23, 9), datetime(2026, 3, 23, 9, 30), False)]
+    windows = expand_windows([schedule(rule(0))], from_start, LONDON, MONDAY, MONDAY)
+    assert [(w.start.time(), w.end.time()) for w in windows] == [(time(9, 30), time(12))]
+    to_end = [AvailabilityException(datetime(2026, 3, 23, 11, 30), datetime(2026, 3, 23, 12), False)]
+    windows = expand_windows([schedule(rule(0))], to_end, LONDON, MONDAY, MONDAY)
+    assert [(w.start.time(), w.end.time()) for w in windows] == [(time(9), time(11, 30))]
+
+
+def test_two_touching_added_times_make_one_window_on_one_grid():
+    extra = [AvailabilityException(datetime(2026, 3, 24, 18), datetime(2026, 3, 24, 19), True),
+             AvailabilityException(datetime(2026, 3, 24, 19), datetime(2026, 3, 24, 20), True)]
+    windows = expand_windows([], extra, LONDON, date(2026, 3, 24), date(2026, 3, 24))
+    assert [(w.start.hour, w.end.hour, w.origin.hour) for w in windows] == [(18, 20, 18)]
+
+
+def test_added_time_is_clipped_to_the_local_days_asked_for():
+    berlin = ZoneInfo("Europe/Berlin")  # 2 June in Berlin is 1 June 22:00 to 2 June 22:00 UTC
+    extra = AvailabilityException(datetime(2026, 6, 1, 20), datetime(2026, 6, 2, 23), True)
+    windows = expand_windows([], [extra], berlin, date(2026, 6, 2), date(2026, 6, 2))
+    assert [(w.start, w.end, w.local_date) for w in windows] == [
+        (datetime(2026, 6, 1, 22), datetime(2026, 6, 2, 22), date(2026, 6, 2))]
+
+
+def test_a_rule_wholly_inside_the_spring_gap_makes_no_window():
+    sunday = date(2026, 3, 29)  # London jumps from 01:00 to 02:00
+    assert expand_windows([schedule(rule(6, (1, 10), (1, 40)))], [], LONDON, sunday, sunday) == []

@@ -567,3 +567,34 @@ def test_the_horizon_counts_local_days():
     found = check_bookable(slots, [], now, Policy(horizon_days=29), LONDON, at(9))
     assert found.start == at(9)
     assert [f.start for f in free_slots(slots, [], now, Policy(horizon_days=29), LONDON)][:1] == [at(9)]
+
+
+def test_an_empty_busy_interval_takes_no_seat():
+    assert [(s.start.minute, s.seats_left) for s in free(make_slots(morning()), [Busy(at(9, 5), at(9, 5))])] == [
+        (0, 1), (15, 1), (30, 1), (45, 1)]
+
+
+def test_a_slots_rule_seats_one_whatever_its_token_count():
+    assert {s.capacity for s in make_slots(morning(tokens_per_slot=3))} == {1}
+    assert {s.capacity for s in make_slots(morning(kind="tokens", tokens_per_slot=3))} == {3}
+
+
+def test_a_window_without_slots_does_not_stop_the_others():
+    empty = Window(at(8), at(9), MONDAY, WeeklyRule(0, time(8), time(9), slot_minutes=0))
+    full = Window(at(9), at(9, 30), MONDAY, morning())
+    assert starts(generate_slots([empty, full], UTC_TZ, Policy())) == ["09:00", "09:15"]
+
+
+def test_a_window_without_origin_aligns_to_the_rule_s_local_start():
+    berlin = ZoneInfo("Europe/Berlin")  # the 09:00 rule starts at 07:00 UTC in summer
+    window = Window(at(7, 5), at(8), MONDAY, WeeklyRule(0, time(9), time(10), slot_minutes=25))
+    assert starts(generate_slots([window], berlin, Policy())) == ["07:25"]
+
+
+def test_added_time_after_midnight_keeps_the_grid_of_the_evening_before():
+    extra = AvailabilityException(datetime(2026, 5, 31, 22, 10), datetime(2026, 6, 1, 1), True)
+    windows = expand_windows([], [extra], UTC_TZ, date(2026, 5, 31), MONDAY)
+    slots = generate_slots(windows, UTC_TZ, Policy())
+    assert starts(slots) == ["22:10", "22:25", "22:40", "22:55", "23:10", "23:25", "23:40",
+                             "00:10", "00:25", "00:40"]  # 23:55 would cross midnight: no slot
+    assert [s.local_date for s in slots] == [date(2026, 5, 31)] * 7 + [MONDAY] * 3

@@ -361,3 +361,8 @@ def test_ageing_by_the_minute():
 def test_offsets_land_in_ascending_target_order():
     items = [walkin("a", 0), walkin("b", 1, offset=-1), walkin("c", 2, offset=1), walkin("d", 3), walkin("e", 4)]
     assert ids(items) == ["b", "a", "d", "c", "e"]
+
+
+def test_estimated_waits_sample_the_last_ten_by_default():
+    durations = [10] + [50] * 5 + [10] * 5  # the last ten: five of 50 and five of 10, median 30
+    assert estimated_waits([walkin("a", 0), walkin("b", 0)], durations, at(0)) == {"a": 0, "b": 30}
