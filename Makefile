@@ -55,7 +55,7 @@ test-unit: install-dev
 # its work in mutants/ and resumes there; `rm -rf mutants` starts over. MUTATE_CHILDREN caps the worker processes.
 MUTATE_CHILDREN ?= 2
 mutate: install-dev
-	.venv/bin/mutmut run --max-children $(MUTATE_CHILDREN) || true
+	.venv/bin/mutmut run --max-children $(MUTATE_CHILDREN)
 	@$(PY) scripts/mutation_score.py
 
 e2e: install-dev browser

@@ -598,3 +598,13 @@ def test_added_time_after_midnight_keeps_the_grid_of_the_evening_before():
     assert starts(slots) == ["22:10", "22:25", "22:40", "22:55", "23:10", "23:25", "23:40",
                              "00:10", "00:25", "00:40"]  # 23:55 would cross midnight: no slot
     assert [s.local_date for s in slots] == [date(2026, 5, 31)] * 7 + [MONDAY] * 3
+
+
+def test_the_horizon_compares_the_start_s_local_day():
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime(2026, 6, 1, 10)  # 1 June in Berlin: a one-day horizon ends with 2 June
+    late_evening = datetime(2026, 6, 2, 22, 30)  # still 2 June in UTC, already 3 June 00:30 in Berlin
+    with pytest.raises(BeyondHorizon):
+        check_bookable([], [], now, Policy(horizon_days=1), berlin, late_evening)
+    with pytest.raises(OutsideHours):
+        check_bookable([], [], now, Policy(horizon_days=1), berlin, datetime(2026, 6, 2, 21, 30))
