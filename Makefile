@@ -8,7 +8,7 @@ export WAITLESS_ENV ?= development
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: run test test-unit e2e bench lint translations messages install install-dev clean browser screenshots
+.PHONY: run test test-unit mutate e2e bench lint translations messages install install-dev clean browser screenshots
 
 # `make run` needs the runtime packages only; tests, benchmarks and lint add requirements-dev.txt.
 # Set-up talks on stderr only (`@` and >&2): `make bench | jq` must see nothing but the benchmarks' JSON lines.
@@ -50,6 +50,13 @@ test: install-dev browser
 
 test-unit: install-dev
 	$(PY) -m pytest tests/unit -q
+
+# mutation testing of the scheduling core (docs/testing.md): slow, so not part of `make test` or CI. mutmut keeps
+# its work in mutants/ and resumes there; `rm -rf mutants` starts over. MUTATE_CHILDREN caps the worker processes.
+MUTATE_CHILDREN ?= 2
+mutate: install-dev
+	.venv/bin/mutmut run --max-children $(MUTATE_CHILDREN)
+	@$(PY) scripts/mutation_score.py
 
 e2e: install-dev browser
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)

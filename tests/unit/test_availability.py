@@ -264,3 +264,171 @@ def test_window_is_a_frozen_dataclass():
     assert window.origin is None
     with pytest.raises(AttributeError):
         window.start = datetime(2026, 3, 23, 10)  # type: ignore[misc]
+
+
+# --- pinned edges and interactions (the mutation run, docs/testing.md) --------------------------------------------
+
+
+def test_the_valid_till_day_is_excluded_and_the_valid_from_day_included():
+    week = schedule(rule(0), rule(1), rule(2), valid_from=date(2026, 3, 24), valid_till=date(2026, 3, 25))
+    windows = expand_windows([week], [], LONDON, MONDAY, MONDAY + timedelta(2))
+    assert [w.local_date for w in windows] == [date(2026, 3, 24)]  # Tuesday only: Monday before, Wednesday after
+    assert validate(valid_from=MONDAY, valid_till=MONDAY) == {"valid_till": "Must be after the first valid day."}
+    assert validate(valid_from=MONDAY, valid_till=MONDAY + timedelta(1)) == {}
+
+
+def test_the_latest_valid_from_wins_whatever_the_order():
+    old = schedule(rule(0), valid_from=date(2026, 1, 1))
+    new = schedule(rule(0, (13, 0), (15, 0)), valid_from=MONDAY)
+    for order in ([old, new], [new, old]):
+        assert [w.start.hour for w in expand_windows(order, [], LONDON, MONDAY, MONDAY)] == [13]
+
+
+def test_two_overlapping_leaves_cut_their_union():
+    leaves = [AvailabilityException(datetime(2026, 3, 23, 10), datetime(2026, 3, 23, 11), False),
+              AvailabilityException(datetime(2026, 3, 23, 9, 30), datetime(2026, 3, 23, 10, 30), False)]
+    windows = expand_windows([schedule(rule(0))], leaves, LONDON, MONDAY, MONDAY)
+    assert [(w.start.time(), w.end.time()) for w in windows] == [(time(9), time(9, 30)), (time(11), time(12))]
+    inside = [AvailabilityException(datetime(2026, 3, 23, 9, 30), datetime(2026, 3, 23, 11), False),
+              AvailabilityException(datetime(2026, 3, 23, 10), datetime(2026, 3, 23, 10, 30), False)]
+    windows = expand_windows([schedule(rule(0))], inside, LONDON, MONDAY, MONDAY)
+    assert [(w.start.time(), w.end.time()) for w in windows] == [(time(9), time(9, 30)), (time(11), time(12))]
+
+
+def test_two_touching_leaves_leave_no_sliver():
+    leaves = [AvailabilityException(datetime(2026, 3, 23, 10), datetime(2026, 3, 23, 10, 30), False),
+              AvailabilityException(datetime(2026, 3, 23, 10, 30), datetime(2026, 3, 23, 11), False)]
+    windows = expand_windows([schedule(rule(0))], leaves, LONDON, MONDAY, MONDAY)
+    assert [(w.start.time(), w.end.time()) for w in windows] == [(time(9), time(10)), (time(11), time(12))]
+
+
+def test_two_overlapping_added_times_make_one_window():
+    extra = [AvailabilityException(datetime(2026, 3, 24, 19), datetime(2026, 3, 24, 20), True),
+             AvailabilityException(datetime(2026, 3, 24, 18), datetime(2026, 3, 24, 19, 30), True),
+             AvailabilityException(datetime(2026, 3, 24, 21), datetime(2026, 3, 24, 21), True)]  # empty: dropped
+    windows = expand_windows([], extra, LONDON, date(2026, 3, 24), date(2026, 3, 24))
+    assert [(w.start, w.end, w.origin) for w in windows] == [
+        (datetime(2026, 3, 24, 18), datetime(2026, 3, 24, 20), datetime(2026, 3, 24, 18))]
+
+
+def test_leave_touching_a_window_s_edges_cuts_nothing():
+    leaves = [AvailabilityException(datetime(2026, 3, 23, 8), datetime(2026, 3, 23, 9), False),
+              AvailabilityException(datetime(2026, 3, 23, 12), datetime(2026, 3, 23, 13), False)]
+    windows = expand_windows([schedule(rule(0))], leaves, LONDON, MONDAY, MONDAY)
+    assert [(w.start.time(), w.end.time()) for w in windows] == [(time(9), time(12))]
+    start_cut = [AvailabilityException(datetime(2026, 3, 23, 8), datetime(2026, 3, 23, 9, 15), False)]
+    windows = expand_windows([schedule(rule(0))], start_cut, LONDON, MONDAY, MONDAY)
+    assert [(w.start.time(), w.end.time(), w.origin) for w in windows] == [
+        (time(9, 15), time(12), datetime(2026, 3, 23, 9))]
+
+
+def test_the_last_day_of_the_range_is_included():
+    windows = expand_windows([schedule(rule(0), rule(1))], [], LONDON, MONDAY, MONDAY + timedelta(1))
+    assert [w.local_date for w in windows] == [MONDAY, MONDAY + timedelta(1)]
+
+
+def test_rule_error_field_names_and_messages():
+    bad = WeeklyRule(7, time(9, 3), time(9, 1), kind="queue", slot_minutes=7, tokens_per_slot=0)
+    assert validate(bad) == {
+        "rules.0.weekday": "Must be a weekday from 0 (Monday) to 6 (Sunday).",
+        "rules.0.kind": "Must be 'slots' or 'tokens'.",
+        "rules.0.slot_minutes": "Must be a multiple of 5 between 5 and 240.",
+        "rules.0.tokens_per_slot": "Must be between 1 and 100.",
+        "rules.0.start": "Must be on a 5-minute boundary.",
+        "rules.0.end": "Must be on a 5-minute boundary.",
+    }
+    assert validate(rule(0), rule(0, (9, 0), (9, 0))) == {"rules.1.end": "Must be after the start."}
+    short = rule(0, (9, 0), (9, 10), slot_minutes=15)
+    assert validate(short) == {"rules.0.end": "The window is shorter than one slot."}
+    assert validate(rule(0, (9, 0), (9, 15), slot_minutes=15, tokens_per_slot=100)) == {}
+    assert validate(rule(0), rule(0, (11, 0), (13, 0))) == {"rules.1": "Overlaps another Monday rule (09:00-12:00)."}
+
+
+def test_policy_error_field_names_at_both_ends():
+    assert validate(policy=Policy(horizon_days=0, daily_limit=0, min_notice_minutes=-1, buffer_minutes=3,
+                                  urgent_share=0.51, urgent_release_hours=-1)) == {
+        "policy.horizon_days": "Must be between 1 and 365 days.",
+        "policy.daily_limit": "Must be between 1 and 10000 (or empty for no limit).",
+        "policy.min_notice_minutes": "Must be between 0 and 525600 minutes (one year).",
+        "policy.buffer_minutes": "Must be a multiple of 5 between 0 and 1440.",
+        "policy.urgent_share": "Must be between 0 and 0.5.",
+        "policy.urgent_release_hours": "Must be between 0 and 8760 hours (one year).",
+    }
+    assert set(validate(policy=Policy(horizon_days=366, daily_limit=10_001, min_notice_minutes=525_601,
+                                      buffer_minutes=1445, urgent_release_hours=8761))) == {
+        "policy.horizon_days", "policy.daily_limit", "policy.min_notice_minutes", "policy.buffer_minutes",
+        "policy.urgent_release_hours"}
+    assert validate(policy=Policy(horizon_days=365, daily_limit=10_000, min_notice_minutes=525_600,
+                                  buffer_minutes=1440, urgent_share=0.5, urgent_release_hours=8760)) == {}
+
+
+def test_schedule_invalid_carries_code_and_fields():
+    with pytest.raises(ScheduleInvalid) as caught:
+        require_valid_schedule([rule(0)], MONDAY, MONDAY, Policy())
+    assert caught.value.code == "schedule_invalid"
+    assert caught.value.to_dict()["code"] == "schedule_invalid"
+
+
+def test_added_time_is_split_at_local_midnight_away_from_utc():
+    berlin = ZoneInfo("Europe/Berlin")  # summer: UTC+2, so local midnight is 22:00 UTC
+    extra = AvailabilityException(datetime(2026, 6, 1, 20), datetime(2026, 6, 1, 23, 30), True)
+    windows = expand_windows([], [extra], berlin, date(2026, 6, 1), date(2026, 6, 2))
+    assert [(w.start, w.end, w.local_date) for w in windows] == [
+        (datetime(2026, 6, 1, 20), datetime(2026, 6, 1, 22), date(2026, 6, 1)),
+        (datetime(2026, 6, 1, 22), datetime(2026, 6, 1, 23, 30), date(2026, 6, 2)),
+    ]
+    assert [(w.rule.weekday, w.rule.start, w.rule.end, w.rule.kind) for w in windows] == [
+        (0, time(22), time.max, "slots"), (1, time(0), time(1, 30), "slots")]
+
+
+def test_schedule_invalid_says_so():
+    with pytest.raises(ScheduleInvalid) as caught:
+        require_valid_schedule([rule(0)], MONDAY, MONDAY, Policy())
+    assert caught.value.message == "The schedule has errors."
+    assert caught.value.fields == {"valid_till": "Must be after the first valid day."}
+
+
+def test_the_lower_policy_edges_are_valid():
+    assert validate(policy=Policy(horizon_days=1, daily_limit=1, min_notice_minutes=0, buffer_minutes=0,
+                                  urgent_share=0.0, urgent_release_hours=0)) == {}
+
+
+def test_bad_rules_stay_out_of_the_overlap_check():
+    sunday = WeeklyRule(6, time(9), time(12))
+    assert validate(sunday, WeeklyRule(6, time(11), time(13))) == {
+        "rules.1": "Overlaps another Sunday rule (09:00-12:00)."}
+    eighth = WeeklyRule(7, time(9), time(12))
+    message = "Must be a weekday from 0 (Monday) to 6 (Sunday)."
+    assert validate(eighth, WeeklyRule(7, time(10), time(11))) == {"rules.0.weekday": message,
+                                                                   "rules.1.weekday": message}
+    assert validate(rule(0), rule(0, (10, 0), (10, 0))) == {"rules.1.end": "Must be after the start."}
+    assert validate(rule(0), rule(0, (11, 0), (10, 0))) == {"rules.1.end": "Must be after the start."}
+
+
+def test_leave_from_a_window_s_start_or_to_its_end_leaves_no_empty_window():
+    from_start = [AvailabilityException(datetime(2026, 3, 23, 9), datetime(2026, 3, 23, 9, 30), False)]
+    windows = expand_windows([schedule(rule(0))], from_start, LONDON, MONDAY, MONDAY)
+    assert [(w.start.time(), w.end.time()) for w in windows] == [(time(9, 30), time(12))]
+    to_end = [AvailabilityException(datetime(2026, 3, 23, 11, 30), datetime(2026, 3, 23, 12), False)]
+    windows = expand_windows([schedule(rule(0))], to_end, LONDON, MONDAY, MONDAY)
+    assert [(w.start.time(), w.end.time()) for w in windows] == [(time(9), time(11, 30))]
+
+
+def test_two_touching_added_times_make_one_window_on_one_grid():
+    extra = [AvailabilityException(datetime(2026, 3, 24, 18), datetime(2026, 3, 24, 19), True),
+             AvailabilityException(datetime(2026, 3, 24, 19), datetime(2026, 3, 24, 20), True)]
+    windows = expand_windows([], extra, LONDON, date(2026, 3, 24), date(2026, 3, 24))
+    assert [(w.start.hour, w.end.hour, w.origin.hour) for w in windows] == [(18, 20, 18)]
+
+
+def test_added_time_is_clipped_to_the_local_days_asked_for():
+    berlin = ZoneInfo("Europe/Berlin")  # 2 June in Berlin is 1 June 22:00 to 2 June 22:00 UTC
+    extra = AvailabilityException(datetime(2026, 6, 1, 20), datetime(2026, 6, 2, 23), True)
+    windows = expand_windows([], [extra], berlin, date(2026, 6, 2), date(2026, 6, 2))
+    assert [(w.start, w.end, w.local_date) for w in windows] == [
+        (datetime(2026, 6, 1, 22), datetime(2026, 6, 2, 22), date(2026, 6, 2))]
+
+
+def test_a_rule_wholly_inside_the_spring_gap_makes_no_window():
+    sunday = date(2026, 3, 29)  # London jumps from 01:00 to 02:00
+    assert expand_windows([schedule(rule(6, (1, 10), (1, 40)))], [], LONDON, sunday, sunday) == []

@@ -1,10 +1,11 @@
 """Unit tests for app.scheduling.lifecycle: allowed transitions, active statuses and FHIR names."""
 
 import itertools
+from datetime import datetime, timedelta
 
 import pytest
 
-from app.scheduling.errors import InvalidTransition
+from app.scheduling.errors import CutoffPassed, InvalidTransition
 from app.scheduling.lifecycle import (
     ACTIVE,
     ALLOWED,
@@ -13,7 +14,10 @@ from app.scheduling.lifecycle import (
     STATUSES,
     TERMINAL,
     can_transition,
+    check_patient_change,
     check_transition,
+    may_patient_change,
+    online_change_deadline,
     releases_claims,
 )
 
@@ -91,3 +95,51 @@ def test_releases_claims_when_leaving_the_active_statuses():
     assert releases_claims("in_progress", "completed")
     assert not releases_claims("scheduled", "checked_in")
     assert not releases_claims("checked_in", "in_progress")
+
+
+# --- a patient changing their own appointment (pinned edges: docs/testing.md) ------------------------------------
+
+START = datetime(2026, 6, 1, 9)
+
+
+def test_the_online_change_deadline_is_the_cut_off_before_the_start():
+    assert online_change_deadline(START, 24) == datetime(2026, 5, 31, 9)
+    assert online_change_deadline(START, 0) == START
+
+
+def test_a_change_exactly_at_the_deadline_is_allowed_and_a_moment_later_refused():
+    deadline = datetime(2026, 5, 31, 9)
+    check_patient_change("scheduled", "appointment", START, 24, deadline)
+    assert may_patient_change("scheduled", "appointment", START, 24, deadline) is True
+    late = deadline + timedelta(seconds=1)
+    with pytest.raises(CutoffPassed) as caught:
+        check_patient_change("scheduled", "appointment", START, 24, late)
+    assert (caught.value.code, caught.value.field, caught.value.http_status) == ("cutoff_passed", "start", 409)
+    assert caught.value.message == ("Online changes close 24 hours before the appointment; "
+                                    "please call the hospital.")
+    assert may_patient_change("scheduled", "appointment", START, 24, late) is False
+
+
+def test_withdrawn_time_may_still_be_changed_after_the_cut_off():
+    late = datetime(2026, 6, 1, 8)
+    check_patient_change("scheduled", "appointment", START, 24, late, time_withdrawn=True)
+    assert may_patient_change("scheduled", "appointment", START, 24, late, time_withdrawn=True) is True
+
+
+@pytest.mark.parametrize(("status", "kind"), [
+    ("checked_in", "appointment"), ("cancelled", "appointment"), ("held", "appointment"), ("scheduled", "location"),
+])
+def test_only_a_scheduled_appointment_can_be_changed_online(status, kind):
+    early = datetime(2026, 5, 1)
+    with pytest.raises(InvalidTransition) as caught:
+        check_patient_change(status, kind, START, 24, early, time_withdrawn=True)
+    assert (caught.value.code, caught.value.field) == ("invalid_transition", "status")
+    assert caught.value.message == "Only a scheduled appointment can be changed online."
+    assert may_patient_change(status, kind, START, 24, early) is False
+
+
+def test_a_refused_transition_names_its_field_and_code():
+    with pytest.raises(InvalidTransition) as caught:
+        check_transition("completed", "scheduled")
+    assert (caught.value.code, caught.value.field) == ("invalid_transition", "status")
+    assert caught.value.message == "An appointment cannot go from 'completed' to 'scheduled'."

@@ -272,21 +272,33 @@ def test_bookable_returns_the_free_slot():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "error"),
+    ("kwargs", "error", "code", "field", "message"),
     [
-        ({"now": at(9, 20)}, InPast),
-        ({"now": at(8, 50), "policy": Policy(min_notice_minutes=30)}, TooShortNotice),
-        ({"now": datetime(2026, 5, 1), "policy": Policy(horizon_days=30)}, BeyondHorizon),
-        ({"appointment_type": "x", "slots": "typed"}, TypeNotOffered),
-        ({"policy": Policy(daily_limit=2), "day_count": 2}, DailyLimitReached),
-        ({"busy": [Busy(at(9, 10), at(9, 20))]}, SlotTaken),
+        ({"now": at(9, 20)}, InPast, "in_past", "start", "That time has already passed."),
+        ({"now": at(8, 50), "policy": Policy(min_notice_minutes=30)}, TooShortNotice, "min_notice", "start",
+         "Appointments need at least 30 minutes' notice."),
+        ({"now": datetime(2026, 5, 1), "policy": Policy(horizon_days=30)}, BeyondHorizon, "beyond_horizon", "start",
+         "Appointments can be booked at most 30 days ahead."),
+        ({"appointment_type": "x", "slots": "typed"}, TypeNotOffered, "type_not_offered", "appointment_type",
+         "This time is not offered for that type of appointment."),
+        ({"policy": Policy(daily_limit=2), "day_count": 2}, DailyLimitReached, "daily_limit", "start",
+         "No more appointments can be booked on that day."),
+        ({"busy": [Busy(at(9, 10), at(9, 20))]}, SlotTaken, "slot_taken", "start",
+         "This time has just been taken. Please choose another."),
+        ({"now": datetime(2026, 5, 20), "policy": Policy(urgent_share=0.5), "slots": "held"}, SlotTaken, "slot_taken",
+         "start", "This time is held for urgent cases."),
     ],
 )
-def test_each_refusal(kwargs, error):
-    rule = morning(appointment_types=frozenset({"y"})) if kwargs.pop("slots", None) else morning()
+def test_each_refusal(kwargs, error, code, field, message):
+    # A copy per run: popping from the shared parameters would change the case for any rerun (mutmut runs the
+    # same test many times in one process: docs/testing.md, "Mutation testing").
+    kwargs = dict(kwargs)
+    kind = kwargs.pop("slots", None)
+    rule = morning(appointment_types=frozenset({"y"})) if kind == "typed" else morning()
+    slots = make_slots(rule, policy=kwargs["policy"]) if kind == "held" else make_slots(rule)
     with pytest.raises(error) as caught:
-        book(make_slots(rule), at(9, 15), **kwargs)
-    assert caught.value.field in {"start", "appointment_type"}
+        book(slots, at(9, 15), **kwargs)
+    assert (caught.value.code, caught.value.field, caught.value.message) == (code, field, message)
 
 
 def test_refusals_come_in_the_documented_order():
@@ -388,3 +400,211 @@ def test_property_free_slots_and_check_bookable_agree(
             assert start not in offered
         else:
             assert offered.get(start) == found
+
+
+# --- pinned edges (the mutation run, docs/testing.md): exact boundaries and things interacting --------------------
+
+
+def test_a_start_exactly_at_now_is_bookable_and_a_moment_later_is_past():
+    slots = make_slots(morning())
+    assert book(slots, at(9), now=at(9)).start == at(9)
+    assert starts(free(slots, now=at(9))) == ["09:00", "09:15", "09:30", "09:45"]
+    with pytest.raises(InPast) as caught:
+        book(slots, at(9), now=at(9) + timedelta(microseconds=1))
+    assert (caught.value.code, caught.value.field) == ("in_past", "start")
+    assert starts(free(slots, now=at(9) + timedelta(microseconds=1))) == ["09:15", "09:30", "09:45"]
+
+
+def test_a_start_exactly_at_the_minimum_notice_is_bookable():
+    policy = Policy(min_notice_minutes=30)
+    slots = make_slots(morning())
+    assert book(slots, at(9, 15), now=at(8, 45), policy=policy).start == at(9, 15)
+    assert starts(free(slots, now=at(8, 45), policy=policy)) == ["09:15", "09:30", "09:45"]
+    with pytest.raises(TooShortNotice) as caught:
+        book(slots, at(9), now=at(8, 45), policy=policy)
+    assert (caught.value.code, caught.value.field) == ("min_notice", "start")
+    assert "30 minutes" in caught.value.message
+
+
+def test_the_horizon_s_last_day_is_included():
+    slots = make_slots(morning())
+    now = datetime(2026, 5, 2, 12)  # MONDAY (1 June) is 30 days after 2 May
+    assert book(slots, at(9), now=now, policy=Policy(horizon_days=30)).start == at(9)
+    assert len(free(slots, now=now, policy=Policy(horizon_days=30))) == 4
+    assert free(slots, now=now, policy=Policy(horizon_days=29)) == []
+    with pytest.raises(BeyondHorizon) as caught:
+        book(slots, at(9), now=now, policy=Policy(horizon_days=29))
+    assert (caught.value.code, caught.value.field) == ("beyond_horizon", "start")
+    assert "29 days" in caught.value.message
+
+
+def test_the_daily_limit_counts_up_to_the_limit():
+    slots = make_slots(morning())
+    policy = Policy(daily_limit=2)
+    assert len(free(slots, policy=policy, day_counts={MONDAY: 1})) == 4
+    assert free(slots, policy=policy, day_counts={MONDAY: 2}) == []
+    assert book(slots, at(9), policy=policy, day_count=1).start == at(9)
+
+
+def test_an_urgent_hold_is_released_exactly_at_the_release_time():
+    policy = Policy(urgent_share=0.5, urgent_release_hours=24)
+    slots = make_slots(morning(), policy=policy)
+    assert [s.urgent_hold for s in slots] == [False, True, False, True]
+    release = at(9, 15) - timedelta(hours=24)
+    assert book(slots, at(9, 15), now=release, policy=policy).urgent_hold is True
+    assert starts(free(slots, now=release, policy=policy)) == ["09:00", "09:15", "09:30"]
+    with pytest.raises(SlotTaken) as caught:
+        book(slots, at(9, 15), now=release - timedelta(seconds=1), policy=policy)
+    assert (caught.value.code, caught.value.field) == ("slot_taken", "start")
+    other = Policy(urgent_share=0.5, urgent_release_hours=2)
+    assert starts(free(slots, now=at(7, 15), policy=other)) == ["09:00", "09:15", "09:30"]
+    assert starts(free(slots, now=at(7, 14), policy=other)) == ["09:00", "09:30"]
+
+
+def test_the_urgent_hold_pattern_starts_again_each_day():
+    # Three slots a day: an odd count, so a pattern that ran on across midnight would differ on the second day.
+    rules = [WeeklyRule(d, time(9), time(9, 45)) for d in (0, 1)]
+    half = Policy(urgent_share=0.5)
+    assert [s.urgent_hold for s in make_slots(*rules, policy=half, days=2)] == [False, True, False, False, True, False]
+    quarter = Policy(urgent_share=0.25)
+    assert [s.urgent_hold for s in make_slots(*rules, policy=quarter, days=2)] == [False] * 6
+    assert [s.urgent_hold for s in make_slots(morning(), policy=quarter)] == [False, False, False, True]
+
+
+def test_two_bookings_overlapping_at_one_moment_use_two_seats():
+    slots = make_slots(morning())
+    busy = [Busy(at(9), at(9, 20)), Busy(at(9, 10), at(9, 30))]
+    result = free(slots, busy, duration_minutes=30, seats_per_slot=3)
+    assert [(s.start.strftime("%H:%M"), s.seats_left) for s in result] == [("09:00", 1), ("09:15", 1), ("09:30", 3)]
+    assert book(slots, at(9), busy=busy, duration_minutes=30, seats_per_slot=3).seats_left == 1
+    apart = [Busy(at(9), at(9, 10)), Busy(at(9, 20), at(9, 30))]  # never at the same moment: one seat at a time
+    assert book(slots, at(9), busy=apart, duration_minutes=30, seats_per_slot=3).seats_left == 2
+    assert free(slots, apart, duration_minutes=30, seats_per_slot=3)[0].seats_left == 2
+
+
+def test_the_peak_counts_bookings_that_began_before_and_their_seats():
+    slots = make_slots(morning())
+    busy = [Busy(at(8, 50), at(9, 5), seats=2), Busy(at(9), at(9, 20))]  # both at 09:00-09:05: three seats
+    assert book(slots, at(9), busy=busy, duration_minutes=30, seats_per_slot=4).seats_left == 1
+    assert free(slots, busy, duration_minutes=30, seats_per_slot=4)[0].seats_left == 1
+    later = [Busy(at(9, 20), at(9, 40), seats=2), Busy(at(9, 25), at(10))]  # both at 09:25-09:30 of 09:00-09:30
+    assert book(slots, at(9), busy=later, duration_minutes=30, seats_per_slot=4).seats_left == 1
+    assert book(slots, at(9), busy=later, seats_per_slot=4).seats_left == 4
+
+
+def test_a_booking_that_ended_at_the_start_takes_no_seat():
+    slots = make_slots(morning())
+    busy = [Busy(at(8, 45), at(9)), Busy(at(9, 15), at(9, 30))]
+    assert [(s.start.minute, s.seats_left) for s in free(slots, busy)] == [(0, 1), (30, 1), (45, 1)]
+    assert book(slots, at(9), busy=busy).seats_left == 1
+
+
+def test_tokens_subtract_every_overlapping_seat():
+    slots = make_slots(morning(kind="tokens", slot_minutes=30, tokens_per_slot=5))
+    busy = [Busy(at(9), at(9, 30)), Busy(at(9, 10), at(9, 20), seats=2)]
+    assert [(s.start.minute, s.seats_left) for s in free(slots, busy)] == [(0, 2), (30, 5)]
+    assert book(slots, at(9), busy=busy).seats_left == 2
+
+
+def test_no_slot_at_the_start_is_blocked_when_a_slot_length_from_it_touches_the_leave():
+    leave = AvailabilityException(at(9, 20), at(9, 30), False)  # takes out the 09:15 slot
+    slots = make_slots(morning(), exceptions=[leave])
+    with pytest.raises(Blocked) as caught:
+        book(slots, at(9, 10), blocked=[(leave.start, leave.end)])  # 09:10 + 15 minutes reaches the leave
+    assert (caught.value.code, caught.value.field) == ("blocked", "start")
+    late = AvailabilityException(at(9, 58), at(10), False)  # takes out the last slot: the search runs off the end
+    slots = make_slots(morning(), exceptions=[late])
+    with pytest.raises(Blocked):
+        book(slots, at(9, 50), blocked=[(late.start, late.end)])
+    with pytest.raises(OutsideHours) as caught:
+        book(slots, at(9, 50), blocked=[(at(10, 10), at(10, 20))])
+    assert (caught.value.code, caught.value.field) == ("outside_hours", "start")
+
+
+def test_a_buffer_spaces_the_grid_from_the_rule_s_start():
+    policy = Policy(buffer_minutes=10)
+    slots = make_slots(morning(slot_minutes=20), policy=policy)
+    assert starts(slots) == ["09:00", "09:30"]
+    assert [s.end.strftime("%H:%M") for s in slots] == ["09:20", "09:50"]
+    assert {(s.capacity, s.window_start) for s in slots} == {(1, at(9))}
+
+
+def test_not_open_refusals_say_why():
+    leave = AvailabilityException(at(9, 30), at(9, 45), False)
+    slots = make_slots(morning(), exceptions=[leave])
+    with pytest.raises(Blocked) as caught:
+        book(slots, at(9, 30), blocked=[(leave.start, leave.end)])
+    assert caught.value.message == "The doctor is not available at that time."
+    with pytest.raises(OutsideHours) as caught:
+        book(slots, at(9, 5))
+    assert caught.value.message == "No appointment starts at that time."
+    with pytest.raises(OutsideHours) as caught:
+        book(slots, at(9, 15), duration_minutes=30)
+    assert caught.value.message == "The appointment would run past the end of the session."
+
+
+def test_a_missing_start_is_measured_by_the_next_slot_s_length():
+    # 15-minute slots until 10:00, then one 30-minute slot: the length checked against the leave is the slot's own
+    slots = make_slots(morning(), WeeklyRule(0, time(10), time(10, 30), slot_minutes=30))
+    with pytest.raises(OutsideHours):
+        book(slots, at(9, 5), blocked=[(at(9, 25), at(9, 30))])  # 09:05 + 15 minutes stops short of the leave
+    with pytest.raises(Blocked):
+        book(slots, at(9, 50), blocked=[(at(10, 15), at(10, 20))])  # the next slot lasts 30 minutes
+    with pytest.raises(Blocked):
+        book(slots, at(10, 40), blocked=[(at(11, 5), at(11, 10))])  # after the last slot: its 30 minutes
+    with pytest.raises(OutsideHours):
+        book(slots, at(10, 40), blocked=[(at(11, 10), at(11, 15))])
+
+
+def test_defaults_book_a_routine_request_with_nothing_booked_that_day():
+    slots = make_slots(morning())
+    assert book(slots, at(9), policy=Policy(daily_limit=1)).start == at(9)
+
+
+def test_the_horizon_counts_local_days():
+    slots = make_slots(morning())
+    now = datetime(2026, 5, 2, 23, 30)  # already 3 May in London (summer time), so 1 June is 29 days ahead
+    found = check_bookable(slots, [], now, Policy(horizon_days=29), LONDON, at(9))
+    assert found.start == at(9)
+    assert [f.start for f in free_slots(slots, [], now, Policy(horizon_days=29), LONDON)][:1] == [at(9)]
+
+
+def test_an_empty_busy_interval_takes_no_seat():
+    assert [(s.start.minute, s.seats_left) for s in free(make_slots(morning()), [Busy(at(9, 5), at(9, 5))])] == [
+        (0, 1), (15, 1), (30, 1), (45, 1)]
+
+
+def test_a_slots_rule_seats_one_whatever_its_token_count():
+    assert {s.capacity for s in make_slots(morning(tokens_per_slot=3))} == {1}
+    assert {s.capacity for s in make_slots(morning(kind="tokens", tokens_per_slot=3))} == {3}
+
+
+def test_a_window_without_slots_does_not_stop_the_others():
+    empty = Window(at(8), at(9), MONDAY, WeeklyRule(0, time(8), time(9), slot_minutes=0))
+    full = Window(at(9), at(9, 30), MONDAY, morning())
+    assert starts(generate_slots([empty, full], UTC_TZ, Policy())) == ["09:00", "09:15"]
+
+
+def test_a_window_without_origin_aligns_to_the_rule_s_local_start():
+    berlin = ZoneInfo("Europe/Berlin")  # the 09:00 rule starts at 07:00 UTC in summer
+    window = Window(at(7, 5), at(8), MONDAY, WeeklyRule(0, time(9), time(10), slot_minutes=25))
+    assert starts(generate_slots([window], berlin, Policy())) == ["07:25"]
+
+
+def test_added_time_after_midnight_keeps_the_grid_of_the_evening_before():
+    extra = AvailabilityException(datetime(2026, 5, 31, 22, 10), datetime(2026, 6, 1, 1), True)
+    windows = expand_windows([], [extra], UTC_TZ, date(2026, 5, 31), MONDAY)
+    slots = generate_slots(windows, UTC_TZ, Policy())
+    assert starts(slots) == ["22:10", "22:25", "22:40", "22:55", "23:10", "23:25", "23:40",
+                             "00:10", "00:25", "00:40"]  # 23:55 would cross midnight: no slot
+    assert [s.local_date for s in slots] == [date(2026, 5, 31)] * 7 + [MONDAY] * 3
+
+
+def test_the_horizon_compares_the_start_s_local_day():
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime(2026, 6, 1, 10)  # 1 June in Berlin: a one-day horizon ends with 2 June
+    late_evening = datetime(2026, 6, 2, 22, 30)  # still 2 June in UTC, already 3 June 00:30 in Berlin
+    with pytest.raises(BeyondHorizon):
+        check_bookable([], [], now, Policy(horizon_days=1), berlin, late_evening)
+    with pytest.raises(OutsideHours):
+        check_bookable([], [], now, Policy(horizon_days=1), berlin, datetime(2026, 6, 2, 21, 30))

@@ -227,3 +227,142 @@ def test_property_waits_never_decrease_along_the_line(durations, queue_length, c
     waits = estimated_waits(items, durations, at(40), called_ahead=called, in_progress_started=[at(10)])
     values = [waits[i] for i in range(queue_length)]
     assert values == sorted(values) and all(v >= 0 for v in values)
+
+
+# --- pinned edges and other settings (the mutation run, docs/testing.md) -----------------------------------------
+
+
+def test_late_grace_at_other_settings():
+    on_the_edge = appt("a", 0, 10)  # slot 09:00, arrived 09:10
+    assert effective_time(on_the_edge, at(10), late_grace_minutes=10) == at(0)  # exactly at the grace: on time
+    assert effective_time(on_the_edge, at(10), late_grace_minutes=9) == at(19)  # arrived + grace
+    assert effective_time(on_the_edge, at(10), late_grace_minutes=0) == at(10)
+    assert effective_time(appt("b", 0, 25), at(25), late_grace_minutes=20) == at(45)
+
+
+def test_order_queue_uses_the_late_grace_it_is_given():
+    items = [walkin("w", 5), appt("a", 0, 12)]  # the appointment came 12 minutes after its 09:00 slot
+    assert ids(items, now=at(12)) == ["w", "a"]  # default 10-minute grace: late, keyed 09:22
+    assert ids(items, now=at(12), late_grace_minutes=15) == ["a", "w"]  # on time, keyed 09:00
+
+
+def test_the_on_time_tie_break_uses_the_given_grace():
+    # Both keyed 09:05: the appointment on time by its 09:05 slot; the walk-in by its arrival.
+    items = [walkin("w", 5), appt("a", 5, 12)]
+    assert ids(items, now=at(12), late_grace_minutes=7) == ["a", "w"]
+
+
+def test_ageing_at_other_settings():
+    w = walkin("w", 0)
+    assert effective_time(w, at(60), ageing_minutes_per_step=20, ageing_pull_minutes=7) == at(-21)  # 3 steps of 7
+    assert effective_time(w, at(59), ageing_minutes_per_step=20, ageing_pull_minutes=7) == at(-14)  # 2 full steps
+    assert effective_time(w, at(30)) == at(-5)  # exactly one default step of 30 minutes
+    assert effective_time(w, at(29)) == at(0)
+    assert effective_time(w, at(600), ageing_minutes_per_step=0, ageing_pull_minutes=7) == at(0)  # off
+    assert effective_time(w, at(-30)) == at(0)  # a clock before the arrival ages nobody
+
+
+def test_late_arrivals_age_from_their_arrival():
+    late = appt("a", 0, 20)  # keyed 09:30; waited 60 minutes at 10:20
+    assert effective_time(late, at(80)) == at(20)
+    assert effective_time(late, at(80), ageing_minutes_per_step=60, ageing_pull_minutes=15) == at(15)
+
+
+def test_order_queue_uses_the_ageing_it_is_given():
+    items = [appt("a", 40, 30), walkin("w", 0)]  # at 09:40 the walk-in has waited 40 minutes
+    assert ids(items, now=at(40)) == ["w", "a"]
+    assert ids(items, now=at(40), ageing_minutes_per_step=20, ageing_pull_minutes=30) == ["w", "a"]
+    early = [walkin("w", 0), appt("a", -10, -20)]  # the appointment is keyed 08:50
+    assert ids(early, now=at(40)) == ["a", "w"]  # the walk-in, keyed 08:55 after one step, stays behind
+    assert ids(early, now=at(40), ageing_minutes_per_step=20, ageing_pull_minutes=10) == ["w", "a"]  # 08:40
+
+
+def test_estimated_waits_add_called_patients_and_consultations_in_progress():
+    items = [walkin("a", 0), walkin("b", 1), walkin("c", 2)]
+    waits = estimated_waits(items, [10, 10, 10], at(10), called_ahead=2, in_progress_started=[at(6)])
+    assert waits == {"a": 26, "b": 36, "c": 46}  # 2 called x 10 + the 6 minutes left of the one in the room
+    two_rooms = estimated_waits(items, [10], at(10), in_progress_started=[at(6), at(-5)])
+    assert two_rooms == {"a": 6, "b": 16, "c": 26}  # the overrunning one adds nothing
+    not_started = estimated_waits(items[:1], [10], at(10), in_progress_started=[at(15)])
+    assert not_started == {"a": 10}  # a start after now counts as nothing spent yet
+
+
+def test_estimated_waits_pass_their_sample_settings_on():
+    items = [walkin("a", 0), walkin("b", 1)]
+    assert estimated_waits(items, [30, 30, 5, 5], at(0), sample_size=2) == {"a": 0, "b": 5}
+    assert estimated_waits(items, [], at(0), default_minutes=12) == {"a": 0, "b": 12}
+
+
+def test_typical_minutes_keeps_the_longest_real_consultation():
+    assert typical_minutes([480, 480, 481]) == 480
+    assert typical_minutes([0.5, 0, 481], default_minutes=3) == 0.5
+    assert typical_minutes([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) == 7.5  # the last ten: 3 to 12
+
+
+def test_waits_round_up_but_not_for_float_noise():
+    assert estimated_waits([walkin("a", 0), walkin("b", 0)], [10.000000000001], at(0)) == {"a": 0, "b": 10}
+    assert estimated_waits([walkin("a", 0), walkin("b", 0)], [10.01], at(0)) == {"a": 0, "b": 11}
+
+
+def test_entry_refusals_name_the_status_field():
+    with pytest.raises(core_errors.InvalidTransition) as caught:
+        check_entry_transition("waiting", "in_progress")
+    assert (caught.value.code, caught.value.field) == ("invalid_transition", "status")
+    assert caught.value.message == ("A token that is waiting cannot become in progress "
+                                    "(allowed: called, left, no show).")
+    with pytest.raises(core_errors.InvalidTransition) as caught:
+        check_entry_transition("completed", "waiting")
+    assert caught.value.message == "A token that is completed cannot become waiting (allowed: nothing)."
+    with pytest.raises(core_errors.InvalidTransition) as caught:
+        check_entry_transition("waiting", "gone")
+    assert (caught.value.field, caught.value.message) == ("status", "Unknown queue status 'gone'.")
+
+
+def test_offsets_are_clamped_to_the_tier():
+    items = [walkin("a", 0), walkin("b", 1), walkin("c", 2, offset=-9), walkin("u", 3, "urgent")]
+    assert ids(items) == ["u", "c", "a", "b"]
+    items = [walkin("a", 0, offset=9), walkin("b", 1), walkin("c", 2)]
+    assert ids(items) == ["b", "c", "a"]
+
+
+def test_unknown_and_multi_word_statuses_in_refusals():
+    assert can_enter("gone", "waiting") is False
+    with pytest.raises(core_errors.InvalidTransition) as caught:
+        check_entry_transition("gone", "waiting")
+    assert caught.value.message == "A token that is gone cannot become waiting (allowed: nothing)."
+    with pytest.raises(core_errors.InvalidTransition) as caught:
+        check_entry_transition("in_progress", "no_show")
+    assert caught.value.message == "A token that is in progress cannot become no show (allowed: completed)."
+
+
+def test_token_label_refusal_message_and_default_wait():
+    with pytest.raises(ValueError, match="^A token number cannot be negative.$"):
+        token_label("car", -1)
+    assert estimated_waits([walkin("a", 0), walkin("b", 0)], [], at(0)) == {"a": 0, "b": 15}
+
+
+def test_typical_minutes_defaults_and_a_sample_of_one():
+    assert typical_minutes([]) == 15
+    assert typical_minutes([5, 9], sample_size=1) == 9
+
+
+def test_order_queue_defaults_written_out():
+    # a 10-minute grace: arriving 11 minutes after the slot is late (keyed 09:21), so the 09:05 walk-in goes first
+    assert ids([walkin("w", 5), appt("a", 0, 11)], now=at(11)) == ["w", "a"]
+    # ageing by 5 minutes per 30 waited: at 09:30 the 09:00 walk-in is keyed 08:55
+    assert ids([walkin("w", 0), appt("a", -3, -10)], now=at(30)) == ["w", "a"]  # ahead of an 08:57 slot
+    assert ids([walkin("w", 0), appt("a", -5, -10)], now=at(30)) == ["a", "w"]  # a tie with 08:55: on time first
+
+
+def test_ageing_by_the_minute():
+    assert effective_time(walkin("w", 0), at(3), ageing_minutes_per_step=1, ageing_pull_minutes=1) == at(-3)
+
+
+def test_offsets_land_in_ascending_target_order():
+    items = [walkin("a", 0), walkin("b", 1, offset=-1), walkin("c", 2, offset=1), walkin("d", 3), walkin("e", 4)]
+    assert ids(items) == ["b", "a", "d", "c", "e"]
+
+
+def test_estimated_waits_sample_the_last_ten_by_default():
+    durations = [10] + [50] * 5 + [10] * 5  # the last ten: five of 50 and five of 10, median 30
+    assert estimated_waits([walkin("a", 0), walkin("b", 0)], durations, at(0)) == {"a": 0, "b": 30}

@@ -242,3 +242,117 @@ def test_a_late_released_slot_goes_to_routine_entries_within_three_hours_only():
     assert [m.waiting.entry_id for m in ranked] == [2, 1]  # urgent still first
     held_back = replace(SLOT, late_release=True, urgent_only=True)  # the schedule's urgent hold-back still rules
     assert why_not(held_back, routine, START - timedelta(hours=2)) == "the slot is held for urgent cases"
+
+
+# --- pinned edges, weights written out, the radius (the mutation run, docs/testing.md) ----------------------------
+
+NEAR = (51.6, -0.12)  # 11.12 km north of the slot's hospital
+
+
+def test_a_patient_inside_their_radius_is_accepted_and_outside_refused():
+    assert why_not(SLOT, waiting(near=NEAR, radius_km=12), NOW) is None
+    assert why_not(SLOT, waiting(near=NEAR, radius_km=11), NOW) == "the hospital is 11 km away, beyond 11 km"
+    assert why_not(SLOT, waiting(near=SLOT.position, radius_km=0), NOW) is None  # at the edge: inside
+    assert why_not(SLOT, waiting(radius_km=1), NOW) is None  # no place known: the radius cannot refuse
+    assert why_not(replace(SLOT, position=None), waiting(near=NEAR, radius_km=1), NOW) is None
+    assert [m.waiting.entry_id for m in rank(SLOT, [waiting(1, near=NEAR, radius_km=12)], NOW)] == [1]
+
+
+def test_the_weights_written_out():
+    routine = score(SLOT, waiting(), NOW)
+    assert (routine.score, routine.reasons, routine.distance_km) == (45.0, ("waiting less than a day",
+                                                                            "no booking yet"), None)
+    near = score(SLOT, waiting(near=NEAR, created_at=NOW - timedelta(days=1, hours=12)), NOW)
+    assert near.score == 43.72  # 1.5 days waited + 45 for no booking - 0.25 x 11.12 km
+    assert near.reasons == ("waiting 1 day", "no booking yet", "11.1 km away")
+    assert near.distance_km == pytest.approx(11.119, abs=0.001)
+    moving = waiting(urgency="urgent", created_at=NOW - timedelta(days=10), current_start=START + timedelta(days=20))
+    assert score(SLOT, moving, NOW).score == 1020.0  # 1000 urgent + 10 days waited + 0.5 x 20 days earlier
+    assert score(SLOT, moving, NOW).reasons == ("urgent", "waiting 10 days", "20 days earlier than the current booking")
+
+
+def test_the_caps_written_out():
+    far = (53.5, -0.12)  # 222 km: the distance term stops at -25
+    capped = waiting(created_at=NOW - timedelta(days=400), current_start=START + timedelta(days=100), near=far)
+    assert score(SLOT, capped, NOW).score == 385.0  # 365 + 45 - 25
+    assert score(SLOT, waiting(current_start=START), NOW).score == 0.0  # no gain, nothing waited
+    assert score(SLOT, waiting(created_at=NOW + timedelta(days=1)), NOW).score == 45.0  # a clock behind: 0 waited
+
+
+def test_a_patient_s_better_entry_wins_in_either_order():
+    better = waiting(1, patient_id=7, created_at=NOW - timedelta(days=30))
+    worse = waiting(2, patient_id=7, created_at=NOW - timedelta(days=2))
+    other = waiting(3, patient_id=8, created_at=NOW - timedelta(days=10))
+    for entries in ([better, worse, other], [worse, better, other], [other, better, worse]):
+        ranked = rank(SLOT, entries, NOW)
+        assert [(m.waiting.entry_id, m.score) for m in ranked] == [(1, 75.0), (3, 55.0)]
+
+
+def test_a_slot_starting_exactly_now_has_started():
+    assert why_not(SLOT, waiting(), START) == "the slot has started"
+    assert why_not(SLOT, waiting(urgency="urgent"), START - timedelta(seconds=1)) is None
+
+
+def test_the_urgent_window_edge_is_outside_it():
+    assert in_urgent_window(START, START - timedelta(hours=48)) is False
+    assert in_urgent_window(START, START - timedelta(hours=48) + timedelta(seconds=1)) is True
+    assert why_not(SLOT, waiting(), START - timedelta(hours=48)) is None
+    assert why_not(SLOT, waiting(), START - timedelta(hours=47)) == ("the slot is less than 48 hours ahead: "
+                                                                    "kept for urgent cases")
+    six = replace(SLOT, urgent_window_hours=6)
+    assert why_not(six, waiting(), START - timedelta(hours=6)) is None
+    assert "less than 6 hours" in why_not(six, waiting(), START - timedelta(hours=5))
+
+
+def test_the_late_release_edges():
+    assert late_release(START, START - timedelta(hours=3), spare=5, urgent_per_hour=0.0) is True
+    assert late_release(START, START - timedelta(hours=3, seconds=1), spare=5, urgent_per_hour=0.0) is False
+    assert late_release(START, START, spare=5, urgent_per_hour=0.0) is False
+    assert late_release(START, START - timedelta(hours=4), spare=5, urgent_per_hour=0.0, hours=4) is True
+    released = replace(SLOT, late_release=True)
+    assert why_not(released, waiting(), START - timedelta(hours=3)) is None
+    assert "kept for urgent cases" in why_not(released, waiting(), START - timedelta(hours=3, seconds=1))
+
+
+def test_the_urgent_reserve_written_out():
+    assert urgent_reserve(1.5, START, START - timedelta(hours=2)) == 6  # 2 x 1.5 an hour x 2 hours
+    assert urgent_reserve(0.3, START, START - timedelta(hours=2)) == 2  # 1.2 rounded up
+    assert urgent_reserve(0.5, START, START - timedelta(hours=3)) == 3
+    assert urgent_reserve(2.0, START, START) == 1  # at least one
+    assert urgent_reserve(2.0, START, START + timedelta(hours=1)) == 1
+    assert late_release(START, START - timedelta(hours=2), spare=6, urgent_per_hour=1.5) is True
+    assert late_release(START, START - timedelta(hours=2), spare=5, urgent_per_hour=1.5) is False
+
+
+def test_edges_of_date_time_of_day_type_and_current_booking():
+    assert why_not(SLOT, waiting(latest=date(2026, 3, 3)), NOW) is None  # the slot's own day is still in time
+    assert time_of_day(datetime(2026, 3, 3, 12), LONDON) == "afternoon"
+    assert time_of_day(datetime(2026, 3, 3, 11, 59), LONDON) == "morning"
+    assert time_of_day(datetime(2026, 3, 3, 17), LONDON) == "evening"
+    assert time_of_day(datetime(2026, 3, 3, 16, 59), LONDON) == "afternoon"
+    assert why_not(SLOT, waiting(appointment_type="new"), NOW) is None  # 15 minutes fit a 15-minute slot exactly
+    assert why_not(SLOT, waiting(appointment_type="other"), NOW) is None  # unknown length, any type: no refusal
+    typed = replace(SLOT, appointment_types=frozenset({"new"}))
+    assert why_not(typed, waiting(appointment_type="long"), NOW) == "the slot does not take that type of appointment"
+    assert why_not(SLOT, waiting(current_start=START + timedelta(minutes=1)), NOW) is None
+    assert why_not(SLOT, waiting(specialty_id=None), NOW) == "waits for another specialty"
+    assert why_not(SLOT, waiting(hospital_ids=frozenset({10, 11})), NOW) is None
+    held = replace(SLOT, urgent_only=True)
+    assert why_not(held, waiting(urgency="urgent"), NOW) is None
+    assert why_not(held, waiting(), NOW) == "the slot is held for urgent cases"
+
+
+def test_each_reason_written_out():
+    assert why_not(SLOT, waiting(doctor_id=2), NOW) == "waits for another doctor"
+    assert why_not(SLOT, waiting(hospital_ids=frozenset({11})), NOW) == "waits for other hospitals"
+    assert why_not(SLOT, waiting(times_of_day=frozenset({"evening"})), NOW) == "not at a time of day that suits"
+    assert why_not(SLOT, waiting(appointment_type="long"), NOW) == "the slot is too short for that type of appointment"
+    assert why_not(SLOT, waiting(latest=date(2026, 3, 2)), NOW) == "the slot is after the latest date"
+    assert why_not(SLOT, waiting(current_start=START), NOW) == "not earlier than the current booking"
+
+
+def test_the_time_of_day_is_the_slot_s_own_wall_clock():
+    berlin = replace(SLOT, start=datetime(2026, 3, 3, 11, 30), end=datetime(2026, 3, 3, 11, 45),
+                     tz=ZoneInfo("Europe/Berlin"))  # 12:30 in Berlin, 11:30 UTC
+    assert why_not(berlin, waiting(times_of_day=frozenset({"afternoon"})), NOW) is None
+    assert why_not(berlin, waiting(times_of_day=frozenset({"morning"})), NOW) == "not at a time of day that suits"
