@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from app.scheduling.simulation_model import find_noshow_file, open_text
+from app.services.noshow import load, save
 
 REPO = Path(__file__).resolve().parent.parent.parent
 KEYS = {"roc_auc", "pr_auc", "brier", "base_rate", "n"}
@@ -49,6 +50,18 @@ def test_train_then_evaluate_on_the_later_days(runner, sample, tmp_path):
     again = _line(runner.invoke(args=["noshow", "evaluate", "--model", str(model), "--csv", str(sample),
                                       "--history", str(sample)]))
     assert again == judged
+    # a file with nothing after the training period has nothing to judge
+    early = tmp_path / "early.csv"
+    lines = sample.read_text().splitlines()
+    early.write_text("\n".join([lines[0], *(x for x in lines[1:] if x.split(",")[4].startswith("2016-04-29"))]) + "\n")
+    res = runner.invoke(args=["noshow", "evaluate", "--model", str(model), "--csv", str(early)])
+    assert res.exit_code == 1 and "no appointments after the model's training period" in res.output
+    # a model file of another version is refused
+    record = load(model)
+    record.version = 99
+    other = save(record, tmp_path / "other.joblib")
+    res = runner.invoke(args=["noshow", "evaluate", "--model", str(other), "--csv", str(sample)])
+    assert res.exit_code == 1 and "version 99" in res.output and "{" not in res.output
 
 
 def test_bad_inputs_fail_clearly(runner, sample, tmp_path):
