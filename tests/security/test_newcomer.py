@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -162,7 +161,6 @@ def test_load_run_uses_the_database_db_names():
     assert target_url("mysql+pymysql://root@127.0.0.1:3306/").database == "wl_load"
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_bench_prints_only_json_lines(tmp_path):
     """`make bench | jq`: with a stand-in for the benchmarks' Python, stdout holds their lines and nothing of make's
     own (recipe echo, set-up, translations); each gets the same BENCH_ARGS."""
