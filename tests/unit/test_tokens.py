@@ -15,9 +15,10 @@ from app.scheduling.tokens import (
     QueueItem,
     can_enter,
     check_entry_transition,
-    effective_time,
     estimated_waits,
+    is_booked,
     order_queue,
+    serving_plan,
     token_label,
     typical_minutes,
 )
@@ -42,60 +43,75 @@ def ids(items, now=at(0), **kw):
     return [item.id for item in order_queue(items, now, **kw)]
 
 
-def test_tiers_come_first():
-    items = [walkin("n", 0), walkin("v", 5, "vip"), walkin("u", 6, "urgent"), walkin("e", 7, "emergency")]
-    assert ids(items, at(8)) == ["e", "u", "v", "n"]
+def test_emergencies_then_urgent_go_first_by_arrival():
+    items = [walkin("n", 0), walkin("v", 5, "vip"), walkin("u2", 7, "urgent"), walkin("u1", 6, "urgent"),
+             walkin("e", 8, "emergency"), appt("ua", 0, 9, "urgent")]
+    assert ids(items, at(10)) == ["e", "u1", "u2", "ua", "v", "n"]
 
 
-def test_on_time_appointments_by_slot_and_walkins_by_arrival_interleave():
-    items = [appt("a20", 20, 15), appt("a0", 0, -5), walkin("w10", 10), walkin("w25", 25), appt("a30", 30, 25)]
-    assert ids(items, at(26)) == ["a0", "w10", "a20", "w25", "a30"]
+def test_a_booked_patient_keeps_their_place_as_walkins_arrive():
+    # CAR-004: booked 09:30, here since 08:24. Walk-ins fill the time until 09:30, no more: the booked patient
+    # starts at 09:30 however many walk-ins come after them.
+    car004 = appt("car004", 30, -36)
+    walkins = [walkin(f"w{minute}", minute) for minute in range(-30, 30, 5)]
+    ordered = ids([car004, *walkins], at(-30))  # 08:30, the doctor free now, 15 minutes a visit
+    assert ordered == ["w-30", "w-25", "w-20", "w-15", "car004", *[w.id for w in walkins[4:]]]
+    assert ids([car004, *walkins], at(20)) == ["car004", *[w.id for w in walkins]]  # 09:20: nobody fits before
 
 
-def test_an_early_appointment_waits_for_its_slot_time():
-    assert ids([appt("early", 30, 0), walkin("w", 10)], at(10)) == ["w", "early"]
+def test_no_walkin_passes_a_booked_patient_whose_slot_has_come():
+    items = [walkin("early", -60), appt("a", 0, -5), walkin("late", -1)]
+    assert ids(items, at(0)) == ["a", "early", "late"]  # the slot has come: even the earlier walk-in waits
 
 
-def test_late_arrival_slots_in_after_grace():
-    # Slot 09:00, arrived 09:20 (late beyond the 10-minute grace): key 09:30, behind the 09:25 walk-in and
-    # behind the on-time 09:30 appointment (ties go to the appointment), ahead of the 09:35 walk-in.
-    items = [appt("late", 0, 20), walkin("w25", 25), walkin("w35", 35), appt("a30", 30, 28)]
-    assert ids(items, at(36)) == ["w25", "a30", "late", "w35"]
+def test_walkins_fill_the_gaps_between_booked_slots():
+    items = [appt("a0", 0, -5), appt("a30", 30, 25), walkin("w10", 10), walkin("w12", 12), appt("a60", 60, 1)]
+    assert ids(items, at(0)) == ["a0", "w10", "a30", "w12", "a60"]  # 09:00, 09:15, 09:30, 09:45, 10:00
+    assert ids(items, at(0), consultation_minutes=10) == ["a0", "w10", "w12", "a30", "a60"]  # 09:00 ... 09:40
 
 
-def test_arrival_within_grace_keeps_the_slot_time():
-    assert ids([walkin("w", 5), appt("a", 0, 10)], at(10)) == ["a", "w"]
-    assert effective_time(appt("a", 0, 10), at(10)) == at(0)
-    assert effective_time(appt("a", 0, 11), at(11)) == at(21)
+def test_a_booked_patient_goes_in_early_when_no_walkin_fits():
+    items = [appt("a", 20, 0), walkin("w", 5)]
+    assert ids(items, at(10)) == ["a", "w"]  # a walk-in at 09:10 would run to 09:25, past the 09:20 slot
+    assert ids(items, at(5)) == ["w", "a"]  # at 09:05 it is done by 09:20
+    assert ids([appt("a", 90, 0)], at(10)) == ["a"]  # nobody else: seen early rather than the doctor waiting
 
 
-def test_ageing_pulls_long_waiting_walkins_forward():
-    items = [appt("a", 30, 29), walkin("w", 33)]
-    assert ids(items, at(34)) == ["a", "w"]
-    assert ids(items, at(33 + 60)) == ["w", "a"]  # two 30-minute steps pull the key 10 minutes earlier
-    assert effective_time(walkin("w", 33), at(33 + 59)) == at(28)
-    assert ids(items, at(33 + 60), ageing_minutes_per_step=0) == ["a", "w"]
+def test_the_doctor_busy_moves_the_turn():
+    items = [appt("a", 30, 0), walkin("w", 5)]
+    assert ids(items, at(10)) == ["w", "a"]
+    assert ids(items, at(10), busy_minutes=10) == ["a", "w"]  # free at 09:20: a walk-in would end at 09:35
 
 
-def test_ageing_keeps_walkins_first_come_first_served():
-    items = [walkin(i, i * 7) for i in range(10)]
-    for minutes in range(0, 400, 13):
-        assert ids(items, at(70 + minutes)) == list(range(10))
+def test_vip_walkins_before_other_walkins_but_not_before_a_booked_slot():
+    items = [walkin("n", 0), walkin("v", 5, "vip"), appt("a", 0, -5)]
+    assert ids(items, at(5)) == ["a", "v", "n"]
 
 
-def test_ties_prefer_the_appointment_then_the_earlier_arrival_then_input_order():
-    assert ids([walkin("w", 0), appt("a", 0, -10)], at(0)) == ["a", "w"]
+def test_a_late_booked_patient_joins_the_walkins_by_arrival():
+    items = [appt("late", 0, 31), walkin("w25", 25), walkin("w35", 35), appt("a60", 60, 28)]
+    assert ids(items, at(36)) == ["w25", "a60", "late", "w35"]  # a w25 visit ends 09:51, a60 at 10:00 comes next
+    assert ids(items, at(36), late_grace_minutes=40) == ["late", "a60", "w25", "w35"]  # within a longer grace
+    assert is_booked(appt("edge", 0, 30)) and not is_booked(appt("edge", 0, 31))  # 30 minutes: the default
+    assert is_booked(appt("edge", 0, 10), 10) and not is_booked(appt("edge", 0, 11), 10)
+    assert not is_booked(QueueItem("x", "normal", "appointment", at(5), None))  # no slot time: a walk-in
+    assert not is_booked(QueueItem("x", "normal", "walkin", at(5), at(5)))
+
+
+def test_ties_go_to_the_earlier_arrival_then_input_order():
     assert ids([walkin("x", 0), walkin("y", 0)], at(0)) == ["x", "y"]
+    assert ids([appt("b", 30, 10), appt("a", 30, 5)], at(0)) == ["a", "b"]
+    assert ids([appt("b", 30, 5), appt("a", 30, 5)], at(0)) == ["b", "a"]
 
 
-def test_manual_offset_moves_within_the_tier():
-    items = [walkin(n, i) for i, n in enumerate("abcd")] + [walkin("v", 9, "vip")]
+def test_manual_offset_moves_within_the_group():
+    items = [walkin(n, i) for i, n in enumerate("abcd")] + [walkin("u", 9, "urgent")]
     moved = items[:3] + [walkin("d", 3, offset=-2)] + items[4:]
-    assert ids(moved, at(10)) == ["v", "a", "d", "b", "c"]
+    assert ids(moved, at(10)) == ["u", "a", "d", "b", "c"]
     down = [walkin("a", 0, offset=1)] + items[1:]
-    assert ids(down, at(10)) == ["v", "b", "a", "c", "d"]
+    assert ids(down, at(10)) == ["u", "b", "a", "c", "d"]
     far = [walkin("a", 0, offset=99)] + items[1:3] + [walkin("d", 3, offset=-99)] + items[4:]
-    assert ids(far, at(10)) == ["v", "d", "b", "c", "a"]  # clamped to the tier: never ahead of the VIP
+    assert ids(far, at(10)) == ["u", "d", "b", "c", "a"]  # clamped to the group: never ahead of the urgent one
 
 
 def test_equal_manual_targets_keep_the_previous_order():
@@ -113,11 +129,6 @@ def test_unknown_values_are_refused():
 
 def test_empty_queue():
     assert order_queue([], NOW) == []
-
-
-def test_an_appointment_without_a_slot_time_counts_as_a_walkin():
-    item = QueueItem("x", "normal", "appointment", at(5), None)
-    assert effective_time(item, at(5)) == at(5)
 
 
 @pytest.mark.parametrize(
@@ -142,15 +153,6 @@ queue_items = st.builds(
     slot_start=st.none() | st.integers(-30, 240).map(at),
     manual_offset=st.integers(-3, 3),
 )
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.lists(queue_items, max_size=25), st.integers(240, 600).map(at))
-def test_property_queue_is_a_permutation_in_tier_order(items, now):
-    ordered = order_queue(items, now)
-    assert sorted(i.id for i in ordered) == sorted(i.id for i in items)
-    tiers = [PRIORITIES.index(i.priority) for i in ordered]
-    assert tiers == sorted(tiers)
 
 
 # --- entry statuses ---
@@ -189,24 +191,16 @@ def test_done_statuses_are_final_and_choices_cover_every_tier():
 
 # --- estimated waits ---
 
-def test_typical_minutes_is_the_median_of_the_last_n():
-    assert typical_minutes([10, 12, 30, 11]) == 11.5
-    assert typical_minutes([100, 100, 100, 8, 9, 10], sample_size=3) == 9
-    assert typical_minutes([], default_minutes=20) == 20
-    assert typical_minutes([0, -3, 600], default_minutes=7) == 7  # impossible lengths are ignored
-    assert typical_minutes([5, 6], sample_size=0, default_minutes=9) == 9
-
-
 def test_estimated_waits_count_the_people_ahead():
     items = [walkin("a", 0), walkin("b", 1), walkin("c", 2)]
-    assert estimated_waits(items, [10, 10, 10], at(5)) == {"a": 0, "b": 10, "c": 20}
+    assert estimated_waits(items, [10, 10, 10], at(5), default_minutes=10) == {"a": 0, "b": 10, "c": 20}
 
 
 def test_estimated_waits_subtract_time_spent_by_the_one_in_progress():
     items = [walkin("a", 0), walkin("b", 1)]
-    waits = estimated_waits(items, [12], at(5), in_progress_started=[at(0)])
+    waits = estimated_waits(items, [12], at(5), in_progress_started=[at(0)], default_minutes=12)
     assert waits == {"a": 7, "b": 19}
-    overdue = estimated_waits(items, [12], at(30), in_progress_started=[at(0)])
+    overdue = estimated_waits(items, [12], at(30), in_progress_started=[at(0)], default_minutes=12)
     assert overdue == {"a": 0, "b": 12}  # an overrunning consultation never makes a wait negative
 
 
@@ -217,7 +211,7 @@ def test_estimated_waits_default_and_called_patients_ahead():
 
 
 def test_estimated_waits_round_up_to_whole_minutes():
-    assert estimated_waits([walkin("a", 0), walkin("b", 0)], [7.2], at(0)) == {"a": 0, "b": 8}
+    assert estimated_waits([walkin("a", 0), walkin("b", 0)], [], at(0), default_minutes=7.2) == {"a": 0, "b": 8}
 
 
 @settings(max_examples=100, deadline=None)
@@ -232,76 +226,21 @@ def test_property_waits_never_decrease_along_the_line(durations, queue_length, c
 # --- pinned edges and other settings (the mutation run, docs/testing.md) -----------------------------------------
 
 
-def test_late_grace_at_other_settings():
-    on_the_edge = appt("a", 0, 10)  # slot 09:00, arrived 09:10
-    assert effective_time(on_the_edge, at(10), late_grace_minutes=10) == at(0)  # exactly at the grace: on time
-    assert effective_time(on_the_edge, at(10), late_grace_minutes=9) == at(19)  # arrived + grace
-    assert effective_time(on_the_edge, at(10), late_grace_minutes=0) == at(10)
-    assert effective_time(appt("b", 0, 25), at(25), late_grace_minutes=20) == at(45)
-
-
-def test_order_queue_uses_the_late_grace_it_is_given():
-    items = [walkin("w", 5), appt("a", 0, 12)]  # the appointment came 12 minutes after its 09:00 slot
-    assert ids(items, now=at(12)) == ["w", "a"]  # default 10-minute grace: late, keyed 09:22
-    assert ids(items, now=at(12), late_grace_minutes=15) == ["a", "w"]  # on time, keyed 09:00
-
-
-def test_the_on_time_tie_break_uses_the_given_grace():
-    # Both keyed 09:05: the appointment on time by its 09:05 slot; the walk-in by its arrival.
-    items = [walkin("w", 5), appt("a", 5, 12)]
-    assert ids(items, now=at(12), late_grace_minutes=7) == ["a", "w"]
-
-
-def test_ageing_at_other_settings():
-    w = walkin("w", 0)
-    assert effective_time(w, at(60), ageing_minutes_per_step=20, ageing_pull_minutes=7) == at(-21)  # 3 steps of 7
-    assert effective_time(w, at(59), ageing_minutes_per_step=20, ageing_pull_minutes=7) == at(-14)  # 2 full steps
-    assert effective_time(w, at(30)) == at(-5)  # exactly one default step of 30 minutes
-    assert effective_time(w, at(29)) == at(0)
-    assert effective_time(w, at(600), ageing_minutes_per_step=0, ageing_pull_minutes=7) == at(0)  # off
-    assert effective_time(w, at(-30)) == at(0)  # a clock before the arrival ages nobody
-
-
-def test_late_arrivals_age_from_their_arrival():
-    late = appt("a", 0, 20)  # keyed 09:30; waited 60 minutes at 10:20
-    assert effective_time(late, at(80)) == at(20)
-    assert effective_time(late, at(80), ageing_minutes_per_step=60, ageing_pull_minutes=15) == at(15)
-
-
-def test_order_queue_uses_the_ageing_it_is_given():
-    items = [appt("a", 40, 30), walkin("w", 0)]  # at 09:40 the walk-in has waited 40 minutes
-    assert ids(items, now=at(40)) == ["w", "a"]
-    assert ids(items, now=at(40), ageing_minutes_per_step=20, ageing_pull_minutes=30) == ["w", "a"]
-    early = [walkin("w", 0), appt("a", -10, -20)]  # the appointment is keyed 08:50
-    assert ids(early, now=at(40)) == ["a", "w"]  # the walk-in, keyed 08:55 after one step, stays behind
-    assert ids(early, now=at(40), ageing_minutes_per_step=20, ageing_pull_minutes=10) == ["w", "a"]  # 08:40
-
-
 def test_estimated_waits_add_called_patients_and_consultations_in_progress():
     items = [walkin("a", 0), walkin("b", 1), walkin("c", 2)]
-    waits = estimated_waits(items, [10, 10, 10], at(10), called_ahead=2, in_progress_started=[at(6)])
+    waits = estimated_waits(items, [10, 10, 10], at(10), called_ahead=2, in_progress_started=[at(6)],
+                            default_minutes=10)
     assert waits == {"a": 26, "b": 36, "c": 46}  # 2 called x 10 + the 6 minutes left of the one in the room
-    two_rooms = estimated_waits(items, [10], at(10), in_progress_started=[at(6), at(-5)])
+    two_rooms = estimated_waits(items, [], at(10), in_progress_started=[at(6), at(-5)], default_minutes=10)
     assert two_rooms == {"a": 6, "b": 16, "c": 26}  # the overrunning one adds nothing
-    not_started = estimated_waits(items[:1], [10], at(10), in_progress_started=[at(15)])
+    not_started = estimated_waits(items[:1], [], at(10), in_progress_started=[at(15)], default_minutes=10)
     assert not_started == {"a": 10}  # a start after now counts as nothing spent yet
 
 
-def test_estimated_waits_pass_their_sample_settings_on():
-    items = [walkin("a", 0), walkin("b", 1)]
-    assert estimated_waits(items, [30, 30, 5, 5], at(0), sample_size=2) == {"a": 0, "b": 5}
-    assert estimated_waits(items, [], at(0), default_minutes=12) == {"a": 0, "b": 12}
-
-
-def test_typical_minutes_keeps_the_longest_real_consultation():
-    assert typical_minutes([480, 480, 481]) == 480
-    assert typical_minutes([0.5, 0, 481], default_minutes=3) == 0.5
-    assert typical_minutes([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) == 7.5  # the last ten: 3 to 12
-
-
 def test_waits_round_up_but_not_for_float_noise():
-    assert estimated_waits([walkin("a", 0), walkin("b", 0)], [10.000000000001], at(0)) == {"a": 0, "b": 10}
-    assert estimated_waits([walkin("a", 0), walkin("b", 0)], [10.01], at(0)) == {"a": 0, "b": 11}
+    pair = [walkin("a", 0), walkin("b", 0)]
+    assert estimated_waits(pair, [], at(0), default_minutes=10.000000000001) == {"a": 0, "b": 10}
+    assert estimated_waits(pair, [], at(0), default_minutes=10.01) == {"a": 0, "b": 11}
 
 
 def test_entry_refusals_name_the_status_field():
@@ -341,28 +280,102 @@ def test_token_label_refusal_message_and_default_wait():
     assert estimated_waits([walkin("a", 0), walkin("b", 0)], [], at(0)) == {"a": 0, "b": 15}
 
 
-def test_typical_minutes_defaults_and_a_sample_of_one():
-    assert typical_minutes([]) == 15
-    assert typical_minutes([5, 9], sample_size=1) == 9
-
-
-def test_order_queue_defaults_written_out():
-    # a 10-minute grace: arriving 11 minutes after the slot is late (keyed 09:21), so the 09:05 walk-in goes first
-    assert ids([walkin("w", 5), appt("a", 0, 11)], now=at(11)) == ["w", "a"]
-    # ageing by 5 minutes per 30 waited: at 09:30 the 09:00 walk-in is keyed 08:55
-    assert ids([walkin("w", 0), appt("a", -3, -10)], now=at(30)) == ["w", "a"]  # ahead of an 08:57 slot
-    assert ids([walkin("w", 0), appt("a", -5, -10)], now=at(30)) == ["a", "w"]  # a tie with 08:55: on time first
-
-
-def test_ageing_by_the_minute():
-    assert effective_time(walkin("w", 0), at(3), ageing_minutes_per_step=1, ageing_pull_minutes=1) == at(-3)
-
-
 def test_offsets_land_in_ascending_target_order():
     items = [walkin("a", 0), walkin("b", 1, offset=-1), walkin("c", 2, offset=1), walkin("d", 3), walkin("e", 4)]
     assert ids(items) == ["b", "a", "d", "c", "e"]
 
 
-def test_estimated_waits_sample_the_last_ten_by_default():
-    durations = [10] + [50] * 5 + [10] * 5  # the last ten: five of 50 and five of 10, median 30
-    assert estimated_waits([walkin("a", 0), walkin("b", 0)], durations, at(0)) == {"a": 0, "b": 30}
+
+
+# --- the doctor's pace and a stable estimate ------------------------------------------------------------------------
+
+
+def test_the_pace_starts_at_the_slot_length_and_moves_a_fifth_of_the_way():
+    assert typical_minutes([]) == 15 and typical_minutes([], default_minutes=20) == 20
+    assert typical_minutes([20]) == pytest.approx(16)  # 15 + (20 - 15) / 5
+    assert typical_minutes([10, 10]) == pytest.approx(13.2)  # 14, then 13.2
+    assert typical_minutes([20], weight=0.5) == pytest.approx(17.5)
+    assert typical_minutes([15, 15, 15]) == 15  # visits on time leave the pace as it was
+
+
+def test_one_long_visit_counts_at_most_double():
+    # the case: the first visit of the day ran 35 minutes against a 15-minute slot
+    assert typical_minutes([35]) == pytest.approx(18)  # counted as 30, not 35: estimates grow by a fifth, not 2.3 x
+    assert typical_minutes([240]) == pytest.approx(18)
+    assert typical_minutes([1]) == pytest.approx(13.5)  # at least half the pace: counted as 7.5
+
+
+def test_impossible_lengths_are_ignored():
+    assert typical_minutes([0, -3, 481], default_minutes=7) == 7
+    assert typical_minutes([480], default_minutes=240) == pytest.approx(288)
+    assert typical_minutes([12], default_minutes=0) == 12  # no schedule length: the first visit sets the pace
+
+
+def test_serving_plan_orders_and_estimates_from_one_pace():
+    car004, early = appt("car004", 30, -36), walkin("w", -30)
+    ordered, waits = serving_plan([car004, early], [], at(-30), in_progress_started=[at(-35)])
+    assert [i.id for i in ordered] == ["w", "car004"]  # the doctor is free at 08:40: w ends 08:55 < 09:30
+    assert waits == {"w": 10, "car004": 25}
+    ordered, waits = serving_plan([car004, early], [], at(20), called_ahead=1)
+    assert [i.id for i in ordered] == ["car004", "w"] and waits == {"car004": 15, "w": 30}
+    ordered, _ = serving_plan([appt("late", -40, -5), walkin("w", -20)], [], at(0), late_grace_minutes=0)
+    assert [i.id for i in ordered] == ["w", "late"]  # no grace: 5 minutes late is late
+
+
+WALKINS_AND_BOOKINGS = st.lists(
+    st.builds(QueueItem, id=st.uuids(), priority=st.sampled_from(["normal", "vip"]),
+              source=st.sampled_from(["appointment", "walkin"]), arrived_at=st.integers(-120, 240).map(at),
+              slot_start=st.none() | st.integers(-60, 300).map(at)),
+    max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(queue_items, max_size=25), st.integers(240, 600).map(at), st.integers(1, 60), st.integers(0, 90))
+def test_property_queue_is_a_permutation_emergency_then_urgent_first(items, now, pace, busy):
+    ordered = order_queue(items, now, consultation_minutes=pace, busy_minutes=busy)
+    assert sorted(i.id for i in ordered) == sorted(i.id for i in items)
+    groups = [min(PRIORITIES.index(i.priority), 2) for i in ordered]
+    assert groups == sorted(groups)
+
+
+@settings(max_examples=300, deadline=None)
+@given(WALKINS_AND_BOOKINGS, st.integers(-60, 240).map(at), st.integers(5, 40), st.integers(0, 60))
+def test_property_a_walkin_goes_before_a_booked_patient_only_if_done_by_their_time(items, now, pace, busy):
+    ordered = order_queue(items, now, consultation_minutes=pace, busy_minutes=busy)
+    free = now + timedelta(minutes=busy)
+    for place, item in enumerate(ordered):
+        if not is_booked(item):
+            continue
+        for ahead_place, ahead in enumerate(ordered[:place]):
+            if not is_booked(ahead):
+                assert free + timedelta(minutes=pace * (ahead_place + 1)) <= item.slot_start
+
+
+@settings(max_examples=300, deadline=None)
+@given(WALKINS_AND_BOOKINGS, st.integers(-60, 240).map(at), st.integers(5, 40), st.integers(0, 60))
+def test_property_the_first_booked_patient_starts_by_their_slot_time(items, now, pace, busy):
+    # walk-ins, however many and whenever they came, never push a booked patient past their time
+    ordered = order_queue(items, now, consultation_minutes=pace, busy_minutes=busy)
+    free = now + timedelta(minutes=busy)
+    booked = [place for place, item in enumerate(ordered) if is_booked(item)]
+    if booked:
+        first = min(booked, key=lambda place: (ordered[place].slot_start, place))
+        assert free + timedelta(minutes=pace * first) <= max(ordered[first].slot_start, free)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(queue_items, min_size=1, max_size=20), st.lists(st.integers(3, 90), max_size=12),
+       st.integers(5, 30), st.floats(0, 1), st.integers(0, 2), st.integers(0, 300).map(at))
+def test_property_a_visit_ending_on_time_moves_no_estimate_by_more_than_one_consultation(
+        items, history, slot_length, spent_share, called, started):
+    items = [QueueItem(i.id, i.priority, i.source, i.arrived_at, i.slot_start) for i in items]
+    pace = typical_minutes(history, default_minutes=slot_length)
+    now = started + timedelta(minutes=pace * spent_share)  # any moment of the visit in the room
+    _, before = serving_plan(items, history, now, in_progress_started=[started], called_ahead=called,
+                             default_minutes=slot_length)
+    ended = started + timedelta(minutes=pace)
+    length = (ended - started).total_seconds() / 60  # what the board reads back from the two timestamps
+    _, after = serving_plan(items, [*history, length], ended, called_ahead=called, default_minutes=slot_length)
+    assert typical_minutes([*history, length], default_minutes=slot_length) == pytest.approx(pace, abs=1e-6)
+    for item in items:
+        assert abs(after[item.id] - before[item.id]) <= pace + 1  # one consultation, and the rounding

@@ -1,8 +1,9 @@
 """Reading the token queue: a doctor's board in serving order with positions and estimated waits (issue #5).
 
-The serving order is the core's (app.scheduling.tokens.order_queue); the estimate is the core's estimated_waits fed
-with the doctor's recent consultation lengths (started_at -> ended_at of completed entries, at any hospital) and
-the slot length of the doctor's schedule as the default when there is no history yet.
+The serving order and the estimate are the core's (app.scheduling.tokens.serving_plan, the rule in docs/queue.md),
+fed with the doctor's consultations of the day (started_at -> ended_at of completed entries, at any hospital), the
+slot length of the doctor's schedule as the pace before the first one, and the hospital's no-show grace as the
+time a booked patient may be late and still keep their slot.
 
 A board reads top down as the desk and the nurses work it: "now serving" first (in progress, then called), then the
 waiting in serving order with their positions, then the finished ones.
@@ -22,7 +23,6 @@ from app.models import AvailabilityRule, Doctor, Hospital, Queue, QueueEntry, Sc
 from app.models.base import utcnow
 from app.scheduling.codes import EntryStatus
 
-RECENT_CONSULTATIONS = 10  # the estimate is the median of this many latest consultations
 DEFAULT_MINUTES = 15
 ACTIVE_FIRST = ("in_progress", "called")  # above the waiting: whoever is being seen or is on the way in
 FINISHED = ("completed", "left", "no_show")  # below the waiting, in this order
@@ -53,14 +53,15 @@ def _items(entries: list[QueueEntry]) -> list[core.QueueItem]:
             for e in entries]
 
 
-def recent_durations(doctor_id: int, limit: int = RECENT_CONSULTATIONS) -> list[float]:
-    """The doctor's latest consultation lengths in minutes, oldest first."""
+def day_consultations(doctor_id: int, day: date) -> list[float]:
+    """The doctor's consultation lengths of the day in minutes (any hospital), in the order they ended: the pace is
+    learnt from them afresh each day."""
     rows = db.session.execute(
         select(QueueEntry.started_at, QueueEntry.ended_at).join(Queue, Queue.id == QueueEntry.queue_id)
-        .where(Queue.doctor_id == doctor_id, QueueEntry.status == EntryStatus.COMPLETED,
+        .where(Queue.doctor_id == doctor_id, QueueEntry.day == day, QueueEntry.status == EntryStatus.COMPLETED,
                QueueEntry.started_at.is_not(None), QueueEntry.ended_at.is_not(None))
-        .order_by(QueueEntry.ended_at.desc()).limit(limit)).all()
-    return [(end - start).total_seconds() / 60 for start, end in reversed(rows)]
+        .order_by(QueueEntry.ended_at, QueueEntry.id)).all()
+    return [(end - start).total_seconds() / 60 for start, end in rows]
 
 
 def slot_minutes(doctor_id: int, hospital_id: int, day: date) -> int:
@@ -81,14 +82,15 @@ def _board(hospital: Hospital, queue: Queue, day: date, now: datetime) -> list[Q
                                                selectinload(QueueEntry.appointment))))
     waiting = [e for e in entries if e.status == EntryStatus.WAITING]
     by_id = {e.id: e for e in waiting}
-    ordered = [by_id[item.id] for item in core.order_queue(_items(waiting), now)]
-    waits: dict = {}
-    if day == core.local_day(now, ZoneInfo(hospital.timezone)):
-        waits = core.estimated_waits(
-            _items(ordered), recent_durations(queue.doctor_id), now,
-            in_progress_started=[e.started_at for e in entries if e.status == EntryStatus.IN_PROGRESS and e.started_at],
-            called_ahead=sum(1 for e in entries if e.status == EntryStatus.CALLED),
-            default_minutes=slot_minutes(queue.doctor_id, hospital.id, day))
+    order, waits = core.serving_plan(
+        _items(waiting), day_consultations(queue.doctor_id, day), now,
+        in_progress_started=[e.started_at for e in entries if e.status == EntryStatus.IN_PROGRESS and e.started_at],
+        called_ahead=sum(1 for e in entries if e.status == EntryStatus.CALLED),
+        default_minutes=slot_minutes(queue.doctor_id, hospital.id, day),
+        late_grace_minutes=hospital.noshow_grace_minutes or 0)
+    ordered = [by_id[item.id] for item in order]
+    if day != core.local_day(now, ZoneInfo(hospital.timezone)):
+        waits = {}  # another day's line is a record, not a promise
     serving = sorted((e for e in entries if e.status in ACTIVE_FIRST),
                      key=lambda e: (ACTIVE_FIRST.index(e.status), e.started_at or e.called_at or e.arrived_at,
                                     e.number))
