@@ -89,6 +89,7 @@ class Config:
     NOTIFY_SMS = _bool("NOTIFY_SMS", True)
     STAFF_NOTICE_EMAIL = _bool("STAFF_NOTICE_EMAIL", True)  # staff and doctors also get their notices by e-mail
     WAITLIST_OFFERS_AT_ONCE = _int("WAITLIST_OFFERS_AT_ONCE", 3)  # patients offered one freed slot at the same time
+    WAITLIST_MAX_OPEN_OFFERS = _int("WAITLIST_MAX_OPEN_OFFERS", 2)  # open offers one patient holds at most
 
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

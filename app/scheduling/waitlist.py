@@ -28,6 +28,11 @@ Eligible means every one of these holds (``why_not`` names the first that fails)
   urgent request arriving in those last hours still finds a place; before a weekend, when no later slot is within
   48 h, the reserve is the day's own free slots. Only the service knows the free slots and the demand, so it
   decides and the matcher applies it;
+- the early release: a slot inside the urgent window goes to any entry at once, not only in its last 3 hours,
+  when ``FreedSlot.early_release`` says so (``early_release``): no urgent entry waits for that doctor or specialty
+  at all, and without this slot the day still has ``day_reserve`` free slots, twice the urgent requests of a day
+  (``OFFICE_HOURS_PER_DAY`` office hours at the recent urgent rate). Holding it back then helps nobody urgent, while
+  a routine patient who has waited months takes tomorrow's slot;
 - the slot is still ahead of ``now``.
 
 The eligible are ranked by points, higher first:
@@ -47,6 +52,11 @@ The eligible are ranked by points, higher first:
 | late release (eligibility,   | a slot still free 3 h or less before its start: any entry | an unused slot is lost    |
 | not points)                  | accepting short notice, if the urgent reserve is kept     | care; the reserve keeps   |
 |                              | (2 x the urgent requests expected until its start)        | late urgent requests safe |
+| early release (eligibility,  | a slot under 48 h ahead, nobody urgent waiting for the    | nobody urgent to keep it  |
+| not points)                  | doctor or specialty, the day's reserve (2 x a day's       | for; a routine patient    |
+|                              | urgent requests) kept without it: any entry, at once      | gains weeks               |
+| open offers (a cap, the      | a patient holding ``max_open_offers`` open offers is left | one person can answer a   |
+| service's setting)           | out; the slot goes to the next patients                   | couple, not eleven        |
 
 Ties go to the earlier joined entry, then the smaller entry id, so the ranking is deterministic.
 """
@@ -79,6 +89,8 @@ LATE_RELEASE_HOURS = 3
 # The urgent reserve: free slots kept for urgent requests, as a multiple of those expected before the slot starts.
 # Urgent requests are roughly Poisson: twice the mean covers all but about 1 % of late mornings of a busy region.
 LATE_RELEASE_RESERVE = 2.0
+# Urgent requests come in office hours: a day's urgent demand is the hourly rate over these hours (09:00 to 18:00).
+OFFICE_HOURS_PER_DAY = 9
 
 TIMES_OF_DAY = ("morning", "afternoon", "evening")
 NOON, FIVE_PM = time(12), time(17)
@@ -101,6 +113,7 @@ class FreedSlot:
     urgent_only: bool = False  # held back for urgent cases by the schedule's policy
     urgent_window_hours: float = URGENT_WINDOW_HOURS  # closer than this to its start: urgent entries only
     late_release: bool = False  # the urgent reserve allows releasing it to everyone within LATE_RELEASE_HOURS
+    early_release: bool = False  # nobody urgent waits for it and the day's reserve holds: everyone, at once
 
 
 @dataclass(frozen=True)
@@ -166,6 +179,18 @@ def late_release(start: datetime, now: datetime, spare: int, urgent_per_hour: fl
                                                                                              now)
 
 
+def day_reserve(urgent_per_hour: float) -> int:
+    """Free slots a day keeps for urgent requests: ``LATE_RELEASE_RESERVE`` times a day's expected urgent
+    requests (``OFFICE_HOURS_PER_DAY`` hours at ``urgent_per_hour``), rounded up, at least one."""
+    return max(1, math.ceil(LATE_RELEASE_RESERVE * urgent_per_hour * OFFICE_HOURS_PER_DAY - 1e-9))
+
+
+def early_release(urgent_waiting: bool, spare_that_day: int, urgent_per_hour: float) -> bool:
+    """Whether a slot inside the urgent window may go to routine entries at once: no urgent entry waits for its
+    doctor or specialty, and ``spare_that_day`` other free slots of its day still make ``day_reserve``."""
+    return not urgent_waiting and spare_that_day >= day_reserve(urgent_per_hour)
+
+
 def released_late(slot: FreedSlot, now: datetime) -> bool:
     """The slot is late released: within ``LATE_RELEASE_HOURS`` of its start and the service found the reserve."""
     return slot.late_release and slot.start - now <= timedelta(hours=LATE_RELEASE_HOURS)
@@ -201,7 +226,7 @@ def why_not(slot: FreedSlot, waiting: Waiting, now: datetime) -> str | None:
     if slot.urgent_only and waiting.urgency != "urgent":
         return "the slot is held for urgent cases"
     if (waiting.urgency != "urgent" and in_urgent_window(slot.start, now, slot.urgent_window_hours)
-            and not released_late(slot, now)):
+            and not released_late(slot, now) and not slot.early_release):
         return f"the slot is less than {slot.urgent_window_hours:g} hours ahead: kept for urgent cases"
     return None
 
@@ -237,13 +262,18 @@ def _days(days: float) -> str:
 
 
 def rank(slot: FreedSlot, waiting: Iterable[Waiting], now: datetime, *, limit: int | None = None,
-         exclude_patients: Iterable[int] = ()) -> list[Match]:
+         exclude_patients: Iterable[int] = (), open_offers: Mapping[int, int] | None = None,
+         max_open_offers: int | None = None) -> list[Match]:
     """The eligible entries for ``slot``, best first; one entry per patient (their best), at most ``limit``.
 
     A patient with several matching entries (say a specialty and a named doctor) appears once: one offer per
-    patient and slot is enough. ``exclude_patients`` leaves out, for example, the patient who just freed the slot.
+    patient and slot is enough. ``exclude_patients`` leaves out, for example, the patient who just freed the slot;
+    a patient already holding ``max_open_offers`` open offers (``open_offers``: patient id -> count) is left out
+    too, so the slot goes to the next patients.
     """
     excluded = set(exclude_patients)
+    if max_open_offers is not None:
+        excluded |= {patient for patient, count in (open_offers or {}).items() if count >= max_open_offers}
     best: dict[int, Match] = {}
     for entry in waiting:
         if entry.patient_id in excluded or why_not(slot, entry, now) is not None:

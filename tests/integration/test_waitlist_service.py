@@ -266,12 +266,14 @@ def _held_count() -> int:
     return db.session.scalar(select(func.count(Appointment.id)).where(Appointment.status == "held"))
 
 
-def test_a_slot_freed_20_hours_ahead_is_not_offered_to_routine_patients(clinic, make):
+def test_a_slot_freed_20_hours_ahead_stays_for_urgent_requests_when_the_day_has_no_other(clinic, make):
     _, specialty, doctor = clinic
     a, b, c = make.patient(), make.patient(), make.patient()
     _join(b, specialty)
     _join(c, specialty, doctor_id=doctor.id)
     appointment = _book(a, doctor)
+    for minutes in range(15, 180, 15):  # the rest of 3 March is booked: the slot is the day's urgent reserve
+        _book(make.patient(), doctor, SLOT + timedelta(minutes=minutes))
     near = SLOT - timedelta(hours=20)  # inside the 48-hour urgent window
     booking.cancel(None, appointment, "", now=near)
     db.session.commit()
@@ -284,6 +286,31 @@ def test_a_slot_freed_20_hours_ahead_is_not_offered_to_routine_patients(clinic, 
     assert waitlist.candidates_for_slot(clinic[0].id, doctor.id, SLOT, appointment.end, now=near) == []
     booked = booking.book(None, make.patient(), doctor, SLOT, urgency="urgent", now=near)
     assert booked.start == SLOT and booked.status == "scheduled"
+
+
+def test_a_slot_freed_20_hours_ahead_goes_to_routine_patients_at_once_when_nobody_urgent_waits(clinic, make):
+    _, specialty, doctor = clinic
+    a, b, c = make.patient(), make.patient(), make.patient()
+    entry_b = _join(b, specialty)
+    entry_c = _join(c, specialty, doctor_id=doctor.id)
+    appointment = _book(a, doctor)
+    near = SLOT - timedelta(hours=20)  # the day keeps eleven free slots for urgent requests without it
+    booking.cancel(None, appointment, "", now=near)
+    db.session.commit()
+    offers = db.session.scalars(select(Offer).order_by(Offer.rank)).all()
+    assert sorted(o.entry_id for o in offers) == sorted([entry_b.id, entry_c.id])
+    assert {o.hold.start for o in offers} == {SLOT} and _held_count() == 1
+
+
+def test_an_urgent_patient_waiting_elsewhere_in_the_specialty_keeps_near_slots_from_routine_ones(clinic, make):
+    _, specialty, doctor = clinic
+    a, routine, urgent = make.patient(), make.patient(), make.patient()
+    _join(routine, specialty)
+    _join(urgent, specialty, urgency="urgent", times_of_day=("afternoon",))  # 09:00 does not suit them
+    appointment = _book(a, doctor)
+    booking.cancel(None, appointment, "", now=SLOT - timedelta(hours=20))
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Offer.id))) == 0 and _held_count() == 0
 
 
 def test_a_slot_freed_20_hours_ahead_is_offered_to_the_urgent_patient(clinic, make):
@@ -457,8 +484,10 @@ def test_the_job_offers_a_free_slot_2_hours_ahead_to_a_routine_patient_once(clin
     offers = db.session.scalars(select(Offer).order_by(Offer.id)).all()
     starts = {o.hold.start for o in offers}
     assert made == len(offers) and SLOT in starts and all(o.entry_id == entry.id for o in offers)
-    assert starts == {SLOT + timedelta(minutes=15 * i) for i in range(5)}  # 09:00 ... 10:00, not 10:15
+    # five slots start within three hours (09:00 ... 10:00), but one patient holds at most two offers
+    assert starts == {SLOT, SLOT + timedelta(minutes=15)}
     assert SLOT not in _free_starts(doctor, now=now)  # held while the offer is out
+    assert SLOT + timedelta(minutes=30) in _free_starts(doctor, now=now)  # nobody else waits: still on sale
     assert len(_outbox("waitlist_offer")) == len(offers)
     assert _late_job(now + timedelta(minutes=5)) == 0  # the next run: held slots are not free, nothing twice
     assert db.session.scalar(select(func.count(Offer.id))) == len(offers)
@@ -485,16 +514,16 @@ def test_an_expired_late_offer_is_not_repeated_to_the_same_patient(clinic, make,
     later = now + timedelta(minutes=20)  # every hold expired; nobody else waits, so the slots are back on sale
     expire_job(now=later)
     assert _held_count() == 0 and SLOT in _free_starts(doctor, now=later)
-    _late_job(later)  # the only patient was asked already: at most the newly near 10:15 is offered to them
+    _late_job(later)  # the only patient was asked 09:00 and 09:15 already: the next two slots, never those again
     starts = [o.hold.start for o in db.session.scalars(select(Offer))]
-    assert len(starts) == len(set(starts)) == first + 1 and max(starts) == SLOT + timedelta(minutes=75)
+    assert first == 2 and len(starts) == len(set(starts)) == 4 and max(starts) == SLOT + timedelta(minutes=45)
     newcomer = make.patient()
     entry = _join(newcomer, specialty)
-    assert _late_job(later) == first  # the slots back on sale go to the newcomer only
+    assert _late_job(later) == first  # the slots back on sale go to the newcomer only, two of them
     fresh = db.session.scalars(select(Offer).where(Offer.status == "open", Offer.entry_id == entry.id)).all()
     assert sorted(o.hold.start for o in fresh) == sorted(starts)[:first]
     pairs = [(o.entry_id, o.hold.start) for o in db.session.scalars(select(Offer))]
-    assert len(pairs) == len(set(pairs)) == 2 * first + 1  # nobody was offered the same slot twice
+    assert len(pairs) == len(set(pairs)) == 6  # nobody was offered the same slot twice
 
 
 def test_the_last_free_slot_before_a_closure_stays_for_urgent_requests(make):

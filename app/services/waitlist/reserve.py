@@ -3,14 +3,17 @@
 The matcher keeps slots less than 48 hours ahead for urgent entries (app.scheduling.waitlist). Close to its start,
 a slot nobody urgent took is better given to a routine patient than lost, as long as the urgent requests still to
 come find a place: ``late_release_allowed`` answers that for one slot from the recent urgent demand and the free
-slots the search still finds.
+slots the search still finds. Earlier, inside the urgent window, ``early_release_allowed`` answers whether the
+slot's day keeps its reserve without the slot (the matcher's ``early_release``; the service adds that nobody urgent
+is waiting).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select
 
+from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, Doctor
 from app.scheduling import waitlist as matcher
@@ -58,3 +61,19 @@ def late_release_allowed(doctor: Doctor, start: datetime, now: datetime) -> bool
     found = search_slots(slot_query(doctor.specialty_id, doctor.id, now, until, min(reserve + 1, 500)), now)
     spare = sum(1 for r in found if now < r.start <= until and (r.doctor_id, r.start) != (doctor.id, start))
     return matcher.late_release(start, now, spare, rate)
+
+
+def early_release_allowed(doctor: Doctor, start: datetime, tz: tzinfo, now: datetime) -> bool:
+    """Whether the slot's local day keeps the urgent reserve (``matcher.day_reserve``) without the doctor's slot at
+    ``start``: enough other free slots of the specialty (the doctor, when they have none) that urgent requests
+    could take that day. Only for a slot inside the urgent window; the caller checks nobody urgent is waiting."""
+    if not timedelta(0) < start - now < timedelta(hours=matcher.URGENT_WINDOW_HOURS):
+        return False
+    rate = urgent_per_hour(doctor.specialty_id, doctor.id, now)
+    reserve = matcher.day_reserve(rate)
+    day = core.local_day(start, tz)
+    target = {"specialty_id": doctor.specialty_id} if doctor.specialty_id is not None else {"doctor_id": doctor.id}
+    found = search_slots(SlotQuery(first_day=day, last_day=day, urgency=Urgency.URGENT, urgency_by_staff=True,
+                                   limit=min(reserve + 1, 500), **target), now)
+    spare = sum(1 for r in found if r.start > now and (r.doctor_id, r.start) != (doctor.id, start))
+    return matcher.early_release(False, spare, rate)
