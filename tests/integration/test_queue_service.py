@@ -216,7 +216,8 @@ def test_status_steps_mirror_the_appointment_and_feed_the_estimates(clinic, make
                                    now=NOW + timedelta(minutes=82))[-1].entry.status == "completed"
     second = walkin(clinic, make.patient(), minutes=83)
     rows = board(clinic, minutes=84)
-    assert [r.estimated_wait_minutes for r in rows if r.entry.status == "waiting"] == [0, 16]  # the pace: 15 moved a fifth of the way to the 20-minute visit
+    # the pace: 15 moved a fifth of the way towards the 20-minute visit
+    assert [r.estimated_wait_minutes for r in rows if r.entry.status == "waiting"] == [0, 16]
     assert second.id == rows[1].entry.id
 
 

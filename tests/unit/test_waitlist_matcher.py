@@ -13,11 +13,14 @@ from app.scheduling.waitlist import (
     GAIN_CAP,
     LATE_RELEASE_HOURS,
     LATE_RELEASE_RESERVE,
+    OFFICE_HOURS_PER_DAY,
     URGENT_POINTS,
     URGENT_WINDOW_HOURS,
     FreedSlot,
     Waiting,
+    day_reserve,
     distance_km,
+    early_release,
     in_urgent_window,
     late_release,
     rank,
@@ -356,3 +359,63 @@ def test_the_time_of_day_is_the_slot_s_own_wall_clock():
                      tz=ZoneInfo("Europe/Berlin"))  # 12:30 in Berlin, 11:30 UTC
     assert why_not(berlin, waiting(times_of_day=frozenset({"afternoon"})), NOW) is None
     assert why_not(berlin, waiting(times_of_day=frozenset({"morning"})), NOW) == "not at a time of day that suits"
+
+
+# --- the early release and the cap on open offers ---
+
+def test_the_day_reserve_is_twice_a_day_of_urgent_requests():
+    assert OFFICE_HOURS_PER_DAY == 9
+    assert day_reserve(0.0) == 1  # no urgent demand seen: one other free slot still stays
+    assert day_reserve(0.5) == 9  # 4.5 a day, twice over
+    assert day_reserve(1 / 9) == 2  # exactly one a day: two, not three for float noise
+
+
+@pytest.mark.parametrize(("urgent_waiting", "spare", "rate", "released"), [
+    (False, 1, 0.0, True),
+    (False, 0, 0.0, False),  # the day's last free slot is its reserve
+    (True, 100, 0.0, False),  # someone urgent waits: they come first
+    (False, 9, 0.5, True),
+    (False, 8, 0.5, False),
+])
+def test_early_release_needs_nobody_urgent_waiting_and_the_day_s_reserve(urgent_waiting, spare, rate, released):
+    assert early_release(urgent_waiting, spare, rate) is released
+
+
+def test_an_early_released_slot_goes_to_routine_entries_anywhere_in_the_window():
+    routine, urgent = waiting(1), waiting(2, urgency="urgent")
+    early = replace(SLOT, early_release=True)
+    for hours in (1, 3.5, 20, 47.9):
+        now = START - timedelta(hours=hours)
+        assert why_not(early, routine, now) is None and why_not(early, urgent, now) is None
+        assert "kept for urgent cases" in why_not(SLOT, routine, now)
+    held = replace(early, urgent_only=True)  # the schedule's own hold-back still applies
+    assert "held for urgent cases" in why_not(held, routine, START - timedelta(hours=20))
+
+
+def test_a_patient_at_the_cap_of_open_offers_is_passed_over():
+    entries = [waiting(1), waiting(2), waiting(3)]
+    assert [m.waiting.entry_id for m in rank(SLOT, entries, NOW, limit=2)] == [1, 2]
+    capped = rank(SLOT, entries, NOW, limit=2, open_offers={101: 2, 102: 1}, max_open_offers=2)
+    assert [m.waiting.entry_id for m in capped] == [2, 3]  # the slot goes to the next patients
+    assert [m.waiting.entry_id for m in rank(SLOT, entries, NOW, open_offers={101: 5})] == [1, 2, 3]  # no cap set
+    assert rank(SLOT, entries, NOW, open_offers={101: 1, 102: 1, 103: 1}, max_open_offers=1) == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 6), st.integers(0, 3)), min_size=1, max_size=12), st.integers(1, 3),
+       st.integers(1, 4), st.integers(1, 30))
+def test_property_offers_never_take_a_patient_over_the_cap(entries, cap, batch, slots):
+    """Slot after slot offered in turn, as the short-notice job does: nobody ever holds more than ``cap``."""
+    held: dict[int, int] = {}
+    for patient, already in entries:
+        held.setdefault(patient, min(already, cap))
+    waiting_list = [waiting(i + 1, patient_id=patient) for i, (patient, _) in enumerate(entries)]
+    for n in range(slots):
+        slot = replace(SLOT, start=START + timedelta(minutes=15 * n), end=START + timedelta(minutes=15 * (n + 1)))
+        before = dict(held)
+        for match in rank(slot, waiting_list, NOW, limit=batch, open_offers=held, max_open_offers=cap):
+            held[match.waiting.patient_id] = held.get(match.waiting.patient_id, 0) + 1
+        assert all(count <= cap for count in held.values())
+        # a patient under the cap is passed over only when the batch is full
+        skipped = {p for p in before if before[p] < cap and held[p] == before[p]}
+        assert not skipped or sum(held[p] - before[p] for p in held) == batch
