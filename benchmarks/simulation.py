@@ -19,7 +19,8 @@ from app.scheduling.simulation_model import POLICIES, SimParams, find_noshow_fil
 from benchmarks._common import emit, log, parse, parser
 
 KEY = ("patients", "mean_access_days", "p90_access_days", "cohort_mean_access_days", "cohort_p90_access_days",
-       "freed_slots", "freed_24h_ahead", "refilled_share", "refilled_24h_ahead_share", "urgent_within_48h_share",
+       "freed_slots", "freed_24h_ahead", "refilled_share", "refilled_24h_ahead_share", "freed_24_48h_ahead",
+       "refilled_24_48h_ahead_share", "near_slots_released_early", "urgent_within_48h_share",
        "no_show_rate", "utilisation", "moved_earlier")
 
 

@@ -13,7 +13,9 @@ sim_cli = AppGroup("sim", help="Simulate a region's clinics.")
 @click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--policy", type=click.Choice(["baseline", "waitlist"]), default="baseline", show_default=True)
-def sim_run(days, seed, policy):
+@click.option("--early-release/--no-early-release", default=True, show_default=True,
+              help="Offer near slots to routine patients at once when nobody urgent waits (the waitlist's rule).")
+def sim_run(days, seed, policy, early_release):
     """The clinic simulation (no database): one JSON line of access times, refills and no-shows."""
     import os
     from pathlib import Path
@@ -23,7 +25,7 @@ def sim_run(days, seed, policy):
 
     try:
         path = find_noshow_file(os.environ, Path(__file__).resolve().parent.parent.parent)
-        figures = simulate(days, seed, policy, path)
+        figures = simulate(days, seed, policy, path, early_release=early_release)
     except SimulationDataError as err:
         raise click.ClickException(str(err)) from None
     click.echo(json.dumps(figures))

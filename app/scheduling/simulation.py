@@ -35,7 +35,10 @@ The region (``SimParams`` defaults) and why:
   other free slots an urgent request asking now could take (today, the next two days) must stay at least twice the
   urgent requests expected before noon (``LATE_RELEASE_RESERVE``); so before a weekend, with no clinic day within
   48 hours, Friday's spare slots are mostly kept for Friday's late-morning urgent requests. Urgent holds released
-  at 10:00 and same-day cancellations follow the same rule. Each accepts within the 15-minute hold with a chance
+  at 10:00 and same-day cancellations follow the same rule. The early release (``early_release``) lifts the urgent
+  window at once, whatever the notice: when nobody urgent is on the clinic's list and the region's other free
+  slots of that day still make twice a day's urgent requests, a slot freed a day ahead goes to routine waiting
+  patients when it is freed, not only on the morning. Each accepts within the 15-minute hold with a chance
   of 60 % three or more days ahead, 40 % one to three days, 15 % under a day; the first to accept moves and their
   old slot is offered in turn (the cascade). Nobody accepts:
   the next three, until the list is exhausted or the slot is under an hour away; then it goes where the baseline
@@ -264,9 +267,10 @@ class Region(Waitlist):
             self.counts["unused_slots"] += self.free[clinic][day] + self.held[clinic][day]
 
 
-def simulate(days: int, seed: int, policy: str, data_path: str | Path) -> dict:
+def simulate(days: int, seed: int, policy: str, data_path: str | Path, *, early_release: bool = True) -> dict:
     """The ``sim run`` figures for the default region; raises ``SimulationDataError`` without the no-show file."""
-    return run(SimParams(days=days, seed=seed, policy=policy), load_noshow_rates(data_path))
+    return run(SimParams(days=days, seed=seed, policy=policy, early_release=early_release),
+               load_noshow_rates(data_path))
 
 
 def run(params: SimParams, rates: NoShowRates) -> dict:

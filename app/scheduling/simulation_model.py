@@ -159,6 +159,7 @@ class SimParams:
     urgent_window_hours: float = URGENT_WINDOW_HOURS  # closer than this: offered to urgent waiting patients only
     late_release_hours: float = LATE_RELEASE_HOURS  # this close to its start a free slot goes to anyone waiting
     late_release_reserve: float = LATE_RELEASE_RESERVE  # ... while this x the urgent requests due stay free; < 0: off
+    early_release: bool = True  # near slots to anyone at once: nobody urgent waits, the day's reserve holds
 
     @property
     def daily_capacity(self) -> int:

@@ -36,12 +36,16 @@ class Waitlist:
         """
         asked: set[Patient] = set()
         hold = self.p.hold_minutes / 1440
+        first = True
         while True:
             now = self.env.now
             notice = day + NOON - now
             if notice < self.p.min_offer_hours / 24:
                 break
-            urgent_only = held or self._urgent_window(day, notice)
+            urgent_only = held or self._urgent_window(clinic, day, notice)
+            if first and not urgent_only and notice * 24 < self.p.urgent_window_hours:
+                self.counts["released_early" if self._early_released(clinic, day) else "released_late"] += 1
+            first = False
             eligible = [w for w in self.waitlist[clinic] if w.day > day and not w.offered and w not in asked
                         and (w.urgent or not urgent_only)]
             if not eligible:
@@ -70,11 +74,28 @@ class Waitlist:
         else:
             self.free[clinic][day] += 1  # nobody took it: any later request may find it
 
-    def _urgent_window(self, day: int, notice: float) -> bool:
-        """Whether a slot on ``day``, ``notice`` days ahead, goes to urgent waiting patients only: inside the urgent
-        window, unless late released (``_late_released``)."""
+    def _urgent_window(self, clinic: int, day: int, notice: float) -> bool:
+        """Whether a slot of ``clinic`` on ``day``, ``notice`` days ahead, goes to urgent waiting patients only:
+        inside the urgent window, unless released early (``_early_released``) or late (``_late_released``)."""
         hours = notice * 24
-        return hours < self.p.urgent_window_hours and not self._late_released(day, hours)
+        return (hours < self.p.urgent_window_hours and not self._early_released(clinic, day)
+                and not self._late_released(day, hours))
+
+    def _urgent_per_hour(self) -> float:
+        # urgent requests arrive in office hours (DAY_OPEN to DAY_CLOSE, nine hours) on working days
+        return self.p.load * self.p.daily_capacity * self.p.urgent_share * self.p.clinics / 9
+
+    def _early_released(self, clinic: int, day: int) -> bool:
+        """The matcher's early release (``waitlist.early_release``): nobody urgent waits on the clinic's list and,
+        without the slot, the region's free slots of that day (urgent patients take any clinic) still make the day's
+        reserve: ``late_release_reserve`` times a day of urgent requests, at least one."""
+        if not self.p.early_release or self.p.late_release_reserve < 0:
+            return False
+        if any(w.urgent for w in self.waitlist[clinic]):
+            return False
+        spare = sum(self.free[c][day] + self.held[c][day] for c in range(self.p.clinics))
+        reserve = max(1, math.ceil(self.p.late_release_reserve * self._urgent_per_hour() * 9 - 1e-9))
+        return spare >= reserve
 
     def _late_released(self, day: int, hours: float) -> bool:
         """The matcher's late release (``waitlist.late_release``): ``late_release_hours`` or less before it (the
@@ -89,9 +110,7 @@ class Waitlist:
         last = math.floor(now) + math.ceil(self.p.urgent_window_hours / 24)
         first = day if now - math.floor(now) < NOON else day + 1
         spare = sum(self.free[c][d] + self.held[c][d] for c in range(self.p.clinics) for d in range(first, last + 1))
-        # urgent requests arrive in office hours (DAY_OPEN to DAY_CLOSE, nine hours) on working days
-        per_hour = self.p.load * self.p.daily_capacity * self.p.urgent_share * self.p.clinics / 9
-        reserve = max(1, math.ceil(self.p.late_release_reserve * per_hour * hours - 1e-9))
+        reserve = max(1, math.ceil(self.p.late_release_reserve * self._urgent_per_hour() * hours - 1e-9))
         return spare >= reserve
 
     def late_releases(self):

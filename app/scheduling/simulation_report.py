@@ -55,6 +55,7 @@ def summarise(region: Region) -> dict:
     urgent_in_time = sum(access[x.pid] <= 2 for x in urgent)
     cancelled = [f for f in region.freed if f["cause"] == "cancellation"]
     ahead = [f for f in cancelled if f["notice"] >= 1.0]
+    day_before = [f for f in ahead if f["notice"] < 2.0]  # inside the urgent window: the early release's share
     moves = [f for f in region.freed if f["cause"] == "move"]
     counts = region.counts
     return {
@@ -76,6 +77,8 @@ def summarise(region: Region) -> dict:
         "freed_24h_ahead": len(ahead),
         "refilled_share": _share(sum(f["refilled"] for f in cancelled), len(cancelled)),
         "refilled_24h_ahead_share": _share(sum(f["refilled"] for f in ahead), len(ahead)),
+        "freed_24_48h_ahead": len(day_before),
+        "refilled_24_48h_ahead_share": _share(sum(f["refilled"] for f in day_before), len(day_before)),
         "urgent_within_48h_share": _share(urgent_in_time, len(urgent_all)),
         "urgent_within_48h_share_of_seen": _share(urgent_in_time, len(urgent)),
         "urgent_mean_access_days": _mean([access[x.pid] for x in urgent]),
@@ -83,6 +86,8 @@ def summarise(region: Region) -> dict:
         "no_show_rate": _share(sum(x.outcome == "no_show" for x in seen), len(seen)),
         "utilisation": _share(counts["capacity"] - counts["unused_slots"], counts["capacity"]),
         "urgent_holds_released": counts["holds_released"],
+        "near_slots_released_early": counts["released_early"],
+        "near_slots_released_late": counts["released_late"],
         "waitlist_joined": counts["waitlist_joined"],
         "offers": counts["offers"],
         "moved_earlier": counts["moved"],

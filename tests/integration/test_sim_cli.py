@@ -3,7 +3,7 @@ import json
 
 CONTRACT = ("policy", "days", "seed", "patients", "mean_access_days", "p90_access_days", "cohort_mean_access_days",
             "cohort_p90_access_days", "freed_slots", "freed_24h_ahead", "refilled_share", "refilled_24h_ahead_share",
-            "urgent_within_48h_share", "no_show_rate")
+            "urgent_within_48h_share", "no_show_rate", "freed_24_48h_ahead", "refilled_24_48h_ahead_share")
 
 
 def _line(res) -> dict:
@@ -25,6 +25,9 @@ def test_sim_run_prints_the_contract_line_for_both_policies(runner):
     assert wait["cohort_mean_access_days"] < base["cohort_mean_access_days"]
     again = _line(runner.invoke(args=["sim", "run", "--days", "20", "--seed", "3", "--policy", "waitlist"]))
     assert again == wait
+    kept = _line(runner.invoke(args=["sim", "run", "--days", "20", "--seed", "3", "--policy", "waitlist",
+                                     "--no-early-release"]))
+    assert kept["near_slots_released_early"] == 0 and kept["patients"] == wait["patients"]
 
 
 def test_sim_run_refuses_an_unknown_policy(runner):

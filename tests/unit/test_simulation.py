@@ -174,6 +174,18 @@ def test_the_late_release_gives_the_cohort_its_gain_and_the_reserve_keeps_urgent
     assert sum(not _friday_afternoon(x) for x in _late_urgent(region)) > 5
 
 
+def test_the_early_release_offers_near_slots_at_once_only_when_the_day_can_spare_them(rates):
+    calm = replace(SMALL, policy="waitlist", urgent_share=0.02, load=0.75)  # few urgent requests, room to spare
+    on, off = run(calm, rates), run(replace(calm, early_release=False), rates)
+    assert on["near_slots_released_early"] > 100 and off["near_slots_released_early"] == 0
+    assert on["near_slots_released_late"] < off["near_slots_released_late"]  # offered when freed, not on the day
+    assert on["urgent_within_48h_share"] >= off["urgent_within_48h_share"]  # nobody urgent paid for it
+    assert on["freed_24_48h_ahead"] > 10 and on["refilled_24_48h_ahead_share"] >= 0.9
+    # the calibrated region's urgent demand uses its spare slots: the day's reserve is hardly ever covered
+    busy = run(replace(SMALL, policy="waitlist"), rates)
+    assert busy["near_slots_released_early"] < 0.01 * busy["near_slots_released_late"]
+
+
 def test_an_unknown_policy_is_refused(rates):
     with pytest.raises(ValueError, match="policy"):
         run(replace(SMALL, policy="lottery"), rates)
