@@ -6,7 +6,6 @@ answered with the error's own status (409 when someone else was faster or the pa
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,9 +27,8 @@ from app.services.availability.query import SlotQuery
 from app.services.availability.search import search_slots
 from app.services.availability.views import local_today, nearest_free_slots
 from app.services.booking import policy as booking_policy
-from app.templating import money
 from app.transaction import transaction
-from app.web.booking_forms import CancelForm, PickSlotForm, start_or_404, submit_change
+from app.web.booking_forms import CancelForm, PickSlotForm, follow_fees, start_or_404, submit_change
 
 ALTERNATIVE_DAYS = 14
 ALTERNATIVE_RADIUS_KM = 50
@@ -129,9 +127,7 @@ def book():
     alternatives = _alternatives(doctor, hospital, start, type_code, urgency) if error is not None else None
     local = core.to_local(start, ZoneInfo(hospital.timezone))
     fees = {t.code: t.fee for t in types}  # what booking.book charges: the type's fee, else the doctor's own
-    if fees:  # static/js/booking-fee.js shows the chosen type's fee before the patient confirms
-        form.appointment_type.render_kw = {"data-fee-target": "booking-fee", "data-fees": json.dumps(
-            {code: money(fee, hospital.currency) for code, fee in fees.items()})}
+    follow_fees(form.appointment_type, hospital, fees)
     return render_template("patient/book.html", doctor=doctor, hospital=hospital, local=local, form=form,
                            error=_friendly(error) if error is not None else None, alternatives=alternatives,
                            fee=fees.get(type_code, doctor.fee), urgency=urgency, cutoff=hospital.cancel_cutoff_hours,

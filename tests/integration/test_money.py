@@ -212,3 +212,19 @@ def test_unknown_currency_is_refused_on_the_field(client, admin, priced, typed):
     db.session.expire_all()
     assert db.session.get(Hospital, london.id).currency == "GBP"
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "hospital.update")) == 0
+
+
+def test_the_desks_booking_form_shows_the_fee_of_the_chosen_type(client, auth, make, priced):
+    doctor, london = priced["doc_l"], priced["london"]
+    patient = make.patient()
+    patient.registered_hospital_id = london.id  # the desk's own patient
+    db.session.commit()
+    auth.login(make.user(Role.STAFF, london).email)
+    url = (f"/staff/patients/{patient.id}/book/confirm?doctor={doctor.id}&hospital={london.id}"
+           f"&start={start_in(3, 10, london.timezone)}")
+    assert shown_fee(client.get(url + "&type=ecg").get_data(as_text=True)) == "£120.00"
+    page = client.get(url).get_data(as_text=True)  # no type carried: the first the select shows
+    assert shown_fee(page) == "£120.00" and re.search(r'<option selected value="ecg">', page)
+    res = client.post(url, data={"appointment_type": "follow_up"})
+    assert res.status_code == 302
+    assert db.session.scalar(select(Appointment.fee)) == Decimal("50.00")
