@@ -1,4 +1,4 @@
-"""Template globals and filters: local times with their zone, the role's home page."""
+"""Template globals and filters: local times with their zone, money in the reader's locale, the role's home page."""
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -8,6 +8,8 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+
+from app.money import format_money
 
 HOME_ENDPOINTS = {
     "patient": "patient.home", "doctor": "doctor.home", "nurse": "nurse.home",
@@ -69,6 +71,11 @@ def dateformat(value, fmt: str = "medium") -> str:
     return format_date(value, localised_pattern(fmt))
 
 
+def money(amount, currency: str | None) -> str:
+    """A fee in the reader's language: "£80.00" in English, "80,00 €" in German."""
+    return format_money(amount, currency, str(get_locale() or "en"))
+
+
 def checkin_qr(appointment) -> Markup:
     """The appointment's signed check-in code as an inline SVG QR code, for the self check-in kiosk."""
     import segno
@@ -85,3 +92,4 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["checkin_qr"] = checkin_qr
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["dateformat"] = dateformat
+    app.jinja_env.filters["money"] = money

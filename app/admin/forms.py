@@ -23,11 +23,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
+from app import money
+from app.doctor.photo import photo_fields
 from app.extensions import db
 from app.forms import Phone, SafeForm, StrongPassword
 from app.models import HOSPITAL_ROLES, Department, Equipment, Hospital, Role, Specialty
 from app.models.doctor import APPOINTMENT_KINDS
 from app.models.hospital import ROOM_KINDS, parse_reminder_hours
+from app.services.directory.catalogue import CURRENCY_MESSAGE, FEE_MESSAGES
 
 SNAKE_CODE = Regexp(r"^[a-z_]+$", message=_l("Lower-case letters and underscores only, e.g. follow_up."))
 ROLE_LABELS = {Role.PATIENT: _l("Patient"), Role.DOCTOR: _l("Doctor"), Role.NURSE: _l("Nurse"),
@@ -77,6 +80,25 @@ class LanguageList:
             raise ValidationError(_l("Too many languages."))
 
 
+class Fee:
+    """An amount of money: whole cents, not negative, small enough to store (app/money.py)."""
+
+    def __call__(self, form, field):
+        problem = money.fee_problem(field.data) if field.data is not None else None
+        if problem is not None:
+            raise ValidationError(FEE_MESSAGES[problem])
+
+
+class Currency:
+    """An ISO 4217 code Babel knows; stored upper case."""
+
+    def __call__(self, form, field):
+        if field.data:
+            field.data = field.data.upper()
+            if not money.known_currency(field.data):
+                raise ValidationError(CURRENCY_MESSAGE)
+
+
 def payload(form: SafeForm, *names: str) -> dict:
     """The named fields' data, with empty optional text stored as NULL."""
     return {name: (None if getattr(form, name).data == "" else getattr(form, name).data) for name in names}
@@ -112,6 +134,9 @@ class HospitalForm(SafeForm):
     lon = FloatField(_l("Longitude"), validators=[InputRequired(), NumberRange(-180, 180)])
     timezone = StringField(_l("Time zone"), filters=[strip], validators=[DataRequired(), IanaZone()],
                            description=_l("IANA name, e.g. Europe/London"), render_kw={"list": "iana-zones"})
+    currency = StringField(_l("Currency"), filters=[strip], validators=[Optional(), Length(max=3), Currency()],
+                           description=_l("ISO 4217 code of the hospital's fees, e.g. GBP or EUR. Leave empty for "
+                                          "the country's currency."))
     reminder_hours = StringField(_l("Reminder hours"), filters=[strip], validators=[Optional(), Length(max=40)],
                                  description=_l("Hours before an appointment that reminders go out, e.g. 24,2. "
                                                 "Leave empty for the region's default."))
@@ -133,7 +158,7 @@ class HospitalForm(SafeForm):
                        "the slots open to everyone; staff set the priority."))
     submit = SubmitField(_l("Save"))
 
-    FIELDS = ("name", "city", "country", "address", "phone", "lat", "lon", "timezone", "reminder_hours",
+    FIELDS = ("name", "city", "country", "address", "phone", "lat", "lon", "timezone", "currency", "reminder_hours",
               "cancel_cutoff_hours", "noshow_grace_minutes", "offer_hold_minutes", "allow_self_declared_urgency")
 
     def validate_reminder_hours(self, field):
@@ -184,7 +209,7 @@ class AppointmentTypeForm(SafeForm):
     duration_minutes = IntegerField(_l("Duration (minutes)"),
                                     validators=[InputRequired(), NumberRange(5, 480), MultipleOf(5)],
                                     description=_l("5 to 480, in steps of 5"))
-    fee = DecimalField(_l("Fee"), places=2, validators=[InputRequired(), NumberRange(min=0)])
+    fee = DecimalField(_l("Fee"), places=2, validators=[InputRequired(), NumberRange(min=0), Fee()])
     equipment_ids = SelectMultipleField(_l("Required equipment"), coerce=int, render_kw={"size": 6},
                                         description=_l("Hold Ctrl (or Cmd) to choose several."))
     submit = SubmitField(_l("Save"))
@@ -225,7 +250,7 @@ class DoctorForm(SafeForm):
     qualifications = StringField(_l("Qualifications"), filters=[strip], validators=[Optional(), Length(max=255)])
     languages = StringField(_l("Languages"), default="en", validators=[LanguageList()],
                             description=_l("Two-letter codes separated by commas, e.g. en, de"))
-    fee = DecimalField(_l("Fee"), places=2, default=0, validators=[InputRequired(), NumberRange(min=0)])
+    fee = DecimalField(_l("Fee"), places=2, default=0, validators=[InputRequired(), NumberRange(min=0), Fee()])
     bio = TextAreaField(_l("Biography"), filters=[strip], validators=[Optional(), Length(max=4000)],
                         render_kw={"rows": 4})
     submit = SubmitField(_l("Save"))
@@ -241,6 +266,9 @@ class DoctorForm(SafeForm):
 class DoctorEditForm(DoctorForm):
     email = None  # the account's address is edited on the user page
     password = None
+    photo_upload, remove_photo = photo_fields(
+        _l("JPEG, PNG or WebP, at most 2 MB. Shown on the doctor's page and beside their free times."))
+    multipart = True  # admin/form.html sends the file
 
 
 class UserCreateForm(SafeForm):

@@ -20,6 +20,7 @@ from app.admin.forms import (
     specialty_choices,
 )
 from app.admin.routes import ensure_any_hospital, form_page, get_or_404, save, scope, show_error, switch_active
+from app.doctor.photo import uploaded_bytes
 from app.extensions import db
 from app.models import HOSPITAL_ROLES, Doctor, Hospital, Membership, Role, User
 from app.models.base import utcnow
@@ -27,6 +28,7 @@ from app.security import ensure_hospital
 from app.services import directory
 from app.services.accounts import policy as account_policy
 from app.services.accounts import tokens as account_tokens
+from app.services.accounts.profile import remove_photo
 from app.services.directory import people as people_service
 from app.services.rows import contains
 from app.transaction import transaction
@@ -83,9 +85,18 @@ def doctor_edit(doctor_id: int):
         form.hospital_ids.data = [h.id for h in doctor.hospitals]
     # a hospital admin edits the doctor's place at their hospitals and keeps the others as they are
     elsewhere = [h.id for h in doctor.hospitals if visible is not None and h.id not in visible]
-    saved = save(form, lambda: people_service.update_doctor(
-        current_user, doctor, form.name.data, [*form.hospital_ids.data, *elsewhere],
-        **payload(form, *form.PROFILE)), lambda d: url_for("admin.doctors"), _("The doctor is saved."))
+    replaced = []  # the photo file nothing points at once the change commits
+
+    def change():
+        people_service.update_doctor(current_user, doctor, form.name.data, [*form.hospital_ids.data, *elsewhere],
+                                     **payload(form, *form.PROFILE))
+        replaced.append(people_service.set_doctor_photo(current_user, doctor, uploaded_bytes(form.photo_upload),
+                                                        remove=bool(form.remove_photo.data)))
+        return doctor
+
+    saved = save(form, change, lambda d: url_for("admin.doctors"), _("The doctor is saved."))
+    if saved is not None:
+        remove_photo(replaced[0], directory=people_service.DOCTOR_PHOTO_DIR)
     return saved or form_page(form, _("Edit %(name)s", name=doctor.name), url_for("admin.doctors"),
                               intro=_("Account: %(email)s", email=doctor.user.email))
 

@@ -31,7 +31,8 @@ def out(a: Appointment) -> dict:
             "doctor_id": a.doctor_id, "patient_id": a.patient_id, "hospital_id": a.hospital_id,
             "appointment_type": a.appointment_type, "urgency": a.urgency,
             "urgency_by_patient": a.urgency_by_patient, "reason": a.reason,
-            "cancel_reason": a.cancel_reason}
+            "cancel_reason": a.cancel_reason, "fee": None if a.fee is None else f"{a.fee:.2f}",
+            "currency": a.currency}
 
 
 def _patient_for_booking(data) -> Patient:

@@ -85,6 +85,7 @@ class HospitalOut(IdName):
     lat = fields.Float()
     lon = fields.Float()
     timezone = fields.Str()
+    currency = fields.Str()  # ISO 4217: what the hospital's fees are in
 
 
 class HospitalList(Schema):
@@ -213,6 +214,9 @@ class AppointmentOut(Schema):
     urgency_by_patient = fields.Str(allow_none=True)  # what the patient stated when booking themselves
     reason = fields.Str(allow_none=True)
     cancel_reason = fields.Str(allow_none=True)
+    # what the booking charges, kept as it was at booking: a decimal string ("80.00") and its ISO 4217 code
+    fee = fields.Str(allow_none=True)
+    currency = fields.Str(allow_none=True)
 
 
 class AppointmentList(Schema):

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from app.extensions import db
 from app.models import AppointmentType, Department, Equipment, Hospital, Room, Specialty
+from app.money import currency_of_country
 
 DEMO_PASSWORD = "Waitless-demo-2026"
 # the demo logins' hospital holds a waitlist offer this long (the default is 15 minutes), so that the offer seeded for
@@ -49,7 +50,7 @@ def seed_catalogue() -> tuple[list[Specialty], dict[str, Equipment]]:
 def seed_hospital(row, specialties, equipment) -> Hospital:
     name, city, country, lat, lon, tz, phone = row
     hospital = Hospital(name=name, city=city, country=country, lat=lat, lon=lon, timezone=tz, phone=phone,
-                        address=f"1 Hospital Road, {city}")
+                        address=f"1 Hospital Road, {city}", currency=currency_of_country(country))  # GBP, EUR
     db.session.add(hospital)
     db.session.flush()
     for specialty in specialties:

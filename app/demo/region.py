@@ -197,6 +197,7 @@ class _Region:
         self.hospital_rows = db.session.execute(select(Hospital.id, Hospital.country, Hospital.timezone)
                                                 .order_by(Hospital.id)).all()
         self.tz_of = {h: tz for h, _, tz in self.hospital_rows}
+        self.currency_of = dict(db.session.execute(select(Hospital.id, Hospital.currency)).all())
         self.by_country: dict[str, list[int]] = defaultdict(list)
         for h, country, _ in self.hospital_rows:
             self.by_country[country].append(h)
@@ -295,7 +296,8 @@ class _Region:
                         hospital_id=hospital_id, appointment_type=type_code, start=slot.start, end=slot.end,
                         status="scheduled", urgency="urgent" if slot.urgent_hold else "routine", reason=None,
                         emergency=False, holds_room=False, kind="slots", booked_by_id=self.patient_users[patient_id],
-                        created_at=self.now, cancelled_at=None, cancel_reason=None, fee=FEES[type_code]))
+                        created_at=self.now, cancelled_at=None, cancel_reason=None, fee=FEES[type_code],
+                        currency=self.currency_of[hospital_id]))
                     cells = cells_of.get(slot.start)
                     if cells is None:
                         cells = cells_of[slot.start] = core.cells(slot.start, slot.end)

@@ -5,6 +5,7 @@ from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.money import FALLBACK_CURRENCY, currency_of_country
 
 ROOM_KINDS = ("consultation", "operating_theatre", "vaccination", "imaging", "treatment")
 
@@ -14,6 +15,11 @@ room_equipment = Table(
     Column("room_id", ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
     Column("equipment_id", ForeignKey("equipment.id", ondelete="CASCADE"), primary_key=True),
 )
+
+
+def _default_currency(context) -> str:
+    """A hospital created without a currency pays in its country's (GBP in GB, EUR in DE)."""
+    return currency_of_country(context.get_current_parameters().get("country"))
 
 
 class Hospital(db.Model):
@@ -28,6 +34,8 @@ class Hospital(db.Model):
     lat: Mapped[float]
     lon: Mapped[float]
     timezone: Mapped[str] = mapped_column(String(64))  # IANA, e.g. Europe/London
+    # ISO 4217, e.g. GBP: what its fees are in; rows written outside the ORM get the fallback (app/money.py)
+    currency: Mapped[str] = mapped_column(String(3), default=_default_currency, server_default=FALLBACK_CURRENCY)
     active: Mapped[bool] = mapped_column(default=True)
     # hours before an appointment that reminders go out, e.g. "24,2"; None: the REMINDER_HOURS setting
     reminder_hours: Mapped[str | None] = mapped_column(String(40))

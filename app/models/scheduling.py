@@ -119,7 +119,9 @@ class Appointment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # the fee and its ISO 4217 currency as they were at booking: later changes of the prices do not touch them
     fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
     hold_until: Mapped[datetime | None]  # status "held": a waitlist offer keeps the slot until then
 
     patient: Mapped[Patient | None] = relationship()  # noqa: F821

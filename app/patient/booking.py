@@ -28,7 +28,7 @@ from app.services.availability.search import search_slots
 from app.services.availability.views import local_today, nearest_free_slots
 from app.services.booking import policy as booking_policy
 from app.transaction import transaction
-from app.web.booking_forms import CancelForm, PickSlotForm, start_or_404, submit_change
+from app.web.booking_forms import CancelForm, PickSlotForm, follow_fees, start_or_404, submit_change
 
 ALTERNATIVE_DAYS = 14
 ALTERNATIVE_RADIUS_KM = 50
@@ -126,10 +126,11 @@ def book():
         error, status = core.SlotTaken("taken"), 409
     alternatives = _alternatives(doctor, hospital, start, type_code, urgency) if error is not None else None
     local = core.to_local(start, ZoneInfo(hospital.timezone))
-    fee = next((t.fee for t in types if t.code == type_code), doctor.fee)
+    fees = {t.code: t.fee for t in types}  # what booking.book charges: the type's fee, else the doctor's own
+    follow_fees(form.appointment_type, hospital, fees)
     return render_template("patient/book.html", doctor=doctor, hospital=hospital, local=local, form=form,
                            error=_friendly(error) if error is not None else None, alternatives=alternatives,
-                           fee=fee, urgency=urgency, cutoff=hospital.cancel_cutoff_hours,
+                           fee=fees.get(type_code, doctor.fee), urgency=urgency, cutoff=hospital.cancel_cutoff_hours,
                            title=_("Confirm your appointment")), status
 
 

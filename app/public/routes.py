@@ -14,12 +14,24 @@ from app.models import Doctor, Hospital, Specialty, doctor_hospitals
 from app.models.base import utcnow
 from app.public import bp
 from app.public.forms import SearchForm
-from app.public.slot_board import by_day, doctor_board, load_doctors, load_hospitals, next_available, result_views
+from app.public.slot_board import (
+    by_day,
+    doctor_board,
+    fee_of,
+    load_doctors,
+    load_hospitals,
+    next_available,
+    price_list,
+    result_views,
+    type_fees,
+)
+from app.services.accounts.profile import upload_root
 from app.services.availability.query import DEFAULT_DAYS, MAX_RADIUS_KM, SearchError, parse_slot_request
 from app.services.availability.search import search_slots
 from app.services.availability.views import local_today
 from app.services.booking import policy as booking_policy
 from app.services.directory import choices
+from app.services.directory.people import DOCTOR_PHOTO_DIR
 from app.templating import home_url_for
 
 BOARD_DAYS = 7
@@ -149,12 +161,27 @@ def search():
 
 # --- doctors and hospitals ---
 
-def _photo_url(doctor: Doctor) -> str | None:
+@bp.app_template_global()
+def doctor_photo_url(doctor: Doctor) -> str | None:
+    """An uploaded photo (app/doctor/photo.py), its file name in the address so a new photo is a new address."""
     if not doctor.photo:
         return None
-    if doctor.photo.startswith(("/", "https://", "http://")):
+    if doctor.photo.startswith(f"{DOCTOR_PHOTO_DIR}/"):
+        return url_for("public.doctor_photo", doctor_id=doctor.id, v=doctor.photo.rsplit("/", 1)[-1].split(".")[0])
+    if doctor.photo.startswith("/"):
         return doctor.photo
     return url_for("static", filename=doctor.photo)
+
+
+@bp.route("/doctors/<int:doctor_id>/photo")
+def doctor_photo(doctor_id: int):
+    """A doctor's photo is as public as their page: anyone may see it while the doctor is listed."""
+    doctor = db.session.get(Doctor, doctor_id)
+    if doctor is None or not doctor.active or not (doctor.photo or "").startswith(f"{DOCTOR_PHOTO_DIR}/"):
+        abort(404)
+    response = send_from_directory(upload_root(), doctor.photo, max_age=24 * 3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.route("/doctors/<int:doctor_id>")
@@ -162,13 +189,15 @@ def doctor(doctor_id: int):
     doctor = db.session.get(Doctor, doctor_id)
     if doctor is None or not doctor.active:
         abort(404)
-    boards = []
+    boards, fees = [], {}
     for hospital in doctor.hospitals:
         if not hospital.active:
             continue
         first = local_today(hospital.timezone)
         boards.append((hospital, doctor_board(doctor, hospital, first, BOARD_DAYS), first))
-    return render_template("public/doctor.html", doctor=doctor, boards=boards, photo_url=_photo_url(doctor),
+        fees[hospital.id] = price_list(doctor, hospital)
+    return render_template("public/doctor.html", doctor=doctor, boards=boards, fees=fees,
+                           photo_url=doctor_photo_url(doctor),
                            languages=[_language_name(c) for c in doctor.language_list], board_days=BOARD_DAYS,
                            title=doctor.name)
 
@@ -191,4 +220,6 @@ def hospital(hospital_id: int):
         select(Doctor).join(doctor_hospitals).where(doctor_hospitals.c.hospital_id == hospital_id, Doctor.active)
         .options(selectinload(Doctor.user), selectinload(Doctor.specialty))).all()
     doctors = sorted(doctors, key=lambda d: (d.specialty.name, d.name))
-    return render_template("public/hospital.html", hospital=hospital, doctors=doctors, title=hospital.name)
+    fees = type_fees({hospital.id})  # a new patient's fee, as search shows it for a "new" slot
+    return render_template("public/hospital.html", hospital=hospital, doctors=doctors, title=hospital.name,
+                           new_fee=lambda d: fee_of(d, hospital.id, "new", fees))

@@ -38,6 +38,7 @@ class SlotView:
     distance_km: float | None = None
     urgent_hold: bool = False
     fee: Decimal | None = None
+    currency: str | None = None  # the hospital's, ISO 4217
 
     @property
     def local_date(self) -> date:
@@ -61,9 +62,9 @@ class SlotView:
         return self.local_start.tzname() or ""
 
 
-def _view(r: SlotResult, tz: ZoneInfo, fee: Decimal | None) -> SlotView:
+def _view(r: SlotResult, hospital: Hospital, tz: ZoneInfo, fee: Decimal | None) -> SlotView:
     return SlotView(r.doctor_id, r.hospital_id, r.start, r.end, core.to_local(r.start, tz), core.to_local(r.end, tz),
-                    FREE, r.appointment_type, r.distance_km, r.urgent_hold, fee)
+                    FREE, r.appointment_type, r.distance_km, r.urgent_hold, fee, hospital.currency)
 
 
 def load_doctors(ids: set[int]) -> dict[int, Doctor]:
@@ -87,12 +88,20 @@ def fee_of(doctor: Doctor | None, hospital_id: int, code: str, fees: dict[tuple[
     return fees.get((hospital_id, code), doctor.fee if doctor else None)
 
 
+def price_list(doctor: Doctor, hospital: Hospital) -> list[tuple[str, Decimal]]:
+    """What each appointment type costs with the doctor at the hospital (name, fee), as booking charges it."""
+    types = db.session.execute(select(AppointmentType.name, AppointmentType.fee).where(
+        AppointmentType.hospital_id == hospital.id, AppointmentType.active).order_by(AppointmentType.fee,
+                                                                                      AppointmentType.name)).all()
+    return [(name, fee) for name, fee in types] or [("", doctor.fee)]
+
+
 def result_views(results: list[SlotResult], doctors: dict[int, Doctor],
                  hospitals: dict[int, Hospital]) -> list[SlotView]:
     fees = type_fees(set(hospitals))
     zones = {h.id: ZoneInfo(h.timezone) for h in hospitals.values()}
-    return [_view(r, zones[r.hospital_id], fee_of(doctors.get(r.doctor_id), r.hospital_id, r.appointment_type, fees))
-            for r in results]
+    return [_view(r, hospitals[r.hospital_id], zones[r.hospital_id],
+                  fee_of(doctors.get(r.doctor_id), r.hospital_id, r.appointment_type, fees)) for r in results]
 
 
 def by_day(views: list[SlotView]) -> list[tuple[date, list[SlotView]]]:

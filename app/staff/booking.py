@@ -27,7 +27,14 @@ from app.staff.forms import BookForm, SlotSearchForm, StaffCancelForm
 from app.staff.waitlist import after_cancel_url
 from app.transaction import transaction
 from app.web.availability_editor import zone_label
-from app.web.booking_forms import DateRangeForm, PickSlotForm, local_when, start_or_404, submit_change
+from app.web.booking_forms import (
+    DateRangeForm,
+    PickSlotForm,
+    follow_fees,
+    local_when,
+    start_or_404,
+    submit_change,
+)
 
 SEARCH_DAYS = 14
 SEARCH_FIELDS = {"to": "last_day", "from": "first_day", "specialty": "specialty"}
@@ -64,10 +71,13 @@ def _appointment(appointment_id: int) -> Appointment:
     return appointment
 
 
+def _types(hospital: Hospital) -> list[AppointmentType]:
+    return list(db.session.scalars(select(AppointmentType).where(
+        AppointmentType.hospital_id == hospital.id, AppointmentType.active).order_by(AppointmentType.name)))
+
+
 def _type_choices(hospital: Hospital) -> list[tuple[str, str]]:
-    types = db.session.scalars(select(AppointmentType).where(AppointmentType.hospital_id == hospital.id,
-                                                             AppointmentType.active).order_by(AppointmentType.name))
-    return [(t.code, t.name) for t in types]
+    return [(t.code, t.name) for t in _types(hospital)]
 
 
 def _back_to(appointment: Appointment) -> str:
@@ -138,10 +148,13 @@ def book_confirm(patient_id: int):
     hospital = db.session.get(Hospital, hospital_id)
     start = start_or_404(request.args.get("start"))
     form = BookForm()
-    choices = _type_choices(hospital)
+    types = _types(hospital)
+    choices = [(t.code, t.name) for t in types]
     form.appointment_type.choices = choices or [("", _("Standard appointment"))]
     if not form.is_submitted() and request.args.get("type") in {code for code, _name in choices}:
         form.appointment_type.data = request.args["type"]
+    elif not form.is_submitted() and choices:
+        form.appointment_type.data = choices[0][0]  # what the select shows first, so the fee shown is its fee
     error, alternatives, status = None, [], 200
     if form.validate_on_submit():
         try:
@@ -159,9 +172,11 @@ def book_confirm(patient_id: int):
             return redirect(url_for("staff.patient", patient_id=patient.id))
     elif form.is_submitted():
         status = 422
+    fees = {t.code: t.fee for t in types}  # what booking.book charges: the type's fee, else the doctor's own
+    follow_fees(form.appointment_type, hospital, fees)
     return render_template("staff/book_confirm.html", patient=patient, doctor=doctor, hospital=hospital, start=start,
-                           form=form, error=error, alternatives=slots_by_day(alternatives, {hospital.id:
-                                                                                             hospital.timezone}),
+                           form=form, error=error, fee=fees.get(form.appointment_type.data, doctor.fee),
+                           alternatives=slots_by_day(alternatives, {hospital.id: hospital.timezone}),
                            tz=zone_label(hospital.timezone), title=_("Confirm the appointment")), status
 
 

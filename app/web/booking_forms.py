@@ -6,8 +6,10 @@ the scheduling core's reason on the form.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import abort
@@ -18,6 +20,7 @@ from wtforms.validators import DataRequired, Length
 from app import scheduling as core
 from app.forms import SafeForm
 from app.models import Hospital
+from app.templating import money
 from app.transaction import transaction
 
 
@@ -58,6 +61,14 @@ def start_or_404(value: str | None, tz: str | None = None) -> datetime:
     if start is None:
         abort(404)
     return start
+
+
+def follow_fees(field, hospital: Hospital, fees: Mapping[str, Decimal], target: str = "booking-fee") -> None:
+    """Let static/js/booking-fee.js show the chosen type's fee in the element `target` before anyone confirms: each
+    type's fee goes into the select, already written in the reader's language and the hospital's currency."""
+    if fees:
+        field.render_kw = {**(field.render_kw or {}), "data-fee-target": target, "data-fees": json.dumps(
+            {code: money(fee, hospital.currency) for code, fee in fees.items()})}
 
 
 def local_when(start: datetime, hospital: Hospital) -> str:

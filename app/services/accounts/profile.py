@@ -72,26 +72,27 @@ def upload_root() -> Path:
     return Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads")
 
 
-def store_photo(data: bytes, root: Path | None = None) -> str:
-    """Check and write an uploaded photo; returns its stored name (relative to the upload root)."""
+def store_photo(data: bytes, root: Path | None = None, directory: str = PHOTO_DIR) -> str:
+    """Check and write an uploaded photo into `directory` (patients, doctors); returns its stored name (relative to
+    the upload root)."""
     if len(data) > MAX_PHOTO_BYTES:
         raise ProfileError("The photo is larger than 2 MB.", "photo_upload")
     ext = image_extension(data)
     if ext is None:
         raise ProfileError("Only JPEG, PNG or WebP images are accepted.", "photo_upload")
-    folder = (root or upload_root()) / PHOTO_DIR
+    folder = (root or upload_root()) / directory
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{PHOTO_DIR}/{secrets.token_hex(16)}.{ext}"  # random: the name reveals nothing and cannot be guessed
+    name = f"{directory}/{secrets.token_hex(16)}.{ext}"  # random: the name reveals nothing and cannot be guessed
     (folder.parent / name).write_bytes(data)
     return name
 
 
-def remove_photo(name: str | None, root: Path | None = None) -> None:
+def remove_photo(name: str | None, root: Path | None = None, directory: str = PHOTO_DIR) -> None:
     """Delete a stored photo file (after the commit that stopped pointing at it)."""
     if not name:
         return
     path = (root or upload_root()) / name
-    if path.parent.name == PHOTO_DIR:  # only our own folder, whatever the column holds
+    if path.parent.name == directory:  # only our own folder, whatever the column holds
         path.unlink(missing_ok=True)
 
 
@@ -199,6 +200,7 @@ def _appointment(a: Appointment) -> dict:
             "room": a.room.name if a.room is not None else None,
             "start": _local(a.start, tz), "end": _local(a.end, tz), "appointment_type": a.appointment_type,
             "urgency": a.urgency, "reason": a.reason, "fee": str(a.fee) if a.fee is not None else None,
+            "currency": a.currency,
             "booked_at": _iso(a.created_at), "cancelled_at": _iso(a.cancelled_at), "cancel_reason": a.cancel_reason}
 
 

@@ -55,7 +55,7 @@ def book(actor_id: int | None, patient: Patient, doctor: Doctor, start: datetime
         start=free.start, end=free.end, status=Status.SCHEDULED, urgency=urgency, urgency_by_patient=stated,
         reason=reason or None,
         booked_by_id=actor_id, kind=free.kind, holds_room=bool(placement.equipment),
-        fee=type_row.fee if type_row else doctor.fee)
+        fee=type_row.fee if type_row else doctor.fee, currency=placement.hospital.currency)
     db.session.add(appointment)
     db.session.flush()
     hold_resources(appointment, placement)

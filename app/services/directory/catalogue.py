@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app import money
 from app.extensions import db
 from app.models import (
     AppointmentType,
@@ -66,7 +67,8 @@ class _Kind:
 
 
 _KINDS: dict[type, _Kind] = {
-    Hospital: _Kind("hospital", ("name", "city", "country", "address", "phone", "lat", "lon", "timezone", "active",
+    Hospital: _Kind("hospital", ("name", "city", "country", "address", "phone", "lat", "lon", "timezone", "currency",
+                                 "active",
                                  "reminder_hours", "cancel_cutoff_hours", "noshow_grace_minutes",
                                  "offer_hold_minutes", "allow_self_declared_urgency")),
     Department: _Kind("department", ("name", "specialty_id", "active")),
@@ -74,7 +76,7 @@ _KINDS: dict[type, _Kind] = {
     AppointmentType: _Kind("appointment_type", ("code", "name", "kind", "duration_minutes", "fee", "active")),
     Specialty: _Kind("specialty", ("name", "code", "active")),
     Equipment: _Kind("equipment", ("code", "name")),
-    Doctor: _Kind("doctor", ("specialty_id", "qualifications", "languages", "fee", "bio", "active")),
+    Doctor: _Kind("doctor", ("specialty_id", "qualifications", "languages", "fee", "bio", "photo", "active")),
     User: _Kind("user", ("email", "name", "role", "active")),
 }
 
@@ -177,8 +179,38 @@ def _check_hospital(fields: dict, hospital: Hospital | None = None) -> None:
         raise DirectoryError(_l("A hospital with this name already exists."), "name")
 
 
+FEE_MESSAGES = {
+    money.NEGATIVE: _l("A fee cannot be negative."),
+    money.TOO_PRECISE: _l("Use at most two decimal places, e.g. 80.50."),
+    money.TOO_LARGE: _l("This fee is too large."),
+    money.NOT_A_NUMBER: _l("Enter an amount, e.g. 80.00."),
+}
+CURRENCY_MESSAGE = _l("Enter an ISO 4217 currency code, e.g. GBP or EUR.")
+
+
+def check_fee(fields: dict, name: str = "fee") -> None:
+    """A fee the admin sets: not negative, whole cents (app/money.py); every entry point gets the same answer."""
+    if fields.get(name) is None:
+        return
+    problem = money.fee_problem(fields[name])
+    if problem is not None:
+        raise DirectoryError(FEE_MESSAGES[problem], name)
+
+
+def _currency(fields: dict, hospital: Hospital | None = None) -> None:
+    """A known ISO 4217 code, written upper case; none given: the country's (GBP in GB, EUR in DE)."""
+    code = (fields.get("currency") or "").strip().upper()
+    if not code and "currency" in fields:
+        code = money.currency_of_country(fields.get("country") or (hospital.country if hospital else None))
+    if code:
+        if not money.known_currency(code):
+            raise DirectoryError(CURRENCY_MESSAGE, "currency")
+        fields["currency"] = code
+
+
 def create_hospital(actor: User, **fields) -> Hospital:
     _check_hospital(fields)
+    _currency(fields)
     hospital = Hospital(**fields)
     db.session.add(hospital)
     return record_change(actor, hospital, "create")
@@ -186,6 +218,7 @@ def create_hospital(actor: User, **fields) -> Hospital:
 
 def update_hospital(actor: User, hospital: Hospital, **fields) -> Hospital:
     _check_hospital(fields, hospital)
+    _currency(fields, hospital)
     before = snapshot_of(hospital)
     assign_fields(hospital, fields)
     return record_change(actor, hospital, "update", before)
@@ -239,6 +272,7 @@ def update_room(actor: User, room: Room, equipment_ids=(), **fields) -> Room:
 
 
 def _check_appointment_type(hospital_id: int, fields: dict, existing: AppointmentType | None = None) -> None:
+    check_fee(fields)
     if _taken(AppointmentType.code, fields.get("code"), existing.id if existing else None,
               AppointmentType.hospital_id == hospital_id):
         raise DirectoryError(_l("This hospital already has an appointment type with this code."), "code")

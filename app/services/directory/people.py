@@ -12,9 +12,11 @@ from app.extensions import db
 from app.models import HOSPITAL_ROLES, Doctor, Hospital, Membership, Patient, Role, Specialty, User
 from app.services import audit
 from app.services.accounts import AccountError, create_user, sessions
+from app.services.accounts.profile import MAX_PHOTO_BYTES, image_extension, store_photo
 from app.services.directory.catalogue import (
     DirectoryError,
     assign_fields,
+    check_fee,
     create_doctor_profile,
     hospitals_by_id,
     record_change,
@@ -52,10 +54,31 @@ def create_doctor(actor: User, email: str, name: str, password: str, hospital_id
         raise DirectoryError(_l("Choose at least one hospital."), "hospital_ids")
     if db.session.get(Specialty, specialty_id) is None:
         raise DirectoryError(_l("Unknown specialty."), "specialty_id")
+    check_fee(profile)
     user = _new_account(email, name, password, Role.DOCTOR)
     doctor = create_doctor_profile(user, None, specialty_id, **profile)
     _sync_doctor_hospitals(doctor, hospital_ids)
     return record_change(actor, doctor, "create")
+
+
+DOCTOR_PHOTO_DIR = "doctors"  # under the upload root, beside the patients' photos (docs/security.md, "Uploads")
+
+
+def set_doctor_photo(actor: User, doctor: Doctor, photo: bytes | None = None, remove: bool = False) -> str | None:
+    """A new photo for the doctor's public pages (checked by size and content before anything is written), or
+    none. Returns the stored file nothing points at any more, for the caller to delete after the commit."""
+    if photo is None and not remove:
+        return None
+    if photo is not None:
+        if len(photo) > MAX_PHOTO_BYTES:
+            raise DirectoryError(_l("The photo is larger than 2 MB."), "photo_upload")
+        if image_extension(photo) is None:
+            raise DirectoryError(_l("Only JPEG, PNG or WebP images are accepted."), "photo_upload")
+    before = snapshot_of(doctor)
+    old = doctor.photo
+    doctor.photo = store_photo(photo, directory=DOCTOR_PHOTO_DIR) if photo is not None else None
+    record_change(actor, doctor, "photo", before)
+    return old
 
 
 def update_doctor(actor: User, doctor: Doctor, name: str, hospital_ids, **profile) -> Doctor:
@@ -63,6 +86,7 @@ def update_doctor(actor: User, doctor: Doctor, name: str, hospital_ids, **profil
         raise DirectoryError(_l("Choose at least one hospital."), "hospital_ids")
     if "specialty_id" in profile and db.session.get(Specialty, profile["specialty_id"]) is None:
         raise DirectoryError(_l("Unknown specialty."), "specialty_id")
+    check_fee(profile)
     before = snapshot_of(doctor)
     doctor.user.name = name
     assign_fields(doctor, profile)
