@@ -18,7 +18,9 @@ PHONE = 390
 
 
 # The phone layouts documented in docs/screenshots, taken on the way (a role's home page, or a page it links to)
-PHONE_SHOTS = {"staff@waitless.example home": "queue-desk-phone", "nurse@waitless.example home": "queue-nurse-phone",
+PHONE_SHOTS = {"staff@waitless.example home": "staff-home-phone",
+               "staff@waitless.example /staff/desk": "queue-desk-phone",
+               "nurse@waitless.example home": "queue-nurse-phone",
                "patient1@waitless.example home": "patient-home-phone",
                "doctor1@waitless.example home": "doctor-home-phone",
                "staff@waitless.example /staff/waitlist": "staff-waitlist-phone",
@@ -71,10 +73,15 @@ def test_role_pages_are_accessible_without_console_errors(browser, live_server, 
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_waiting_room_display_is_accessible(browser, live_server, demo_region, width):
+def test_start_page_and_waiting_room_display_are_accessible(browser, live_server, demo_region, width):
+    """The pages nobody logs in for: the start page, then the waiting-room display."""
     hospital = db.session.scalars(select(Hospital).order_by(Hospital.id)).first()
     errors: list[str] = []
     context, page = new_page(browser, width, errors)
+    page.goto(live_server + "/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert check(page, width) == []
     page.goto(f"{live_server}/kiosk/{hospital.id}/display")
     expect(page.get_by_role("heading", level=1)).to_contain_text(hospital.name)
     assert check(page, width) == []  # the start overlay, as the screen first shows
