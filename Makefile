@@ -65,9 +65,11 @@ e2e: install-dev browser
 bench: install-dev
 	@for b in benchmarks/[a-z]*.py; do $(PY) -m benchmarks.$$(basename $$b .py) $(BENCH_ARGS) || exit 1; done
 
-# refresh docs/screenshots from the browser tests (an ordinary `make test` writes them under instance/)
+# refresh docs/screenshots from the browser tests (an ordinary `make test` writes them under instance/), then shrink
+# them (scripts/optimise-screenshots: they are committed); PYTEST_ARGS picks tests, e.g. "-k 390" for the phone ones
 screenshots: install-dev browser
-	WAITLESS_SCREENSHOTS=1 $(PY) -m pytest tests/e2e -q
+	WAITLESS_SCREENSHOTS=1 $(PY) -m pytest tests/e2e -q $(PYTEST_ARGS)
+	scripts/optimise-screenshots docs/screenshots/*.png
 
 # Debian's Chromium and a font for the browser tests (installed through apt as root, or a one-line instruction)
 browser:

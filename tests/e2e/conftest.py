@@ -72,6 +72,62 @@ def page(browser):
     assert violations == [], violations
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, *, full_page: bool = True) -> None:
+    """full_page=False keeps the first screen only: what a phone shows before any scrolling."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+
+
+def axe_problems(page) -> list[tuple]:
+    """Serious or critical axe-core violations, and colour contrasts axe could not decide ("incomplete"): a contrast
+    that passes only by luck of the background is not a design (docs/accessibility.md)."""
+    # colours settle at once (Bootstrap drops its transitions for reduced motion) and nothing is hovered: axe reads
+    # the page as it rests, not halfway through a button's hover fade
+    page.emulate_media(reduced_motion="reduce")
+    page.mouse.move(0, 0)
+    # evaluated through the DevTools protocol: a <script> tag would be refused by the page's own CSP
+    page.evaluate(AXE.read_text() + "\n;undefined")
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations', 'incomplete']})")
+    problems = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:5]) for v in result["violations"]
+                if v["impact"] in ("serious", "critical")]
+    problems += [("undecided " + v["id"], [(n["target"], n["any"][0]["message"] if n["any"] else "")
+                                           for n in v["nodes"]][:5])
+                 for v in result["incomplete"] if v["id"] == "color-contrast"]
+    return problems
+
+
+# Every control of the page's main part lies within the window: a table that scrolls inside its own box keeps the
+# page from scrolling sideways but hides Status, Move and Cancel off-screen just the same (issue #13, part 4).
+LAYOUT = """() => {
+  const width = window.innerWidth;
+  const problems = [];
+  const scroll = document.documentElement.scrollWidth;
+  if (scroll > width) problems.push(['scrolls sideways', scroll]);
+  const off = [...document.querySelectorAll(
+      'main a[href], main button, main input:not([type=hidden]), main select, main textarea')]
+    .filter(e => { const r = e.getBoundingClientRect(); return r.width > 1 && (r.right > width + 1 || r.left < -1); })
+    .map(e => e.outerHTML.slice(0, 80));
+  if (off.length) problems.push(['controls off-screen', off.slice(0, 5)]);
+  return problems;
+}"""
+
+
+def layout_problems(page) -> list:
+    return page.evaluate(LAYOUT)
+
+
+def nav_problems(page, width: int) -> list:
+    """From 1200 px the navigation fits its bar and the user menu is not cut off at the edge (issue #13, part 4)."""
+    problems = []
+    menu = page.locator("nav .dropdown-toggle")
+    if menu.count():
+        right = menu.evaluate("e => e.getBoundingClientRect().right")
+        if right > width:
+            problems.append(("user menu cut off", right))
+    overflow = page.evaluate("(n => n ? n.scrollWidth - n.clientWidth : 0)(document.querySelector('#nav'))")
+    if overflow > 0:
+        problems.append(("navigation overflows", overflow))
+    return problems

@@ -1,7 +1,7 @@
 """Every role's pages and the waiting-room display in Chromium at 1280 and 390 px, on the demo: axe-core finds
 no serious or critical violation and leaves no colour contrast undecided, nothing logs a console error (the
-browser's own /favicon.ico request included), and no page scrolls sideways on a phone (issue #13, parts 4 and 8;
-docs/accessibility.md)."""
+browser's own /favicon.ico request included), no page scrolls sideways and no control of the page sits off-screen
+(issue #13, parts 4 and 8; docs/accessibility.md). At 390 px it takes the phone screenshots of docs/screenshots."""
 from __future__ import annotations
 
 import pytest
@@ -10,38 +10,27 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Hospital
-from tests.e2e.test_patient_portal import AXE
+from tests.e2e.conftest import axe_problems, layout_problems, nav_problems, screenshot
 from tests.e2e.test_role_pages import HOMES, login
 
 WIDTHS = (1280, 390)
 PHONE = 390
 
 
-def axe_problems(page) -> list[tuple]:
-    """Serious or critical violations, and colour contrasts axe could not decide ("incomplete"): a contrast that
-    passes only by luck of the background is not a design (docs/accessibility.md)."""
-    # evaluated through the DevTools protocol: a <script> tag would be refused by the page's own CSP
-    page.evaluate(AXE.read_text() + "\n;undefined")
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations', 'incomplete']})")
-    problems = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:5]) for v in result["violations"]
-                if v["impact"] in ("serious", "critical")]
-    problems += [("undecided " + v["id"], [(n["target"], n["any"][0]["message"] if n["any"] else "")
-                                           for n in v["nodes"]][:5])
-                 for v in result["incomplete"] if v["id"] == "color-contrast"]
-    return problems
+# The phone layouts documented in docs/screenshots, taken on the way (a role's home page, or a page it links to)
+PHONE_SHOTS = {"staff@waitless.example home": "staff-home-phone",
+               "staff@waitless.example /staff/desk": "queue-desk-phone",
+               "nurse@waitless.example home": "queue-nurse-phone",
+               "patient1@waitless.example home": "patient-home-phone",
+               "doctor1@waitless.example home": "doctor-home-phone",
+               "staff@waitless.example /staff/waitlist": "staff-waitlist-phone",
+               "admin@waitless.example /admin/users": "admin-users-phone"}
 
 
 def check(page, width: int) -> list:
-    problems = axe_problems(page)
-    menu = page.locator("nav .dropdown-toggle")
-    if width > PHONE and menu.count():  # the user menu fits beside the navigation, not cut off at the edge
-        right = menu.evaluate("e => e.getBoundingClientRect().right")
-        if right > width:
-            problems.append(("user menu cut off", right))
-    if width == PHONE:
-        scroll = page.evaluate("document.documentElement.scrollWidth")
-        if scroll > PHONE:
-            problems.append(("scrolls sideways", scroll))
+    problems = axe_problems(page) + layout_problems(page)
+    if width > PHONE:
+        problems += nav_problems(page, width)
     return problems
 
 
@@ -51,6 +40,11 @@ def new_page(browser, width: int, errors: list[str]):
     page.set_default_timeout(10_000)
     page.on("console", lambda msg: errors.append(f"{page.url}: {msg.text}") if msg.type == "error" else None)
     return context, page
+
+
+def shoot(page, width: int, where: str) -> None:
+    if width == PHONE and where in PHONE_SHOTS:
+        screenshot(page, PHONE_SHOTS[where], full_page=False)  # the first screen: the demo's lists run long
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -64,6 +58,7 @@ def test_role_pages_are_accessible_without_console_errors(browser, live_server, 
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
         page.wait_for_load_state("networkidle")  # the favicon request and the live pages' first fetches
         found[f"{email} home"] = check(page, width)
+        shoot(page, width, f"{email} home")
         links = page.evaluate("[...document.querySelectorAll('#nav .navbar-nav a.nav-link[href]')]"
                               ".map(a => a.getAttribute('href')).filter(h => h.startsWith('/'))")
         assert links, email
@@ -71,16 +66,22 @@ def test_role_pages_are_accessible_without_console_errors(browser, live_server, 
             page.goto(live_server + href)
             page.wait_for_load_state("networkidle")
             found[f"{email} {href}"] = check(page, width)
+            shoot(page, width, f"{email} {href}")
         context.close()
     assert {where: problems for where, problems in found.items() if problems} == {}
     assert errors == []
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_waiting_room_display_is_accessible(browser, live_server, demo_region, width):
+def test_start_page_and_waiting_room_display_are_accessible(browser, live_server, demo_region, width):
+    """The pages nobody logs in for: the start page, then the waiting-room display."""
     hospital = db.session.scalars(select(Hospital).order_by(Hospital.id)).first()
     errors: list[str] = []
     context, page = new_page(browser, width, errors)
+    page.goto(live_server + "/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert check(page, width) == []
     page.goto(f"{live_server}/kiosk/{hospital.id}/display")
     expect(page.get_by_role("heading", level=1)).to_contain_text(hospital.name)
     assert check(page, width) == []  # the start overlay, as the screen first shows

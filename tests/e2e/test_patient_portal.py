@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -15,23 +14,13 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import AppointmentType, Department, Role
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import screenshot
-
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+from tests.e2e.conftest import axe_problems, layout_problems, screenshot
 
 
 def assert_accessible(page) -> None:
-    """No serious or critical axe-core violation on the page as it is now."""
-    # colours settle at once (Bootstrap drops its transitions for reduced motion) and nothing is hovered: axe
-    # reads the page as it rests, not halfway through a button's hover fade
-    page.emulate_media(reduced_motion="reduce")
-    page.mouse.move(0, 0)
-    # evaluated through the DevTools protocol: a <script> tag would be refused by the page's own CSP
-    page.evaluate(AXE.read_text() + "\n;undefined")
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-           if v["impact"] in ("serious", "critical")]
-    assert not bad, bad
+    """No serious or critical axe-core violation, no undecided colour contrast, nothing off-screen."""
+    problems = axe_problems(page) + layout_problems(page)
+    assert not problems, problems
 
 
 @pytest.fixture
@@ -64,7 +53,7 @@ def first_day() -> date:
 
 def search_cardiology(page, base: str, portal, *, shots: str | None = None) -> None:
     page.goto(base + "/search")
-    if shots:
+    if shots is not None:
         expect(page.locator("#specialty")).to_be_visible()
         assert_accessible(page)
         screenshot(page, f"portal-search{shots}")
@@ -83,12 +72,31 @@ def login(page, email: str = "mary@example.org") -> None:
     page.locator("#main form [type=submit]").click()
 
 
-def test_search_book_my_appointments_cancel(page, live_server, portal):
-    search_cardiology(page, live_server, portal, shots="")
+@pytest.mark.parametrize("width", (1280, 390))
+def test_search_book_my_appointments_cancel(page, live_server, portal, width):
+    """The whole path on a desktop and on a phone; on the phone (screenshots "-phone") the search folds into a
+    summary once there are results, the first result is on the first screen, and My appointments is a stack of
+    cards with Move and Cancel on the screen (assert_accessible: nothing off-screen, no sideways scroll)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    phone = "-phone" if width < 768 else ""
+    search_cardiology(page, live_server, portal, shots=phone)
     expect(page.get_by_role("heading", name="Free appointments")).to_be_visible()
     expect(page.locator("#next-available")).to_contain_text("Dr Ben Pulse at Radcliffe Park Hospital")
+    summary = page.locator("#search-summary")
+    if phone:
+        expect(summary).to_contain_text("Cardiology")
+        expect(summary).to_contain_text("within 100 km of London")
+        expect(page.locator("#search-form")).to_be_hidden()
+        assert page.locator("[data-slot]").first.evaluate("e => e.getBoundingClientRect().bottom") < 900
+    else:
+        expect(summary).to_be_hidden()
+        expect(page.locator("#search-form")).to_be_visible()
     assert_accessible(page)
-    screenshot(page, "portal-results")
+    screenshot(page, "portal-results" + phone, full_page=not phone)
+    if phone:  # the filters come back on demand, as they were
+        summary.get_by_role("button", name="Change search").click()
+        expect(page.locator("#radius_km")).to_have_value("100")
+        assert_accessible(page)
 
     first = page.locator("[data-slot]").first
     start = first.get_attribute("data-start")
@@ -100,21 +108,29 @@ def test_search_book_my_appointments_cancel(page, live_server, portal):
     expect(page.get_by_text("Dr Ada Heart").first).to_be_visible()
     page.get_by_label("Reason for the visit (optional)").fill("Palpitations when climbing stairs")
     assert_accessible(page)
-    screenshot(page, "portal-book")
+    screenshot(page, "portal-book" + phone)
     page.get_by_role("button", name="Confirm booking").click()
 
     expect(page.get_by_role("heading", name="You are booked")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("link", name="Add to calendar").click()
     assert download.value.suggested_filename.endswith(".ics")
-    screenshot(page, "portal-booked")
+    assert_accessible(page)
+    screenshot(page, "portal-booked" + phone)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="My appointments").click()
+    nav = page.get_by_role("navigation", name="Main")
+    if phone:  # below 1200 px the navigation folds into the menu button
+        nav.get_by_role("button", name="Menu").click()
+    nav.get_by_role("link", name="My appointments").click()
     expect(page.get_by_role("heading", name="Upcoming appointments")).to_be_visible()
     row = page.locator("[data-appointment]").first
     expect(row).to_contain_text("Dr Ada Heart")
+    expect(row.get_by_role("link", name="Cancel")).to_be_in_viewport()
+    if phone:  # a card: each value beside its column's heading (static/js/table-stack.js)
+        expect(row.locator('td[data-label="Status"]')).to_contain_text("scheduled")
+        assert row.evaluate("r => getComputedStyle(r).display") == "block"
     assert_accessible(page)
-    screenshot(page, "portal-my-appointments")
+    screenshot(page, "portal-my-appointments" + phone)
 
     row.get_by_role("link", name="Cancel").click()
     page.get_by_label("Reason for cancelling").fill("Feeling better")
@@ -130,7 +146,7 @@ def test_search_book_my_appointments_cancel(page, live_server, portal):
     expect(page.get_by_role("heading", name="Dr Ada Heart")).to_be_visible()
     expect(page.locator(f'[data-slot][data-start="{start}"][data-state="free"]')).to_be_visible()
     assert_accessible(page)
-    screenshot(page, "portal-doctor")
+    screenshot(page, "portal-doctor" + phone)
 
 
 def test_slot_disappears_live_from_another_patients_results(browser, live_server, portal):

@@ -2,7 +2,7 @@
 from playwright.sync_api import expect
 
 from app.demo import DEMO_PASSWORD
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import nav_problems, screenshot
 
 HOMES = [
     ("admin@waitless.example", "Administration", "admin-home"),
@@ -43,4 +43,7 @@ def test_admin_pages_and_german(page, live_server, demo_region):
         screenshot(page, shot)
     page.get_by_role("button", name="Deutsch").click()
     expect(page.locator("html")).to_have_attribute("lang", "de")
+    # the longest labels (German, the admin's navigation) still fit at 1280 px, the user menu on the screen
+    assert nav_problems(page, 1280) == []
+    expect(page.locator("nav .dropdown-toggle")).to_be_in_viewport(ratio=1)
     screenshot(page, "admin-audit-de")

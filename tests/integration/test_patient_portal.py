@@ -104,6 +104,24 @@ def test_search_across_hospitals_by_zone(client, region):
     assert "CET" in page or "CEST" in page
 
 
+def search_form_tag(page: str) -> str:
+    return re.search(r'<form[^>]*id="search-form"[^>]*>', page).group(0)
+
+
+def test_results_fold_the_search_into_a_summary_on_phones(client, region):
+    """Issue #13, part 4: with results the form is a Bootstrap collapse (open from 768 px), a summary line and
+    "Change search" stand in for it on a phone; without results to show, or with an error, the form stays open."""
+    page = client.get(f"/search?specialty={region['cardio'].id}&city=London&radius_km=50"
+                      f"&from={day(1)}&to={day(2)}").get_data(as_text=True)
+    assert "collapse d-md-block" in search_form_tag(page)
+    summary = page[page.index('id="search-summary"'):page.index('id="search-form"')]
+    assert "Cardiology" in summary and "within 50 km of London" in summary
+    assert 'data-bs-target="#search-form"' in summary and "Change search" in summary
+    for url in ("/search", "/search?specialty=9999"):
+        page = client.get(url).get_data(as_text=True)
+        assert "collapse" not in search_form_tag(page) and 'id="search-summary"' not in page, url
+
+
 @pytest.mark.parametrize("query, message", [
     ("specialty=9999", "Unknown specialty"),
     ("specialty={cardio}&city=Atlantis", "Unknown city"),
