@@ -15,6 +15,7 @@ from app.models.base import utcnow
 from app.public import bp
 from app.public.forms import SearchForm
 from app.public.slot_board import by_day, doctor_board, load_doctors, load_hospitals, next_available, result_views
+from app.replica import read_replica
 from app.services.availability.query import DEFAULT_DAYS, MAX_RADIUS_KM, SearchError, parse_slot_request
 from app.services.availability.search import search_slots
 from app.services.availability.views import local_today
@@ -117,6 +118,7 @@ def _waitlist_url() -> str | None:
 
 
 @bp.route("/search")
+@read_replica
 def search():
     args = request.args
     form = _search_form(args)
@@ -158,6 +160,7 @@ def _photo_url(doctor: Doctor) -> str | None:
 
 
 @bp.route("/doctors/<int:doctor_id>")
+@read_replica
 def doctor(doctor_id: int):
     doctor = db.session.get(Doctor, doctor_id)
     if doctor is None or not doctor.active:

@@ -1,0 +1,155 @@
+"""Reads that may come from a read replica (docs/operations.md, "Read replica").
+
+With DATABASE_REPLICA_URL set, the views marked `@read_replica` (searches and other pages that write nothing) read
+from the replica while it answers and lags at most DATABASE_REPLICA_MAX_LAG_SECONDS; everything else reads and
+writes on the primary. Inside a marked view the primary still serves:
+
+- who is asking (users, logins, API tokens): a revoked login must end at once, not a few seconds later;
+- anything but a plain SELECT (a flush, an UPDATE, `SELECT ... FOR UPDATE`, raw SQL), and everything after the first
+  write in the request, so a request never reads its own writes from a copy that has not seen them yet.
+
+Bookings are never marked: every booking check reads the primary, and the claims there decide (docs/architecture.md,
+"Integrity"). A replica that fails mid-request is marked down and the view runs again on the primary, so a stopped
+replica costs one retried read, never an error.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from flask import Flask, current_app, g, has_app_context
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import Select, inspect, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.util import find_tables
+
+log = logging.getLogger(__name__)
+
+BIND = "replica"  # the Flask-SQLAlchemy bind key of the replica's engine
+HEALTH = "waitless.replica"  # app.extensions key of the app's ReplicaHealth
+ACTIVE, USED = "read_replica", "read_replica_used"  # flags on `g` for the current request
+PRIMARY_ONLY_TABLES = frozenset({"users", "user_sessions", "api_tokens", "login_throttle"})
+CONNECT_TIMEOUT_SECONDS = 2  # an unreachable replica costs a request at most this long, once per check interval
+
+
+def replica_lag(rows: Iterable[Mapping[str, Any]]) -> float | None:
+    """Seconds the replica is behind its primary, from SHOW REPLICA STATUS rows: the worst channel's lag; None when
+    it is not replicating (no channel, or a channel whose threads stopped or lost the primary: MariaDB and MySQL
+    report its lag as NULL then)."""
+    lags = [row.get("Seconds_Behind_Master", row.get("Seconds_Behind_Source")) for row in rows]
+    if not lags or any(lag is None for lag in lags):
+        return None
+    return float(max(lags))
+
+
+class ReplicaHealth:
+    """Whether the replica may serve reads, asked of the replica at most once per `every` seconds per process."""
+
+    def __init__(self, engine, max_lag: float, every: float, clock: Callable[[], float] = time.monotonic):
+        self.engine, self.max_lag, self.every, self.clock = engine, max_lag, every, clock
+        self._usable, self._next_check = False, 0.0
+        self._lock = threading.Lock()
+
+    def usable(self) -> bool:
+        if self.clock() >= self._next_check and self._lock.acquire(blocking=False):
+            try:  # one thread asks; the others go on with the last answer meanwhile
+                self._usable = self.check()
+                self._next_check = self.clock() + self.every
+            finally:
+                self._lock.release()
+        return self._usable
+
+    def check(self) -> bool:
+        """Ask the replica now: reachable and at most max_lag seconds behind."""
+        try:
+            with self.engine.connect() as conn:
+                if conn.dialect.name != "mysql":  # no replication status to read: reachable is all we can know
+                    conn.execute(text("SELECT 1"))
+                    return True
+                lag = replica_lag(conn.execute(text("SHOW REPLICA STATUS")).mappings().all())
+        except DBAPIError as err:
+            log.warning("read replica unusable, reading from the primary: %s", err.orig)
+            return False
+        if lag is None or lag > self.max_lag:
+            log.warning("read replica %s, reading from the primary",
+                        "not replicating" if lag is None else f"{lag:.0f} s behind (limit {self.max_lag:g} s)")
+            return False
+        return True
+
+    def mark_down(self) -> None:
+        """The replica just failed a read: skip it until the next check."""
+        self._usable, self._next_check = False, self.clock() + self.every
+
+
+def init_replica(app: Flask) -> None:
+    """Before db.init_app: DATABASE_REPLICA_URL becomes the `replica` bind (Flask-SQLAlchemy makes its engine)."""
+    url = app.config.get("DATABASE_REPLICA_URL")
+    if not url:
+        return
+    options: dict[str, Any] = {"url": url, "pool_pre_ping": True}
+    if url.startswith("mysql"):
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    app.config["SQLALCHEMY_BINDS"] = {**(app.config.get("SQLALCHEMY_BINDS") or {}), BIND: options}
+
+
+def start_health(app: Flask, engines: Mapping[str | None, Any]) -> None:
+    """After db.init_app: the replica's health, kept per app."""
+    if BIND in engines:
+        app.extensions[HEALTH] = ReplicaHealth(engines[BIND], float(app.config["DATABASE_REPLICA_MAX_LAG_SECONDS"]),
+                                               float(app.config["DATABASE_REPLICA_CHECK_SECONDS"]))
+
+
+def health() -> ReplicaHealth | None:
+    return current_app.extensions.get(HEALTH)
+
+
+def read_replica(view: Callable) -> Callable:
+    """Mark a view that writes nothing: its plain reads may come from the replica (see the module's docstring)."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        replica = health()
+        if replica is None:
+            return view(*args, **kwargs)
+        g.setdefault(ACTIVE, True)
+        try:
+            return view(*args, **kwargs)
+        except DBAPIError:
+            if not g.pop(USED, False):
+                raise  # the primary failed: app/errors.py answers (503 with Retry-After when it passes)
+            log.warning("read replica failed mid-request; reading from the primary", exc_info=True)
+            replica.mark_down()
+            current_app.extensions["sqlalchemy"].session.rollback()
+            g.pop(ACTIVE, None)
+            return view(*args, **kwargs)
+        finally:
+            g.pop(ACTIVE, None)
+            g.pop(USED, None)
+    return wrapper
+
+
+class RoutingSession(FlaskSession):
+    """Flask-SQLAlchemy's session, which hands plain reads in `@read_replica` views to the replica."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and has_app_context() and g.get(ACTIVE):
+            if self._is_plain_read(mapper, clause):
+                replica = health()
+                if replica is not None and replica.usable():
+                    g.setdefault(USED, True)
+                    return current_app.extensions["sqlalchemy"].engines[BIND]
+            elif not isinstance(clause, Select):  # a flush asks with no clause at all
+                g.pop(ACTIVE, None)  # written (or about to): the rest of the request reads its own writes
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+    @staticmethod
+    def _is_plain_read(mapper, clause) -> bool:
+        if not isinstance(clause, Select) or clause._for_update_arg is not None:
+            return False
+        tables = {t.name for t in find_tables(clause)}
+        if mapper is not None:
+            tables.add(inspect(mapper).local_table.name)
+        return not tables & PRIMARY_ONLY_TABLES
