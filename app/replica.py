@@ -57,10 +57,15 @@ class ReplicaHealth:
     def usable(self) -> bool:
         if self.clock() >= self._next_check and self._lock.acquire(blocking=False):
             try:  # one thread asks; the others go on with the last answer meanwhile
-                self._usable = self.check()
-                self._next_check = self.clock() + self.every
+                self.refresh()
             finally:
                 self._lock.release()
+        return self._usable
+
+    def refresh(self) -> bool:
+        """Ask the replica now and keep the answer for `every` seconds."""
+        self._usable = self.check()
+        self._next_check = self.clock() + self.every
         return self._usable
 
     def check(self) -> bool:
