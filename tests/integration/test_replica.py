@@ -187,7 +187,7 @@ def pair():
         ):
             primary.sql(statement)
         replica.sql(f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary.port}, MASTER_USER='repl', "
-                    "MASTER_PASSWORD='repl', MASTER_USE_GTID=slave_pos")
+                    "MASTER_PASSWORD='repl', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1")
         replica.sql("START SLAVE")
         caught_up(primary, replica)
         yield primary, replica
@@ -195,6 +195,14 @@ def pair():
         replica.stop()
         primary.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def poll_until(condition, what: str, seconds: float = 30) -> None:
+    deadline = clock.monotonic() + seconds
+    while not condition():
+        if clock.monotonic() > deadline:
+            pytest.fail(f"waited {seconds} s for {what}")
+        clock.sleep(0.1)  # polling a server's state, within the deadline
 
 
 class Statements:
@@ -277,6 +285,17 @@ def test_searches_read_the_replica_bookings_the_primary_and_a_stopped_replica_co
         assert not health().refresh()
         health().max_lag = app.config["DATABASE_REPLICA_MAX_LAG_SECONDS"]
         assert health().refresh()
+
+        # the primary stops: the replica, cut off, is skipped, and everything answers 503 until the primary is back
+        primary.stop()
+        poll_until(lambda: not health().refresh(), "the replica to notice the primary is gone")
+        res = client.get(search)
+        assert res.status_code == 503 and res.headers["Retry-After"] == "5"
+        primary.start()
+        primary.wait_up(clock.monotonic() + STARTUP_SECONDS)
+        poll_until(health().refresh, "the replica to reconnect to the primary")
+        after, read = on_replica.during(starts)
+        assert read > 0 and after == offered[2:]  # both back: the replica serves again
 
         # the replica dies while the app still believes it healthy: the search is answered by the primary
         replica.stop()
