@@ -52,6 +52,8 @@ class ReplicaHealth:
     def __init__(self, engine, max_lag: float, every: float, clock: Callable[[], float] = time.monotonic):
         self.engine, self.max_lag, self.every, self.clock = engine, max_lag, every, clock
         self._usable, self._next_check = False, 0.0
+        self._reported: bool | None = None  # what the log last said
+        self.reason: str | None = None  # why the last check skipped the replica
         self._lock = threading.Lock()
 
     def usable(self) -> bool:
@@ -63,27 +65,36 @@ class ReplicaHealth:
         return self._usable
 
     def refresh(self) -> bool:
-        """Ask the replica now and keep the answer for `every` seconds."""
-        self._usable = self.check()
-        self._next_check = self.clock() + self.every
-        return self._usable
+        """Ask the replica now and keep the answer for `every` seconds; the log hears of each change."""
+        usable = self.check()
+        if usable != self._reported:
+            if usable:
+                log.info("read replica in use")
+            else:
+                log.warning("read replica skipped, reading from the primary: %s", self.reason)
+            self._reported = usable
+        self._usable, self._next_check = usable, self.clock() + self.every
+        return usable
 
     def check(self) -> bool:
         """Ask the replica now: reachable and at most max_lag seconds behind."""
+        self.reason = self.why_not()
+        return self.reason is None
+
+    def why_not(self) -> str | None:
         try:
             with self.engine.connect() as conn:
                 if conn.dialect.name != "mysql":  # no replication status to read: reachable is all we can know
                     conn.execute(text("SELECT 1"))
-                    return True
+                    return None
                 lag = replica_lag(conn.execute(text("SHOW REPLICA STATUS")).mappings().all())
         except DBAPIError as err:
-            log.warning("read replica unusable, reading from the primary: %s", err.orig)
-            return False
-        if lag is None or lag > self.max_lag:
-            log.warning("read replica %s, reading from the primary",
-                        "not replicating" if lag is None else f"{lag:.0f} s behind (limit {self.max_lag:g} s)")
-            return False
-        return True
+            return f"unusable ({err.orig})"
+        if lag is None:
+            return "not replicating"
+        if lag > self.max_lag:
+            return f"{lag:.0f} s behind (limit {self.max_lag:g} s)"
+        return None
 
     def mark_down(self) -> None:
         """The replica just failed a read: skip it until the next check."""
