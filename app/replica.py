@@ -4,7 +4,8 @@ With DATABASE_REPLICA_URL set, the views marked `@read_replica` (searches and ot
 from the replica while it answers and lags at most DATABASE_REPLICA_MAX_LAG_SECONDS; everything else reads and
 writes on the primary. Inside a marked view the primary still serves:
 
-- who is asking (users, logins, API tokens): a revoked login must end at once, not a few seconds later;
+- who is asking: the login loaders (app/security.py) read `on_primary()`, and logins and API tokens are never read
+  from the replica, so a revoked login ends at once, not a few seconds later;
 - anything but a plain SELECT (a flush, an UPDATE, `SELECT ... FOR UPDATE`, raw SQL), and everything after the first
   write in the request, so a request never reads its own writes from a copy that has not seen them yet.
 
@@ -18,7 +19,8 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
@@ -32,7 +34,7 @@ log = logging.getLogger(__name__)
 BIND = "replica"  # the Flask-SQLAlchemy bind key of the replica's engine
 HEALTH = "waitless.replica"  # app.extensions key of the app's ReplicaHealth
 ACTIVE, USED = "read_replica", "read_replica_used"  # flags on `g` for the current request
-PRIMARY_ONLY_TABLES = frozenset({"users", "user_sessions", "api_tokens", "login_throttle"})
+PRIMARY_ONLY_TABLES = frozenset({"user_sessions", "api_tokens", "login_throttle"})  # the logins themselves
 CONNECT_TIMEOUT_SECONDS = 2  # an unreachable replica costs a request at most this long, once per check interval
 
 
@@ -121,6 +123,17 @@ def start_health(app: Flask, engines: Mapping[str | None, Any]) -> None:
 
 def health() -> ReplicaHealth | None:
     return current_app.extensions.get(HEALTH)
+
+
+@contextmanager
+def on_primary() -> Iterator[None]:
+    """Reads inside the block come from the primary, even in a `@read_replica` view."""
+    marked = has_app_context() and g.pop(ACTIVE, False)
+    try:
+        yield
+    finally:
+        if marked:
+            g.setdefault(ACTIVE, True)
 
 
 def read_replica(view: Callable) -> Callable:

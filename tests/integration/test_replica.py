@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -78,6 +79,68 @@ def test_celery_on_rabbitmq_keeps_results_on_the_broker_as_replies():
     assert result_backend_for("amqp://guest:guest@127.0.0.1:5672//") == "rpc://"
     assert result_backend_for("pyamqp://rabbit//") == "rpc://"
     assert result_backend_for("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+# --- the routing rules, on two SQLite files: a primary and a frozen copy standing in for a replica ---
+
+def test_marked_views_read_the_copy_while_bookings_and_logins_read_the_primary(tmp_path):
+    primary, copy = tmp_path / "primary.sqlite", tmp_path / "copy.sqlite"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{primary}",
+                     DATABASE_REPLICA_URL=f"sqlite:///{copy}", DATABASE_REPLICA_CHECK_SECONDS=3600,
+                     MAIL_FOLDER=str(tmp_path / "mail"))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        db.create_all(bind_key=None)
+        make = Factory()
+        hospital = make.hospital()
+        cardio = make.specialty()
+        doctor = make.doctor(hospital, cardio)
+        make.schedule(doctor, hospital)
+        alice = make.user(Role.PATIENT, email="alice@example.org")
+        runner = app.test_cli_runner()
+
+        def bearer(user) -> dict:
+            token = runner.invoke(args=["users", "token", "--email", user.email]).output.strip().splitlines()[-1]
+            return {"Authorization": f"Bearer {token}"}
+
+        alice_headers = bearer(alice)
+        cardio_id, doctor_id = cardio.id, doctor.id
+        db.session.remove()
+        with sqlite3.connect(primary) as source, sqlite3.connect(copy) as target:
+            source.backup(target)  # the copy never hears of anything written from here on
+        bob = make.user(Role.PATIENT, email="bob@example.org")
+        bob_headers = bearer(bob)  # his token is on the primary only
+        seen: list[str] = []
+        event.listen(db.engines[BIND], "before_cursor_execute", lambda *args: seen.append(args[2]))
+        client = app.test_client()
+        day = date.today() + timedelta(days=3)
+        search = f"/api/v1/slots?specialty={cardio_id}&from={day}&to={day}&limit=50"
+
+        def starts() -> list[str]:
+            res = client.get(search)
+            assert res.status_code == 200, res.get_data(as_text=True)
+            return [slot["start"] for slot in res.get_json()["slots"]]
+
+        def book(headers: dict, start: str) -> int:
+            return client.post("/api/v1/appointments", json={"doctor_id": doctor_id, "start": start},
+                               headers=headers).status_code
+
+        offered = starts()
+        assert len(offered) == 12 and seen
+        assert book(alice_headers, offered[0]) == 201
+        assert starts() == offered  # the copy still offers it: searches read the copy ...
+        assert book(bob_headers, offered[0]) == 409  # ... and the booking's check reads the primary
+        # who is asking comes from the primary: bob's token, which the copy lacks, logs him in on a marked page
+        page = client.get(f"/search?specialty={cardio_id}&from={day}", headers=bob_headers)
+        assert page.status_code == 200 and "Log out" in page.get_data(as_text=True)
+        assert not [sql for sql in seen if "api_tokens" in sql or "user_sessions" in sql]
+        assert not [sql for sql in seen if not sql.lstrip().upper().startswith("SELECT")]
+
+        # the copy breaks (here: its file is gone, so its tables are): the same request reads the primary instead
+        db.engines[BIND].dispose()
+        copy.unlink()
+        assert starts() == offered[1:]
+        assert not health().usable()
 
 
 # --- a real primary and replica ---
