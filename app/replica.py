@@ -23,17 +23,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, current_app, g, has_app_context
+from flask import Flask, current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import Select, inspect, text
+from sqlalchemy import Select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql.util import find_tables
 
 log = logging.getLogger(__name__)
 
 BIND = "replica"  # the Flask-SQLAlchemy bind key of the replica's engine
 HEALTH = "waitless.replica"  # app.extensions key of the app's ReplicaHealth
-ACTIVE, USED = "read_replica", "read_replica_used"  # flags on `g` for the current request
+ACTIVE, USED = "waitless.read_replica", "waitless.read_replica_used"  # marks in the session's info
 PRIMARY_ONLY_TABLES = frozenset({"user_sessions", "api_tokens", "login_throttle"})  # the logins themselves
 CONNECT_TIMEOUT_SECONDS = 2  # an unreachable replica costs a request at most this long, once per check interval
 
@@ -125,15 +124,19 @@ def health() -> ReplicaHealth | None:
     return current_app.extensions.get(HEALTH)
 
 
+def _session_info() -> dict:
+    return current_app.extensions["sqlalchemy"].session.info  # this app context's session
+
+
 @contextmanager
 def on_primary() -> Iterator[None]:
     """Reads inside the block come from the primary, even in a `@read_replica` view."""
-    marked = has_app_context() and g.pop(ACTIVE, False)
+    marked = has_app_context() and _session_info().pop(ACTIVE, False)
     try:
         yield
     finally:
         if marked:
-            g.setdefault(ACTIVE, True)
+            _session_info().setdefault(ACTIVE, True)
 
 
 def read_replica(view: Callable) -> Callable:
@@ -143,42 +146,45 @@ def read_replica(view: Callable) -> Callable:
         replica = health()
         if replica is None:
             return view(*args, **kwargs)
-        g.setdefault(ACTIVE, True)
+        info = _session_info()
+        info.setdefault(ACTIVE, True)
         try:
             return view(*args, **kwargs)
         except DBAPIError:
-            if not g.pop(USED, False):
+            if not info.pop(USED, False):
                 raise  # the primary failed: app/errors.py answers (503 with Retry-After when it passes)
             log.warning("read replica failed mid-request; reading from the primary", exc_info=True)
             replica.mark_down()
             current_app.extensions["sqlalchemy"].session.rollback()
-            g.pop(ACTIVE, None)
+            info.pop(ACTIVE, None)
             return view(*args, **kwargs)
         finally:
-            g.pop(ACTIVE, None)
-            g.pop(USED, None)
+            info.pop(ACTIVE, None)
+            info.pop(USED, None)
     return wrapper
 
 
 class RoutingSession(FlaskSession):
-    """Flask-SQLAlchemy's session, which hands plain reads in `@read_replica` views to the replica."""
+    """Flask-SQLAlchemy's session, which hands plain reads in `@read_replica` views to the replica.
+
+    The marks live in the session's `info`, which is this request's own (Flask-SQLAlchemy keeps one session per
+    app context): every statement asks get_bind, and a dictionary lookup is all an unmarked one pays.
+    """
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-        if bind is None and has_app_context() and g.get(ACTIVE):
+        if bind is None and self.info.get(ACTIVE):
             if self._is_plain_read(mapper, clause):
                 replica = health()
                 if replica is not None and replica.usable():
-                    g.setdefault(USED, True)
+                    self.info.setdefault(USED, True)
                     return current_app.extensions["sqlalchemy"].engines[BIND]
             elif not isinstance(clause, Select):  # a flush asks with no clause at all
-                g.pop(ACTIVE, None)  # written (or about to): the rest of the request reads its own writes
+                self.info.pop(ACTIVE, None)  # written (or about to): the rest of the request reads its own writes
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
     @staticmethod
     def _is_plain_read(mapper, clause) -> bool:
         if not isinstance(clause, Select) or clause._for_update_arg is not None:
             return False
-        tables = {t.name for t in find_tables(clause)}
-        if mapper is not None:
-            tables.add(inspect(mapper).local_table.name)
-        return not tables & PRIMARY_ONLY_TABLES
+        table = getattr(mapper, "local_table", None)  # the ORM names the entity it loads; that is enough here
+        return table is None or table.name not in PRIMARY_ONLY_TABLES
