@@ -35,6 +35,12 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'waitless.sqlite'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # a read replica for searches and other pages that write nothing; one lagging more than
+    # DATABASE_REPLICA_MAX_LAG_SECONDS or unreachable is skipped, checked at most every DATABASE_REPLICA_CHECK_SECONDS
+    # per process (docs/operations.md, "Read replica")
+    DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL") or None
+    DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS", 5))
+    DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", 1))
     # links in messages and the Socket.IO origin; by default the development server's own HOST and PORT
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or (
         f"http://{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or 5000}")
@@ -93,6 +99,8 @@ class Config:
 
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # the limits' Redis down: count in this process's memory until it is back, rather than answer 500
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     # failed logins per (account, client address): after LOGIN_THROTTLE_FREE failures within the window the pair
@@ -146,6 +154,7 @@ class TestConfig(DevelopmentConfig):
     TESTING = True
     DB_LOCK_TIMEOUT_SECONDS = 10  # racing tests queue many writers; the locked-database test lowers it
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    DATABASE_REPLICA_URL = None  # tests/integration/test_replica.py starts its own pair
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False

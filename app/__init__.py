@@ -66,8 +66,12 @@ def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (one metadata for Alembic)
     from app.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, principal, socketio
     from app.i18n import select_locale
+    from app.replica import init_replica, start_health
 
+    init_replica(app)
     db.init_app(app)
+    with app.app_context():
+        start_health(app, db.engines)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("mysql"):

@@ -1,5 +1,5 @@
-"""Celery (docs/operations.md): with CELERY_BROKER_URL set, Celery workers and beat on Redis run the same job
-functions as the embedded scheduler thread, and the web app hands freshly committed messages to a worker.
+"""Celery (docs/operations.md): with CELERY_BROKER_URL set, Celery workers and beat on Redis or RabbitMQ run the same
+job functions as the embedded scheduler thread, and the web app hands freshly committed messages to a worker.
 
     celery -A app.celery_app worker --beat      # or a separate `celery -A app.celery_app beat`
 """
@@ -14,6 +14,12 @@ from app.notifications import outbox
 
 def job_task_name(name: str) -> str:
     return f"waitless.job.{name}"
+
+
+def result_backend_for(broker: str) -> str:
+    """The default result backend: the broker itself for Redis; RabbitMQ stores no results (Celery 5 dropped its
+    `amqp` backend), so replies travel back over the broker as messages (`rpc://`)."""
+    return "rpc://" if broker.split(":", 1)[0] in {"amqp", "amqps", "pyamqp"} else broker
 
 
 def make_celery(flask_app: Flask) -> Celery:
@@ -31,7 +37,7 @@ def make_celery(flask_app: Flask) -> Celery:
 
     broker = flask_app.config["CELERY_BROKER_URL"]
     celery = Celery(flask_app.import_name, task_cls=FlaskTask, broker=broker,
-                    backend=flask_app.config.get("CELERY_RESULT_BACKEND") or broker)
+                    backend=flask_app.config.get("CELERY_RESULT_BACKEND") or result_backend_for(broker))
     celery.conf.update(
         task_default_queue=flask_app.config.get("CELERY_QUEUE", "waitless"),
         task_acks_late=True,  # a worker that dies mid-task leaves it to another (the outbox claims stop doubles)

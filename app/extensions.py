@@ -13,6 +13,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app.replica import RoutingSession
+
 # Named constraints keep Alembic migrations identical on SQLite and MariaDB.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -27,7 +29,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})  # app/replica.py
 migrate = Migrate()
 login_manager = LoginManager()
 principal = Principal(use_sessions=False)

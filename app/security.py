@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.extensions import db, login_manager, principal
 from app.models import Role, User
 from app.models.base import utcnow
+from app.replica import on_primary
 from app.services.access import visible_hospital_ids
 from app.services.accounts import sessions, tokens
 from app.transaction import run
@@ -29,6 +30,7 @@ def init_security(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
+    @on_primary()  # a login ended a moment ago must not live on in a replica's copy (app/replica.py)
     def load_user(session_token: str) -> User | None:
         """The id in the session and the remember-me cookie is the login's own token (docs/security.md,
         "Sessions"): an ended, expired or forged one, or an inactive user's, loads nobody."""
@@ -40,6 +42,7 @@ def init_security(app: Flask) -> None:
         return row.user
 
     @login_manager.request_loader
+    @on_primary()
     def load_bearer(req) -> User | None:
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer "):

@@ -7,6 +7,7 @@ from app.api.schemas import SlotList, SlotQuerySchema
 from app.extensions import db
 from app.models import Hospital
 from app.models.base import utcnow
+from app.replica import read_replica
 from app.services.availability.query import SearchError, parse_slot_request
 from app.services.availability.search import search_slots
 
@@ -16,6 +17,7 @@ blp = Blueprint("api_slots", __name__, description="Free slots")
 @blp.route("/slots")
 @blp.arguments(SlotQuerySchema, location="query")  # documents and type-checks; the search reads the raw args
 @blp.response(200, SlotList)
+@read_replica
 def slots(_args):
     try:
         results = search_slots(parse_slot_request(request.args, utcnow().date()))

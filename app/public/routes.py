@@ -25,6 +25,7 @@ from app.public.slot_board import (
     result_views,
     type_fees,
 )
+from app.replica import read_replica
 from app.services.accounts.profile import upload_root
 from app.services.availability.query import DEFAULT_DAYS, MAX_RADIUS_KM, SearchError, parse_slot_request
 from app.services.availability.search import search_slots
@@ -129,6 +130,7 @@ def _waitlist_url() -> str | None:
 
 
 @bp.route("/search")
+@read_replica
 def search():
     args = request.args
     form = _search_form(args)
@@ -185,6 +187,7 @@ def doctor_photo(doctor_id: int):
 
 
 @bp.route("/doctors/<int:doctor_id>")
+@read_replica
 def doctor(doctor_id: int):
     doctor = db.session.get(Doctor, doctor_id)
     if doctor is None or not doctor.active:

@@ -27,7 +27,7 @@ ENTRY = ("app", "app.cli", "app.jobs", "app.celery_app", "app.demo", "app.web", 
          "app.errors", "app.security", "app.headers", "app.i18n", "app.transaction", *(f"app.{b}" for b in BLUEPRINTS))
 SERVICES = ("app.services",)
 ADAPTERS = ("app.notifications", "app.realtime")
-MODELS = ("app.models", "app.extensions")
+MODELS = ("app.models", "app.extensions", "app.replica")
 CORE_LAYER = ("app.scheduling",)
 LEAVES = ("app.money", "app.phones", "app.text")  # import nothing of the application: any layer may use them
 LAYERS = [ENTRY, SERVICES, ADAPTERS, MODELS, CORE_LAYER]
