@@ -165,10 +165,10 @@ def wait_until_up(process: subprocess.Popen, url: str, timeout: float = 60) -> N
         if process.poll() is not None:
             pytest.fail(f"server process for {url} exited: {process.stderr.read()[-2000:]}")
         try:
-            if requests.get(f"{url}/api/v1/specialties", timeout=2).status_code == 200:
+            if requests.get(f"{url}/api/v1/specialties", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
-            threading.Event().wait(0.1)  # the port is not open yet
+        except (requests.ConnectionError, requests.Timeout):
+            threading.Event().wait(0.1)  # the port is not open yet, or the server is still starting on a busy machine
     pytest.fail(f"server at {url} did not answer within {timeout} s")
 
 
