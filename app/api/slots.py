@@ -30,7 +30,8 @@ def slots(_args):
     zones = {h["id"]: h["timezone"] for h in choices.hospital_details()}
     missing = {r.hospital_id for r in results} - zones.keys()
     if missing:  # a hospital closed since the list was cached: its zone from the row itself
-        zones.update(db.session.execute(db.select(Hospital.id, Hospital.timezone).where(Hospital.id.in_(missing))).all())
+        zones.update(db.session.execute(db.select(Hospital.id, Hospital.timezone)
+                                        .where(Hospital.id.in_(missing))).all())
     return conditional_json(json_bytes({"slots": [
         {"doctor_id": r.doctor_id, "hospital_id": r.hospital_id,
          "start": iso(r.start, zones[r.hospital_id]), "end": iso(r.end, zones[r.hospital_id]),
