@@ -2,6 +2,7 @@
 
     python -m benchmarks.throughput --db mysql+pymysql://root@127.0.0.1:3306/wl_bench?charset=utf8mb4
         [--database NAME] [--seconds 10] [--connections 64] [--workers 4] [--threads 4] [--fresh] [--python-load]
+        [--targets floor,specialties,search]
 
 Needs a MySQL/MariaDB server: without --db (or with a SQLite one) it prints {"bench": "throughput", "skipped": ...}
 and exits 0, like load_run. It reuses the region slot_search keeps in that database (seeding it when it is missing
@@ -48,6 +49,7 @@ from benchmarks.load_run import free_port, server_tracebacks, start_gunicorn, st
 DAYS = 14
 FIRST_DAYS = 14  # searches start today or on one of the next 13 days; the region's bookings reach 30 days ahead
 PATHS = 2000  # distinct search URLs, cycled through
+TARGETS = ("floor", "specialties", "search")
 
 WRK_SCRIPT = """
 local paths = {%(paths)s}
@@ -196,11 +198,16 @@ def arguments() -> argparse.ArgumentParser:
     args.add_argument("--threads", type=int, default=4)
     args.add_argument("--fresh", action="store_true", help="reseed even when the database holds a current region")
     args.add_argument("--python-load", action="store_true", help="use the Python load generator even with wrk")
+    args.add_argument("--targets", default=",".join(TARGETS),
+                      help=f"which of {', '.join(TARGETS)} to load, in this order (default: all)")
     return args
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(arguments(), argv)
+    chosen = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if not chosen or set(chosen) - set(TARGETS):
+        raise SystemExit(f"--targets: choose among {', '.join(TARGETS)}")
     if not args.db or make_url(args.db).get_backend_name() != "mysql":
         emit({"bench": "throughput", "skipped": "needs --db with a MySQL/MariaDB URL (gunicorn on a region)"})
         return
@@ -221,8 +228,9 @@ def main(argv: list[str] | None = None) -> None:
     keep = False
     try:
         wait_ready(process, base, paths[0].split("specialty=")[1].split("&")[0])
-        targets = {"floor": ["/api/v1/health"], "specialties": ["/api/v1/specialties"], "search": paths}
-        for name, target in targets.items():
+        urls = {"floor": ["/api/v1/health"], "specialties": ["/api/v1/specialties"], "search": paths}
+        for name in chosen:
+            target = urls[name]
             log(f"throughput: {name} with {tool}, {args.connections} connections for {args.seconds} s...")
             figures[name] = (run_wrk(base, target, args.connections, args.seconds, folder) if use_wrk
                              else run_python(base, target, args.connections, args.seconds))
