@@ -47,5 +47,9 @@ def doctors(args):
     except SearchError as err:
         fail(422, err.message, "unknown_specialty", {err.field: err.message})
     hospital_id = args.get("hospital")
+    if hospital_id is not None and hospital_id not in {h["id"] for h in choices.hospital_details()}:
+        # not an active hospital: answered from the rows, never kept, so no caller can fill the cache with ids
+        return conditional_json(json_bytes({"doctors": choices.doctor_details(
+            specialty_id=specialty_id, hospital_id=hospital_id, cache=False)}))
     return _cached_answer(("doctors", specialty_id, hospital_id), lambda: {
         "doctors": choices.doctor_details(specialty_id=specialty_id, hospital_id=hospital_id)})

@@ -73,6 +73,16 @@ def test_the_lists_keep_their_shape(client, clinic):
     assert client.get(f"/api/v1/doctors?hospital={clinic['hospital'].id + 1}").get_json() == {"doctors": []}
 
 
+def test_unknown_hospital_ids_are_answered_but_never_kept(client, clinic):
+    client.get("/api/v1/hospitals")
+    kept = choices.kept()
+    for n in range(2, 12):
+        assert client.get(f"/api/v1/doctors?hospital={clinic['hospital'].id + n}").get_json() == {"doctors": []}
+    assert choices.kept() == kept
+    client.get(f"/api/v1/doctors?hospital={clinic['hospital'].id}")
+    assert choices.kept() > kept
+
+
 def test_an_admins_edit_changes_the_list_and_its_etag_at_once(client, auth, make, clinic):
     before = client.get("/api/v1/specialties")
     admin = make.user(Role.ADMIN)
@@ -158,7 +168,7 @@ def test_logged_in_callers_still_take_their_checks(client, runner, auth, make, c
     # a session's write still needs its CSRF token (the tests' config turns the check off only for forms)
     client.application.config["WTF_CSRF_ENABLED"] = True
     try:
-        monday = next_monday() + timedelta(days=0)
+        monday = next_monday()
         res = client.post("/api/v1/appointments", json={"doctor_id": clinic["doctor"].id,
                                                         "start": f"{monday}T09:30:00+00:00"})
         assert res.status_code == 400

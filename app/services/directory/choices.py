@@ -101,6 +101,12 @@ def clear() -> None:
         _known["checked"] = float("-inf")
 
 
+def kept() -> int:
+    """How many copies this process keeps now (a bound the tests check)."""
+    with _lock:
+        return len(_cache)
+
+
 def version() -> tuple[int, datetime | None]:
     """The directory's version and when it changed, as this process last saw it (at most VERSION_CHECK_SECONDS
     ago). 0 before anything was ever written through the app."""
@@ -175,9 +181,11 @@ def doctors(*, specialty_id: int | None = None, hospital_id: int | None = None,
     return cached(("doctors", specialty_id, hospital_id, doctor_id), load)
 
 
-def doctor_details(*, specialty_id: int | None = None, hospital_id: int | None = None) -> list[dict]:
+def doctor_details(*, specialty_id: int | None = None, hospital_id: int | None = None,
+                   cache: bool = True) -> list[dict]:
     """Active doctors by id with their specialty, active hospitals (by name), languages and fee: the API's
-    doctor list, read as plain rows (two queries) rather than one ORM object per doctor."""
+    doctor list, read as plain rows (two queries) rather than one ORM object per doctor. cache=False reads
+    without keeping: for keys a caller chooses freely (a hospital id that is no active hospital)."""
     def load():
         query = (select(Doctor.id, User.name, Doctor.specialty_id, Specialty.name.label("specialty"),
                         Doctor.languages, Doctor.fee)
@@ -202,7 +210,7 @@ def doctor_details(*, specialty_id: int | None = None, hospital_id: int | None =
                  "hospital_ids": places.get(r.id, []), "languages": [c for c in r.languages.split(",") if c],
                  "fee": str(r.fee)} for r in rows]
 
-    return cached(("doctor_details", specialty_id, hospital_id), load)
+    return cached(("doctor_details", specialty_id, hospital_id), load) if cache else load()
 
 
 def languages() -> list[str]:
