@@ -8,7 +8,7 @@ export WAITLESS_ENV ?= development
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: run test test-unit mutate e2e bench lint translations messages install install-dev clean browser screenshots
+.PHONY: run test test-unit mutate e2e bench lint translations messages install install-dev clean browser screenshots wrk
 
 # `make run` needs the runtime packages only; tests, benchmarks and lint add requirements-dev.txt.
 # Set-up talks on stderr only (`@` and >&2): `make bench | jq` must see nothing but the benchmarks' JSON lines.
@@ -62,7 +62,7 @@ e2e: install-dev browser
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 # stdout: one JSON line per benchmark, nothing else; BENCH_ARGS goes to every one (docs/benchmarks.md)
-bench: install-dev
+bench: install-dev wrk
 	@for b in benchmarks/[a-z]*.py; do $(PY) -m benchmarks.$$(basename $$b .py) $(BENCH_ARGS) || exit 1; done
 
 # refresh docs/screenshots from the browser tests (an ordinary `make test` writes them under instance/), then shrink
@@ -74,6 +74,10 @@ screenshots: install-dev browser
 # Debian's Chromium and a font for the browser tests (installed through apt as root, or a one-line instruction)
 browser:
 	@scripts/ensure-browser
+
+# wrk for the throughput benchmark (installed through apt as root; otherwise a line on stderr and its Python load)
+wrk:
+	@scripts/ensure-wrk
 
 lint: install-dev
 	.venv/bin/ruff check .

@@ -40,6 +40,7 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
         app.logger.warning("WAITLESS_ENV=%s: signing with the development-only SECRET_KEY, which is public; "
                            "production refuses it (docs/settings.md)", app.config["WAITLESS_ENV"])
 
+    register_reads(app)
     register_extensions(app)
     register_security(app)
     register_headers(app)
@@ -60,6 +61,13 @@ def register_proxies(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+def register_reads(app: Flask) -> None:
+    """Anonymous API reads skip sessions, identities and limits (docs/operations.md, "Caching")."""
+    from app.web.reads import init_reads
+
+    init_reads(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -1,11 +1,15 @@
 """Extensions, created unbound; create_app binds them (cookiecutter-flask style)."""
+import hashlib
+
+from flask import current_app, g, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
-from flask_principal import Principal
+from flask_principal import AnonymousIdentity
+from flask_principal import Principal as _Principal
 from flask_smorest import Api
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
@@ -32,6 +36,19 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})  # app/replica.py
 migrate = Migrate()
 login_manager = LoginManager()
+
+
+class Principal(_Principal):
+    """Flask-Principal, except that an anonymous API read (app/web/reads.py marks it) gets the anonymous identity
+    without asking the identity loaders, which would load the login only to find none."""
+
+    def _on_before_request(self):
+        if g.get("anonymous_read"):
+            g.identity = AnonymousIdentity()
+            return
+        super()._on_before_request()
+
+
 principal = Principal(use_sessions=False)
 csrf = CSRFProtect()
 mail = Mail()
@@ -45,6 +62,19 @@ class WaitlessApi(Api):
 
     def _register_error_handlers(self):
         pass
+
+    def _openapi_json(self):
+        """The OpenAPI document, rendered once per process (it changes only with the code) and answered with 304
+        when the caller's ETag matches."""
+        spec = self.spec
+        cached = getattr(self, "_rendered_spec", None)
+        if cached is None or cached[0] is not spec:
+            body = super()._openapi_json().get_data()
+            cached = self._rendered_spec = (spec, body, hashlib.blake2b(body, digest_size=16).hexdigest())
+        response = current_app.response_class(cached[1], mimetype="application/json")
+        response.set_etag(cached[2])
+        response.cache_control.no_cache = True
+        return response.make_conditional(request)
 
 
 api = WaitlessApi()

@@ -6,7 +6,7 @@ style="" attribute does nothing even if it slipped past escaping.
 """
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g, request
 from flask_talisman import Talisman
 
 # 'self' also covers the same-origin ws:/wss: connection of the live pages (CSP level 3).
@@ -31,8 +31,27 @@ class Headers(Talisman):
     """Talisman, except that a page may tighten its referrer policy: the manage and offer links carry their token
     in the URL and send `no-referrer` themselves (Flask-Talisman 1.1 would overwrite it)."""
 
+    def init_app(self, app, **kwargs):
+        self._read_headers: dict[bool, list[tuple[str, str]]] = {}  # another app, other settings: built anew
+        super().init_app(app, **kwargs)
+
     def _set_referrer_policy_headers(self, headers):
         headers.setdefault("Referrer-Policy", self.referrer_policy)
+
+    def _set_response_headers(self, response):
+        """Anonymous API reads (app/web/reads.py) all get the same headers, so they are built once per process
+        (per scheme: HSTS goes on HTTPS answers only) and copied; every other answer builds its own."""
+        if not g.get("anonymous_read"):
+            return super()._set_response_headers(response)
+        built = self._read_headers.get(request.is_secure)
+        if built is None:
+            before = set(response.headers.keys())
+            super()._set_response_headers(response)
+            self._read_headers[request.is_secure] = [(k, v) for k, v in response.headers.items() if k not in before]
+            return response
+        for name, value in built:
+            response.headers.setdefault(name, value)
+        return response
 
 
 talisman = Headers()

@@ -1,10 +1,12 @@
 """Locale choice: an explicit switch, then the user's language, then the browser's."""
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_login import current_user
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if g.get("anonymous_read"):  # no session, no login: the header is all there is (app/web/reads.py)
+        return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -75,6 +75,10 @@ class IdName(Schema):
     name = fields.Str()
 
 
+class Health(Schema):
+    status = fields.Str()
+
+
 class SpecialtyList(Schema):
     specialties = fields.List(fields.Nested(IdName))
 

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from app.models.audit import AuditEvent
+from app.models.cache import CacheVersion
 from app.models.doctor import AppointmentType, Doctor, appointment_type_equipment, doctor_hospitals
 from app.models.hospital import Department, Equipment, Hospital, Room, Specialty, room_equipment
 from app.models.notice import StaffNotice
@@ -22,7 +23,8 @@ from app.models.waitlist import Offer, WaitlistEntry
 
 __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
-    "AvailabilityRule", "Claim", "DayCounter", "Department", "Doctor", "Encounter", "Equipment", "Hospital",
+    "AvailabilityRule", "CacheVersion", "Claim", "DayCounter", "Department", "Doctor", "Encounter", "Equipment",
+    "Hospital",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "Patient", "Queue", "QueueCounter",
     "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "StaffNotice", "TokenSlot", "User",
     "UserSession", "Vitals", "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
