@@ -1,7 +1,7 @@
 """cache versions: a row per cached list, bumped with every write that changes it
 
-Revision ID: 0009_reads
-Revises: 0008_sessions
+Revision ID: 0010_reads
+Revises: 0009_money
 Create Date: 2026-12-03 17:30:00
 
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0009_reads'
-down_revision = '0008_sessions'
+revision = '0010_reads'
+down_revision = '0009_money'
 branch_labels = None
 depends_on = None
 
