@@ -35,7 +35,21 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})  # app/replica.py
 migrate = Migrate()
-login_manager = LoginManager()
+
+
+class TokenFirstLoginManager(LoginManager):
+    """Flask-Login, except that a request carrying a bearer token is the token's alone (docs/security.md, "API
+    tokens"): its cookies are ignored. Flask-Login looks at the session first, and its strong session protection
+    answers an anonymous session cookie (a CSRF token from a page visited earlier) by refusing the request's token
+    too; a program that keeps cookies got 401 with a valid token."""
+
+    def _load_user(self):
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            return self._update_request_context_with_user(self._load_user_from_request(request))
+        return super()._load_user()
+
+
+login_manager = TokenFirstLoginManager()
 
 
 class Principal(_Principal):

@@ -115,3 +115,13 @@ def test_cli_revoke_tokens(client, runner, make):
     assert runner.invoke(args=["users", "revoke-tokens", "--email", "nobody@example.org"]).exit_code != 0
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "token.revoke")).all()
     assert len(events) == 2 and all(e.actor_id is None and "command line" in e.comment for e in events)
+
+
+def test_a_token_works_beside_an_anonymous_session_cookie(client, runner, make):
+    """A program that also keeps cookies (a browser-based tool, requests.Session) visited a page first: its
+    anonymous session must not hide the token (Flask-Login's strong protection used to answer 401)."""
+    user = make.user(Role.PATIENT)
+    token = _issue(runner, user.email)
+    client.get("/auth/login")  # the form's CSRF token opens an anonymous session
+    assert client.get_cookie("session") is not None
+    assert client.get(API, headers=_bearer(token)).status_code == 200
