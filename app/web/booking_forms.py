@@ -19,6 +19,7 @@ from app import scheduling as core
 from app.forms import SafeForm
 from app.models import Hospital
 from app.transaction import transaction
+from app.web.words import error_text
 
 
 class CancelForm(SafeForm):
@@ -76,6 +77,6 @@ def submit_change(form: SafeForm, change: Callable[[], object]) -> int | None:
         with transaction():
             change()
     except core.SchedulingError as err:
-        form.form_errors.append(err.message)
+        form.form_errors.append(error_text(err))
         return err.http_status
     return None
