@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app import scheduling as core
 from app.extensions import db
-from app.models import AvailabilityException, AvailabilityRule, Doctor, Room, SchedulableResource, Schedule
+from app.models import AvailabilityException, AvailabilityRule, Doctor, Room, SchedulableResource, Schedule, User
 from app.notifications import events as notify
 from app.services import audit, signals
 from app.services.availability.calendars import policy_of, rule_of
@@ -96,10 +96,11 @@ def _room_clashes(resource_id: int, hospital_id: int, data: ScheduleInput) -> di
         return {}
     names = dict(db.session.execute(select(Room.id, Room.name).where(Room.id.in_(room_ids))).all())
     held = db.session.execute(
-        select(AvailabilityRule, Schedule.valid_from, Schedule.valid_till, Doctor.name)
+        select(AvailabilityRule, Schedule.valid_from, Schedule.valid_till, User.name)
         .join(Schedule, Schedule.id == AvailabilityRule.schedule_id)
         .join(SchedulableResource, SchedulableResource.id == Schedule.resource_id)
         .join(Doctor, Doctor.id == SchedulableResource.doctor_id)
+        .join(User, User.id == Doctor.user_id)
         .where(AvailabilityRule.room_id.in_(room_ids), Schedule.resource_id != resource_id, Doctor.active,
                (Schedule.valid_till.is_(None)) | (Schedule.valid_till > data.valid_from))).all()
     others = [core.RoomUse(rule.room_id, names.get(rule.room_id, ""), name, rule.weekday, rule.start, rule.end,
