@@ -212,8 +212,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from app.templating import init_templating
+    from app.web.words import init_words
 
     init_templating(app)
+    init_words(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -32,6 +32,7 @@ from app.services.accounts.profile import remove_photo
 from app.services.directory import people as people_service
 from app.services.rows import contains
 from app.transaction import transaction
+from app.web.words import error_text
 
 VERBS = "<any(deactivate, reactivate):verb>"
 
@@ -194,7 +195,7 @@ def membership_remove(membership_id: int):
         with transaction():
             people_service.remove_membership(current_user, membership)
     except directory.DirectoryError as err:
-        flash(str(err.message), "danger")
+        flash(error_text(err), "danger")
     else:
         flash(_("The membership is removed."), "success")
     return redirect(url_for("admin.user", user_id=user_id))

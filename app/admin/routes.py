@@ -24,6 +24,7 @@ from app.services.directory import DirectoryError, set_active
 from app.services.reports.overview import region_counts
 from app.services.rows import contains
 from app.transaction import transaction
+from app.web.words import error_text
 
 
 @bp.route("/")
@@ -78,9 +79,9 @@ def get_or_404(model, ident: int):
 def show_error(form: SafeForm, err: DirectoryError) -> None:
     field = getattr(form, err.field, None) if err.field else None
     if field is not None:
-        field.errors = [*field.errors, err.message]
+        field.errors = [*field.errors, error_text(err)]
     else:
-        form.form_errors.append(err.message)
+        form.form_errors.append(error_text(err))
 
 
 def save(form: SafeForm, operation: Callable[[], object], done: Callable[[object], str], message: str):
@@ -111,7 +112,7 @@ def switch_active(obj, verb: str, back: str, name: str):
         with transaction():
             set_active(current_user, obj, active)
     except DirectoryError as err:
-        flash(str(err.message), "danger")
+        flash(error_text(err), "danger")
         return redirect(back)
     flash(_("%(name)s is active again.", name=name) if active else _("%(name)s is deactivated.", name=name),
           "success")

@@ -40,6 +40,7 @@ from app.services.accounts import profile as patient_profile
 from app.services.booking import policy as booking_policy
 from app.templating import home_url_for
 from app.transaction import transaction
+from app.web.words import error_text
 
 
 def _login_limit() -> str:
@@ -96,7 +97,7 @@ def register():
                 else:
                     _send_verification(signup.user)
         except accounts.AccountError as err:
-            getattr(form, err.field).errors.append(_(err.message))
+            getattr(form, err.field).errors.append(error_text(err))
         else:
             return render_template("auth/check_email.html", email=accounts.normalise_email(form.email.data))
     return render_template("auth/register.html", form=form), 200 if not form.errors else 422
@@ -108,7 +109,7 @@ def verify(token: str):
         with transaction():
             accounts.verify_email(token)
     except accounts.AccountError as err:
-        flash(err.message, "danger")
+        flash(error_text(err), "danger")
         return redirect(url_for("auth.resend_verification"))
     flash(_("Thank you, your e-mail address is confirmed. You can log in now."), "success")
     return redirect(url_for("auth.login", next=_safe_next(session.pop("after_login", None))))
@@ -151,12 +152,12 @@ def login():
         if err.retry_after:
             # the same words for every address, known or not, plus the wait (docs/security.md, "Logins")
             status, headers = 429, {"Retry-After": str(err.retry_after)}
-            form.form_errors.append(f"{_(err.message)} {_(accounts.users.THROTTLED)}")
+            form.form_errors.append(f"{error_text(err)} {_(accounts.users.THROTTLED)}")
         elif err.field:
-            getattr(form, err.field).errors.append(_(err.message))
+            getattr(form, err.field).errors.append(error_text(err))
             status = 422
         else:
-            form.form_errors.append(_(err.message))
+            form.form_errors.append(error_text(err))
             status = 403
     return render_template("auth/login.html", form=form), status, headers
 
@@ -208,7 +209,7 @@ def reset_password(token: str):
     try:
         user = accounts.user_for_reset(token)
     except accounts.AccountError as err:
-        flash(err.message, "danger")
+        flash(error_text(err), "danger")
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     form.account_email = user.email
@@ -232,7 +233,7 @@ def change_password():
                 accounts.change_password(current_user, form.current_password.data, form.password.data,
                                          address=_address(), user_agent=_user_agent())
         except accounts.AccountError as err:
-            form.current_password.errors.append(_(err.message))
+            form.current_password.errors.append(error_text(err))
         else:
             # every other session ended with the old password; this browser goes on in a fresh one
             login_user(current_user._get_current_object(), remember=remembered)
@@ -267,7 +268,7 @@ def profile():
             with transaction():
                 old_photo = patient_profile.update_profile(current_user, patient, change)
         except patient_profile.ProfileError as err:
-            form.photo_upload.errors.append(_(err.message))
+            form.photo_upload.errors.append(error_text(err))
             return render_template("auth/profile.html", form=form, patient=patient), 422
         patient_profile.remove_photo(old_photo)  # only once nothing points at it any more
         session["lang"] = current_user.language

@@ -72,3 +72,15 @@ def seed_hospital(row, specialties, equipment) -> Hospital:
     ])
     db.session.flush()
     return hospital
+
+
+def consultation_room(hospital: Hospital, number: int) -> Room:
+    """The hospital's "Consultation <number>", added when it has fewer rooms: every demo doctor works in a room of
+    their own, as the availability editor demands of weekly hours (docs/architecture.md, "Integrity")."""
+    name = f"Consultation {number}"
+    room = next((r for r in hospital.rooms if r.name == name), None)
+    if room is None:
+        room = Room(hospital=hospital, name=name, kind="consultation", floor=str(1 + (number - 1) // 4))
+        db.session.add(room)
+        db.session.flush()
+    return room

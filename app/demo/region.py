@@ -3,7 +3,10 @@
 Built with bulk Core inserts of precomputed rows, not through the booking service: a million bookings one by one
 would take an hour. The rows are the ones a real booking writes (an Appointment, one Claim per 5-minute cell on
 seat 0 of the doctor's resource, the DayCounter of the local day), so the integrity rules hold afterwards and
-the slot search and the booking service see an ordinary, busy region. Audit events are not written for them.
+the slot search and the booking service see an ordinary, busy region. Audit events are not written for them. Each
+doctor has a consultation room of their own at each hospital, so the room's claims would repeat the doctor's
+cell for cell: the bulk rows leave them out (holds_room false) and keep the seeding time; a booking made on the
+site claims both.
 
 Slot times come from the scheduling core itself (expand_windows -> generate_slots, i.e. to_utc in the hospital's
 zone), computed once per zone and day and shared by every doctor, so the seeded bookings sit exactly on the slots
@@ -22,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, text
 
 from app import scheduling as core
-from app.demo.catalogue import DEMO_PASSWORD, person_name, seed_catalogue, seed_hospital
+from app.demo.catalogue import DEMO_PASSWORD, consultation_room, person_name, seed_catalogue, seed_hospital
 from app.demo.phones import landline, mobile
 from app.extensions import db
 from app.models import (
@@ -35,7 +38,6 @@ from app.models import (
     Membership,
     Patient,
     Role,
-    Room,
     SchedulableResource,
     Schedule,
     User,
@@ -201,10 +203,7 @@ class _Region:
         self.by_country: dict[str, list[int]] = defaultdict(list)
         for h, country, _ in self.hospital_rows:
             self.by_country[country].append(h)
-        self.rooms: dict[int, list[int]] = defaultdict(list)
-        for room_id, hospital_id in db.session.execute(select(Room.id, Room.hospital_id)
-                                                       .where(Room.kind == "consultation").order_by(Room.name)):
-            self.rooms[hospital_id].append(room_id)
+        self.hospitals_by_id = {h.id: h for h in db.session.scalars(select(Hospital))}
         logins = _staff_accounts(self.rng, self.hospital_rows[0][0], self.password_hash)
         db.session.commit()
         self.next_user = _next_id(User)
@@ -215,6 +214,7 @@ class _Region:
         rng, add = self.rng, self.writer.add
         doctor_id, resource_id, schedule_id = _next_id(Doctor), _next_id(SchedulableResource), _next_id(Schedule)
         hospitals = self.hospital_rows
+        rooms_given: dict[int, int] = defaultdict(int)  # a room of their own for each doctor at each hospital
         for i in range(count):
             home = hospitals[i % len(hospitals)]
             specialty = self.specialties[(i // len(hospitals)) % len(self.specialties)]
@@ -233,7 +233,8 @@ class _Region:
                 second = rng.choice([h for h in self.by_country[home[1]] if h != home[0]])
                 places = [(home[0], SPLIT_WEEK[0]), (second, SPLIT_WEEK[1])]
             for hospital_id, weekdays in places:
-                room_id = self.rooms[hospital_id][i % len(self.rooms[hospital_id])]
+                rooms_given[hospital_id] += 1
+                room_id = consultation_room(self.hospitals_by_id[hospital_id], rooms_given[hospital_id]).id
                 add(doctor_hospitals, dict(doctor_id=doctor_id, hospital_id=hospital_id))
                 add(Membership.__table__, dict(user_id=user_id, hospital_id=hospital_id, role=Role.DOCTOR.value))
                 add(Schedule.__table__, dict(id=schedule_id, resource_id=resource_id, hospital_id=hospital_id,

@@ -9,6 +9,7 @@ from app.demo.catalogue import (
     DEMO_OFFER_HOLD_MINUTES,
     DEMO_PASSWORD,
     HOSPITALS,
+    consultation_room,
     person_name,
     seed_catalogue,
     seed_hospital,
@@ -77,7 +78,7 @@ def seed_small(seed: int = 1, *, now: datetime | None = None) -> dict[str, tuple
             bio=f"{specialty.name} consultant with {rng.randint(5, 25)} years of practice.",
             languages=rng.choice(["en", "en,de", "de,en", "en,fr", "de"]), fee=Decimal(rng.choice([60, 80, 95, 120])))
         db.session.flush()
-        room = home.rooms[i % 3]
+        room = consultation_room(home, i // len(hospitals) + 1)
         _weekly_schedule(resource_for_doctor(doctor.id).id, home, room, today - timedelta(days=today.weekday()))
 
     for i in range(30):

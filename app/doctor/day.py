@@ -26,6 +26,7 @@ from app.transaction import transaction
 from app.web.availability_editor import zone_label
 from app.web.booking_forms import DateRangeForm, PickSlotForm, local_when, start_or_404
 from app.web.queue_actions import hospital_in_view, run, scoped_entry
+from app.web.words import error_text
 
 FOLLOW_UP_DAYS = 14
 FOLLOW_UP_TYPE = "follow_up"
@@ -152,7 +153,7 @@ def day_follow_up(entry_id: int):
                     current_user.id, entry, doctor, start_or_404(pick.start.data), appointment_type=type_code,
                     reason=_("Follow-up of %(label)s", label=entry.label))
         except core.SchedulingError as err:
-            error, status = err.message, err.http_status
+            error, status = error_text(err), err.http_status
         else:
             flash(_("Follow-up booked for %(name)s on %(when)s.", name=patient.name,
                     when=local_when(appointment.start, hospital)), "success")
@@ -166,7 +167,7 @@ def day_follow_up(entry_id: int):
                 first_day=dates.first_day.data, last_day=dates.last_day.data, doctor_id=doctor.id,
                 hospital_id=hospital.id, appointment_type=type_code, limit=300)), {hospital.id: hospital.timezone})
         except SearchError as err:
-            dates.last_day.errors = [*dates.last_day.errors, err.message]
+            dates.last_day.errors = [*dates.last_day.errors, error_text(err)]
             status = 422 if status == 200 else status
     elif request.args:
         status = 422 if status == 200 else status

@@ -18,6 +18,7 @@ from app.models import Hospital, QueueEntry
 from app.scheduling.codes import EntryStatus
 from app.services import queue as queue_service
 from app.transaction import transaction
+from app.web.words import error_text
 
 SCANS_PER_MINUTE = "30 per minute"  # a queue of people scanning, not a script guessing codes
 
@@ -59,7 +60,7 @@ def _check_in(hospital: Hospital, code: str) -> tuple[QueueEntry | None, bool, s
     try:
         appointment = queue_service.appointment_from_code(code)
     except core.SchedulingError as err:
-        return None, False, err.message
+        return None, False, error_text(err)
     if appointment.hospital_id != hospital.id:
         return None, False, _("This appointment is at %(hospital)s. Please check in there.",
                               hospital=appointment.hospital.name)
@@ -70,7 +71,7 @@ def _check_in(hospital: Hospital, code: str) -> tuple[QueueEntry | None, bool, s
         with transaction():
             entry = queue_service.check_in(None, appointment)
     except core.SchedulingError as err:
-        return None, False, err.message
+        return None, False, error_text(err)
     return entry, False, None
 
 

@@ -24,6 +24,7 @@ from app.scheduling.codes import Kind
 from app.services import booking, locations
 from app.templating import local_time
 from app.transaction import transaction
+from app.web.words import error_text
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def book(room_id: int):
     except core.SchedulingError as err:
         field = getattr(form, FORM_FIELDS.get(err.field or "", ""), None)
         # the core speaks English; a catalogue entry for the message translates it
-        message = _(err.message)
+        message = error_text(err)
         if isinstance(err, core.OutsideHours) and err.field == "start" and not emergency:
             message += " " + _("Elective cases must start on a slot of a published session; "
                                "the day list shows the first free one.")
@@ -90,7 +91,7 @@ def cancel(room_id: int, appointment_id: int):
         with transaction():
             booking.cancel(current_user.id, appointment, CANCEL_REASON)
     except core.SchedulingError as err:
-        flash(_(err.message), "danger")
+        flash(error_text(err), "danger")
     else:
         flash(_("The booking was cancelled; the room is free again at that time."), "success")
     return redirect(url_for(".room", room_id=room.id, day=day.isoformat()))

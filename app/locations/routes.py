@@ -27,6 +27,7 @@ from app.security import ensure_hospital
 from app.services import locations
 from app.services.access import visible_hospital_ids
 from app.services.availability import load_calendars
+from app.services.directory import choosable_patient
 
 RECENT_PATIENTS = 100
 NEW_PATIENTS = 30
@@ -95,7 +96,8 @@ def _patient_choices(hospital_id: int) -> list[tuple[str, str]]:
         .group_by(Appointment.patient_id).order_by(last_seen.desc()).limit(RECENT_PATIENTS)))
     ids |= set(db.session.scalars(select(Patient.id).order_by(Patient.created_at.desc(), Patient.id.desc())
                                   .limit(NEW_PATIENTS)))
-    patients = db.session.scalars(select(Patient).where(Patient.id.in_(ids)).order_by(Patient.name, Patient.id))
+    patients = db.session.scalars(select(Patient).where(Patient.id.in_(ids), choosable_patient())
+                                  .order_by(Patient.name, Patient.id))
     return [("", "—")] + [(str(p.id), f"{p.name} ({p.birth_date.isoformat()})" if p.birth_date else p.name)
                           for p in patients]
 

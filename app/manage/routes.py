@@ -18,6 +18,7 @@ from app.services.availability.views import local_today
 from app.services.booking import policy as booking_policy
 from app.transaction import transaction
 from app.web.booking_forms import CancelForm, PickSlotForm, parse_start, submit_change
+from app.web.words import error_text
 
 AUDIT_COMMENT = "via manage link"
 RESCHEDULE_DAYS = 14
@@ -112,7 +113,7 @@ def reschedule(token: str):
                 with events.by_patient():
                     booking.reschedule(None, appointment, start, comment=AUDIT_COMMENT, by_patient=True)
         except core.SchedulingError as err:
-            error, status = _("This time cannot be booked: %(why)s Please choose another.", why=err.message), \
+            error, status = _("This time cannot be booked: %(why)s Please choose another.", why=error_text(err)), \
                 err.http_status
         else:
             flash(_("Your appointment is moved. This page has a new address: the old link no longer works."),

@@ -12,6 +12,7 @@ from app.scheduling.vitals import VITAL_RANGES
 from app.services import queue as queue_service
 from app.transaction import transaction
 from app.web.queue_actions import hospital_in_view, run, scoped_entry
+from app.web.words import error_text
 
 NURSE_STEPS = {"waiting": ("called", "left", "no_show"), "called": ("in_progress", "waiting", "left", "no_show")}
 
@@ -73,9 +74,9 @@ def vitals(entry_id: int):
         except core.SchedulingError as err:
             field = getattr(form, err.field, None) if err.field in VITAL_RANGES else None
             if field is not None:
-                field.errors = [*field.errors, err.message]
+                field.errors = [*field.errors, error_text(err)]
             else:
-                form.form_errors.append(err.message)
+                form.form_errors.append(error_text(err))
             status = 422
         else:
             flash(_("Vitals of %(label)s are saved.", label=entry.label), "success")

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Offer
 from app.models.base import utcnow
 from app.scheduling.codes import OfferStatus
+from app.web.words import error_text
 
 
 def offer_state(offer: Offer, now: datetime | None = None) -> str:
@@ -30,4 +31,4 @@ def closed_message(offer: Offer, err: core.SchedulingError | None = None) -> str
         "accepted": _("You already accepted this offer."),
         "withdrawn": _("The hospital has taken this slot back, so it can no longer be accepted. "
                        "You stay on the waitlist."),
-    }.get(offer_state(offer), err.message if err is not None else _("This offer is closed."))
+    }.get(offer_state(offer), error_text(err) if err is not None else _("This offer is closed."))

@@ -29,6 +29,7 @@ from app.services.availability.views import local_today, nearest_free_slots
 from app.services.booking import policy as booking_policy
 from app.transaction import transaction
 from app.web.booking_forms import CancelForm, PickSlotForm, follow_fees, start_or_404, submit_change
+from app.web.words import error_text
 
 ALTERNATIVE_DAYS = 14
 ALTERNATIVE_RADIUS_KM = 50
@@ -51,7 +52,7 @@ def _friendly(err: core.SchedulingError) -> str:
         return _("This doctor's day is fully booked. Here are the nearest free times.")
     if isinstance(err, (core.InPast, core.TooShortNotice)):
         return _("This time can no longer be booked. Here are the nearest free times.")
-    return _("This time cannot be booked: %(why)s Here are the nearest free times.", why=err.message)
+    return _("This time cannot be booked: %(why)s Here are the nearest free times.", why=error_text(err))
 
 
 def _alternatives(doctor: Doctor, hospital: Hospital, wanted: datetime, type_code: str | None,

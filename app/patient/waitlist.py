@@ -25,7 +25,9 @@ from app.patient.waitlist_forms import ButtonForm, JoinWaitlistForm
 from app.services import waitlist
 from app.services.availability.query import SearchError, cities, city_centre, resolve_specialty
 from app.services.availability.views import local_today
+from app.services.directory import choosable_doctor
 from app.transaction import transaction
+from app.web.words import error_text
 
 DEFAULT_WAIT_DAYS = 28
 DEFAULT_RADIUS_KM = 50
@@ -37,7 +39,7 @@ FORM_FIELDS = {"specialty_id": "specialty", "doctor_id": "doctor", "hospital_ids
 def _choices(form: JoinWaitlistForm) -> None:
     specialties = db.session.scalars(select(Specialty).where(Specialty.active).order_by(Specialty.name))
     form.specialty.choices = [("", _("Choose a specialty"))] + [(str(s.id), _(s.name)) for s in specialties]
-    doctors = sorted(db.session.scalars(select(Doctor).where(Doctor.active)), key=lambda d: d.name)
+    doctors = sorted(db.session.scalars(select(Doctor).where(choosable_doctor())), key=lambda d: d.name)
     form.doctor.choices = [("", _("Any doctor"))] + [
         (str(d.id), f"{d.name} · {_(d.specialty.name)}" if d.specialty else d.name) for d in doctors]
     hospitals = db.session.scalars(select(Hospital).where(Hospital.active).order_by(Hospital.city, Hospital.name))
@@ -131,9 +133,9 @@ def _wish(form: JoinWaitlistForm) -> waitlist.Wish | None:
 def _show_error(form: JoinWaitlistForm, err: core.SchedulingError) -> None:
     field = getattr(form, FORM_FIELDS.get(err.field or "", err.field or ""), None)
     if field is None or field.name in ("csrf_token", "submit", "current_appointment"):
-        form.form_errors.append(err.message)
+        form.form_errors.append(error_text(err))
     else:
-        field.errors = [*field.errors, err.message]
+        field.errors = [*field.errors, error_text(err)]
 
 
 @bp.route("/waitlist/new", methods=["GET", "POST"])
@@ -207,7 +209,7 @@ def waitlist_leave(entry_id: int):
             with transaction():
                 waitlist.leave(current_user.id, entry)
         except core.SchedulingError as err:
-            flash(err.message, "danger")
+            flash(error_text(err), "danger")
         else:
             flash(_("You left the waitlist."), "success")
     return redirect(url_for("patient.waitlist"))

@@ -34,6 +34,7 @@ from app.services.booking import policy as booking_policy
 from app.services.directory import choices
 from app.services.directory.people import DOCTOR_PHOTO_DIR
 from app.templating import home_url_for
+from app.web.words import error_text
 
 BOARD_DAYS = 7
 PLACE_ARGS = ("city", "lat", "lon", "near")
@@ -146,7 +147,7 @@ def search():
             results = search_slots(query)
         except SearchError as err:
             field = getattr(form, FORM_FIELDS.get(err.field, err.field), None) or form.specialty
-            field.errors = [*field.errors, err.message]
+            field.errors = [*field.errors, error_text(err)]
             status, query = 422, None
         else:
             doctors = load_doctors({r.doctor_id for r in results})

@@ -57,6 +57,7 @@ from .lifecycle import (
 )
 from .optimiser import Placement, Result, Unplaced, allocate
 from .optimiser_model import Capacity, Request, Weights
+from .rooms import RoomUse, clash_message, room_clashes
 from .scoring import (
     DayBooking,
     FitWeights,
@@ -85,8 +86,13 @@ from .tokens import (
 )
 from .urgency import recorded_urgency, slot_urgency
 from .vitals import VITAL_RANGES, check_vitals
+from .words import Text
 
 __all__ = [
+    "RoomUse",
+    "Text",
+    "clash_message",
+    "room_clashes",
     "CutoffPassed",
     "EntryStatus",
     "Kind",

@@ -13,9 +13,9 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from .errors import ScheduleInvalid
 from .timeutil import CELL_MINUTES, local_day, to_local, to_utc
+from .words import Text, weekday
 
 KINDS = ("slots", "tokens")
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,8 @@ def validate_schedule(
     for n, (_, a) in enumerate(valid):
         for j, b in valid[n + 1 :]:
             if a.weekday == b.weekday and a.start < b.end and b.start < a.end:
-                message = f"Overlaps another {_WEEKDAYS[a.weekday]} rule ({a.start:%H:%M}-{a.end:%H:%M})."
+                message = Text("Overlaps another %(day)s rule (%(start)s-%(end)s).", day=weekday(a.weekday),
+                               start=f"{a.start:%H:%M}", end=f"{a.end:%H:%M}")
                 errors.setdefault(f"rules.{j}", message)
     if valid_till is not None and valid_till <= valid_from:
         errors["valid_till"] = "Must be after the first valid day."

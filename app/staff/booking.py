@@ -21,6 +21,7 @@ from app.services import booking
 from app.services.availability.query import SearchError, SlotQuery
 from app.services.availability.search import search_slots
 from app.services.availability.views import local_today, nearest_free_slots, slots_by_day
+from app.services.directory import choosable_doctor
 from app.services.directory.policy import may_act_for_patient
 from app.staff import bp
 from app.staff.forms import BookForm, SlotSearchForm, StaffCancelForm
@@ -35,6 +36,7 @@ from app.web.booking_forms import (
     start_or_404,
     submit_change,
 )
+from app.web.words import error_text
 
 SEARCH_DAYS = 14
 SEARCH_FIELDS = {"to": "last_day", "from": "first_day", "specialty": "specialty"}
@@ -47,7 +49,7 @@ def desk_hospitals() -> list[Hospital]:
 
 def desk_doctors(specialty_id: int | None = None) -> list[Doctor]:
     """Active doctors working at one of the desk's hospitals."""
-    query = (select(Doctor).where(Doctor.active, Doctor.hospitals.any(Hospital.id.in_(current_user.hospital_ids)))
+    query = (select(Doctor).where(choosable_doctor(), Doctor.hospitals.any(Hospital.id.in_(current_user.hospital_ids)))
              .options(selectinload(Doctor.user), selectinload(Doctor.specialty), selectinload(Doctor.hospitals)))
     if specialty_id is not None:
         query = query.where(Doctor.specialty_id == specialty_id)
@@ -111,7 +113,7 @@ def book_search(patient_id: int):
                 days = slots_by_day(_search(form, hospitals), {h.id: h.timezone for h in hospitals})
             except SearchError as err:
                 field = getattr(form, SEARCH_FIELDS.get(err.field, "last_day"))
-                field.errors = [*field.errors, err.message]
+                field.errors = [*field.errors, error_text(err)]
                 status = 422
         else:
             status = 422
@@ -163,7 +165,7 @@ def book_confirm(patient_id: int):
                              appointment_type=form.appointment_type.data or None,
                              reason=(form.reason.data or "").strip() or None, hospital_id=hospital.id)
         except core.SchedulingError as err:
-            error, status = err.message, err.http_status
+            error, status = error_text(err), err.http_status
             alternatives = nearest_free_slots(doctor.id, hospital.id, hospital.timezone, start,
                                               form.appointment_type.data or None)
         else:
@@ -212,7 +214,7 @@ def reschedule_appointment(appointment_id: int):
             with transaction():
                 booking.reschedule(current_user.id, appointment, start_or_404(pick.start.data))
         except core.SchedulingError as err:
-            error, status = err.message, err.http_status
+            error, status = error_text(err), err.http_status
         else:
             flash(_("The appointment is moved to %(when)s.", when=local_when(appointment.start, hospital)), "success")
             return redirect(_back_to(appointment))
@@ -228,7 +230,7 @@ def reschedule_appointment(appointment_id: int):
                 appointment_type=appointment.appointment_type if appointment.appointment_type in offered else None)),
                 {hospital.id: hospital.timezone})
         except SearchError as err:
-            dates.last_day.errors = [*dates.last_day.errors, err.message]
+            dates.last_day.errors = [*dates.last_day.errors, error_text(err)]
             status = 422 if status == 200 else status
     elif request.args:
         status = 422 if status == 200 else status

@@ -18,18 +18,19 @@ from app.nurse.forms import ActionForm
 from app.security import get_scoped_or_404
 from app.services import queue as queue_service
 from app.services.booking.lists import todays_appointments
-from app.services.directory import patients
+from app.services.directory import choosable_doctor, patients
 from app.services.directory.patients import search_patients
 from app.services.directory.policy import may_see_patient, record_scope
 from app.staff import bp
 from app.staff.desk_forms import PRIORITY_LABELS, MoveForm, QuickWalkinForm, WalkinForm
 from app.staff.forms import PatientSearchForm
 from app.web.queue_actions import hospital_in_view, run, scoped_entry
+from app.web.words import error_text
 
 
 def _doctors(hospital: Hospital) -> list[Doctor]:
     return sorted((d for d in db.session.scalars(select(Doctor).where(
-        Doctor.active, Doctor.hospitals.any(Hospital.id == hospital.id)))), key=lambda d: d.name)
+        choosable_doctor(), Doctor.hospitals.any(Hospital.id == hospital.id)))), key=lambda d: d.name)
 
 
 def _departments(hospital: Hospital) -> list[Department]:
@@ -91,7 +92,7 @@ def _issue(hospital: Hospital, form, patient: Callable[[], Patient], field):
     if err is not None:
         target = getattr(form, err.field, None) if err.field else None
         target = target if target is not None and hasattr(target, "errors") else field
-        target.errors = [*target.errors, err.message]
+        target.errors = [*target.errors, error_text(err)]
     return entry
 
 

@@ -19,6 +19,7 @@ from app.staff.booking import desk_doctors  # the booking pages register on bp w
 from app.staff.forms import ElsewhereLookupForm, PatientSearchForm, QuickPatientForm
 from app.transaction import transaction
 from app.web import availability_editor as views
+from app.web.words import error_text
 
 
 def my_hospitals() -> list[Hospital]:
@@ -66,7 +67,7 @@ def lookup_patient():
                 hospital_ids=record_scope(current_user))
     except patient_records.PatientLookupError as err:
         field = getattr(lookup, err.field or "name")
-        field.errors = [*field.errors, err.message]
+        field.errors = [*field.errors, error_text(err)]
         return _patients_page(lookup=lookup, status=422)
     return _patients_page(lookup=lookup, cards=cards)
 

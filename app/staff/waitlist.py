@@ -19,9 +19,11 @@ from app.scheduling.codes import WaitStatus
 from app.scheduling.geo import distance_km
 from app.security import get_scoped_or_404
 from app.services import waitlist as waitlist_service
+from app.services.directory import choosable_doctor
 from app.staff import bp
 from app.transaction import transaction
 from app.web.booking_forms import local_when
+from app.web.words import error_text
 
 
 def _freed(appointment_id: int) -> Appointment:
@@ -89,7 +91,7 @@ def waitlist_act(appointment_id: int, entry_id: int, action: str):
     except LookupError:
         abort(404)
     except core.SchedulingError as err:
-        flash(err.message, "danger")
+        flash(error_text(err), "danger")
         return redirect(back)
     if action == "offer":
         until = local_when(made[0].expires_at, appointment.hospital) if made else ""
@@ -120,7 +122,7 @@ def _serves(entry: WaitlistEntry, hospitals: list[Hospital], doctor_ids: set[int
 def waiting_list():
     hospitals = list(db.session.scalars(select(Hospital).where(Hospital.id.in_(current_user.hospital_ids))))
     doctors = list(db.session.scalars(select(Doctor).where(
-        Doctor.active, Doctor.hospitals.any(Hospital.id.in_(current_user.hospital_ids)))))
+        choosable_doctor(), Doctor.hospitals.any(Hospital.id.in_(current_user.hospital_ids)))))
     doctor_ids, specialty_ids = {d.id for d in doctors}, {d.specialty_id for d in doctors}
     rows = db.session.scalars(
         select(WaitlistEntry).where(WaitlistEntry.status == WaitStatus.WAITING)

@@ -25,6 +25,7 @@ from app.models.base import utcnow
 from app.services.availability import resource_for_doctor, schedules
 from app.services.availability.views import availability_preview, local_today
 from app.transaction import transaction
+from app.web.words import say
 
 PREVIEW_WEEKS = 4
 
@@ -201,7 +202,8 @@ def _save(editor: Editor, hospital: Hospital, resource_id: int, form: ScheduleFo
 
 def _show_errors(form: ScheduleForm, row_index: list[int], errors: dict[str, str]) -> None:
     """Attach the core's errors ("rules.2.end", "rules.3", "valid_till", "policy.urgent_share") to their fields."""
-    for key, message in errors.items():
+    for key, raw in errors.items():
+        message = say(raw)
         parts = key.split(".")
         target = None
         if parts[0] == "rules" and len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < len(row_index):

@@ -22,6 +22,7 @@ from app.forms import SafeForm
 from app.models import Hospital
 from app.templating import money
 from app.transaction import transaction
+from app.web.words import error_text
 
 
 class CancelForm(SafeForm):
@@ -87,6 +88,6 @@ def submit_change(form: SafeForm, change: Callable[[], object]) -> int | None:
         with transaction():
             change()
     except core.SchedulingError as err:
-        form.form_errors.append(err.message)
+        form.form_errors.append(error_text(err))
         return err.http_status
     return None

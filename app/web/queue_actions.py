@@ -16,6 +16,7 @@ from app.models import Hospital, QueueEntry
 from app.security import get_scoped_or_404
 from app.services.access import visible_hospital_ids
 from app.transaction import transaction
+from app.web.words import error_text
 
 T = TypeVar("T")
 
@@ -53,7 +54,7 @@ def run(action: Callable[[], T], success: str | None = None) -> tuple[T | None, 
         with transaction():
             result = action()
     except core.SchedulingError as err:
-        flash(err.message, "danger")
+        flash(error_text(err), "danger")
         return None, err
     if success:
         flash(success, "success")

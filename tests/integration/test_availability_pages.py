@@ -339,7 +339,7 @@ def test_week_calendar(client, as_doctor, make):
     booking.book(None, patient, doctor, core.to_utc(monday, time(9, 15), tz), reason="check-up")
     db.session.commit()
     html = client.get(f"/doctor/week?start={(monday + timedelta(days=3)).isoformat()}").data.decode()
-    assert "Grace Hopper" in html and "09:15–09:30" in html and "scheduled" in html
+    assert "Grace Hopper" in html and "09:15–09:30" in html and "booked" in html
     assert "09:00–09:15" in html and "09:30–10:00" in html and "2 free" in html
     assert f"start={(monday - timedelta(days=7)).isoformat()}" in html
     assert f"start={(monday + timedelta(days=7)).isoformat()}" in html

@@ -29,6 +29,7 @@ from app.services.accounts.passwords import verify_password
 from app.services.availability.query import SlotQuery
 from app.services.availability.search import search_slots
 from tests.conftest import _empty_tables
+from tests.integration.demo_checks import doctors_sharing_a_room, rooms_in_use
 
 SCALE = dict(hospitals=3, doctors=12, days=7, patients=50)
 
@@ -68,6 +69,7 @@ def test_region_seed_counts_share_and_logins(app):
     assert len(schedules) == sum(len(d.hospitals) for d in db.session.scalars(select(Doctor)))
     assert all(len({r.weekday for r in s.rules}) * 2 == len(s.rules) for s in schedules)
     assert set(logins) == {"patient", "doctor", "nurse", "staff", "admin"}
+    assert doctors_sharing_a_room() == [] and rooms_in_use() == len(schedules)  # a room each, at each hospital
     for email, password in logins.values():
         user = db.session.scalar(select(User).where(User.email == email))
         assert password == DEMO_PASSWORD and verify_password(user, password)

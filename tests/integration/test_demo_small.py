@@ -27,6 +27,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import queue as queue_service
+from tests.integration.demo_checks import doctors_sharing_a_room, rooms_in_use
 
 
 def _hospital() -> Hospital:
@@ -87,6 +88,7 @@ def test_the_seed_leaves_a_live_clinic_and_an_open_offer_and_the_pages_show_them
     assert res.exit_code == 0, res.output
     assert "Today's demo clinic at Thames Riverside Hospital" in res.output
     assert "it is offered to patient1" in res.output
+    assert doctors_sharing_a_room() == [] and rooms_in_use() == 20  # one room, one consultation
     now = utcnow()
     boards = _check_clinic(now)
     offer = _check_waitlist(now)

@@ -8,9 +8,10 @@ the day before.
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from app.extensions import db
-from app.models import AppointmentType, Equipment, Role, Room
+from app.models import AppointmentType, AvailabilityRule, Equipment, Role, Room
 from app.services import booking, locations
 from app.services.availability import LONGEST_BOOKING, resource_for_doctor
 from app.services.availability import search as search_module
@@ -131,7 +132,11 @@ def test_equipment_types_use_the_room_of_the_schedule_in_force_and_its_bookings(
     ecg_week = dict(doctor_id=doctor.id, appointment_type="ecg", last=TUESDAY + timedelta(days=1))
     assert starts(**ecg_week) == ["Tue 09:00", "Tue 09:15", "Tue 09:30"]
     assert starts(doctor_id=doctor.id, last=TUESDAY + timedelta(days=1))[-1] == "Wed 09:45"  # no type: any room
-    make.schedule(colleague, hospital, start="08:00", end="12:00", room_id=with_ecg.id)
+    # the colleague in the same room: hours saved before the editor refused a shared room, still held by the claims
+    shared = make.schedule(colleague, hospital, start="08:00", end="12:00")
+    db.session.execute(update(AvailabilityRule).where(AvailabilityRule.schedule_id == shared.id)
+                       .values(room_id=with_ecg.id))
+    db.session.commit()
     booking.book(None, make.patient(), colleague, datetime(2026, 3, 3, 8, 45), appointment_type="ecg", now=NOW)
     db.session.commit()
     assert starts(**ecg_week) == ["Tue 09:15", "Tue 09:30"]  # the room is taken until 09:15

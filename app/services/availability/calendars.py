@@ -192,6 +192,30 @@ def load_busy(resource_ids: set[int], start: datetime, end: datetime) -> dict[in
     return busy
 
 
+def load_room_busy(room_ids: set[int], start: datetime, end: datetime) -> dict[int, list[tuple[int | None, core.Busy]]]:
+    """Bookings holding each room in [start, end), with the doctor each belongs to (None for a room booking).
+
+    A session with a room claims it for every booking (docs/architecture.md, "Integrity"); the caller drops its own
+    doctor's bookings, which its doctor's busy list already has, so that a token session's seats are not counted
+    twice."""
+    busy: dict[int, list[tuple[int | None, core.Busy]]] = defaultdict(list)
+    if room_ids:
+        for room_id, doctor_id, a_start, a_end in db.session.execute(
+                select(Appointment.room_id, Appointment.doctor_id, Appointment.start, Appointment.end)
+                .where(Appointment.room_id.in_(room_ids), Appointment.holds_room.is_(True),
+                       *_overlapping(start, end))):
+            busy[room_id].append((doctor_id, core.Busy(a_start, a_end)))
+    return busy
+
+
+def others_in_room(room_busy: dict[int, list[tuple[int | None, core.Busy]]], room_id: int | None,
+                   doctor_id: int) -> list[core.Busy]:
+    """What holds the room besides this doctor's own bookings."""
+    if room_id is None:
+        return []
+    return [b for owner, b in room_busy.get(room_id, []) if owner != doctor_id]
+
+
 def load_doctor_busy(by_doctor: dict[int, int], start: datetime, end: datetime) -> dict[int, list[core.Busy]]:
     """load_busy for doctors whose resources the caller knows (doctor id -> resource id), keyed by resource id."""
     busy: dict[int, list[core.Busy]] = defaultdict(list)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app import scheduling as core
 from app.extensions import db
-from app.models import AvailabilityException, AvailabilityRule, Room, Schedule
+from app.models import AvailabilityException, AvailabilityRule, Doctor, Room, SchedulableResource, Schedule, User
 from app.notifications import events as notify
 from app.services import audit, signals
 from app.services.availability.calendars import policy_of, rule_of
@@ -67,6 +67,8 @@ def put_schedule(actor_id: int | None, resource_id: int, hospital_id: int, data:
         for i, r in enumerate(data.rules):
             if r.room_id is not None and r.room_id not in known:
                 errors[f"rules.{i}.room_id"] = "No such room at this hospital."
+    for i, message in _room_clashes(resource_id, hospital_id, data).items():
+        errors.setdefault(f"rules.{i}.room_id", message)
     if errors:
         raise core.ScheduleInvalid("The schedule has errors.", fields=errors)
     previous = db.session.scalars(select(Schedule).where(
@@ -85,6 +87,29 @@ def put_schedule(actor_id: int | None, resource_id: int, hospital_id: int, data:
                         "rules": [audit.snapshot(r, RULE_FIELDS) for r in row.rules],
                         "horizon_days": row.horizon_days, "daily_limit": row.daily_limit})
     return row
+
+
+def _room_clashes(resource_id: int, hospital_id: int, data: ScheduleInput) -> dict[int, str]:
+    """Rules (by index) that would put this doctor in a room another doctor holds at that time, with the clash."""
+    room_ids = {r.room_id for r in data.rules if r.room_id is not None}
+    if not room_ids:
+        return {}
+    names = dict(db.session.execute(select(Room.id, Room.name).where(Room.id.in_(room_ids))).all())
+    held = db.session.execute(
+        select(AvailabilityRule, Schedule.valid_from, Schedule.valid_till, User.name)
+        .join(Schedule, Schedule.id == AvailabilityRule.schedule_id)
+        .join(SchedulableResource, SchedulableResource.id == Schedule.resource_id)
+        .join(Doctor, Doctor.id == SchedulableResource.doctor_id)
+        .join(User, User.id == Doctor.user_id)
+        .where(AvailabilityRule.room_id.in_(room_ids), Schedule.resource_id != resource_id, Doctor.active,
+               (Schedule.valid_till.is_(None)) | (Schedule.valid_till > data.valid_from))).all()
+    others = [core.RoomUse(rule.room_id, names.get(rule.room_id, ""), name, rule.weekday, rule.start, rule.end,
+                           valid_from, valid_till) for rule, valid_from, valid_till, name in held]
+    wanted = [(i, core.RoomUse(r.room_id, names.get(r.room_id, ""), "", r.weekday, r.start, r.end,
+                               data.valid_from, data.valid_till))
+              for i, r in enumerate(data.rules) if r.room_id is not None and r.start < r.end]
+    found = core.room_clashes([use for _, use in wanted], others)
+    return {wanted[n][0]: core.clash_message(use) for n, use in found.items()}
 
 
 def add_exception(actor_id: int | None, resource_id: int, hospital_id: int, start: datetime, end: datetime,

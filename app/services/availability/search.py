@@ -37,10 +37,11 @@ from app.services.availability.calendars import (
     Group,
     Request,
     day_groups,
-    load_busy,
     load_calendars,
     load_day_counts,
     load_doctor_busy,
+    load_room_busy,
+    others_in_room,
     type_label,
 )
 from app.services.availability.query import SlotQuery, validate
@@ -189,7 +190,7 @@ def _search_day(doctors: list[_Doctor], day: date, now: datetime, wanted: int,
         # end the window between two different starts, so that it is never empty
         done = bisect_right(starts, starts[min(len(starts), done + size) - 1])
         hi = starts[done] if done < len(starts) else None  # None: to the end of the day
-        found += _search_window(plans, lo, hi, now, counts, eligible_rooms)
+        found += _search_window(plans, lo, hi, now, counts)
         lo, size = hi, size * 2
     return found
 
@@ -209,8 +210,7 @@ def _day_counts(plans: list[tuple[_Doctor, list[Group]]], day: date) -> dict[tup
 
 
 def _search_window(plans: list[tuple[_Doctor, list[Group]]], lo: datetime, hi: datetime | None, now: datetime,
-                   counts: dict[tuple[int, ZoneInfo], dict[date, int]],
-                   eligible_rooms: set[int] | None) -> list[SlotResult]:
+                   counts: dict[tuple[int, ZoneInfo], dict[date, int]]) -> list[SlotResult]:
     """Free slots starting in [lo, hi), with one read of the bookings that can touch them."""
     pieces = []
     upper = lo
@@ -228,13 +228,12 @@ def _search_window(plans: list[tuple[_Doctor, list[Group]]], lo: datetime, hi: d
     if not pieces:
         return []
     busy = load_doctor_busy({doctor.doctor_id: doctor.resource_id for doctor, _, _ in pieces}, lo, upper)
-    room_busy = _room_busy(eligible_rooms, lo, upper) if eligible_rooms else {}
+    room_busy = load_room_busy({group.room_id for _, group, _ in pieces if group.room_id is not None}, lo, upper)
     results = []
     for doctor, group, slots in pieces:
         request = doctor.request
         group_busy = busy.get(doctor.resource_id, [])
-        if request.equipment and group.room_id is not None:
-            group_busy = group_busy + room_busy.get(group.room_id, [])
+        group_busy = group_busy + others_in_room(room_busy, group.room_id, doctor.doctor_id)
         types = {slot.start: slot.appointment_types for slot in slots}
         for free in core.free_slots(slots, group_busy, now, group.policy, doctor.calendar.tz,
                                     appointment_type=request.appointment_type,
@@ -250,10 +249,3 @@ def _search_window(plans: list[tuple[_Doctor, list[Group]]], lo: datetime, hi: d
 
 def _start(slot: core.Slot) -> datetime:
     return slot.start
-
-
-def _room_busy(room_ids: set[int], start: datetime, end: datetime) -> dict[int, list[core.Busy]]:
-    resources = dict(db.session.execute(select(SchedulableResource.id, SchedulableResource.room_id)
-                                        .where(SchedulableResource.room_id.in_(room_ids))).all())
-    by_resource = load_busy(set(resources), start, end)
-    return {resources[r]: busy for r, busy in by_resource.items()}

@@ -284,11 +284,13 @@ def slots_by_day(results: list[SlotResult], tz_names: dict[int, str]) -> list[tu
 def nearest_free_slots(doctor_id: int, hospital_id: int, tz_name: str, wanted: datetime,
                        appointment_type: str | None, count: int = 6, days: int = 14,
                        now: datetime | None = None) -> list[SlotResult]:
-    """The free slots of the doctor at the hospital closest to `wanted` (naive UTC), earliest first."""
+    """The free slots of the doctor at the hospital closest to `wanted` (naive UTC), earliest first; never `wanted`
+    itself, which callers ask about because it just failed (search may still show it free: a start held by the
+    patient's own booking, or taken for this type's longer run)."""
     first = max(core.local_day(wanted, ZoneInfo(tz_name)), local_today(tz_name, now)) - timedelta(days=1)
     first = max(first, local_today(tz_name, now))
     query = SlotQuery(first_day=first, last_day=first + timedelta(days=days), doctor_id=doctor_id,
                       hospital_id=hospital_id, appointment_type=appointment_type, limit=200)
-    found = search_slots(query, now)
+    found = [r for r in search_slots(query, now) if r.start != wanted]
     closest = sorted(found, key=lambda r: abs(r.start - wanted))[:count]
     return sorted(closest, key=lambda r: r.start)

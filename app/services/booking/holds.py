@@ -36,7 +36,7 @@ def hold_slot(actor_id: int | None, doctor: Doctor, placement: Placement, hold_u
         patient_id=None, doctor_id=doctor.id, hospital_id=placement.hospital.id, room_id=placement.group.room_id,
         appointment_type=type_label(type_row.code if type_row else appointment_type, placement.offered),
         start=free.start, end=free.end, status=core.HELD, urgency=Urgency.ROUTINE, booked_by_id=actor_id,
-        kind=free.kind, holds_room=bool(placement.equipment), fee=type_row.fee if type_row else doctor.fee,
+        kind=free.kind, holds_room=placement.holds_room, fee=type_row.fee if type_row else doctor.fee,
         currency=placement.hospital.currency, hold_until=hold_until)
     db.session.add(hold)
     db.session.flush()

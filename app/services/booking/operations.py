@@ -6,7 +6,7 @@ app.services.booking.claims; freed time is announced (app.services.signals) for 
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -38,8 +38,13 @@ def book(actor_id: int | None, patient: Patient, doctor: Doctor, start: datetime
     now = now or utcnow()
     if urgency not in (Urgency.ROUTINE, Urgency.URGENT):
         raise core.SchedulingError("Urgency must be routine or urgent.", "urgency")
-    placement = place(doctor, start, appointment_type=appointment_type, urgency=urgency, now=now,
-                      hospital_id=hospital_id)
+    try:
+        placement = place(doctor, start, appointment_type=appointment_type, urgency=urgency, now=now,
+                          hospital_id=hospital_id)
+    except core.SlotTaken:
+        # the time may be taken by the patient's own longer booking: say that, not "someone else was faster"
+        check_patient_free(patient, start, start + timedelta(minutes=core.CELL_MINUTES))
+        raise
     if by_patient and urgency == Urgency.URGENT and not placement.hospital.allow_self_declared_urgency:
         # placed again as routine: a slot held for urgent needs refuses, with the core's own reason
         placement = place(doctor, start, appointment_type=appointment_type, urgency=Urgency.ROUTINE, now=now,
@@ -54,7 +59,7 @@ def book(actor_id: int | None, patient: Patient, doctor: Doctor, start: datetime
                                                                      placement.offered),
         start=free.start, end=free.end, status=Status.SCHEDULED, urgency=urgency, urgency_by_patient=stated,
         reason=reason or None,
-        booked_by_id=actor_id, kind=free.kind, holds_room=bool(placement.equipment),
+        booked_by_id=actor_id, kind=free.kind, holds_room=placement.holds_room,
         fee=type_row.fee if type_row else doctor.fee, currency=placement.hospital.currency)
     db.session.add(appointment)
     db.session.flush()
@@ -130,13 +135,20 @@ def reschedule(actor_id: int | None, appointment: Appointment, new_start: dateti
     new_cells = set(core.cells(free.start, free.end)) if free.kind == Kind.SLOTS else set()
     same_day = (placement.hospital.id == appointment.hospital_id
                 and core.local_day(old_start, old_tz) == free.local_date)
+    old_room = appointment.room_id if appointment.holds_room else None
+    new_room = placement.group.room_id if placement.holds_room else None
     appointment.start, appointment.end, appointment.kind = free.start, free.end, free.kind
     appointment.hospital_id, appointment.room_id = placement.hospital.id, placement.group.room_id
+    appointment.holds_room = placement.holds_room
     db.session.flush()
-    # claim the new cells first: if they are taken, this raises and the old booking stays untouched
-    hold_resources(appointment, placement, skip_cells=old_cells & new_cells, count_day=not same_day)
-    release_resources(appointment, start=old_start, kind=old_kind, tz=old_tz, keep_cells=new_cells,
-                      count_day=not same_day)
+    if old_room == new_room:
+        # claim the new cells first: if they are taken, this raises and the old booking stays untouched
+        hold_resources(appointment, placement, skip_cells=old_cells & new_cells, count_day=not same_day)
+        release_resources(appointment, start=old_start, kind=old_kind, tz=old_tz, keep_cells=new_cells,
+                          count_day=not same_day)
+    else:  # a shared cell would be another room's: give everything back, then claim anew (a refusal rolls back)
+        release_resources(appointment, start=old_start, kind=old_kind, tz=old_tz, count_day=not same_day)
+        hold_resources(appointment, placement, count_day=not same_day)
     audit.record(actor_id, "appointment.reschedule", "appointment", appointment.id,
                  hospital_id=appointment.hospital_id, before=before,
                  after=audit.snapshot(appointment, AUDIT_FIELDS), comment=comment)

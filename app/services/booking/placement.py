@@ -13,14 +13,16 @@ from sqlalchemy import select
 from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, AppointmentType, Doctor, Hospital, Patient
+from app.scheduling.codes import Kind
 from app.services.availability import (
     Calendar,
     Group,
     Request,
     load_busy,
     load_calendars,
+    load_room_busy,
+    others_in_room,
     resource_for_doctor,
-    resource_for_room,
     rooms_with,
     slot_groups,
 )
@@ -37,6 +39,12 @@ class Placement:
     type_row: AppointmentType | None
     equipment: set[int]
     offered: frozenset[str]  # the types the slot takes (empty: all)
+
+    @property
+    def holds_room(self) -> bool:
+        """A booking in a session with a room holds the room too; a token session's places are counted on the
+        doctor alone (its room is kept by the editor's one-doctor-per-room rule)."""
+        return self.group.room_id is not None and self.free.kind == Kind.SLOTS
 
 
 def place(doctor: Doctor, start: datetime, *, appointment_type: str | None, urgency: str, now: datetime,
@@ -90,9 +98,9 @@ def _place_at(doctor: Doctor, resource_id: int, hospital: Hospital, start: datet
     day_start, day_end = min(s.start for s in group.slots), max(s.end for s in group.slots)
     busy_rows = load_busy({resource_id}, day_start - timedelta(hours=12), day_end + timedelta(hours=12))
     busy = _without(busy_rows.get(resource_id, []), ignore)
-    if equipment and group.room_id is not None:
-        room_resource = resource_for_room(group.room_id)
-        busy += _without(load_busy({room_resource.id}, day_start, day_end).get(room_resource.id, []), ignore)
+    # the session's room is held by every booking in it, whoever's (docs/architecture.md, "Integrity")
+    busy += _without(others_in_room(load_room_busy({group.room_id} - {None}, day_start, day_end), group.room_id,
+                                    doctor.id), ignore)
     day_count = sum(1 for b in _without(busy_rows.get(resource_id, []), ignore)
                     if core.local_day(b.start, calendar.tz) == day)
     free = core.check_bookable(group.slots, busy, now, group.policy, calendar.tz, start,

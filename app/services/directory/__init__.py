@@ -17,9 +17,11 @@ from app.services.directory.catalogue import (
     update_room,
     update_specialty,
 )
+from app.services.directory.choosable import choosable_doctor, choosable_patient
 
 __all__ = [
-    "DirectoryError", "choices", "create_appointment_type", "create_department", "create_doctor_profile",
+    "DirectoryError", "choices", "choosable_doctor", "choosable_patient",
+    "create_appointment_type", "create_department", "create_doctor_profile",
     "create_equipment", "create_hospital", "create_room", "create_specialty", "patients", "people", "policy",
     "set_active", "update_appointment_type", "update_department", "update_equipment", "update_hospital", "update_room",
     "update_specialty"

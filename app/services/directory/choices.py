@@ -169,7 +169,7 @@ def doctors(*, specialty_id: int | None = None, hospital_id: int | None = None,
             doctor_id: int | None = None) -> list[tuple[int, str]]:
     """Active doctors as (id, name) by name, of one specialty, one hospital or just the one chosen."""
     def load():
-        query = select(Doctor.id, User.name).join(User, User.id == Doctor.user_id).where(Doctor.active)
+        query = select(Doctor.id, User.name).join(User, User.id == Doctor.user_id).where(Doctor.active, User.active)
         if specialty_id is not None:
             query = query.where(Doctor.specialty_id == specialty_id)
         elif hospital_id is not None:

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Patient
 from app.phones import e164
 from app.services import audit
+from app.services.directory.choosable import choosable_patient
 from app.services.directory.policy import tied_to
 from app.services.rows import contains
 
@@ -36,7 +37,7 @@ def search_patients(term: str, hospital_ids: Iterable[int] | None = None, limit:
     term = term.strip()
     if not term:
         return []
-    query = select(Patient).where(Patient.anonymised_at.is_(None))
+    query = select(Patient).where(choosable_patient())
     if hospital_ids is not None:
         query = query.where(tied_to(hospital_ids))
     try:

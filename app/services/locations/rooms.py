@@ -70,7 +70,7 @@ def grant_candidates(room: Room, level: str) -> list[tuple[int, str]]:
     if level == "booker":
         query = (select(User.id, User.name).join(Doctor, Doctor.user_id == User.id)
                  .join(doctor_hospitals, doctor_hospitals.c.doctor_id == Doctor.id)
-                 .where(doctor_hospitals.c.hospital_id == room.hospital_id))
+                 .where(doctor_hospitals.c.hospital_id == room.hospital_id, Doctor.active))
     else:
         query = (select(User.id, User.name).join(Membership, Membership.user_id == User.id)
                  .where(Membership.hospital_id == room.hospital_id, Membership.role == Role.STAFF,

@@ -1,0 +1,91 @@
+"""What pages say for the system's codes: statuses, appointment types, and the core's refusals, in the reader's
+language. One place per code, so a page never shows "scheduled" or "ecg" and a German page never shows an English
+refusal (docs/architecture.md, "Words")."""
+from __future__ import annotations
+
+from flask import g
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AppointmentType
+from app.scheduling.codes import Status
+
+STATUS_LABELS = {
+    Status.SCHEDULED: _l("booked"),
+    Status.CHECKED_IN: _l("checked in"),
+    Status.IN_PROGRESS: _l("in progress"),
+    Status.COMPLETED: _l("completed"),
+    Status.CANCELLED: _l("cancelled"),
+    Status.NO_SHOW: _l("no show"),
+    Status.HELD: _l("held for the waitlist"),
+}
+
+# Each code of app.scheduling.errors in words a reader can act on. A refusal whose own message has a translation
+# is shown in full; otherwise a non-English page shows its code's sentence here (tests/unit/test_error_words.py
+# fails when a code has none, or no German).
+ERROR_MESSAGES = {
+    "scheduling_error": _l("This request cannot be carried out."),
+    "slot_taken": _l("This time has just been taken. Please choose another."),
+    "in_past": _l("This time is in the past."),
+    "outside_hours": _l("No appointment starts at that time."),
+    "beyond_horizon": _l("This day is too far ahead to book yet."),
+    "min_notice": _l("This time is too soon to book."),
+    "daily_limit": _l("No more appointments can be booked on that day."),
+    "type_not_offered": _l("This kind of appointment is not offered at that time."),
+    "patient_overlap": _l("The patient already has an appointment at that time."),
+    "invalid_transition": _l("This change is not possible in the appointment's current state."),
+    "cutoff_passed": _l("It is too late to change this appointment online. Please call the hospital."),
+    "blocked": _l("The doctor is not available at that time."),
+    "queue": _l("The queue cannot do this now."),
+    "vitals_out_of_range": _l("A vital sign is outside its possible range."),
+    "waitlist": _l("This waitlist request cannot be accepted."),
+    "offer_closed": _l("This offer is no longer open."),
+    "schedule_invalid": _l("The schedule has errors."),
+    "weights_invalid": _l("These weights cannot be used."),
+    "allocation_invalid": _l("The allocation input is invalid."),
+}
+
+
+def say(text: object) -> str:
+    """A message in the reader's language: a core Text through its template (values said too), any other string
+    through the catalogue when it has it, else as it is."""
+    template = getattr(text, "template", None)
+    if template is not None:
+        return gettext(template, **{k: say(v) for k, v in text.params.items()})
+    return gettext(text) if isinstance(text, str) and text else str(text)
+
+
+def error_text(err: Exception) -> str:
+    """The refusal for a page: its own message when the reader's language has it, else its code's sentence."""
+    message = getattr(err, "message", str(err))
+    said = say(message)
+    general = ERROR_MESSAGES.get(getattr(err, "code", None))
+    if general is None or said != str(message) or str(get_locale()).startswith("en"):
+        return said
+    return str(general)
+
+
+def status_label(code: str) -> str:
+    label = STATUS_LABELS.get(code)
+    return str(label) if label is not None else gettext(code.replace("_", " "))
+
+
+def type_name(code: str | None, hospital_id: int | None = None) -> str:
+    """The appointment type's name at the hospital ("ECG with consultation"), translated; its code's words when
+    the hospital has no such type (an old or federated booking)."""
+    if not code:
+        return ""
+    names = g.setdefault("type_names", {})
+    if hospital_id is not None and (code, hospital_id) not in names:
+        names[(code, hospital_id)] = db.session.scalar(select(AppointmentType.name).where(
+            AppointmentType.hospital_id == hospital_id, AppointmentType.code == code).limit(1))
+    name = names.get((code, hospital_id)) if hospital_id is not None else None
+    if name is None:
+        name = {"new": "New patient", "follow_up": "Follow-up"}.get(code) or code.replace("_", " ")
+    return gettext(name)
+
+
+def init_words(app) -> None:
+    app.jinja_env.globals.update(status_label=status_label, type_name_of=type_name, say=say, error_text=error_text)
