@@ -64,7 +64,7 @@ def test_the_lists_keep_their_shape(client, clinic):
         "specialties": [{"id": clinic["cardio"].id, "name": "Cardiology"}]}
     (hospital,) = client.get("/api/v1/hospitals").get_json()["hospitals"]
     assert hospital == {"id": clinic["hospital"].id, "name": "Thames", "city": "London", "country": "GB",
-                        "lat": 51.5, "lon": -0.12, "timezone": "Europe/London"}
+                        "lat": 51.5, "lon": -0.12, "timezone": "Europe/London", "currency": "GBP"}
     (doctor,) = client.get(f"/api/v1/doctors?specialty=Cardiology&hospital={clinic['hospital'].id}").get_json()[
         "doctors"]
     assert doctor == {"id": clinic["doctor"].id, "name": "Dr Ada Heart", "specialty_id": clinic["cardio"].id,
