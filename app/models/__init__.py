@@ -12,6 +12,7 @@ from app.models.scheduling import (
     AvailabilityRule,
     Claim,
     DayCounter,
+    IndexedSlot,
     LocationAccess,
     SchedulableResource,
     Schedule,
@@ -23,6 +24,7 @@ from app.models.waitlist import Offer, WaitlistEntry
 __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
     "AvailabilityRule", "Claim", "DayCounter", "Department", "Doctor", "Encounter", "Equipment", "Hospital",
+    "IndexedSlot",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "Patient", "Queue", "QueueCounter",
     "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "StaffNotice", "TokenSlot", "User",
     "UserSession", "Vitals", "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
