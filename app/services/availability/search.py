@@ -138,7 +138,6 @@ def search_slots(query: SlotQuery, now: datetime | None = None) -> list[SlotResu
     clock = utcnow()
     now = now or clock
     if index.covers(now, clock):
-        index.catch_up()
         return indexed_search(query, now)
     return live_search(query, now)
 
@@ -154,6 +153,7 @@ def _language_clause(language: str):
 def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
     """The search as one range query over the index, read page by page until `limit` results (and every result
     tied with the last at its start) are in: then sorted and cut exactly as the live search does."""
+    index.catch_up()  # this transaction's own writes first
     s = IndexedSlot
     stmt = (select(s.id, s.doctor_id, s.hospital_id, s.start, s.end, s.local_date, s.label, s.seats_left,
                    s.urgent_hold, Hospital.lat, Hospital.lon)
