@@ -56,7 +56,9 @@ MAX_HORIZON = 365  # core.validate_schedule's upper bound for horizon_days
 CLOCK_SLACK = timedelta(days=1)  # a search whose `now` is this close to the clock can use the index
 
 PENDING = "slot_index_pending"
+OFF = "slot_index_off"  # session.info key: upkeep switched off (the write-cost benchmark's baseline only)
 ALL = None  # marker: every indexed day of the doctor
+EDGE = "edge"  # marker: the last days of the doctor's window, where days roll in
 
 
 def covers(now: datetime, clock: datetime) -> bool:
@@ -101,16 +103,18 @@ def _places(doctor_ids: set[int]) -> list[_Place]:
 
 
 def _types(hospital_ids: set[int]) -> dict[int, list[_Type]]:
+    ate = appointment_type_equipment
     rows = db.session.execute(select(AppointmentType.id, AppointmentType.hospital_id, AppointmentType.code,
-                                     AppointmentType.duration_minutes)
-                              .where(AppointmentType.hospital_id.in_(hospital_ids), AppointmentType.active)).all()
+                                     AppointmentType.duration_minutes, ate.c.equipment_id)
+                              .outerjoin(ate, ate.c.appointment_type_id == AppointmentType.id)
+                              .where(AppointmentType.hospital_id.in_(hospital_ids), AppointmentType.active)
+                              .order_by(AppointmentType.id)).all()
     kits: dict[int, set[int]] = defaultdict(set)
-    for type_id, equipment_id in db.session.execute(
-            select(appointment_type_equipment.c.appointment_type_id, appointment_type_equipment.c.equipment_id)
-            .where(appointment_type_equipment.c.appointment_type_id.in_([r[0] for r in rows]))):
-        kits[type_id].add(equipment_id)
+    for type_id, _, _, _, equipment_id in rows:
+        if equipment_id is not None:
+            kits[type_id].add(equipment_id)
     found: dict[int, list[_Type]] = defaultdict(list)
-    for type_id, hospital_id, code, minutes in rows:
+    for type_id, hospital_id, code, minutes in dict.fromkeys(r[:4] for r in rows):
         found[hospital_id].append(_Type(code, minutes, frozenset(kits[type_id])))
     return found
 
@@ -189,15 +193,31 @@ def _overlapping(busy: list[core.Busy], start: datetime, end: datetime) -> list[
     return [b for b in busy[first:stop] if b.end > start]
 
 
+def _mysql() -> bool:
+    return db.session.get_bind().dialect.name in ("mysql", "mariadb")
+
+
+def lock_doctors(doctor_ids: set[int], connection=None) -> None:
+    """Serialise index upkeep per doctor (MariaDB; SQLite has one writer at a time anyway): two bookings of one
+    doctor's day must not each replace the day's rows from a view that lacks the other. Taken before a flush writes
+    the doctor's appointments, so every writer of them holds it; the bookings are then read with a locking read,
+    which sees what committed since the transaction's snapshot (docs/availability-index.md, "Concurrency")."""
+    if doctor_ids and _mysql():
+        (connection or db.session).execute(select(Doctor.id).where(Doctor.id.in_(sorted(doctor_ids)))
+                                           .order_by(Doctor.id).with_for_update())
+
+
 def _read_busy(column, ids: set[int], start: datetime, end: datetime, *extra) -> dict[int, list[core.Busy]]:
     found: dict[int, list[core.Busy]] = defaultdict(list)
     if not ids:
         return found
-    for key, a_start, a_end in db.session.execute(
-            select(column, Appointment.start, Appointment.end)
+    stmt = (select(column, Appointment.start, Appointment.end)
             .where(column.in_(ids), Appointment.status.in_(ACTIVE), Appointment.start >= start - LONGEST_BOOKING,
                    Appointment.start < end, Appointment.end > start, *extra)
-            .order_by(Appointment.start)):
+            .order_by(Appointment.start))
+    if _mysql():
+        stmt = stmt.with_for_update(read=True)
+    for key, a_start, a_end in db.session.execute(stmt):
         found[key].append(core.Busy(a_start, a_end))
     return found
 
@@ -208,6 +228,7 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | None], clock: dat
     if not spans:
         return 0
     clock = clock or utcnow()
+    lock_doctors(set(spans))
     places = _places(set(spans))
     by_doctor_all = [d for d, s in spans.items() if s is ALL]
     if by_doctor_all:
@@ -229,6 +250,11 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | None], clock: dat
         stretches = spans[place.doctor_id]
         if stretches is ALL:
             days = [lo + timedelta(days=i) for i in range((hi - lo).days + 1)] if calendar.schedules else []
+        elif stretches == EDGE:
+            days = [hi - timedelta(days=i) for i in range(AHEAD_DAYS + 1, -1, -1)] if calendar.schedules else []
+            db.session.execute(delete(IndexedSlot).where(
+                IndexedSlot.resource_id == place.resource_id, IndexedSlot.hospital_id == place.hospital_id,
+                IndexedSlot.local_date >= days[0] if days else False))
         else:
             wanted = set()
             for start, end in stretches:
@@ -284,18 +310,16 @@ def doctor_ids() -> list[int]:
 
 
 def roll(clock: datetime | None = None) -> int:
-    """The daily step: forget the days behind the window. Days rolling into it are indexed by `rebuild` with the
-    days that just entered it (the caller runs it per doctor)."""
+    """The daily step: forget the days behind the window. Days rolling into it are indexed by `roll_in`, which the
+    caller runs per doctor."""
     clock = clock or utcnow()
     first, _ = window(clock, 0)
     return db.session.execute(delete(IndexedSlot).where(IndexedSlot.local_date < first)).rowcount
 
 
-def rolling_days(clock: datetime | None = None) -> tuple[date, date]:
-    """The days a daily run indexes afresh: the last week of the longest window, where days enter it."""
-    clock = clock or utcnow()
-    today = clock.date()
-    return today + timedelta(days=1), today + timedelta(days=1 + MAX_HORIZON + AHEAD_DAYS)
+def roll_in(doctor_id: int, clock: datetime | None = None) -> int:
+    """Index the days entering the doctor's window (its last AHEAD_DAYS + 2 days, computed afresh)."""
+    return reindex({doctor_id: EDGE}, clock)
 
 
 # --- keeping it in step: the session hook ---
@@ -354,9 +378,19 @@ def _appointment_markers(appointment: Appointment, is_new: bool) -> list[tuple]:
     return found
 
 
+@event.listens_for(Session, "before_flush")
+def _lock_before_writing(session: Session, _flush_context, _instances) -> None:
+    doctors = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Appointment) and obj.doctor_id is not None:
+            doctors.add(obj.doctor_id)
+    if doctors and not session.info.get(OFF):
+        lock_doctors(doctors, session.connection())
+
+
 @event.listens_for(Session, "after_flush")
 def _record(session: Session, _flush_context) -> None:
-    if session.info.get("slot_index_off"):
+    if session.info.get(OFF):
         return
     found = _markers(session)
     if found:
