@@ -5,6 +5,7 @@ and added hours go through the services inside the transaction boundary, as the 
 from the index and the search computed from the rules must give the same slots, for routine and urgent, untyped and
 typed (a type longer than a slot, which the index keeps rows of its own for) requests.
 """
+import json
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from app import jobs
 from app import scheduling as core
 from app.extensions import db
 from app.models import Appointment, AppointmentType, AvailabilityException, IndexedSlot
@@ -180,3 +182,38 @@ def test_a_rebuild_restores_a_lost_index(clinic, make):
     with transaction():
         index.rebuild(doctor.id)
     assert _searches(doctor.id, utcnow())[0][1] == before[0][1]
+
+
+def _indexed_days(doctor_id: int) -> set[date]:
+    return set(db.session.scalars(select(IndexedSlot.local_date).where(IndexedSlot.doctor_id == doctor_id)))
+
+
+def test_the_rebuild_command_builds_one_doctor_or_a_range_of_days(clinic, make, runner):
+    hospital, doctor = clinic
+    other = make.doctor(hospital, make.specialty("Neurology", "NEU"))
+    make.schedule(doctor, hospital, horizon_days=3)
+    make.schedule(other, hospital, horizon_days=3)
+    full = _indexed_days(doctor.id)
+    assert full and _indexed_days(other.id)
+    db.session.execute(IndexedSlot.__table__.delete())
+    db.session.commit()
+    day = _today() + timedelta(days=2)
+    result = runner.invoke(args=["availability", "rebuild", "--doctor", str(doctor.id), "--from", day.isoformat(),
+                                 "--to", day.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["doctors"] == 1
+    assert _indexed_days(doctor.id) == {day} and not _indexed_days(other.id)
+    result = runner.invoke(args=["availability", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert _indexed_days(doctor.id) == full and _indexed_days(other.id) == full
+
+
+def test_the_daily_job_drops_past_days_and_indexes_the_days_rolling_in(clinic, make):
+    hospital, doctor = clinic
+    make.schedule(doctor, hospital, horizon_days=3)
+    days = _indexed_days(doctor.id)
+    first, last = min(days), max(days)
+    assert (first, last) == index.window(utcnow(), 3)
+    tomorrow = utcnow() + timedelta(days=1)
+    assert jobs.index_availability(tomorrow) > 0
+    assert _indexed_days(doctor.id) == {first + timedelta(days=i) for i in range(1, (last - first).days + 2)}

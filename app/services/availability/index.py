@@ -72,6 +72,14 @@ def window(clock: datetime, horizon_days: int) -> tuple[date, date]:
     return today - timedelta(days=PAST_DAYS), today + timedelta(days=1 + horizon_days + AHEAD_DAYS)
 
 
+@dataclass(frozen=True)
+class DayRange:
+    """Marker: the local days first..last (inclusive) of the doctor."""
+
+    first: date
+    last: date
+
+
 # --- what a doctor's day offers ---
 
 @dataclass(frozen=True)
@@ -222,9 +230,11 @@ def _read_busy(column, ids: set[int], start: datetime, end: datetime, *extra) ->
     return found
 
 
-def reindex(spans: dict[int, list[tuple[datetime, datetime]] | None], clock: datetime | None = None) -> int:
+def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | None],
+            clock: datetime | None = None) -> int:
     """Compute the index rows of the doctors again and replace them: for the local days that the given stretches
-    of time touch, or (None) for every day of the index's window. Flushes, never commits. Returns rows written."""
+    of time touch, for a DayRange, for the EDGE of the window, or (ALL) for every day of the index's window.
+    Only days inside the window are kept. Flushes, never commits. Returns the rows written."""
     if not spans:
         return 0
     clock = clock or utcnow()
@@ -250,6 +260,13 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | None], clock: dat
         stretches = spans[place.doctor_id]
         if stretches is ALL:
             days = [lo + timedelta(days=i) for i in range((hi - lo).days + 1)] if calendar.schedules else []
+        elif isinstance(stretches, DayRange):
+            days = [d for d in (stretches.first + timedelta(days=i)
+                                for i in range((stretches.last - stretches.first).days + 1)) if lo <= d <= hi]
+            if days:
+                db.session.execute(delete(IndexedSlot).where(
+                    IndexedSlot.resource_id == place.resource_id, IndexedSlot.hospital_id == place.hospital_id,
+                    IndexedSlot.local_date >= days[0], IndexedSlot.local_date <= days[-1]))
         elif stretches == EDGE:
             days = [hi - timedelta(days=i) for i in range(AHEAD_DAYS + 1, -1, -1)] if calendar.schedules else []
             db.session.execute(delete(IndexedSlot).where(
@@ -297,10 +314,7 @@ def rebuild(doctor_id: int, first: date | None = None, last: date | None = None,
     first, last = max(first or lo, lo), min(last or hi, hi)
     if last < first:
         return 0
-    # a day in every zone: from the first day's earliest midnight to the last day's latest
-    stretch = (datetime.combine(first, time(0)) - timedelta(hours=14), datetime.combine(last, time(0))
-               + timedelta(hours=10))
-    return reindex({doctor_id: [stretch]}, clock)
+    return reindex({doctor_id: DayRange(first, last)}, clock)
 
 
 def doctor_ids() -> list[int]:
