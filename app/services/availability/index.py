@@ -238,6 +238,12 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
     if not spans:
         return 0
     clock = clock or utcnow()
+    lo, hi = window(clock, MAX_HORIZON)
+    reach = (datetime.combine(lo - timedelta(days=1), time(0)), datetime.combine(hi + timedelta(days=2), time(0)))
+    spans = {d: s for d, s in spans.items()  # time far from the clock (a demo on a fixed date): nothing to index
+             if not isinstance(s, list) or any(start < reach[1] and end > reach[0] for start, end in s)}
+    if not spans:
+        return 0
     lock_doctors(set(spans))
     places = _places(set(spans))
     by_doctor_all = [d for d, s in spans.items() if s is ALL]
@@ -413,7 +419,8 @@ def _record(session: Session, _flush_context) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    catch_up(session)
+    if not session.in_nested_transaction():  # a savepoint's release: the outer commit brings the index in step
+        catch_up(session)
 
 
 @event.listens_for(Session, "after_soft_rollback")
