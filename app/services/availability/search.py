@@ -168,6 +168,12 @@ def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
         stmt = stmt.where(s.doctor_id == query.doctor_id)
     if query.language:
         stmt = stmt.where(_language_clause(query.language))
+    if query.radius_km is not None and query.near is not None:
+        # the hospitals within reach, in SQL: filtering rows afterwards would page through the whole region
+        near = [h for h, lat, lon in db.session.execute(select(Hospital.id, Hospital.lat, Hospital.lon)
+                                                         .where(Hospital.active))
+                if distance_km(query.near, (lat, lon)) <= query.radius_km]
+        stmt = stmt.where(s.hospital_id.in_(near))
     if query.appointment_type:
         code = like_escaped(query.appointment_type)
         stmt = stmt.where(or_(s.variant == query.appointment_type,
