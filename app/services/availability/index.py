@@ -298,8 +298,10 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
     span_start = min(core.to_utc(days[0], time(0), c.tz) for _, c, days in plans)
     span_end = max(core.to_utc(days[-1] + timedelta(days=1), time(0), c.tz) for _, c, days in plans)
     busy = _read_busy(Appointment.doctor_id, {p.doctor_id for p, _, _ in plans}, span_start, span_end)
-    room_busy = (_read_busy(Appointment.room_id, set(rooms), span_start, span_end, Appointment.holds_room.is_(True))
-                 if rooms else {})
+    # only the equipped rooms these doctors' hours are in can change a typed answer
+    used = {room for _, calendar, _ in plans for room in calendar.rooms.values() if room in rooms}
+    room_busy = (_read_busy(Appointment.room_id, used, span_start, span_end, Appointment.holds_room.is_(True))
+                 if used and kits else {})
     rows: list[dict] = []
     for place, calendar, days in plans:
         for day in days:
