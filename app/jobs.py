@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from app.extensions import db
 from app.notifications import outbox
 from app.services.accounts import housekeeping
+from app.services.availability import index as availability_index
 from app.services.booking import noshows, reminders
 from app.services.queue import closing
 from app.services.waitlist import late as waitlist_late
@@ -90,6 +91,19 @@ def offer_short_notice_slots(now: datetime | None = None) -> int:
 
 # what `flask jobs run-once` passes: delivery tries every pending message now, ignoring the backoff (docs/cli.md)
 RUN_ONCE_ARGS: dict[str, dict] = {"deliver_outbox": {"ignore_backoff": True}}
+
+
+@job("index_availability", 86400)
+def index_availability(now: datetime | None = None) -> int:
+    """The availability index's daily step: days behind its window go, days entering it are indexed, one doctor
+    per transaction (docs/availability-index.md). Returns the rows written."""
+    with transaction():
+        availability_index.roll(now)
+    rows = 0
+    for doctor_id in availability_index.doctor_ids():
+        with transaction():
+            rows += availability_index.roll_in(doctor_id, now)
+    return rows
 
 
 def run_all() -> dict[str, int]:

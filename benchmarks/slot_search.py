@@ -1,11 +1,12 @@
 """Slot search over the region: the earliest 50 free slots of a specialty in the next two weeks.
 
-    python -m benchmarks.slot_search [--db URL] [--queries 200] [--fresh] [--profile FILE]
+    python -m benchmarks.slot_search [--db URL] [--queries 200] [--fresh] [--live] [--profile FILE]
 
 Seeds the region scale (app.demo_region) unless --db already holds a current one (100 hospitals whose bookings
 reach two weeks ahead); --fresh reseeds. Every query starts from an empty session, so nothing comes from the
-identity map. Prints {"bench": "slot_search", "db", "queries", "p50_ms", "p95_ms", "mean_ms", "results_mean",
-"seed_seconds", ...}.
+identity map. The search reads the availability index (docs/availability-index.md); --live times the computation
+from the rules instead, the search as it was before the index. Prints {"bench": "slot_search", "db", "source",
+"queries", "p50_ms", "p95_ms", "mean_ms", "results_mean", "seed_seconds", ...}.
 """
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ from sqlalchemy import func, inspect, select
 
 from app.demo.region import CITIES, seed_region
 from app.extensions import db
-from app.models import Appointment, Hospital, Specialty
+from app.models import Appointment, Hospital, IndexedSlot, Specialty
 from app.models.base import utcnow
 from app.services.availability.query import SlotQuery
-from app.services.availability.search import search_slots
+from app.services.availability.search import live_search, search_slots
 from benchmarks._common import dialect_label, emit, log, make_app, ms, parse, parser, percentile, reset_schema
 
 HOSPITALS = 100
@@ -40,7 +41,8 @@ def _current_region() -> bool:
     if db.session.scalar(select(func.count(Hospital.id))) != HOSPITALS:
         return False
     last = db.session.scalar(select(func.max(Appointment.start)))
-    return last is not None and last >= datetime.combine(utcnow().date() + timedelta(days=DAYS), datetime.min.time())
+    return (last is not None and last >= datetime.combine(utcnow().date() + timedelta(days=DAYS), datetime.min.time())
+            and db.session.scalar(select(func.count(IndexedSlot.id))) > 0)
 
 
 def prepare(args) -> float | None:
@@ -71,14 +73,15 @@ def queries(rng: random.Random, count: int) -> list[SlotQuery]:
     return result
 
 
-def run(planned: list[SlotQuery], profiler: cProfile.Profile | None) -> tuple[list[float], list[int]]:
+def run(planned: list[SlotQuery], profiler: cProfile.Profile | None,
+        live: bool = False) -> tuple[list[float], list[int]]:
     timings, sizes = [], []
     for query in planned:
         db.session.remove()  # a fresh session: no row comes from a previous query's identity map
         if profiler:
             profiler.enable()
         started = time.perf_counter()
-        found = search_slots(query)
+        found = live_search(query, utcnow()) if live else search_slots(query)
         timings.append(time.perf_counter() - started)
         if profiler:
             profiler.disable()
@@ -92,6 +95,7 @@ def arguments() -> argparse.ArgumentParser:
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--queries", type=int, default=200)
     args.add_argument("--fresh", action="store_true", help="reseed even when --db holds a current region")
+    args.add_argument("--live", action="store_true", help="time the live computation instead of the index")
     args.add_argument("--profile", metavar="FILE", help="write cProfile statistics of the timed queries to FILE")
     return args
 
@@ -103,15 +107,16 @@ def main(argv: list[str] | None = None) -> None:
         seed_seconds = prepare(args)
         rng = random.Random(args.seed)
         planned = queries(rng, args.queries + WARMUP)
-        run(planned[:WARMUP], None)  # connections, statement caches
+        run(planned[:WARMUP], None, args.live)  # connections, statement caches
         profiler = cProfile.Profile() if args.profile else None
         log(f"running {args.queries} searches...")
-        timings, sizes = run(planned[WARMUP:], profiler)
+        timings, sizes = run(planned[WARMUP:], profiler, args.live)
         if profiler:
             profiler.dump_stats(args.profile)
             log(f"profile written to {args.profile}")
         emit({
-            "bench": "slot_search", "db": dialect_label(), "queries": len(timings),
+            "bench": "slot_search", "db": dialect_label(), "source": "live" if args.live else "index",
+            "queries": len(timings),
             "p50_ms": ms(percentile(timings, 50)), "p95_ms": ms(percentile(timings, 95)),
             "mean_ms": ms(statistics.fmean(timings)), "max_ms": ms(max(timings)),
             "results_mean": round(statistics.fmean(sizes), 1),

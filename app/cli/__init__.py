@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.cli.availability import availability_cli
 from app.cli.demo import demo_cli
 from app.cli.jobs import jobs_cli
 from app.cli.noshow import noshow_cli
@@ -10,7 +11,7 @@ from app.cli.optimise import optimise_cli
 from app.cli.sim import sim_cli
 from app.cli.users import users_cli
 
-GROUPS = (users_cli, demo_cli, jobs_cli, sim_cli, optimise_cli, noshow_cli)
+GROUPS = (users_cli, availability_cli, demo_cli, jobs_cli, sim_cli, optimise_cli, noshow_cli)
 
 
 def init_cli(app: Flask) -> None:

@@ -35,6 +35,7 @@ from app.models import (
     DayCounter,
     Doctor,
     Hospital,
+    IndexedSlot,
     Membership,
     Patient,
     Role,
@@ -47,6 +48,7 @@ from app.models.base import utcnow
 from app.models.user import new_stamp
 from app.services.accounts import create_user
 from app.services.accounts.passwords import hash_password
+from app.services.availability import index as availability_index
 
 # real cities (centre coordinates); the first of each country gets the most hospitals
 CITIES = {
@@ -166,13 +168,23 @@ def seed_region(seed: int = 1, *, hospitals: int = 100, doctors: int = 2000, day
     say(f"region: {hospitals} hospitals, {doctors} doctors, {patients} patients in "
         f"{clock.perf_counter() - started:.1f} s; booking...")
     slots, booked = region.bookings(days, booked_share)
+    indexed = _build_index(batch)
     _analyze()
     written = region.writer.written
     say(f"region seeded in {clock.perf_counter() - started:.1f} s on {db.engine.dialect.name}: {hospitals} hospitals, "
         f"{doctors} doctors ({written['schedules']} schedules), {patients} patients, {slots} slots over {days} days, "
         f"{booked} appointments ({booked / max(slots, 1):.1%} booked), {written['claims']} claims, "
-        f"{written['day_counters']} day counters")
+        f"{written['day_counters']} day counters, {indexed} free slots indexed")
     return logins
+
+
+def _build_index(batch: int) -> int:
+    """The availability index of the bulk-loaded rows (which bypass the session's upkeep), some doctors per commit."""
+    doctors, rows, step = availability_index.doctor_ids(), 0, max(1, batch // 200)
+    for i in range(0, len(doctors), step):
+        rows += availability_index.reindex(dict.fromkeys(doctors[i:i + step], availability_index.ALL))
+        db.session.commit()
+    return rows
 
 
 class _Region:
@@ -332,7 +344,7 @@ def _analyze() -> None:
     elif dialect == "mysql":
         tables = ", ".join(t.name for t in (User.__table__, Patient.__table__, Doctor.__table__, Schedule.__table__,
                                             AvailabilityRule.__table__, Appointment.__table__, Claim.__table__,
-                                            DayCounter.__table__))
+                                            DayCounter.__table__, IndexedSlot.__table__))
         db.session.execute(text(f"ANALYZE TABLE {tables}")).all()
     db.session.commit()
 

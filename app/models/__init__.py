@@ -13,6 +13,7 @@ from app.models.scheduling import (
     AvailabilityRule,
     Claim,
     DayCounter,
+    IndexedSlot,
     LocationAccess,
     SchedulableResource,
     Schedule,
@@ -24,7 +25,7 @@ from app.models.waitlist import Offer, WaitlistEntry
 __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
     "AvailabilityRule", "CacheVersion", "Claim", "DayCounter", "Department", "Doctor", "Encounter", "Equipment",
-    "Hospital",
+    "Hospital", "IndexedSlot",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "Patient", "Queue", "QueueCounter",
     "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "StaffNotice", "TokenSlot", "User",
     "UserSession", "Vitals", "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",

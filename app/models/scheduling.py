@@ -178,3 +178,40 @@ class LocationAccess(db.Model):
     role: Mapped[str] = mapped_column(String(8))  # manager | booker
 
     user: Mapped[User] = relationship()  # noqa: F821
+
+
+class IndexedSlot(db.Model):
+    """One free bookable start as the slot search offers it: derived data, never the source of truth
+    (docs/availability-index.md). The rows of a (resource, hospital, local day) are replaced together whenever
+    anything that changes the day's availability is written, in the same transaction.
+
+    `variant` "" is the request without an appointment type; `types` lists (",a,b,") the types for which that row
+    is also the answer as it stands. A type whose answer differs (a longer appointment, equipment) has rows of its
+    own, `variant` = its code. Everything that depends on the moment of the search is kept as an instant to compare
+    with it: `book_by` (notice), `open_from` (horizon), `release_at` (the urgent hold-back's release).
+    """
+
+    __tablename__ = "slot_index"
+    __table_args__ = (
+        Index("ix_slot_index_specialty", "specialty_id", "local_date", "start"),
+        Index("ix_slot_index_doctor", "doctor_id", "local_date", "start"),
+        Index("ix_slot_index_hospital", "hospital_id", "local_date", "start"),
+        Index("ix_slot_index_day", "resource_id", "hospital_id", "local_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int]
+    hospital_id: Mapped[int]
+    doctor_id: Mapped[int]
+    specialty_id: Mapped[int | None]
+    variant: Mapped[str] = mapped_column(String(40), default="")
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    local_date: Mapped[date]
+    label: Mapped[str] = mapped_column(String(40))
+    types: Mapped[str] = mapped_column(String(255), default="")
+    seats_left: Mapped[int]
+    urgent_hold: Mapped[bool] = mapped_column(default=False)
+    book_by: Mapped[datetime]
+    open_from: Mapped[datetime]
+    release_at: Mapped[datetime]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select, true, tuple_
 
 from app import scheduling as core
 from app.extensions import db
@@ -24,6 +24,7 @@ from app.models import (
     AppointmentType,
     Doctor,
     Hospital,
+    IndexedSlot,
     Room,
     SchedulableResource,
     doctor_hospitals,
@@ -31,7 +32,9 @@ from app.models import (
 )
 from app.models import appointment_type_equipment as ate
 from app.models.base import utcnow
+from app.scheduling.codes import Urgency
 from app.scheduling.geo import distance_km
+from app.services.availability import index
 from app.services.availability.calendars import (
     Calendar,
     Group,
@@ -79,11 +82,7 @@ def _candidates(query: SlotQuery):
     if query.doctor_id is not None:
         stmt = stmt.where(Doctor.id == query.doctor_id)
     if query.language:
-        lang = like_escaped(query.language)  # a user's word: its % and _ match only themselves
-        stmt = stmt.where(or_(Doctor.languages == query.language,
-                              Doctor.languages.like(f"{lang},%", escape=LIKE_ESCAPE),
-                              Doctor.languages.like(f"%,{lang}", escape=LIKE_ESCAPE),
-                              Doctor.languages.like(f"%,{lang},%", escape=LIKE_ESCAPE)))
+        stmt = stmt.where(_language_clause(query.language))
     rows = []
     for doctor_id, resource_id, hospital_id, tz, lat, lon, self_declared in db.session.execute(stmt):
         dist = distance_km(query.near, (lat, lon)) if query.near else None
@@ -134,8 +133,89 @@ class _Doctor:
 
 
 def search_slots(query: SlotQuery, now: datetime | None = None) -> list[SlotResult]:
+    """Free slots for the query, earliest first: from the availability index (docs/availability-index.md), or, for
+    a `now` far from the clock that the index does not cover, from the live computation."""
     validate(query)
-    now = now or utcnow()
+    clock = utcnow()
+    now = now or clock
+    if index.covers(now, clock):
+        return indexed_search(query, now)
+    return live_search(query, now)
+
+
+def _language_clause(language: str):
+    lang = like_escaped(language)  # a user's word: its % and _ match only themselves
+    return or_(Doctor.languages == language,
+               Doctor.languages.like(f"{lang},%", escape=LIKE_ESCAPE),
+               Doctor.languages.like(f"%,{lang}", escape=LIKE_ESCAPE),
+               Doctor.languages.like(f"%,{lang},%", escape=LIKE_ESCAPE))
+
+
+def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
+    """The search as one range query over the index, read page by page until `limit` results (and every result
+    tied with the last at its start) are in: then sorted and cut exactly as the live search does."""
+    index.catch_up()  # this transaction's own writes first
+    s = IndexedSlot
+    stmt = (select(s.id, s.doctor_id, s.hospital_id, s.start, s.end, s.local_date, s.label, s.seats_left,
+                   s.urgent_hold, Hospital.lat, Hospital.lon)
+            .join(Doctor, Doctor.id == s.doctor_id).join(Hospital, Hospital.id == s.hospital_id)
+            .where(Doctor.active, Hospital.active, s.local_date >= query.first_day, s.local_date <= query.last_day,
+                   s.book_by >= now, s.open_from <= now))
+    if query.specialty_id is not None:
+        stmt = stmt.where(s.specialty_id == query.specialty_id)
+    if query.hospital_id is not None:
+        stmt = stmt.where(s.hospital_id == query.hospital_id)
+    if query.doctor_id is not None:
+        stmt = stmt.where(s.doctor_id == query.doctor_id)
+    if query.language:
+        stmt = stmt.where(_language_clause(query.language))
+    if query.radius_km is not None and query.near is not None:
+        # the hospitals within reach, in SQL: filtering rows afterwards would page through the whole region
+        near = [h for h, lat, lon in db.session.execute(select(Hospital.id, Hospital.lat, Hospital.lon)
+                                                         .where(Hospital.active))
+                if distance_km(query.near, (lat, lon)) <= query.radius_km]
+        stmt = stmt.where(s.hospital_id.in_(near))
+    if query.appointment_type:
+        code = like_escaped(query.appointment_type)
+        stmt = stmt.where(or_(s.variant == query.appointment_type,
+                              and_(s.variant == "", s.types.like(f"%,{code},%", escape=LIKE_ESCAPE))))
+    else:
+        stmt = stmt.where(s.variant == "")
+    # core.slot_urgency in SQL: the held-back slots reach a stated urgency only where the hospital allows it
+    if query.urgency == Urgency.URGENT:
+        urgent = true() if query.urgency_by_staff else Hospital.allow_self_declared_urgency.is_(True)
+        stmt = stmt.where(or_(s.urgent_hold.is_(False), s.release_at <= now, urgent))
+    else:
+        stmt = stmt.where(or_(s.urgent_hold.is_(False), s.release_at <= now))
+    stmt = stmt.order_by(s.local_date, s.start, s.id)
+    page = max(2 * query.limit, 100)
+    results: list[SlotResult] = []
+    boundary, after = None, None
+    while True:
+        keyset = stmt if after is None else stmt.where(tuple_(s.local_date, s.start, s.id) > tuple_(*after))
+        rows = db.session.execute(keyset.limit(page)).all()
+        for row in rows:
+            if boundary is not None and (row.local_date, row.start) != boundary:
+                break
+            dist = distance_km(query.near, (row.lat, row.lon)) if query.near else None
+            if query.radius_km is not None and dist is not None and dist > query.radius_km:
+                continue
+            results.append(SlotResult(row.doctor_id, row.hospital_id, row.start, row.end, row.local_date,
+                                      query.appointment_type or row.label, row.seats_left, row.urgent_hold, dist))
+            if boundary is None and len(results) == query.limit:
+                boundary = (row.local_date, row.start)
+        else:
+            if len(rows) == page:
+                last = rows[-1]
+                after = (last.local_date, last.start, last.id)
+                continue
+        break
+    results.sort(key=lambda r: (r.start, r.distance_km or 0, r.doctor_id))
+    return results[:query.limit]
+
+
+def live_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
+    """The search computed from the rules, exceptions and bookings: what the index must always agree with."""
     candidates = _candidates(query)
     needs = _type_needs({c[2] for c in candidates}, query.appointment_type)
     candidates = [c for c in candidates if c[2] in needs]

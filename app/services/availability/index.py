@@ -1,0 +1,502 @@
+"""The availability index: the free bookable starts the slot search reads (docs/availability-index.md).
+
+The weekly rules, exceptions and bookings stay the source of truth. This module keeps a derived table,
+`slot_index`, of what the live computation (calendars.day_groups -> core.free_slots) offers, per (resource,
+hospital, local day), so that a search is one indexed range query.
+
+It is kept in step by the session, not by each write path: after every flush the rows written to the tables
+availability depends on are turned into markers (which doctor, which stretch of time), and before the commit (or
+before a search in the same transaction reads the index) exactly those doctor-days are computed again with the live
+computation and their rows replaced. A write path cannot forget the index, and a rollback takes the index rows with it.
+
+What the index holds does not depend on the moment of the search: notice, horizon and the urgent release are kept
+as instants (`book_by`, `open_from`, `release_at`) that the search compares with its own `now`.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy.orm import Session
+
+from app import scheduling as core
+from app.extensions import db
+from app.models import (
+    Appointment,
+    AppointmentType,
+    AvailabilityException,
+    AvailabilityRule,
+    Doctor,
+    Hospital,
+    IndexedSlot,
+    Room,
+    SchedulableResource,
+    Schedule,
+    appointment_type_equipment,
+    doctor_hospitals,
+    room_equipment,
+)
+from app.models.base import utcnow
+from app.services.availability.calendars import (
+    ACTIVE,
+    LONGEST_BOOKING,
+    Calendar,
+    Request,
+    day_groups,
+    load_calendars,
+    type_label,
+)
+
+PAST_DAYS = 2  # indexed days before today (UTC): every zone's "today" and a search a day behind the clock
+AHEAD_DAYS = 7  # indexed days past each schedule's horizon: the daily job has a week of slack
+MAX_HORIZON = 365  # core.validate_schedule's upper bound for horizon_days
+CLOCK_SLACK = timedelta(days=1)  # a search whose `now` is this close to the clock can use the index
+
+PENDING = "slot_index_pending"
+OFF = "slot_index_off"  # session.info key: upkeep switched off (the write-cost benchmark's baseline only)
+ALL = None  # marker: every indexed day of the doctor
+EDGE = "edge"  # marker: the last days of the doctor's window, where days roll in
+
+
+def covers(now: datetime, clock: datetime) -> bool:
+    """Whether the index answers a search made at `now`: it holds the days around the real clock only. A search on
+    a simulated clock (a test, a what-if) uses the live computation instead."""
+    return clock - CLOCK_SLACK <= now <= clock + CLOCK_SLACK
+
+
+def window(clock: datetime, horizon_days: int) -> tuple[date, date]:
+    today = clock.date()
+    return today - timedelta(days=PAST_DAYS), today + timedelta(days=1 + horizon_days + AHEAD_DAYS)
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """Marker: the local days first..last (inclusive) of the doctor."""
+
+    first: date
+    last: date
+
+
+# --- what a doctor's day offers ---
+
+@dataclass(frozen=True)
+class _Type:
+    code: str
+    duration: int | None
+    kit: frozenset[int]
+
+
+@dataclass
+class _Place:
+    """One calendar to index: a doctor at a hospital."""
+
+    doctor_id: int
+    specialty_id: int
+    resource_id: int
+    hospital_id: int
+    tz: str
+
+
+def _places(doctor_ids: set[int]) -> list[_Place]:
+    rows = db.session.execute(
+        select(Doctor.id, Doctor.specialty_id, SchedulableResource.id, Hospital.id, Hospital.timezone)
+        .join(doctor_hospitals, doctor_hospitals.c.doctor_id == Doctor.id)
+        .join(Hospital, Hospital.id == doctor_hospitals.c.hospital_id)
+        .join(SchedulableResource, SchedulableResource.doctor_id == Doctor.id)
+        .where(Doctor.id.in_(doctor_ids)))
+    return [_Place(*row) for row in rows]
+
+
+def _types(hospital_ids: set[int]) -> dict[int, list[_Type]]:
+    ate = appointment_type_equipment
+    rows = db.session.execute(select(AppointmentType.id, AppointmentType.hospital_id, AppointmentType.code,
+                                     AppointmentType.duration_minutes, ate.c.equipment_id)
+                              .outerjoin(ate, ate.c.appointment_type_id == AppointmentType.id)
+                              .where(AppointmentType.hospital_id.in_(hospital_ids), AppointmentType.active)
+                              .order_by(AppointmentType.id)).all()
+    kits: dict[int, set[int]] = defaultdict(set)
+    for type_id, _, _, _, equipment_id in rows:
+        if equipment_id is not None:
+            kits[type_id].add(equipment_id)
+    found: dict[int, list[_Type]] = defaultdict(list)
+    for type_id, hospital_id, code, minutes in dict.fromkeys(r[:4] for r in rows):
+        found[hospital_id].append(_Type(code, minutes, frozenset(kits[type_id])))
+    return found
+
+
+def _kit_rooms(hospital_ids: set[int]) -> dict[int, set[int]]:
+    """Equipment of each active room of the hospitals."""
+    have: dict[int, set[int]] = defaultdict(set)
+    for room_id, equipment_id in db.session.execute(
+            select(Room.id, room_equipment.c.equipment_id).join(room_equipment)
+            .where(Room.hospital_id.in_(hospital_ids), Room.active)):
+        have[room_id].add(equipment_id)
+    return have
+
+
+def _derived(slot: core.Slot, kind: _Type) -> bool:
+    """The untyped answer at this slot is also the typed one: same span, same resources, the type offered."""
+    if kind.kit or (slot.appointment_types and kind.code not in slot.appointment_types):
+        return False
+    minutes = (slot.end - slot.start) // timedelta(minutes=1)
+    return slot.kind == "tokens" or kind.duration is None or kind.duration <= minutes
+
+
+def _day_rows(place: _Place, calendar: Calendar, day: date, types: list[_Type], rooms: dict[int, set[int]],
+              busy: list[core.Busy], room_busy: dict[int, list[core.Busy]]) -> list[dict]:
+    """The index rows of one calendar's local day: the live computation with every moment-bound rule left open."""
+    tz = calendar.tz
+    day_start, day_end = core.to_utc(day, time(0), tz), core.to_utc(day + timedelta(days=1), time(0), tz)
+    todays = _overlapping(busy, day_start, day_end)
+    counts = {day: sum(1 for b in todays if day_start <= b.start < day_end)}
+    base = datetime.combine(day - timedelta(days=2), time(0))  # before the day: no notice, horizon or hold applies
+    rows: list[dict] = []
+    variants: list[tuple[str, _Type | None]] = [("", None), *((t.code, t) for t in types)]
+    for variant, kind in variants:
+        kit = set(kind.kit) if kind else set()
+        eligible = {r for r, have in rooms.items() if kit <= have} if kit else None
+        request = Request(now=base, appointment_type=kind.code if kind else None,
+                          duration_minutes=kind.duration if kind else None, urgency=core.Urgency.URGENT,
+                          equipment=kit)
+        groups = day_groups(calendar, day, request, eligible)
+        if not groups:
+            continue
+        if kind is not None and all(_derived(s, kind) or (s.appointment_types and kind.code not in s.appointment_types)
+                                    for g in groups for s in g.slots):
+            continue  # the untyped rows answer this type everywhere on the day
+        policy = groups[0].policy
+        open_policy = replace(policy, min_notice_minutes=0, horizon_days=MAX_HORIZON)
+        open_from = core.to_utc(day - timedelta(days=policy.horizon_days), time(0), tz)
+        release = timedelta(hours=policy.urgent_release_hours)
+        notice = timedelta(minutes=policy.min_notice_minutes)
+        for group in groups:
+            group_busy = todays
+            if kit and group.room_id is not None:
+                group_busy = todays + room_busy.get(group.room_id, [])
+            by_start = {s.start: s for s in group.slots}
+            for free in core.free_slots(group.slots, group_busy, base, open_policy, tz,
+                                        appointment_type=request.appointment_type,
+                                        duration_minutes=request.duration_minutes, urgency=core.Urgency.URGENT,
+                                        day_counts=counts):
+                slot = by_start[free.start]
+                if kind is not None and _derived(slot, kind):
+                    continue  # served by the untyped row
+                rows.append(dict(
+                    resource_id=place.resource_id, hospital_id=place.hospital_id, doctor_id=place.doctor_id,
+                    specialty_id=place.specialty_id, variant=variant, start=free.start, end=free.end,
+                    local_date=free.local_date, label=variant or type_label(None, slot.appointment_types),
+                    types="," + ",".join(t.code for t in types if _derived(slot, t)) + "," if kind is None else "",
+                    seats_left=free.seats_left, urgent_hold=free.urgent_hold, book_by=free.start - notice,
+                    open_from=open_from, release_at=free.start - release))
+    return rows
+
+
+def _overlapping(busy: list[core.Busy], start: datetime, end: datetime) -> list[core.Busy]:
+    """The busy intervals (sorted by start) that reach into [start, end)."""
+    first = bisect_left(busy, start - LONGEST_BOOKING, key=lambda b: b.start)
+    stop = bisect_left(busy, end, key=lambda b: b.start)
+    return [b for b in busy[first:stop] if b.end > start]
+
+
+def _mysql() -> bool:
+    return db.session.get_bind().dialect.name in ("mysql", "mariadb")
+
+
+def lock_doctors(doctor_ids: set[int], connection=None) -> None:
+    """Serialise index upkeep per doctor (MariaDB; SQLite has one writer at a time anyway): two bookings of one
+    doctor's day must not each replace the day's rows from a view that lacks the other. Taken before a flush writes
+    the doctor's appointments, so every writer of them holds it; the bookings are then read with a locking read,
+    which sees what committed since the transaction's snapshot (docs/availability-index.md, "Concurrency")."""
+    if doctor_ids and _mysql():
+        (connection or db.session).execute(select(Doctor.id).where(Doctor.id.in_(sorted(doctor_ids)))
+                                           .order_by(Doctor.id).with_for_update())
+
+
+def _read_busy(column, ids: set[int], start: datetime, end: datetime, *extra) -> dict[int, list[core.Busy]]:
+    found: dict[int, list[core.Busy]] = defaultdict(list)
+    if not ids:
+        return found
+    stmt = (select(column, Appointment.start, Appointment.end)
+            .where(column.in_(ids), Appointment.status.in_(ACTIVE), Appointment.start >= start - LONGEST_BOOKING,
+                   Appointment.start < end, Appointment.end > start, *extra)
+            .order_by(Appointment.start))
+    if _mysql():
+        stmt = stmt.with_for_update(read=True)
+    for key, a_start, a_end in db.session.execute(stmt):
+        found[key].append(core.Busy(a_start, a_end))
+    return found
+
+
+def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | None],
+            clock: datetime | None = None) -> int:
+    """Compute the index rows of the doctors again and replace them: for the local days that the given stretches
+    of time touch, for a DayRange, for the EDGE of the window, or (ALL) for every day of the index's window.
+    Only days inside the window are kept. Flushes, never commits. Returns the rows written."""
+    if not spans:
+        return 0
+    clock = clock or utcnow()
+    lo, hi = window(clock, MAX_HORIZON)
+    reach = (datetime.combine(lo - timedelta(days=1), time(0)), datetime.combine(hi + timedelta(days=2), time(0)))
+    spans = {d: s for d, s in spans.items()  # time far from the clock (a demo on a fixed date): nothing to index
+             if not isinstance(s, list) or any(start < reach[1] and end > reach[0] for start, end in s)}
+    if not spans:
+        return 0
+    lock_doctors(set(spans))
+    places = _places(set(spans))
+    by_doctor_all = [d for d, s in spans.items() if s is ALL]
+    if by_doctor_all:
+        db.session.execute(delete(IndexedSlot).where(IndexedSlot.doctor_id.in_(by_doctor_all)))
+    if not places:
+        return 0
+    hospital_ids = {p.hospital_id for p in places}
+    types = _types(hospital_ids)
+    kits = set().union(*(t.kit for ts in types.values() for t in ts)) if types else set()
+    rooms = _kit_rooms(hospital_ids) if kits else {}
+    first, last = window(clock, MAX_HORIZON)
+    calendars = load_calendars([(p.resource_id, p.hospital_id) for p in places],
+                               {p.hospital_id: p.tz for p in places}, first, last)
+    plans: list[tuple[_Place, Calendar, list[date]]] = []
+    for place in places:
+        calendar = calendars[(place.resource_id, place.hospital_id)]
+        horizon = max((s.policy.horizon_days for _, s in calendar.schedules), default=0)
+        lo, hi = window(clock, horizon)
+        stretches = spans[place.doctor_id]
+        if stretches is ALL:
+            days = [lo + timedelta(days=i) for i in range((hi - lo).days + 1)] if calendar.schedules else []
+        elif isinstance(stretches, DayRange):
+            days = [d for d in (stretches.first + timedelta(days=i)
+                                for i in range((stretches.last - stretches.first).days + 1)) if lo <= d <= hi]
+            if days:
+                db.session.execute(delete(IndexedSlot).where(
+                    IndexedSlot.resource_id == place.resource_id, IndexedSlot.hospital_id == place.hospital_id,
+                    IndexedSlot.local_date >= days[0], IndexedSlot.local_date <= days[-1]))
+        elif stretches == EDGE:
+            days = [hi - timedelta(days=i) for i in range(AHEAD_DAYS + 1, -1, -1)] if calendar.schedules else []
+            db.session.execute(delete(IndexedSlot).where(
+                IndexedSlot.resource_id == place.resource_id, IndexedSlot.hospital_id == place.hospital_id,
+                IndexedSlot.local_date >= days[0] if days else False))
+        else:
+            wanted = set()
+            for start, end in stretches:
+                day, stop = core.local_day(start, calendar.tz), core.local_day(max(start, end), calendar.tz)
+                while day <= stop:
+                    if lo <= day <= hi:
+                        wanted.add(day)
+                    day += timedelta(days=1)
+            days = sorted(wanted)
+            if days:
+                db.session.execute(delete(IndexedSlot).where(
+                    IndexedSlot.resource_id == place.resource_id, IndexedSlot.hospital_id == place.hospital_id,
+                    IndexedSlot.local_date.in_(days)))
+        if days:
+            plans.append((place, calendar, days))
+    if not plans:
+        return 0
+    span_start = min(core.to_utc(days[0], time(0), c.tz) for _, c, days in plans)
+    span_end = max(core.to_utc(days[-1] + timedelta(days=1), time(0), c.tz) for _, c, days in plans)
+    busy = _read_busy(Appointment.doctor_id, {p.doctor_id for p, _, _ in plans}, span_start, span_end)
+    # only the equipped rooms these doctors' hours are in can change a typed answer
+    used = {room for _, calendar, _ in plans for room in calendar.rooms.values() if room in rooms}
+    room_busy = (_read_busy(Appointment.room_id, used, span_start, span_end, Appointment.holds_room.is_(True))
+                 if used and kits else {})
+    rows: list[dict] = []
+    for place, calendar, days in plans:
+        for day in days:
+            rows += _day_rows(place, calendar, day, types.get(place.hospital_id, []), rooms,
+                              busy.get(place.doctor_id, []), room_busy)
+    if rows:
+        db.session.execute(insert(IndexedSlot), rows)
+    return len(rows)
+
+
+def rebuild(doctor_id: int, first: date | None = None, last: date | None = None,
+            clock: datetime | None = None) -> int:
+    """Rebuild one doctor's rows: every day of the window, or the local days first..last. Flushes, never commits."""
+    if first is None and last is None:
+        return reindex({doctor_id: ALL}, clock)
+    clock = clock or utcnow()
+    lo, hi = window(clock, MAX_HORIZON)
+    first, last = max(first or lo, lo), min(last or hi, hi)
+    if last < first:
+        return 0
+    return reindex({doctor_id: DayRange(first, last)}, clock)
+
+
+def doctor_ids() -> list[int]:
+    return list(db.session.scalars(select(SchedulableResource.doctor_id)
+                                   .where(SchedulableResource.doctor_id.is_not(None))
+                                   .order_by(SchedulableResource.doctor_id)))
+
+
+def roll(clock: datetime | None = None) -> int:
+    """The daily step: forget the days behind the window. Days rolling into it are indexed by `roll_in`, which the
+    caller runs per doctor."""
+    clock = clock or utcnow()
+    first, _ = window(clock, 0)
+    return db.session.execute(delete(IndexedSlot).where(IndexedSlot.local_date < first)).rowcount
+
+
+def roll_in(doctor_id: int, clock: datetime | None = None) -> int:
+    """Index the days entering the doctor's window (its last AHEAD_DAYS + 2 days, computed afresh)."""
+    return reindex({doctor_id: EDGE}, clock)
+
+
+# --- keeping it in step: the session hook ---
+
+_WATCHED_APPOINTMENT = ("status", "start", "end", "doctor_id", "room_id", "holds_room")
+
+
+def _old(state, name: str, current):
+    history = state.attrs[name].history
+    return history.deleted[0] if history.deleted else current
+
+
+def _markers(session: Session) -> list[tuple]:
+    found: list[tuple] = []
+    changed = [(obj, True) for obj in session.new] + \
+        [(obj, False) for obj in session.dirty if session.is_modified(obj)] + \
+        [(obj, False) for obj in session.deleted]
+    for obj, is_new in changed:
+        if isinstance(obj, Appointment):
+            found += _appointment_markers(obj, is_new)
+        elif isinstance(obj, AvailabilityException):
+            state = inspect(obj)
+            found.append(("resource", obj.resource_id, obj.start, obj.end))
+            if not is_new:
+                found.append(("resource", _old(state, "resource_id", obj.resource_id),
+                              _old(state, "start", obj.start), _old(state, "end", obj.end)))
+        elif isinstance(obj, Schedule):
+            found.append(("resource", obj.resource_id, ALL, ALL))
+        elif isinstance(obj, AvailabilityRule):
+            found.append(("schedule", obj.schedule_id))
+        elif isinstance(obj, SchedulableResource) and obj.doctor_id is not None:
+            found.append(("doctor", obj.doctor_id))
+        elif isinstance(obj, Doctor) and obj.id is not None:
+            found.append(("doctor", obj.id))
+        elif isinstance(obj, (Hospital, Room, AppointmentType)):
+            hospital_id = obj.id if isinstance(obj, Hospital) else obj.hospital_id
+            found.append(("hospital", hospital_id))
+    return found
+
+
+def _appointment_markers(appointment: Appointment, is_new: bool) -> list[tuple]:
+    state = inspect(appointment)
+    if not is_new and not any(state.attrs[name].history.has_changes() for name in _WATCHED_APPOINTMENT) \
+            and not state.deleted:
+        return []
+    found = []
+    for version in ("now", "old"):
+        if version == "old" and is_new:
+            break
+        get = (lambda name: getattr(appointment, name)) if version == "now" else \
+            (lambda name: _old(state, name, getattr(appointment, name)))
+        if get("doctor_id") is not None:
+            found.append(("doctor_time", get("doctor_id"), get("start"), get("end")))
+        if get("room_id") is not None and get("holds_room"):
+            found.append(("room", get("room_id"), get("start"), get("end")))
+    return found
+
+
+@event.listens_for(Session, "before_flush")
+def _lock_before_writing(session: Session, _flush_context, _instances) -> None:
+    doctors = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Appointment) and obj.doctor_id is not None:
+            doctors.add(obj.doctor_id)
+    if doctors and not session.info.get(OFF):
+        lock_doctors(doctors, session.connection())
+
+
+@event.listens_for(Session, "after_flush")
+def _record(session: Session, _flush_context) -> None:
+    if session.info.get(OFF):
+        return
+    found = _markers(session)
+    if found:
+        session.info.setdefault(PENDING, []).extend(found)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint's release: the outer commit brings the index in step
+        catch_up(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, previous_transaction) -> None:
+    if not session.in_transaction():
+        session.info.pop(PENDING, None)
+
+
+def catch_up(session: Session | None = None) -> int:
+    """Bring the index in step with what this transaction wrote so far; runs before every commit, and before a
+    search reads the index inside a transaction that has written."""
+    session = session or db.session
+    if session.info.get("slot_index_busy"):
+        return 0
+    session.info["slot_index_busy"] = True
+    try:
+        session.flush()
+        markers = session.info.pop(PENDING, None)
+        if not markers:
+            return 0
+        return reindex(_resolve(markers))
+    finally:
+        session.info.pop("slot_index_busy", None)
+
+
+def _resolve(markers: list[tuple]) -> dict[int, list[tuple[datetime, datetime]] | None]:
+    """Markers -> per doctor the stretches of time to compute again, or ALL."""
+    spans: dict[int, list | None] = {}
+
+    def add(doctor_id, start=None, end=None):
+        if doctor_id is None or (doctor_id in spans and spans[doctor_id] is ALL):
+            return
+        if start is None:
+            spans[doctor_id] = ALL
+        else:
+            spans.setdefault(doctor_id, []).append((start, end))
+
+    resources: dict[int, list] = defaultdict(list)
+    schedules, hospitals, rooms = set(), set(), defaultdict(list)
+    for marker in markers:
+        kind = marker[0]
+        if kind == "doctor_time":
+            add(marker[1], marker[2], marker[3])
+        elif kind == "doctor":
+            add(marker[1])
+        elif kind == "resource":
+            resources[marker[1]].append(marker[2:])
+        elif kind == "schedule":
+            schedules.add(marker[1])
+        elif kind == "hospital":
+            hospitals.add(marker[1])
+        elif kind == "room":
+            rooms[marker[1]].append(marker[2:])
+    if schedules:
+        for (resource_id,) in db.session.execute(select(Schedule.resource_id).where(Schedule.id.in_(schedules))):
+            resources[resource_id].append((ALL, ALL))
+    if resources:
+        for resource_id, doctor_id in db.session.execute(
+                select(SchedulableResource.id, SchedulableResource.doctor_id)
+                .where(SchedulableResource.id.in_(resources), SchedulableResource.doctor_id.is_not(None))):
+            for start, end in resources[resource_id]:
+                add(doctor_id, start, end)
+    if hospitals:
+        for (doctor_id,) in db.session.execute(select(doctor_hospitals.c.doctor_id)
+                                               .where(doctor_hospitals.c.hospital_id.in_(hospitals))):
+            add(doctor_id)
+    if rooms:
+        # a booking that holds a room takes it from every doctor whose hours are in that room
+        for room_id, doctor_id in db.session.execute(
+                select(AvailabilityRule.room_id, SchedulableResource.doctor_id)
+                .join(Schedule, Schedule.id == AvailabilityRule.schedule_id)
+                .join(SchedulableResource, SchedulableResource.id == Schedule.resource_id)
+                .where(AvailabilityRule.room_id.in_(rooms), SchedulableResource.doctor_id.is_not(None))
+                .distinct()):
+            for start, end in rooms[room_id]:
+                add(doctor_id, start, end)
+    return spans
