@@ -93,7 +93,8 @@ def _row(app, urgency: str) -> str:
     view = SimpleNamespace(doctor_id=1, hospital_id=1, start_iso=local.isoformat(), end_iso=local.isoformat(),
                            state="free", local_start=local, zone="GMT", urgent_hold=True, distance_km=None,
                            appointment_type="new", fee=None, local_date=local.date())
-    doctor = SimpleNamespace(name="Dr Ada Heart", specialty=SimpleNamespace(name="Cardiology"), language_list=["en"], photo=None)
+    doctor = SimpleNamespace(name="Dr Ada Heart", specialty=SimpleNamespace(name="Cardiology"), language_list=["en"],
+                             photo=None)
     hospital = SimpleNamespace(name="Thames Hospital", city="London")
     with app.test_request_context("/"):
         return str(get_template_attribute("public/_slots.html", "result_row")(view, doctor, hospital, urgency, None))
