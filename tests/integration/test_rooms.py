@@ -12,7 +12,8 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import AvailabilityRule, Claim, Role, Room, Schedule
 from app.services import booking, locations
-from app.services.availability import resource_for_doctor, resource_for_room
+from app.services.availability import index, resource_for_doctor, resource_for_room
+from app.services.availability.calendars import forget_cached_rules
 from app.services.availability.schedules import RuleInput, ScheduleInput, put_schedule
 from app.services.availability.views import local_today, nearest_free_slots
 
@@ -158,6 +159,9 @@ def test_two_doctors_put_in_one_room_past_the_editor_cannot_both_book_it(ward, m
     schedule = make.schedule(bea, hospital, weekdays=[0], start="09:00", end="12:00")
     db.session.execute(AvailabilityRule.__table__.update().where(AvailabilityRule.schedule_id == schedule.id)
                        .values(room_id=room.id))
+    db.session.commit()
+    forget_cached_rules()  # rules written past the services, as an operator's SQL would: forget and re-index
+    index.rebuild(bea.id)
     db.session.commit()
     monday = next_monday()
     booking.book(None, make.patient(), ada, at(monday, 9, 30))

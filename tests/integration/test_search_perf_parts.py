@@ -13,8 +13,9 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import AppointmentType, AvailabilityRule, Equipment, Role, Room
 from app.services import booking, locations
-from app.services.availability import LONGEST_BOOKING, resource_for_doctor
+from app.services.availability import LONGEST_BOOKING, index, resource_for_doctor
 from app.services.availability import search as search_module
+from app.services.availability.calendars import forget_cached_rules
 from app.services.availability.query import SlotQuery
 from app.services.availability.schedules import add_exception, remove_exception
 from app.services.availability.search import search_slots
@@ -136,6 +137,9 @@ def test_equipment_types_use_the_room_of_the_schedule_in_force_and_its_bookings(
     shared = make.schedule(colleague, hospital, start="08:00", end="12:00")
     db.session.execute(update(AvailabilityRule).where(AvailabilityRule.schedule_id == shared.id)
                        .values(room_id=with_ecg.id))
+    db.session.commit()
+    forget_cached_rules()  # rules written past the services, as an operator's SQL would: forget and re-index
+    index.rebuild(colleague.id)
     db.session.commit()
     booking.book(None, make.patient(), colleague, datetime(2026, 3, 3, 8, 45), appointment_type="ecg", now=NOW)
     db.session.commit()

@@ -96,6 +96,14 @@ def _rules_key(row) -> tuple:
     return row.id, row.created_at, row.last_rule_id
 
 
+def forget_cached_rules() -> None:
+    """Drop the cached rules. The services never change a schedules row's rules (a change is a new row), so only
+    rules written past them (by hand in SQL, or a test making such hours) need this, with an index rebuild
+    (docs/availability-index.md)."""
+    with _rules_lock:
+        _rules_cache.clear()
+
+
 def _cached_rules(rows) -> dict[int, tuple[tuple[core.WeeklyRule, ...], tuple[int | None, ...]]]:
     """(rules, room of each rule) per schedule id; rows not seen before are read in one query."""
     found, missing = {}, {}

@@ -47,6 +47,8 @@ from app.services.availability.calendars import (
     Request,
     day_groups,
     load_calendars,
+    load_room_busy,
+    others_in_room,
     type_label,
 )
 
@@ -146,7 +148,7 @@ def _derived(slot: core.Slot, kind: _Type) -> bool:
 
 
 def _day_rows(place: _Place, calendar: Calendar, day: date, types: list[_Type], rooms: dict[int, set[int]],
-              busy: list[core.Busy], room_busy: dict[int, list[core.Busy]]) -> list[dict]:
+              busy: list[core.Busy], room_busy: dict[int, list[tuple[int | None, core.Busy]]]) -> list[dict]:
     """The index rows of one calendar's local day: the live computation with every moment-bound rule left open."""
     tz = calendar.tz
     day_start, day_end = core.to_utc(day, time(0), tz), core.to_utc(day + timedelta(days=1), time(0), tz)
@@ -173,9 +175,7 @@ def _day_rows(place: _Place, calendar: Calendar, day: date, types: list[_Type], 
         release = timedelta(hours=policy.urgent_release_hours)
         notice = timedelta(minutes=policy.min_notice_minutes)
         for group in groups:
-            group_busy = todays
-            if kit and group.room_id is not None:
-                group_busy = todays + room_busy.get(group.room_id, [])
+            group_busy = todays + others_in_room(room_busy, group.room_id, place.doctor_id)
             by_start = {s.start: s for s in group.slots}
             for free in core.free_slots(group.slots, group_busy, base, open_policy, tz,
                                         appointment_type=request.appointment_type,
@@ -298,10 +298,10 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
     span_start = min(core.to_utc(days[0], time(0), c.tz) for _, c, days in plans)
     span_end = max(core.to_utc(days[-1] + timedelta(days=1), time(0), c.tz) for _, c, days in plans)
     busy = _read_busy(Appointment.doctor_id, {p.doctor_id for p, _, _ in plans}, span_start, span_end)
-    # only the equipped rooms these doctors' hours are in can change a typed answer
-    used = {room for _, calendar, _ in plans for room in calendar.rooms.values() if room in rooms}
-    room_busy = (_read_busy(Appointment.room_id, used, span_start, span_end, Appointment.holds_room.is_(True))
-                 if used and kits else {})
+    # a session with a room shares it with nobody: what others booked there is busy time, as in the live search
+    # (docs/architecture.md, "One room, one consultation")
+    used = {room for _, calendar, _ in plans for room in calendar.rooms.values() if room is not None}
+    room_busy = load_room_busy(used, span_start, span_end)
     rows: list[dict] = []
     for place, calendar, days in plans:
         for day in days:
