@@ -127,7 +127,7 @@ def test_search_book_my_appointments_cancel(page, live_server, portal, width):
     expect(row).to_contain_text("Dr Ada Heart")
     expect(row.get_by_role("link", name="Cancel")).to_be_in_viewport()
     if phone:  # a card: each value beside its column's heading (static/js/table-stack.js)
-        expect(row.locator('td[data-label="Status"]')).to_contain_text("scheduled")
+        expect(row.locator('td[data-label="Status"]')).to_contain_text("booked")
         assert row.evaluate("r => getComputedStyle(r).display") == "block"
     assert_accessible(page)
     screenshot(page, "portal-my-appointments" + phone)
