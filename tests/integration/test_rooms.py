@@ -88,6 +88,11 @@ def test_a_doctor_may_keep_their_own_room_when_changing_their_hours(ward):
     hospital, room, _other, ada, _bea = ward
     put(ada, hospital, [monday_rule(room.id, "08:00", "12:00")], valid_from=next_monday())
     db.session.commit()
+    newest = db.session.scalar(select(Schedule).where(Schedule.resource_id == resource_for_doctor(ada.id).id)
+                               .order_by(Schedule.valid_from.desc()).limit(1))
+    assert newest.valid_from == next_monday()  # her own room does not clash with her own earlier hours
+    assert [(r.room_id, r.start) for r in db.session.scalars(
+        select(AvailabilityRule).where(AvailabilityRule.schedule_id == newest.id))] == [(room.id, time(8))]
 
 
 def test_the_editor_page_refuses_the_clash_and_shows_it(client, auth, ward):
