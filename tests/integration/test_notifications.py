@@ -142,7 +142,9 @@ def slot(days: int = 3, hh: int = 9, mm: int = 0) -> datetime:
 
 
 def rows(**where) -> list[OutboxMessage]:
-    db.session.expire_all()
+    # end the test's transaction, not only its identity map: on MariaDB (REPEATABLE READ) a transaction keeps
+    # seeing its first snapshot, so polling for another process's write inside one would wait forever
+    db.session.commit()
     query = select(OutboxMessage).order_by(OutboxMessage.id)
     for name, value in where.items():
         query = query.where(getattr(OutboxMessage, name) == value)
