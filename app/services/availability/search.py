@@ -68,6 +68,20 @@ class SlotResult:
     distance_km: float | None
 
 
+def _narrowed(stmt, query: SlotQuery, specialty_id, hospital_id, doctor_id):
+    """The request's specialty, hospital, doctor and language filters on the given columns: the live search's
+    candidates and the index's rows are narrowed alike."""
+    if query.specialty_id is not None:
+        stmt = stmt.where(specialty_id == query.specialty_id)
+    if query.hospital_id is not None:
+        stmt = stmt.where(hospital_id == query.hospital_id)
+    if query.doctor_id is not None:
+        stmt = stmt.where(doctor_id == query.doctor_id)
+    if query.language:
+        stmt = stmt.where(_language_clause(query.language))
+    return stmt
+
+
 def _candidates(query: SlotQuery):
     stmt = (select(Doctor.id, SchedulableResource.id, Hospital.id, Hospital.timezone, Hospital.lat, Hospital.lon,
                    Hospital.allow_self_declared_urgency)
@@ -75,14 +89,7 @@ def _candidates(query: SlotQuery):
             .join(Hospital, Hospital.id == doctor_hospitals.c.hospital_id)
             .join(SchedulableResource, SchedulableResource.doctor_id == Doctor.id)
             .where(Doctor.active, Hospital.active))
-    if query.specialty_id is not None:
-        stmt = stmt.where(Doctor.specialty_id == query.specialty_id)
-    if query.hospital_id is not None:
-        stmt = stmt.where(Hospital.id == query.hospital_id)
-    if query.doctor_id is not None:
-        stmt = stmt.where(Doctor.id == query.doctor_id)
-    if query.language:
-        stmt = stmt.where(_language_clause(query.language))
+    stmt = _narrowed(stmt, query, Doctor.specialty_id, Hospital.id, Doctor.id)
     rows = []
     for doctor_id, resource_id, hospital_id, tz, lat, lon, self_declared in db.session.execute(stmt):
         dist = distance_km(query.near, (lat, lon)) if query.near else None
@@ -161,14 +168,7 @@ def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
             .join(Doctor, Doctor.id == s.doctor_id).join(Hospital, Hospital.id == s.hospital_id)
             .where(Doctor.active, Hospital.active, s.local_date >= query.first_day, s.local_date <= query.last_day,
                    s.book_by >= now, s.open_from <= now))
-    if query.specialty_id is not None:
-        stmt = stmt.where(s.specialty_id == query.specialty_id)
-    if query.hospital_id is not None:
-        stmt = stmt.where(s.hospital_id == query.hospital_id)
-    if query.doctor_id is not None:
-        stmt = stmt.where(s.doctor_id == query.doctor_id)
-    if query.language:
-        stmt = stmt.where(_language_clause(query.language))
+    stmt = _narrowed(stmt, query, s.specialty_id, s.hospital_id, s.doctor_id)
     if query.radius_km is not None and query.near is not None:
         # the hospitals within reach, in SQL: filtering rows afterwards would page through the whole region
         near = [h for h, lat, lon in db.session.execute(select(Hospital.id, Hospital.lat, Hospital.lon)
