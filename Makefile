@@ -45,8 +45,11 @@ run: install
 	JOBS_ENABLED=true HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py
 
 # TEST_DATABASE_URL picks the database (default: a temporary SQLite file); .ci/run runs SQLite and MariaDB.
+# The suite runs in TEST_WORKERS processes (pytest-xdist, one per core by default; 0 runs in this process), each
+# test file on one worker, each worker on its own database (tests/conftest.py, docs/testing.md).
+TEST_WORKERS ?= auto
 test: install-dev browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-unit: install-dev
 	$(PY) -m pytest tests/unit -q

@@ -30,12 +30,34 @@ os.environ.setdefault("WAITLESS_ENV", "development")
 
 
 def _database_url(tmp_root: Path) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite'}"
+    """SQLite: a file in this run's (and this xdist worker's) own temporary folder. MySQL/MariaDB: the named
+    database, or with `pytest -n N` one database per worker, `<name>_gw0`, `<name>_gw1` ... made here when missing
+    (the user needs rights on `<name>_%`; .ci/run grants them), so workers never empty each other's tables."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_root / 'test.sqlite'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("mysql"):
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    server = create_engine(base.set(database=None))
+    try:
+        with server.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{own.database}` "
+                              "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    finally:
+        server.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 def pytest_report_header(config):
     url = os.environ.get("TEST_DATABASE_URL") or "sqlite (temporary file)"
-    return f"database: {url.split('@')[-1]}"
+    workers = " (one per xdist worker)" if getattr(config.option, "numprocesses", None) else ""
+    return f"database: {url.split('@')[-1]}{workers}"
 
 
 class IsolatedClient(FlaskClient):
