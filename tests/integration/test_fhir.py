@@ -1,6 +1,7 @@
 """FHIR R4 under /fhir (docs/fhir.md): every resource served parses with fhir.resources' R4B models, which refuse a
 missing required element or a wrong type; searches, the IHE ITI Scheduling operations and the published files."""
-from datetime import date, datetime, timedelta
+import json
+from datetime import date, timedelta
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
@@ -8,8 +9,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Appointment, AppointmentType, Role
+from app.models.base import utcnow
 from app.services.fhir.capability import SEARCHES
-from tests.conftest import PASSWORD
+from app.services.waitlist.offers import expire_offers
+from app.transaction import transaction
 
 FHIR = "application/fhir+json"
 
@@ -243,7 +246,7 @@ def test_attacker_requests_get_operation_outcomes(client, clinic):
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
 
 
-def test_holds_are_capped_per_caller(client, clinic):
+def test_holds_are_capped_per_caller_and_lapse(client, clinic):
     body = parameters(start=f"{clinic['monday']}T00:00:00+00:00", specialty="CAR")
     proposals = [e["resource"] for e in fhir_json(client.post("/fhir/Appointment/$find", json=body))["entry"]]
     for proposal in proposals[:3]:
@@ -251,6 +254,13 @@ def test_holds_are_capped_per_caller(client, clinic):
                               headers=clinic["alice_h"]))
     refusal(client.post("/fhir/Appointment/$hold", json=parameters(appointment=proposals[3]),
                         headers=clinic["alice_h"]), 409, "hold_limit")
+    assert fhir_json(client.get("/fhir/Slot", query_string=slot_params(clinic)))["total"] == 1
+    # unbooked holds lapse with the hold job (the hospital's offer hold minutes), and the slots are sold again
+    with transaction():
+        expire_offers(now=utcnow() + timedelta(hours=1))
+    assert fhir_json(client.get("/fhir/Slot", query_string=slot_params(clinic)))["total"] == 4
+    fhir_json(client.post("/fhir/Appointment/$hold", json=parameters(appointment=proposals[3]),
+                          headers=clinic["alice_h"]))
 
 
 def test_bulk_publish_manifest_and_files(client, clinic):
@@ -262,7 +272,7 @@ def test_bulk_publish_manifest_and_files(client, clinic):
     for kind, url in outputs.items():
         res = client.get(url.replace("http://localhost", ""))
         assert res.status_code == 200 and res.mimetype == "application/fhir+ndjson"
-        files[kind] = [valid(__import__("json").loads(line)) for line in res.get_data(as_text=True).splitlines()]
+        files[kind] = [valid(json.loads(line)) for line in res.get_data(as_text=True).splitlines()]
         assert {r["resourceType"] for r in files[kind]} == {kind}
     locations = {f"Location/{r['id']}" for r in files["Location"]}
     schedules = {f"Schedule/{r['id']}" for r in files["Schedule"]}

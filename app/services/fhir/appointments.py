@@ -24,10 +24,13 @@ from app.services.booking.holds import fill_hold, hold_slot
 from app.services.fhir import policy
 from app.services.fhir import resources as fhir
 from app.services.fhir.params import (
+    DEFAULT_COUNT,
+    MAX_COUNT,
     FhirError,
     check_names,
     date_range,
     int_id,
+    number,
     paging,
     reference_id,
     specialty_id,
@@ -176,9 +179,9 @@ def find(user: User, body: dict, now: datetime | None = None) -> list[dict]:
         specialty=specialty_id(inputs.text("specialty")) if inputs.text("specialty") else None,
         doctor_id=int_id(inputs.text("practitioner"), "Practitioner") if inputs.text("practitioner") else None,
         hospital_id=int_id(inputs.text("location"), "Location") if inputs.text("location") else None)
-    count = int(inputs.text("_count") or 50) if (inputs.text("_count") or "50").isdigit() else 0
-    if not 1 <= count <= 500:
-        raise FhirError("_count must be between 1 and 500.")
+    count = number(inputs.text("_count"), "_count", DEFAULT_COUNT)
+    if count > MAX_COUNT:
+        raise FhirError(f"_count must be between 1 and {MAX_COUNT}.")
     if search.query.specialty_id is None and search.query.doctor_id is None and search.query.hospital_id is None:
         raise FhirError("Name a specialty, a practitioner or a location.")
     return [fhir.proposed(s.doctor_id, s.hospital_id, s.start, s.end, s.tz, s.visit_type,
