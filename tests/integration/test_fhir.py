@@ -115,6 +115,7 @@ def test_directory_reads_and_searches(client, clinic):
         for name in params:
             assert client.get(f"/fhir/{kind}", query_string={name: "1"}).status_code in (200, 400, 404), name
         refusal(client.get(f"/fhir/{kind}?colour=blue"), 400, "invalid")
+    refusal(client.get("/fhir/Location?organization=Organization/abc"), 400, "invalid")
     refusal(client.get("/fhir/Patient/1"), 404)
     refusal(client.get("/fhir/Observation"), 404)
 

@@ -29,6 +29,7 @@ from app.services.fhir.params import (
     FhirError,
     check_names,
     date_range,
+    filter_id,
     int_id,
     number,
     paging,
@@ -67,13 +68,13 @@ def search(user: User, args) -> tuple[list[dict], int]:
     check_names(args, {"patient", "practitioner", "location", "status", "date", "_id"})
     stmt = booking_policy.visible_appointments(user, select(Appointment).order_by(Appointment.start, Appointment.id))
     if args.get("_id"):
-        stmt = stmt.where(Appointment.id == int_id(args["_id"], "Appointment"))
+        stmt = stmt.where(Appointment.id == filter_id(args["_id"], "Appointment"))
     if args.get("patient"):
-        stmt = stmt.where(Appointment.patient_id == int_id(args["patient"], "Patient"))
+        stmt = stmt.where(Appointment.patient_id == filter_id(args["patient"], "Patient"))
     if args.get("practitioner"):
-        stmt = stmt.where(Appointment.doctor_id == int_id(args["practitioner"], "Practitioner"))
+        stmt = stmt.where(Appointment.doctor_id == filter_id(args["practitioner"], "Practitioner"))
     if args.get("location"):
-        stmt = stmt.where(Appointment.hospital_id == int_id(args["location"], "Location"))
+        stmt = stmt.where(Appointment.hospital_id == filter_id(args["location"], "Location"))
     if args.get("status"):
         codes = args["status"].split(",")
         if any(code not in FROM_FHIR for code in codes):

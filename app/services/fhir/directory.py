@@ -10,7 +10,7 @@ from sqlalchemy import distinct, func, select
 from app.extensions import db
 from app.models import Doctor, Hospital, Specialty, User, doctor_hospitals
 from app.services.fhir import resources as fhir
-from app.services.fhir.params import FhirError, check_names, int_id, paging, reference_id, specialty_id
+from app.services.fhir.params import FhirError, check_names, filter_id, int_id, paging, reference_id, specialty_id
 from app.services.rows import LIKE_ESCAPE, like_escaped
 
 Page = tuple[list[dict], int]
@@ -49,9 +49,9 @@ def search_hospitals(args, resource_type: str) -> Page:
                 ({"organization"} if resource_type == "Location" else set()))
     stmt = select(Hospital).where(Hospital.active).order_by(Hospital.id)
     if args.get("_id"):
-        stmt = stmt.where(Hospital.id == int_id(args["_id"], resource_type))
+        stmt = stmt.where(Hospital.id == filter_id(args["_id"], resource_type))
     if args.get("organization"):
-        stmt = stmt.where(Hospital.id == int_id(args["organization"], "Organization"))
+        stmt = stmt.where(Hospital.id == filter_id(args["organization"], "Organization"))
     if args.get("name"):
         stmt = stmt.where(_name_like(Hospital.name, args["name"]))
     if args.get("address-city"):
@@ -79,7 +79,7 @@ def search_practitioners(args) -> Page:
     check_names(args, {"_id", "name"})
     stmt = select(Doctor).join(User, User.id == Doctor.user_id).where(Doctor.active).order_by(Doctor.id)
     if args.get("_id"):
-        stmt = stmt.where(Doctor.id == int_id(args["_id"], "Practitioner"))
+        stmt = stmt.where(Doctor.id == filter_id(args["_id"], "Practitioner"))
     if args.get("name"):
         stmt = stmt.where(_name_like(User.name, args["name"]))
     return _page(stmt, args, fhir.practitioner)
@@ -122,11 +122,11 @@ def _pairs(args, *, actor: bool):
         value = args["actor"]
         (locations if "Location/" in value else practitioners).append(value)
     for value in practitioners:
-        stmt = stmt.where(Doctor.id == int_id(value, "Practitioner"))
+        stmt = stmt.where(Doctor.id == filter_id(value, "Practitioner"))
     for value in locations:
-        stmt = stmt.where(Hospital.id == int_id(value, "Location"))
+        stmt = stmt.where(Hospital.id == filter_id(value, "Location"))
     if args.get("organization"):
-        stmt = stmt.where(Hospital.id == int_id(args["organization"], "Organization"))
+        stmt = stmt.where(Hospital.id == filter_id(args["organization"], "Organization"))
     return stmt
 
 
@@ -162,9 +162,9 @@ def _services(args):
     if args.get("specialty"):
         stmt = stmt.where(Specialty.id == specialty_id(args["specialty"]))
     if args.get("location"):
-        stmt = stmt.where(Hospital.id == int_id(args["location"], "Location"))
+        stmt = stmt.where(Hospital.id == filter_id(args["location"], "Location"))
     if args.get("organization"):
-        stmt = stmt.where(Hospital.id == int_id(args["organization"], "Organization"))
+        stmt = stmt.where(Hospital.id == filter_id(args["organization"], "Organization"))
     return stmt
 
 

@@ -71,9 +71,18 @@ def reference_id(value: str, resource_type: str) -> str:
 
 
 def int_id(value: str, resource_type: str) -> int:
+    """The row id of a read's id or an operation's reference: one that cannot be ours is no such record (404)."""
     ident = reference_id(value, resource_type)
     if not (ident.isascii() and ident.isdigit()) or not 1 <= int(ident) <= MAX_ID:
         raise FhirError(f"No such {resource_type}: {value}", 404, "not_found")
+    return int(ident)
+
+
+def filter_id(value: str, resource_type: str) -> int:
+    """The row id a search parameter names; an unreadable one is a bad request (400), not a missing record."""
+    ident = reference_id(value, resource_type)
+    if not (ident.isascii() and ident.isdigit()) or not 1 <= int(ident) <= MAX_ID:
+        raise FhirError(f"{value!r} is not a {resource_type} id or reference.")
     return int(ident)
 
 
