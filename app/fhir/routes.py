@@ -114,8 +114,8 @@ def metadata():
 def search(resource_type: str):
     count, offset = fhir.params.paging(request.args)
     if resource_type == "Slot":
-        resources, total = fhir.slots.search_page(request.args, booking_link)
-        return searchset("Slot", resources, total, offset + count < total)
+        resources, more = fhir.slots.search_page(request.args, booking_link)
+        return searchset("Slot", resources, None, more)  # no total: counting every free slot costs a full search
     if resource_type == "Appointment":
         _login()
         # no total: a hospital's list is long to count; `next` when a row was found past the page

@@ -1,7 +1,7 @@
 """FHIR R4 under /fhir (docs/fhir.md): every resource served parses with fhir.resources' R4B models, which refuse a
 missing required element or a wrong type; searches, the IHE ITI Scheduling operations and the published files."""
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Appointment, AppointmentType, Role
 from app.models.base import utcnow
+from app.services.availability.query import SlotQuery
+from app.services.availability.search import indexed_search, live_search
 from app.services.fhir.capability import SEARCHES
 from app.services.waitlist.offers import expire_offers
 from app.transaction import transaction
@@ -32,6 +34,10 @@ def fhir_json(res, status: int = 200) -> dict:
     assert res.status_code == status, res.get_data(as_text=True)
     assert res.mimetype == FHIR
     return valid(res.get_json())
+
+
+def entries(bundle: dict) -> list[dict]:
+    return bundle.get("entry", [])
 
 
 def refusal(res, status: int, code: str | None = None) -> dict:
@@ -124,7 +130,7 @@ def test_slot_search_filters_and_pages(client, clinic):
     monday, doctor, london = clinic["monday"], clinic["doctor"], clinic["london"]
     bundle = fhir_json(client.get("/fhir/Slot", query_string=slot_params(clinic)))
     slots = [e["resource"] for e in bundle["entry"]]
-    assert bundle["total"] == 4 and [s["status"] for s in slots] == ["free"] * 4
+    assert "total" not in bundle and [s["status"] for s in slots] == ["free"] * 4
     assert [s["start"][11:16] for s in slots] == ["09:00", "09:15", "09:30", "09:45"]
     assert all(s["schedule"]["reference"] == f"Schedule/{doctor.id}-{london.id}" for s in slots)
     # paging: two by two, following `next`
@@ -137,12 +143,12 @@ def test_slot_search_filters_and_pages(client, clinic):
     # start bounds with times, schedule, service type, status
     narrow = slot_params(clinic)
     narrow["start"] = [f"ge{monday}T09:15:00+00:00", f"lt{monday}T09:45:00+00:00"]
-    assert fhir_json(client.get("/fhir/Slot", query_string=narrow))["total"] == 2
+    assert len(entries(fhir_json(client.get("/fhir/Slot", query_string=narrow)))) == 2
     by_schedule = {"schedule": f"Schedule/{doctor.id}-{london.id}", "start": slot_params(clinic)["start"]}
-    assert fhir_json(client.get("/fhir/Slot", query_string=by_schedule))["total"] == 4
-    assert fhir_json(client.get("/fhir/Slot", query_string=slot_params(clinic, status="busy")))["total"] == 0
+    assert len(entries(fhir_json(client.get("/fhir/Slot", query_string=by_schedule)))) == 4
+    assert len(entries(fhir_json(client.get("/fhir/Slot", query_string=slot_params(clinic, status="busy"))))) == 0
     typed = slot_params(clinic, **{"service-type": "urn:waitless:appointment-type|new"})
-    assert fhir_json(client.get("/fhir/Slot", query_string=typed))["total"] == 4
+    assert len(entries(fhir_json(client.get("/fhir/Slot", query_string=typed)))) == 4
     # refusals: an unknown parameter, a bad date, an unknown specialty, another resource's reference
     refusal(client.get("/fhir/Slot", query_string=slot_params(clinic, colour="blue")), 400, "invalid")
     refusal(client.get("/fhir/Slot?specialty=CAR&start=ge2026-99-01"), 400)
@@ -150,6 +156,7 @@ def test_slot_search_filters_and_pages(client, clinic):
     refusal(client.get("/fhir/Slot?schedule=Location/1"), 400)
     refusal(client.get("/fhir/Slot?specialty=CAR&_count=0"), 400)
     refusal(client.get("/fhir/Slot?specialty=CAR&_count=1000"), 400)
+    refusal(client.get("/fhir/Slot?specialty=CAR&_count=100&_offset=450"), 400)
     assert refusal(client.get("/fhir/Slot/1-2-3"), 404)
 
 
@@ -171,7 +178,7 @@ def test_find_hold_book_and_read_back(client, clinic):
     hold = held["entry"][0]["resource"]
     assert hold["status"] == "pending" and hold["id"]
     # the held slot is no longer offered, and reads as busy
-    assert fhir_json(client.get("/fhir/Slot", query_string=slot_params(clinic)))["total"] == 3
+    assert len(entries(fhir_json(client.get("/fhir/Slot", query_string=slot_params(clinic))))) == 3
     slot_id = proposal["slot"][0]["reference"].split("/")[1]
     assert fhir_json(client.get(f"/fhir/Slot/{slot_id}"))["status"] == "busy"
     # another patient can neither see nor book Alice's hold
@@ -255,11 +262,11 @@ def test_holds_are_capped_per_caller_and_lapse(client, clinic):
                               headers=clinic["alice_h"]))
     refusal(client.post("/fhir/Appointment/$hold", json=parameters(appointment=proposals[3]),
                         headers=clinic["alice_h"]), 409, "hold_limit")
-    assert fhir_json(client.get("/fhir/Slot", query_string=slot_params(clinic)))["total"] == 1
+    assert len(entries(fhir_json(client.get("/fhir/Slot", query_string=slot_params(clinic))))) == 1
     # unbooked holds lapse with the hold job (the hospital's offer hold minutes), and the slots are sold again
     with transaction():
         expire_offers(now=utcnow() + timedelta(hours=1))
-    assert fhir_json(client.get("/fhir/Slot", query_string=slot_params(clinic)))["total"] == 4
+    assert len(entries(fhir_json(client.get("/fhir/Slot", query_string=slot_params(clinic))))) == 4
     fhir_json(client.post("/fhir/Appointment/$hold", json=parameters(appointment=proposals[3]),
                           headers=clinic["alice_h"]))
 
@@ -288,3 +295,14 @@ def test_bulk_publish_manifest_and_files(client, clinic):
     assert client.get(monday_slots[0]["extension"][0]["valueUrl"].replace("http://localhost", "")).status_code \
         in (200, 302)
     refusal(client.get("/fhir/$bulk-publish/patients.ndjson"), 404)
+
+
+def test_earliest_bounds_the_index_and_the_live_search_alike(app, clinic):
+    monday = clinic["monday"]
+    query = SlotQuery(first_day=monday - timedelta(days=1), last_day=monday + timedelta(days=1),
+                      specialty_id=clinic["cardio"].id, limit=2, earliest=datetime.combine(monday, datetime.min.time())
+                      + timedelta(hours=9, minutes=15))
+    now = utcnow()
+    indexed = [(r.doctor_id, r.start) for r in indexed_search(query, now)]
+    assert indexed == [(r.doctor_id, r.start) for r in live_search(query, now)]
+    assert [start.strftime("%H:%M") for _, start in indexed] == ["09:15", "09:30"]

@@ -2,7 +2,7 @@
 
 The R4B models of fhir.resources serve R4's resources (R4B changed none of the ones built here in a way that matters
 to a reader of R4). `checked` parses a resource with its model, which raises on a missing required element or a
-wrong type, and returns the model's own JSON form.
+wrong type.
 
 Ids: a hospital is both an Organization and a Location with the hospital's id; a doctor is a Practitioner; the
 doctor's work at one hospital is a PractitionerRole and a Schedule, id "<doctor>-<hospital>"; a HealthcareService is a
@@ -29,9 +29,10 @@ UTC = ZoneInfo("UTC")
 
 
 def checked(resource: dict) -> dict:
-    """The resource parsed by its fhir.resources model (raises when it is not valid FHIR) and dumped as JSON."""
-    model = get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-    return json.loads(model.model_dump_json())
+    """The resource, once its fhir.resources model has parsed it (which raises when it is not valid FHIR). The
+    resource itself is served, not the model's dump: dumping costs more than the check (docs/fhir.md)."""
+    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    return resource
 
 
 def instant(value: datetime, tz: str) -> str:

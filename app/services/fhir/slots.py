@@ -1,8 +1,7 @@
 """Slot read and search over the availability search (services/availability/search.py): FHIR lists the free slots
 the portal itself would offer, never a rule of its own (docs/fhir.md, "Slots").
 
-Paging is by `_offset` over one search of at most 500 slots; a client wanting more narrows `start` (the next page
-of a long list starts where the last ended).
+Paging is by `_offset` within the first 500 slots of a search; a client wanting more searches from a later `start`.
 """
 from __future__ import annotations
 
@@ -92,14 +91,15 @@ def build_search(lower: datetime | None, upper: datetime | None, *, now: datetim
     # the hospitals' local days that can hold [lower, upper): a day either side covers every time zone
     query = SlotQuery(first_day=(lower - timedelta(days=1)).date(), last_day=(upper + timedelta(days=1)).date(),
                       specialty_id=specialty, hospital_id=hospital_id, doctor_id=doctor_id, appointment_type=code,
-                      limit=SEARCH_CAP)
+                      limit=SEARCH_CAP, earliest=lower)
     return SlotSearch(query, lower, max(upper, lower), code is not None, status_free)
 
 
-def find_free(search: SlotSearch, now: datetime | None = None) -> list[FreeSlot]:
-    """The free slots of the search, earliest first (at most 500)."""
+def find_free(search: SlotSearch, now: datetime | None = None, limit: int = SEARCH_CAP) -> list[FreeSlot]:
+    """The first `limit` free slots of the search (at most 500), earliest first."""
     if not search.status_free or search.upper <= search.lower:
         return []  # only free slots are listed: a busy time is no one's business but its patient's
+    search.query.limit = min(limit, SEARCH_CAP)
     try:
         results = search_slots(search.query, now)
     except SearchError as err:
@@ -111,13 +111,16 @@ def find_free(search: SlotSearch, now: datetime | None = None) -> list[FreeSlot]
             for r in results if search.lower <= r.start < search.upper]
 
 
-def search_page(args, link: LinkMaker | None = None) -> tuple[list[dict], int]:
-    """(Slot resources of the page, total found: at most 500, see above)."""
+def search_page(args, link: LinkMaker | None = None) -> tuple[list[dict], bool]:
+    """(Slot resources of the page, whether another page follows). Only the slots up to the page's end and one
+    more are searched for, so a first page costs the same however many slots the region has."""
     search = read_slot_search(args)
     count, offset = paging(args)
-    found = find_free(search)
+    if offset + count > SEARCH_CAP:
+        raise FhirError(f"Slot searches page through the first {SEARCH_CAP} slots; search from a later start.")
+    found = find_free(search, limit=offset + count + 1)
     page = found[offset:offset + count]
-    return [s.resource(link, typed=search.typed) for s in page], len(found)
+    return [s.resource(link, typed=search.typed) for s in page], len(found) > offset + count
 
 
 def read_slot(ident: str, link: LinkMaker | None = None) -> dict:
