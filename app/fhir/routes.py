@@ -6,6 +6,7 @@ Authentication is the REST API's (a bearer token or the portal's session; sessio
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from flask import Response, abort, g, request, url_for
 from flask_login import current_user
@@ -90,8 +91,12 @@ def base_url() -> str:
 
 
 def booking_link(doctor_id: int, hospital_id: int, start: str, visit_type: str | None) -> str:
-    return url_for("patient.book", doctor=doctor_id, hospital=hospital_id, start=start, type=visit_type,
-                   _external=True)
+    """The portal's booking page for the slot (the patient logs in and confirms there). The page's address is
+    built once per request: a published file holds thousands of links."""
+    if "fhir_booking_page" not in g:
+        g.fhir_booking_page = url_for("patient.book", _external=True)
+    query = {"doctor": doctor_id, "hospital": hospital_id, "start": start}
+    return f"{g.fhir_booking_page}?{urlencode(query | ({'type': visit_type} if visit_type else {}))}"
 
 
 def searchset(resource_type: str, resources: list[dict], total: int | None, more: bool) -> Response:

@@ -135,8 +135,9 @@ def schedule(doctor: Doctor, hospital: Hospital) -> dict:
 
 def slot(doctor_id: int, hospital_id: int, start: datetime, end: datetime, tz: str, *, status: str = "free",
          visit_type: str | None = None, specialty: Specialty | None = None, seats_left: int | None = None,
-         booking_link: str | None = None) -> dict:
-    """A slot; `booking_link` is the SMART Scheduling Links deep link into the portal's booking page."""
+         booking_link: str | None = None, check: bool = True) -> dict:
+    """A slot; `booking_link` is the SMART Scheduling Links deep link into the portal's booking page. `check=False`
+    only where another slot of the same schedule, built by this same function, was checked (the published file)."""
     extension = []
     if booking_link:
         extension.append({"url": "http://fhir-registry.smarthealthit.org/StructureDefinition/booking-deep-link",
@@ -144,13 +145,14 @@ def slot(doctor_id: int, hospital_id: int, start: datetime, end: datetime, tz: s
     if seats_left is not None and seats_left > 1:
         extension.append({"url": "http://fhir-registry.smarthealthit.org/StructureDefinition/slot-capacity",
                           "valueInteger": seats_left})
-    return checked({
+    resource = {
         "resourceType": "Slot", "id": slot_id(doctor_id, hospital_id, start),
         "schedule": {"reference": f"Schedule/{pair_id(doctor_id, hospital_id)}"}, "status": status,
         "start": instant(start, tz), "end": instant(end, tz),
         **({"serviceType": [visit_type_concept(visit_type)]} if visit_type else {}),
         **({"specialty": [specialty_concept(specialty)]} if specialty else {}),
-        **({"extension": extension} if extension else {})})
+        **({"extension": extension} if extension else {})}
+    return checked(resource) if check else resource
 
 
 def appointment(row: Appointment, *, status: str | None = None) -> dict:

@@ -41,10 +41,10 @@ class FreeSlot:
     visit_type: str
     seats_left: int
 
-    def resource(self, link: LinkMaker | None = None, *, typed: bool = False) -> dict:
+    def resource(self, link: LinkMaker | None = None, *, typed: bool = False, check: bool = True) -> dict:
         start = fhir.instant(self.start, self.tz)
         return fhir.slot(self.doctor_id, self.hospital_id, self.start, self.end, self.tz,
-                         visit_type=self.visit_type, seats_left=self.seats_left,
+                         visit_type=self.visit_type, seats_left=self.seats_left, check=check,
                          booking_link=link(self.doctor_id, self.hospital_id, start,
                                            self.visit_type if typed else None) if link else None)
 
