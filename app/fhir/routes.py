@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from flask import Response, abort, g, request, url_for
+from flask import Response, abort, current_app, g, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app import scheduling as core
 from app.errors import TITLES
-from app.extensions import csrf
+from app.extensions import csrf, db
 from app.fhir import bp
 from app.models import Appointment
 from app.replica import read_replica
@@ -66,6 +67,19 @@ def http_error(err: HTTPException):
                413: f"The request body is larger than {MAX_BODY // 1024} kB."}.get(status) or err.description
     headers = {"Retry-After": "60"} if status == 429 else None
     return answer(fhir_resources.outcome(status, message or TITLES.get(status, "Error")), status, headers)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(_err: CSRFError):
+    return outcome(400, "A session request must send the CSRF token (or use an API token instead).", "csrf")
+
+
+@bp.errorhandler(Exception)
+def unexpected(err: Exception):
+    """A fault of ours, still as an OperationOutcome (database faults keep the app's 503, app/errors.py)."""
+    db.session.rollback()
+    current_app.logger.exception("Unhandled error on %s", request.path)
+    return outcome(500, "Something went wrong on our side. Nothing was changed; please try again.")
 
 
 @bp.before_request

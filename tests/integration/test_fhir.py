@@ -230,7 +230,7 @@ def test_book_refusals_carry_the_rest_codes(client, clinic):
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 1
 
 
-def test_attacker_requests_get_operation_outcomes(client, clinic):
+def test_attacker_requests_get_operation_outcomes(app, client, auth, clinic):
     proposal = _propose(client, clinic, clinic["alice_h"])
     forged = {"Authorization": "Bearer not-a-real-token"}
     refusal(client.get("/fhir/Slot?specialty=CAR", headers=forged), 401)
@@ -251,6 +251,15 @@ def test_attacker_requests_get_operation_outcomes(client, clinic):
         "resourceType": "Appointment", "status": "proposed", "participant": [
             {"actor": {"reference": "Location/1"}, "status": "accepted"}],
         "slot": [{"reference": f"Slot/99999-1-{clinic['monday']:%Y%m%d}0900"}]}), headers=clinic["alice_h"]), 404)
+    refusal(client.post("/fhir/Appointment/$find", data="start=today", content_type="text/plain",
+                        headers=clinic["alice_h"]), 415)
+    # a session (not a token) must send the CSRF token, as on the REST API
+    auth.login(clinic["alice"].user.email)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        refusal(client.post("/fhir/Appointment/$book", json=parameters(appointment=proposal)), 400)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
 
 

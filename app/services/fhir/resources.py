@@ -192,10 +192,14 @@ def proposed(doctor_id: int, hospital_id: int, start: datetime, end: datetime, t
         "slot": [{"reference": f"Slot/{slot_id(doctor_id, hospital_id, start)}"}], "participant": participants})
 
 
+# HTTP status -> FHIR issue type (http://hl7.org/fhir/issue-type)
+ISSUE_TYPES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported", 409: "conflict",
+               413: "too-long", 415: "not-supported", 422: "business-rule", 429: "throttled"}
+
+
 def outcome(status: int, message: str, code: str | None = None) -> dict:
     """An OperationOutcome for a refusal; `code` is the REST API's error code (docs/api.md)."""
-    issue_type = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
-                  409: "conflict", 413: "too-long", 422: "business-rule", 429: "throttled"}.get(status, "exception")
+    issue_type = ISSUE_TYPES.get(status, "exception")
     issue = {"severity": "error", "code": issue_type, "diagnostics": message}
     if code:
         issue["details"] = {"coding": [{"system": ERROR_SYSTEM, "code": code}], "text": message}
