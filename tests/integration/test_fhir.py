@@ -316,3 +316,32 @@ def test_earliest_bounds_the_index_and_the_live_search_alike(app, clinic):
     indexed = [(r.doctor_id, r.start) for r in indexed_search(query, now)]
     assert indexed == [(r.doctor_id, r.start) for r in live_search(query, now)]
     assert [start.strftime("%H:%M") for _, start in indexed] == ["09:15", "09:30"]
+
+
+def test_find_reads_references_codings_and_refuses_bad_parameters(client, clinic):
+    monday, doctor = clinic["monday"], clinic["doctor"]
+
+    def find(*extra) -> list[dict]:
+        body = {"resourceType": "Parameters", "parameter": [
+            {"name": "start", "valueDate": str(monday)}, {"name": "end", "valueDate": str(monday)}, *extra]}
+        return entries(fhir_json(client.post("/fhir/Appointment/$find", json=body)))
+
+    by_doctor = find({"name": "practitioner", "valueReference": {"reference": f"Practitioner/{doctor.id}"}},
+                     {"name": "visit-type", "valueCoding": {"system": "urn:waitless:appointment-type",
+                                                            "code": "new"}})
+    assert [e["resource"]["start"][11:16] for e in by_doctor] == ["09:00", "09:15", "09:30", "09:45"]
+    assert all(e["resource"]["serviceType"][0]["coding"][0]["code"] == "new" for e in by_doctor)
+    assert find({"name": "location", "valueReference": {"reference": f"Location/{clinic['other'].id}"}}) == []
+    assert len(find({"name": "specialty", "valueCodeableConcept": {"coding": [
+        {"system": "urn:waitless:specialty", "code": "CAR"}]}}, {"name": "_count", "valueInteger": 1})) == 1
+    for bad in ({"name": "specialty", "valueString": "ASTROLOGY"},
+                {"name": "visit-type", "valueCoding": {"system": "http://elsewhere.example", "code": "new"}},
+                {"name": "start", "valueString": "soon"},
+                {"name": "_count", "valueString": "9999"}):
+        refusal(client.post("/fhir/Appointment/$find", json={"resourceType": "Parameters", "parameter": [
+            {"name": "location", "valueString": f"Location/{clinic['london'].id}"}, bad]}), 400)
+    refusal(client.post("/fhir/Appointment/$find", json=parameters(specialty="CAR", practitioner="Practitioner/1")
+                        | {"parameter": [{"name": "specialty", "valueString": "CAR"}] * 2}), 400)
+    # a patient named by someone who may not book for them is refused, not searched for
+    refusal(client.post("/fhir/Appointment/$find", json=parameters(
+        specialty="CAR", patient=f"Patient/{clinic['alice'].id}")), 422)

@@ -103,12 +103,12 @@ class Inputs:
         return values[0] if values else None
 
     def text(self, name: str) -> str | None:
-        """A parameter's value as text: a string, code, date, reference or the first coding's code."""
+        """A parameter's value as text: a string, code, date, number, reference or the first coding's code."""
         item = self.first(name)
         if item is None:
             return None
         for attr in ("valueString", "valueCode", "valueUri", "valueId", "valueDate", "valueDateTime",
-                     "valueInstant"):
+                     "valueInstant", "valueInteger", "valuePositiveInt", "valueUnsignedInt"):
             value = getattr(item, attr, None)
             if value is not None:
                 return value.isoformat() if hasattr(value, "isoformat") else str(value)
@@ -136,7 +136,9 @@ def read_parameters(body: dict, allowed: set[str]) -> Inputs:
     for item in parameters.parameter or []:
         if item.name not in allowed:
             raise FhirError(f"Unknown parameter: {item.name}. This operation takes: {', '.join(sorted(allowed))}.")
-        by_name.setdefault(item.name, []).append(item)
+        if item.name in by_name:  # each is read once: a second value would be silently ignored
+            raise FhirError(f"Parameter {item.name} is given more than once.")
+        by_name[item.name] = [item]
     return Inputs(by_name)
 
 
@@ -171,7 +173,8 @@ def find(user: User, body: dict, now: datetime | None = None) -> list[dict]:
     inputs = read_parameters(body, FIND_PARAMS)
     start, end = inputs.text("start"), inputs.text("end")
     lower, _ = date_range([f"ge{start}"], "start") if start else (None, None)
-    _, upper = date_range([f"lt{end}"], "end") if end else (None, None)
+    # a date as `end` is the whole of that day; a dateTime the instant the slots must start before
+    _, upper = date_range([f"{'le' if len(end) == 10 else 'lt'}{end}"], "end") if end else (None, None)
     patient_ref = inputs.text("patient")
     patient = _patient(user, patient_ref) if patient_ref or booking_policy.is_patient(user) else None
     code = visit_type(inputs.text("visit-type")) if inputs.text("visit-type") else None
