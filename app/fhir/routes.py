@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import scheduling as core
 from app.errors import TITLES
-from app.extensions import csrf, db
+from app.extensions import csrf
 from app.fhir import bp
 from app.models import Appointment
 from app.replica import read_replica
@@ -76,8 +76,8 @@ def csrf_error(_err: CSRFError):
 
 @bp.errorhandler(Exception)
 def unexpected(err: Exception):
-    """A fault of ours, still as an OperationOutcome (database faults keep the app's 503, app/errors.py)."""
-    db.session.rollback()
+    """A fault of ours, still as an OperationOutcome (database faults keep the app's 503, app/errors.py). Nothing
+    was committed: the request's session is discarded, unwritten, when the request ends."""
     current_app.logger.exception("Unhandled error on %s", request.path)
     return outcome(500, "Something went wrong on our side. Nothing was changed; please try again.")
 
