@@ -18,7 +18,7 @@ from app.errors import TITLES
 from app.extensions import csrf
 from app.fhir import bp
 from app.models import Appointment
-from app.replica import read_replica
+from app.replica import on_primary, read_replica
 from app.services import fhir
 from app.services.fhir import FhirError
 from app.services.fhir import appointments as fhir_appointments
@@ -138,7 +138,8 @@ def search(resource_type: str):
     if resource_type == "Appointment":
         _login()
         # no total: a hospital's list is long to count; `next` when a row was found past the page
-        resources, seen = fhir_appointments.search(current_user, request.args)
+        with on_primary():  # a booking made a moment ago must be in the caller's list
+            resources, seen = fhir_appointments.search(current_user, request.args)
         return searchset("Appointment", resources, None, seen > offset + count)
     if resource_type not in READS:
         raise FhirError(f"This server does not serve {resource_type} resources.", 404, "not_found")
@@ -155,7 +156,8 @@ def read(resource_type: str, ident: str):
         return answer(fhir.slots.read_slot(ident, booking_link))
     if resource_type == "Appointment":
         _login()
-        return answer(fhir_appointments.read(current_user, ident))
+        with on_primary():
+            return answer(fhir_appointments.read(current_user, ident))
     if resource_type not in READS:
         raise FhirError(f"This server does not serve {resource_type} resources.", 404, "not_found")
     return answer(READS[resource_type][0](ident))
