@@ -8,13 +8,16 @@ from fhir.resources.R4B import get_fhir_model_class
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Appointment, AppointmentType, Role
+from app.models import Appointment, AppointmentType, Role, User
 from app.models.base import utcnow
+from app.scheduling import SchedulingError
 from app.services.availability.query import SlotQuery
 from app.services.availability.search import indexed_search, live_search
+from app.services.fhir import appointments as fhir_appointments
 from app.services.fhir.capability import SEARCHES
 from app.services.waitlist.offers import expire_offers
 from app.transaction import transaction
+from tests.integration.racing import double_booked_cells, race
 
 FHIR = "application/fhir+json"
 
@@ -345,3 +348,22 @@ def test_find_reads_references_codings_and_refuses_bad_parameters(client, clinic
     # a patient named by someone who may not book for them is refused, not searched for
     refusal(client.post("/fhir/Appointment/$find", json=parameters(
         specialty="CAR", patient=f"Patient/{clinic['alice'].id}")), 422)
+
+
+def test_racing_holds_and_books_of_one_slot_leave_one_winner(app, client, make, clinic):
+    proposal = _propose(client, clinic, {})  # asked anonymously: it names no patient
+    racers = [make.patient().user_id for _ in range(6)]
+    body = parameters(appointment=proposal)
+
+    def work(i: int):
+        user = db.session.get(User, racers[i])
+        operation = fhir_appointments.hold if i % 2 else fhir_appointments.book
+        return operation(user, body).id
+
+    results, errors = race(app, work, len(racers))
+    db.session.rollback()  # a fresh snapshot: MariaDB's REPEATABLE READ would keep the one before the race
+    assert errors == []
+    winners = [r for r in results if isinstance(r, int)]
+    assert len(winners) == 1 and all(isinstance(r, SchedulingError) for r in results if r not in winners)
+    assert double_booked_cells() == 0
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 1
