@@ -189,7 +189,7 @@ def find(user: User, body: dict, now: datetime | None = None) -> list[dict]:
     if search.query.specialty_id is None and search.query.doctor_id is None and search.query.hospital_id is None:
         raise FhirError("Name a specialty, a practitioner or a location.")
     return [fhir.proposed(s.doctor_id, s.hospital_id, s.start, s.end, s.tz, s.visit_type,
-                          patient.id if patient else None) for s in find_free(search, now)[:count]]
+                          patient.id if patient else None) for s in find_free(search, now, limit=count)]
 
 
 # --- $hold and $book ---
@@ -206,7 +206,7 @@ class Wanted:
     appointment_id: str | None
 
 
-def _wanted(inputs: Inputs) -> Wanted | None:
+def _wanted(inputs: Inputs) -> Wanted:
     item = inputs.first("appointment")
     if item is None or item.resource is None or item.resource.get_resource_type() != "Appointment":
         raise FhirError("Send the Appointment in a parameter named appointment.")
