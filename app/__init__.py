@@ -175,6 +175,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.dev import bp as dev_bp
     from app.doctor import bp as doctor_bp
+    from app.fhir import bp as fhir_bp
     from app.kiosk import bp as kiosk_bp
     from app.locations import bp as locations_bp
     from app.manage import bp as manage_bp
@@ -198,6 +199,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notices_bp, url_prefix="/notices")
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
     app.register_blueprint(offers_bp, url_prefix="/offers")
+    app.register_blueprint(fhir_bp, url_prefix="/fhir")
     # /dev/mail shows every e-mail sent, reset links included: development only (docs/security.md)
     if dev_outbox_on(app.config):
         app.register_blueprint(dev_bp, url_prefix="/dev")

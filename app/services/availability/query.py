@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -50,6 +50,8 @@ class SlotQuery:
     # hospitals that allow self-declared urgency. True: the hospital's own decision (the waitlist's urgent reserve,
     # staff). Fails closed: a query built without thought trusts nobody (docs/security.md, "Urgency").
     urgency_by_staff: bool = False
+    # only slots starting at or after this instant (naive UTC): a FHIR `start=ge...` search (docs/fhir.md)
+    earliest: datetime | None = None
 
 
 def resolve_specialty(value: str | None) -> int | None:

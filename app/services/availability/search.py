@@ -169,6 +169,8 @@ def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
             .where(Doctor.active, Hospital.active, s.local_date >= query.first_day, s.local_date <= query.last_day,
                    s.book_by >= now, s.open_from <= now))
     stmt = _narrowed(stmt, query, s.specialty_id, s.hospital_id, s.doctor_id)
+    if query.earliest is not None:
+        stmt = stmt.where(s.start >= query.earliest)
     if query.radius_km is not None and query.near is not None:
         # the hospitals within reach, in SQL: filtering rows afterwards would page through the whole region
         near = [h for h, lat, lon in db.session.execute(select(Hospital.id, Hospital.lat, Hospital.lon)
@@ -236,14 +238,14 @@ def live_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
     results: list[SlotResult] = []
     day = query.first_day
     while day <= query.last_day and len(results) < query.limit:
-        results += _search_day(doctors, day, now, query.limit - len(results), eligible_rooms)
+        results += _search_day(doctors, day, now, query.limit - len(results), eligible_rooms, query.earliest)
         day += timedelta(days=1)
     results.sort(key=lambda r: (r.start, r.distance_km or 0, r.doctor_id))
     return results[:query.limit]
 
 
 def _search_day(doctors: list[_Doctor], day: date, now: datetime, wanted: int,
-                eligible_rooms: set[int] | None) -> list[SlotResult]:
+                eligible_rooms: set[int] | None, not_before: datetime | None = None) -> list[SlotResult]:
     """Free slots of the local day (in each doctor's zone), window by window until `wanted` are found.
 
     Stopping after a window is exact: every slot not looked at starts later than every slot found.
@@ -259,6 +261,8 @@ def _search_day(doctors: list[_Doctor], day: date, now: datetime, wanted: int,
         plans.append((doctor, groups))
         # only starts the core may offer (notice), so that the first window holds enough of them
         earliest = now + timedelta(minutes=policy.min_notice_minutes)
+        if not_before is not None:
+            earliest = max(earliest, not_before)
         starts += [s.start for g in groups for s in g.slots if s.start >= earliest]
     if not starts:
         return []  # a weekend, or the rest of today is past: no query at all
