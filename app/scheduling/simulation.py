@@ -58,6 +58,8 @@ from pathlib import Path
 
 import simpy
 
+from .optimiser_model import Weights
+from .simulation_batch import BatchOffers
 from .simulation_model import (
     NOON,
     POLICIES,
@@ -68,8 +70,6 @@ from .simulation_model import (
     poisson,
     stream,
 )
-from .optimiser_model import Weights
-from .simulation_batch import BatchOffers
 from .simulation_offers import Waitlist
 from .simulation_report import summarise
 
