@@ -22,3 +22,8 @@ class BatchApplyForm(SafeForm):
     hospital = IntegerField(validators=[InputRequired()])
     token = HiddenField(validators=[DataRequired()])
     submit = SubmitField(_l("Send these offers"))
+
+
+class AbsenceApplyForm(SafeForm):
+    token = HiddenField(validators=[DataRequired()])
+    submit = SubmitField(_l("Send the new times to the patients"))

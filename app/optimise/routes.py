@@ -1,4 +1,5 @@
-"""Batch offers: run the optimiser over a window's free slots, see the proposal, send it in one transaction.
+"""Batch offers: run the optimiser over a window's free slots, see the proposal, send it in one transaction; and
+the new times proposed for the appointments a doctor's leave falls on, sent to the patients in one transaction.
 
 The proposal is computed on GET (nothing written) and carried to the apply step as a signed token; applying
 re-checks every offer and refuses a stale proposal whole (app/services/waitlist/batch.py). Another hospital's
@@ -13,13 +14,13 @@ from sqlalchemy import select
 
 from app import scheduling as core
 from app.extensions import db
-from app.models import Hospital
+from app.models import AvailabilityException, Hospital
 from app.models.base import utcnow
 from app.optimise import bp
-from app.optimise.forms import BatchApplyForm, BatchWindowForm
+from app.optimise.forms import AbsenceApplyForm, BatchApplyForm, BatchWindowForm
 from app.services.access import visible_hospital_ids
 from app.services.booking.lists import local_today
-from app.services.waitlist import batch
+from app.services.waitlist import absence, batch
 from app.services.waitlist.policy import may_run_batch
 from app.transaction import transaction
 from app.web.words import error_text
@@ -85,3 +86,41 @@ def batch_apply():
     flash(_("%(count)s offers sent. Each slot is held for its patient; the first to accept gets it.",
             count=len(offers)), "success")
     return redirect(url_for("optimise.batch_offers"), 303)
+
+
+def _absence(exception_id: int) -> AvailabilityException:
+    """A doctor's leave at one of the user's hospitals; anything else is 404."""
+    exception = db.session.get(AvailabilityException, exception_id)
+    if exception is None or exception.available or not may_run_batch(current_user, exception.hospital_id) \
+            or absence.absent_doctor(exception) is None:
+        abort(404)
+    return exception
+
+
+@bp.route("/absence/<int:exception_id>")
+def absence_proposal(exception_id: int):
+    exception = _absence(exception_id)
+    proposal = absence.propose(exception)
+    form = AbsenceApplyForm(formdata=None)
+    form.token.data = proposal.token
+    return render_template("optimise/absence.html", proposal=proposal, form=form,
+                           hospital=db.session.get(Hospital, exception.hospital_id), title=_("A doctor absent"))
+
+
+@bp.route("/absence/<int:exception_id>/apply", methods=["POST"])
+def absence_apply(exception_id: int):
+    exception = _absence(exception_id)
+    form = AbsenceApplyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with transaction():
+            offers = absence.apply(current_user.id, exception, form.token.data)
+    except LookupError:
+        abort(404)
+    except core.SchedulingError as err:
+        flash(error_text(err), "danger")
+        return redirect(url_for("optimise.absence_proposal", exception_id=exception.id), 303)
+    flash(_("%(count)s patients have been sent their new time. Each appointment moves when its patient accepts.",
+            count=len(offers)), "success")
+    return redirect(url_for("optimise.absence_proposal", exception_id=exception.id), 303)

@@ -2,8 +2,8 @@
 
 When leave is added over booked days, ``propose`` takes every scheduled appointment in it and the free slots of
 equivalent doctors (the same specialty, offering the appointment's type, at the same hospital or one within
-``NEARBY_KM``; the absent doctor's own slots after the leave count too) from now to each appointment's latest
-acceptable day: ``ROUTINE_DAYS`` after its original day, ``URGENT_DAYS`` for an urgent patient, who must stay within
+``NEARBY_KM``; the absent doctor's own slots after the leave count too) from the first affected day to each
+appointment's latest acceptable day: ``ROUTINE_DAYS`` after its original day, ``URGENT_DAYS`` for an urgent patient, who must stay within
 their window. The optimiser (app.scheduling.optimiser) places them all at once: urgent patients first, then the least
 delay (an earlier slot is worth more) and the least travel (points off per km from the original hospital).
 
@@ -28,6 +28,7 @@ from app import scheduling as core
 from app.extensions import db
 from app.models import (
     Appointment,
+    AppointmentType,
     AvailabilityException,
     Doctor,
     Hospital,
@@ -37,7 +38,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.notifications import waitlist_events
-from app.scheduling.codes import Kind, Status, Urgency, WaitStatus
+from app.scheduling.codes import Kind, OfferStatus, Status, Urgency, WaitStatus
 from app.scheduling.geo import distance_km
 from app.scheduling.optimiser import Result, allocate
 from app.scheduling.optimiser_model import Capacity, Request, Weights
@@ -83,6 +84,7 @@ class AbsenceProposal:
     doctor: Doctor
     moves: list[NewTime] = field(default_factory=list)
     not_placed: list[NotPlaced] = field(default_factory=list)
+    pending: list[Appointment] = field(default_factory=list)  # sent a new time, no answer yet
     result: Result | None = None
     token: str = ""
 
@@ -108,6 +110,16 @@ def affected(exception: AvailabilityException, now: datetime) -> list[Appointmen
         Appointment.start > now).order_by(Appointment.start, Appointment.id)))
 
 
+def _awaiting_answer(appointment_ids: list[int], now: datetime) -> set[int]:
+    """Appointments whose patient has an open offer of a new time (sent, not yet answered)."""
+    if not appointment_ids:
+        return set()
+    return set(db.session.scalars(select(WaitlistEntry.current_appointment_id).join(
+        Offer, Offer.entry_id == WaitlistEntry.id).where(
+        WaitlistEntry.current_appointment_id.in_(appointment_ids), WaitlistEntry.status == WaitStatus.WAITING,
+        Offer.status == OfferStatus.OPEN, Offer.expires_at > now)))
+
+
 def _latest(appointment: Appointment) -> date:
     day = core.local_day(appointment.start, ZoneInfo(appointment.hospital.timezone))
     return day + timedelta(days=URGENT_DAYS if appointment.urgency == Urgency.URGENT else ROUTINE_DAYS)
@@ -126,6 +138,9 @@ def propose(exception: AvailabilityException, *, now: datetime | None = None,
         raise LookupError("not a doctor's leave")
     proposal = AbsenceProposal(exception, doctor)
     appointments = affected(exception, now)
+    asked = _awaiting_answer([a.id for a in appointments], now)
+    proposal.pending = [a for a in appointments if a.id in asked]
+    appointments = [a for a in appointments if a.id not in asked]
     if not appointments:
         proposal.result = allocate([], [], weights, now=now)
         return proposal
@@ -151,10 +166,11 @@ def _capacity(doctor: Doctor, appointments: list[Appointment], now: datetime):
     """Free slots of the specialty near each affected appointment's hospital, one query per hospital and type,
     as optimiser capacity (types: those searched for), and per capacity index (doctor, hospital, start, end)."""
     last = max(_latest(a) for a in appointments)
-    first = min(core.local_day(now, ZoneInfo(a.hospital.timezone)) for a in appointments)
+    # from the first affected day on: a new time days before the booked one would be as unwelcome as a late one
+    first = min(core.local_day(a.start, ZoneInfo(a.hospital.timezone)) for a in appointments)
     found: dict[tuple[int, int, datetime], tuple[object, set[str]]] = {}
     for hospital in {a.hospital_id: a.hospital for a in appointments}.values():
-        kinds = {a.appointment_type for a in appointments if a.hospital_id == hospital.id}
+        kinds = {_type_code(a) for a in appointments if a.hospital_id == hospital.id}
         for kind in kinds:
             rows = search_slots(SlotQuery(first, min(last, first + timedelta(days=60)),
                                           specialty_id=doctor.specialty_id, near=_position(hospital),
@@ -163,7 +179,9 @@ def _capacity(doctor: Doctor, appointments: list[Appointment], now: datetime):
                                           limit=500), now)
             for row in rows:
                 key = (row.doctor_id, row.hospital_id, row.start)
-                found.setdefault(key, (row, set()))[1].add(kind)
+                kinds_here = found.setdefault(key, (row, set()))[1]
+                if kind is not None:
+                    kinds_here.add(kind)
     held = {(a.doctor_id, a.start) for a in db.session.scalars(select(Appointment).where(
         Appointment.status == core.HELD, Appointment.start.in_({k[2] for k in found})))} if found else set()
     doctors: dict[int, Doctor] = {}
@@ -186,7 +204,17 @@ def _request(appointment: Appointment, now: datetime) -> Request:
                    max((now - appointment.created_at) / timedelta(days=1), 0.0) if appointment.created_at else 0.0,
                    _latest(appointment), appointment.doctor.specialty_id, home=_position(appointment.hospital),
                    radius_km=float(NEARBY_KM) if _position(appointment.hospital) else None,
-                   appointment_type=appointment.appointment_type)
+                   appointment_type=_type_code(appointment))
+
+
+def _type_code(appointment: Appointment) -> str | None:
+    """The appointment's type when the hospital defines it (then only slots offering it are equivalent); a
+    schedule's plain label ("new") constrains nothing."""
+    code = appointment.appointment_type
+    found = db.session.scalar(select(AppointmentType.id).where(
+        AppointmentType.hospital_id == appointment.hospital_id, AppointmentType.code == code,
+        AppointmentType.active).limit(1)) if code else None
+    return code if found is not None else None
 
 
 def read_token(token: str, exception: AvailabilityException) -> list[tuple[int, int, int, datetime]]:
@@ -219,14 +247,14 @@ def apply(actor_id: int | None, exception: AvailabilityException, token: str, *,
         if appointment is None or doctor is None:
             raise core.ProposalStale(STALE, "token")
         placement = None if start <= now or held_at(doctor_id, start) is not None else placement_for(
-            doctor, hospital_id, start, appointment_type=appointment.appointment_type, now=now)
+            doctor, hospital_id, start, appointment_type=_type_code(appointment), now=now)
         if placement is None:
             raise core.ProposalStale(STALE, "token")
         entry = _entry(actor_id, appointment, now)
         hours = max(min(HOLD_HOURS, (start - now) / timedelta(hours=1) - 1), 1)
         try:
             made = offer_slot(actor_id, hospital_id, doctor_id, start, placement.free.end, entries=[entry], now=now,
-                              appointment_type=appointment.appointment_type, hold_minutes=int(hours * 60),
+                              appointment_type=_type_code(appointment), hold_minutes=int(hours * 60),
                               message=waitlist_events.absence_offer)
         except core.SchedulingError as err:
             raise core.ProposalStale(STALE, "token") from err
