@@ -3,9 +3,10 @@
 When leave is added over booked days, ``propose`` takes every scheduled appointment in it and the free slots of
 equivalent doctors (the same specialty, offering the appointment's type, at the same hospital or one within
 ``NEARBY_KM``; the absent doctor's own slots after the leave count too) from the first affected day to each
-appointment's latest acceptable day: ``ROUTINE_DAYS`` after its original day, ``URGENT_DAYS`` for an urgent patient, who must stay within
-their window. The optimiser (app.scheduling.optimiser) places them all at once: urgent patients first, then the least
-delay (an earlier slot is worth more) and the least travel (points off per km from the original hospital).
+appointment's latest acceptable day: ``ROUTINE_DAYS`` after its original day, ``URGENT_DAYS`` for an urgent
+patient, who must stay within their window. The optimiser (app.scheduling.optimiser) places them all at once:
+urgent patients first, then the least delay (an earlier slot is worth more) and the least travel (points off per
+km from the original hospital).
 
 Nothing moves when staff apply: ``apply`` puts each patient on the waitlist for a new time, with the affected
 booking as their current one, and sends them the proposed slot as a held offer (``HOLD_HOURS``) with the signed
