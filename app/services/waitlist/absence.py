@@ -45,6 +45,7 @@ from app.scheduling.optimiser import Result, allocate
 from app.scheduling.optimiser_model import Capacity, Request, Weights
 from app.services.availability.query import SlotQuery
 from app.services.availability.search import search_slots
+from app.services.waitlist.batch import region_weights
 from app.services.waitlist.entries import Wish, join
 from app.services.waitlist.matching import held_at, placement_for
 from app.services.waitlist.offers import offer_slot
@@ -142,6 +143,7 @@ def propose(exception: AvailabilityException, *, now: datetime | None = None,
     asked = _awaiting_answer([a.id for a in appointments], now)
     proposal.pending = [a for a in appointments if a.id in asked]
     appointments = [a for a in appointments if a.id not in asked]
+    weights = weights or region_weights()
     if not appointments:
         proposal.result = allocate([], [], weights, now=now)
         return proposal

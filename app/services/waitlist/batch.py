@@ -100,6 +100,18 @@ class Proposal:
         return 0.0 if self.result is None else round(self.result.objective - self.result.greedy_objective, 2)
 
 
+def region_weights() -> Weights:
+    """The region's optimiser weights: ``OPTIMISER_WEIGHTS`` (docs/settings.md), a mapping of weight names to numbers
+    over the defaults of docs/optimiser.md; refused with ``WeightsInvalid`` when unusable."""
+    given = current_app.config.get("OPTIMISER_WEIGHTS") or {}
+    if not isinstance(given, dict):
+        raise core.WeightsInvalid("OPTIMISER_WEIGHTS must map weight names to numbers.", None)
+    try:
+        return Weights(**given)
+    except TypeError as err:
+        raise core.WeightsInvalid(f"Unknown optimiser weight in OPTIMISER_WEIGHTS: {err}", None) from None
+
+
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PROPOSAL_SALT)
 
@@ -165,7 +177,7 @@ def propose(hospital: Hospital, first_day: date, last_day: date, *, now: datetim
                                  urgencies=URGENT_ONLY if urgent_only else frozenset()))
     chosen = _one_per_patient(entries.values(), now)
     requests = [_request(e, now) for e in chosen]
-    result = allocate(requests, capacity, weights, now=now)
+    result = allocate(requests, capacity, weights or region_weights(), now=now)
     proposal.result = result
     by_id = {e.id: e for e in chosen}
     for p in result.placements:
