@@ -141,3 +141,14 @@ def test_the_pages_serve_the_hospitals_staff_and_admins_and_answer_404_elsewhere
                         follow_redirects=True)
     assert "stale" in again.get_data(as_text=True).lower() or "meanwhile" in again.get_data(as_text=True)
     assert _offers() == 2
+
+
+def test_the_regions_weights_apply_and_unusable_ones_are_refused(region, app, monkeypatch):
+    hospital, *_ = region
+    monkeypatch.setitem(app.config, "OPTIMISER_WEIGHTS", {"per_day_waited": 2})
+    assert batch.region_weights().per_day_waited == 2 and len(batch.propose(hospital, DAY, DAY, now=NOW).offers) == 2
+    for bad, field in (({"per_km": -1}, "per_km"), ({"urgent": "lots"}, "urgent"), ({"nope": 1}, None)):
+        monkeypatch.setitem(app.config, "OPTIMISER_WEIGHTS", bad)
+        with pytest.raises(core.WeightsInvalid) as refused:
+            batch.propose(hospital, DAY, DAY, now=NOW)
+        assert refused.value.field == field and refused.value.http_status == 422
