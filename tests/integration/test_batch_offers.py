@@ -2,6 +2,7 @@
 in one transaction with the waitlist's holds, a stale proposal refused whole, and the pages scoped to the hospital."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -152,3 +153,21 @@ def test_the_regions_weights_apply_and_unusable_ones_are_refused(region, app, mo
         with pytest.raises(core.WeightsInvalid) as refused:
             batch.propose(hospital, DAY, DAY, now=NOW)
         assert refused.value.field == field and refused.value.http_status == 422
+
+
+def test_the_morning_batch_command_prints_the_proposal_and_sends_it_with_apply(region, runner):
+    hospital, *_ = region
+    args = ["optimise", "offers", "--hospital", str(hospital.id), "--days", "7"]
+    dry = json.loads(runner.invoke(args=args).output.strip().splitlines()[-1])
+    assert (dry["proposed"], dry["sent"], dry["status"]) == (2, 0, "optimal") and _offers() == 0
+    assert dry["objective"] > dry["greedy_objective"]
+    sent = json.loads(runner.invoke(args=[*args, "--apply"]).output.strip().splitlines()[-1])
+    assert sent["sent"] == 2 and _offers() == 2
+    # a week holds more slots: each patient gets a second offer elsewhere (the held ones are left out), and then
+    # holds the most open offers allowed (WAITLIST_MAX_OPEN_OFFERS, 2), so a third run has nobody to offer to
+    again = json.loads(runner.invoke(args=[*args, "--apply"]).output.strip().splitlines()[-1])
+    assert again["sent"] == 2 and again["free_slots"] == dry["free_slots"] - 2 and _offers() == 4
+    third = json.loads(runner.invoke(args=[*args, "--apply"]).output.strip().splitlines()[-1])
+    assert (third["proposed"], third["sent"]) == (0, 0) and _offers() == 4
+    missing = runner.invoke(args=["optimise", "offers", "--hospital", "999999"])
+    assert missing.exit_code == 1 and "No hospital" in missing.output
