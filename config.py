@@ -1,4 +1,5 @@
 """Settings, read from the environment (docs/settings.md lists them)."""
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -96,6 +97,8 @@ class Config:
     STAFF_NOTICE_EMAIL = _bool("STAFF_NOTICE_EMAIL", True)  # staff and doctors also get their notices by e-mail
     WAITLIST_OFFERS_AT_ONCE = _int("WAITLIST_OFFERS_AT_ONCE", 3)  # patients offered one freed slot at the same time
     WAITLIST_MAX_OPEN_OFFERS = _int("WAITLIST_MAX_OPEN_OFFERS", 2)  # open offers one patient holds at most
+    # the region's optimiser weights over the defaults, as JSON ({"per_km": 1}); docs/optimiser.md, "Weights"
+    OPTIMISER_WEIGHTS = json.loads(os.environ.get("OPTIMISER_WEIGHTS") or "{}")
 
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

@@ -183,6 +183,7 @@ def register_blueprints(app: Flask) -> None:
     from app.notifications.dev_sms import dev_outbox_on
     from app.nurse import bp as nurse_bp
     from app.offers import bp as offers_bp
+    from app.optimise import bp as optimise_bp
     from app.patient import bp as patient_bp
     from app.public import bp as public_bp
     from app.staff import bp as staff_bp
@@ -200,6 +201,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
     app.register_blueprint(offers_bp, url_prefix="/offers")
     app.register_blueprint(fhir_bp, url_prefix="/fhir")
+    app.register_blueprint(optimise_bp, url_prefix="/optimise")
     # /dev/mail shows every e-mail sent, reset links included: development only (docs/security.md)
     if dev_outbox_on(app.config):
         app.register_blueprint(dev_bp, url_prefix="/dev")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import click
 from flask.cli import AppGroup
@@ -36,3 +37,37 @@ def bench_line(instance, result) -> dict:
             "seats": sum(c.seat_count for c in instance.capacity),
             "overbooking_seats": sum(len(c.overbooking) for c in instance.capacity),
             "pairs": result.pairs, "variables": result.variables, "seed": instance.seed, "note": result.note}
+
+
+@optimise_cli.command("offers")
+@click.option("--hospital", "hospital_id", type=int, required=True)
+@click.option("--days", type=click.IntRange(1, 14), default=1, show_default=True,
+              help="Local days from today whose free slots are offered together.")
+@click.option("--apply/--dry-run", default=False, show_default=True,
+              help="Send the offers (held, first accept wins); without it the proposal is only printed.")
+def optimise_offers(hospital_id, days, apply):
+    """Batch offers for one hospital (the morning batch, run by cron): one JSON line (docs/optimiser.md)."""
+    from app import scheduling as core
+    from app.extensions import db
+    from app.models import Hospital
+    from app.services.booking.lists import local_today
+    from app.services.waitlist import batch
+    from app.transaction import transaction
+
+    hospital = db.session.get(Hospital, hospital_id)
+    if hospital is None:
+        raise click.ClickException(f"No hospital {hospital_id}.")
+    today = local_today(hospital)
+    proposal = batch.propose(hospital, today, today + timedelta(days=days - 1))
+    sent = 0
+    if apply and proposal.offers:
+        try:
+            with transaction():
+                sent = len(batch.apply(None, hospital, proposal.token))
+        except core.ProposalStale as err:
+            raise click.ClickException(err.message) from None
+    r = proposal.result
+    click.echo(json.dumps({"hospital": hospital.id, "free_slots": proposal.free_slots,
+                           "proposed": len(proposal.offers), "sent": sent, "objective": r.objective,
+                           "greedy_objective": r.greedy_objective, "solver": r.solver, "status": r.status,
+                           "unplaced": len(proposal.left)}))

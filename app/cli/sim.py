@@ -12,7 +12,8 @@ sim_cli = AppGroup("sim", help="Simulate a region's clinics.")
 @sim_cli.command("run")
 @click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--policy", type=click.Choice(["baseline", "waitlist"]), default="baseline", show_default=True)
+@click.option("--policy", type=click.Choice(["baseline", "waitlist", "waitlist-optimised"]), default="baseline",
+              show_default=True, help="waitlist-optimised: freed slots offered in optimiser batches.")
 @click.option("--early-release/--no-early-release", default=True, show_default=True,
               help="Offer near slots to routine patients at once when nobody urgent waits (the waitlist's rule).")
 def sim_run(days, seed, policy, early_release):

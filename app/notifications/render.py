@@ -45,6 +45,9 @@ SUBJECTS = {
     "staff_notice": {"en": "Waitless: {headline}", "de": "Waitless: {headline}"},
     "waitlist_offer": {"en": "An earlier appointment is free: {when}. Reply before {expires_time}",
                        "de": "Ein früherer Termin ist frei: {when}. Antworten Sie bis {expires_time}"},
+    "absence_offer": {"en": "Your doctor is absent: a new time for you, {when}. Reply before {expires_time}",
+                      "de": "Ihr Arzt ist abwesend: ein neuer Termin für Sie, {when}. "
+                            "Antworten Sie bis {expires_time}"},
     "waitlist_taken": {"en": "The appointment on {when} has been taken",
                        "de": "Der Termin am {when} ist vergeben"},
     "location_displaced": {"en": "Your booking of {room_name} was cancelled for an emergency",
@@ -144,7 +147,7 @@ STALE_WHEN_CHANGED = ("appointment_reminder", "appointment_leave")
 def stale_reason(row: OutboxMessage) -> str | None:
     """Why a message is no longer true and must not go out (a reminder or leave notice for an appointment
     cancelled or moved meanwhile)."""
-    if row.template == "waitlist_offer":
+    if row.template in ("waitlist_offer", "absence_offer"):
         return _stale_offer(row)
     if row.template not in STALE_WHEN_CHANGED:
         return None

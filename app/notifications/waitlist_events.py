@@ -81,3 +81,11 @@ def waitlist_offer(offer) -> int:
 def waitlist_taken(offer) -> int:
     """Someone else accepted first: the patient stays on the list."""
     return _to_waiting_patient(offer, "waitlist_taken", f"offer:{offer.id}:taken")
+
+
+def absence_offer(offer) -> int:
+    """The doctor is absent at the patient's booked time: a new time is held for them (waitlist/absence.py). The
+    signed link opens the offer: accept moves the booking, decline ("find me another") keeps the patient waiting
+    for another time, and the old booking stands until one of them is accepted."""
+    return _to_waiting_patient(offer, "absence_offer", f"offer:{offer.id}:absence",
+                               {"offer_link": offer_link(offer)})

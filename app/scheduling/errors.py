@@ -173,3 +173,11 @@ class AllocationInvalid(SchedulingError):
     outside [0, 1], a slot that ends before it starts. ``field`` names the input (``"requests.3.urgency"``)."""
 
     code, http_status = "allocation_invalid", 422
+
+
+class ProposalStale(SchedulingError):
+    """An optimiser proposal that no longer holds: a slot it gives out was taken or held meanwhile (another
+    proposal applied first, a booking), a patient stopped waiting, or the proposal is too old. Nothing of it is
+    applied; the staff run it again."""
+
+    code, http_status = "proposal_stale", 409

@@ -61,8 +61,8 @@ def candidates(requests: Sequence[Request], capacity: Sequence[Capacity], w: Wei
         horizon = r.current_start if r.current_start is not None else (
             None if r.latest is not None else now + timedelta(days=earlier_cap))
         cutoff = facts.cutoff(r)
-        kind, needs, hospitals, latest, times = (r.appointment_type, r.equipment, r.hospital_ids, r.latest,
-                                                 r.times_of_day)
+        kind, needs, hospitals, latest, times, urgency = (r.appointment_type, r.equipment, r.hospital_ids,
+                                                          r.latest, r.times_of_day, r.urgency)
         for hospital, position, js, starts in facts.groups(r):
             if hospitals and hospital not in hospitals:
                 continue
@@ -72,9 +72,10 @@ def candidates(requests: Sequence[Request], capacity: Sequence[Capacity], w: Wei
             deduction = 0.0 if dist is None else w.per_km * min(dist, w.distance_cap_km)
             last = len(js) if cutoff is None else bisect_left(starts, cutoff)
             for j in js[bisect_left(starts, now):last]:
-                start, types, equipment, day, band, count, tz = rows[j]
+                start, types, equipment, day, band, count, tz, urgencies = rows[j]
                 if ((kind is not None and types and kind not in types) or (needs and not needs <= equipment)
-                        or (latest is not None and day > latest) or (times and band not in times) or count == 0):
+                        or (latest is not None and day > latest) or (times and band not in times)
+                        or (urgencies and urgency not in urgencies) or count == 0):
                     continue
                 until = horizon if horizon is not None else facts.day_end(latest, tz)
                 base = fixed + per_day * min(max((until - start) / DAY, 0.0), earlier_cap) - deduction

@@ -35,6 +35,7 @@ RULES = {
     "latest_date": "the slot is after the latest acceptable date",
     "not_earlier": "the slot is not earlier than the current booking",
     "time_of_day": "the slot is not at a time of day that suits",
+    "urgency": "the slot is kept for more urgent patients",
     "no_seats": "the slot has no seat",
 }
 
@@ -76,7 +77,8 @@ class Facts:
         self.now = now
         self.local_date = [local_day(c.start, c.tz) for c in capacity]
         self.band = [time_of_day(c.start, c.tz) for c in capacity]
-        self.rows = [(c.start, c.types, c.equipment, self.local_date[j], self.band[j], c.seat_count, c.tz)
+        self.rows = [(c.start, c.types, c.equipment, self.local_date[j], self.band[j], c.seat_count, c.tz,
+                      c.urgencies)
                      for j, c in enumerate(capacity)]
         order = sorted(range(len(capacity)), key=lambda j: (capacity[j].start, j))
         self.by_doctor: dict[int, list[int]] = defaultdict(list)
@@ -150,6 +152,8 @@ def why_not(r: Request, c: Capacity, day: date, band: str, now: datetime, dist: 
         return "not_earlier"
     if r.times_of_day and band not in r.times_of_day:
         return "time_of_day"
+    if c.urgencies and r.urgency not in c.urgencies:
+        return "urgency"
     if c.seat_count == 0:
         return "no_seats"
     return None

@@ -48,6 +48,8 @@ class Capacity:
     ``seats`` regular seats, then one overbooking seat per entry of ``overbooking``, each with its penalty
     alpha in [0, 1] (0: as good as a regular seat, 1: the least wanted). Seats are numbered 0..seats-1 (regular),
     then seats, seats+1, ... (overbooking, in the order given). Empty ``types``: the slot takes any type.
+    ``urgencies`` names who may take it (a slot held back for urgent cases, or inside the waitlist's urgent
+    window: {"emergency", "urgent"}); empty: anyone.
     """
 
     id: int
@@ -62,6 +64,7 @@ class Capacity:
     equipment: frozenset[str] = frozenset()
     seats: int = 1
     overbooking: tuple[float, ...] = ()
+    urgencies: frozenset[str] = frozenset()
 
     @property
     def seat_count(self) -> int:
@@ -157,6 +160,8 @@ def validate_inputs(requests: Sequence[Request], capacity: Sequence[Capacity]) -
             raise AllocationInvalid("A slot must end after it starts.", f"{where}.end")
         if isinstance(c.seats, bool) or not isinstance(c.seats, int) or c.seats < 0:
             raise AllocationInvalid("Seats must be a whole number >= 0.", f"{where}.seats")
+        if not set(c.urgencies) <= set(URGENCIES):
+            raise AllocationInvalid(f"Urgencies are {', '.join(URGENCIES)}.", f"{where}.urgencies")
         if any(not _number(a) or not 0 <= a <= 1 for a in c.overbooking):
             raise AllocationInvalid("Overbooking penalties must lie in [0, 1].", f"{where}.overbooking")
 

@@ -58,6 +58,8 @@ from pathlib import Path
 
 import simpy
 
+from .optimiser_model import Weights
+from .simulation_batch import BatchOffers
 from .simulation_model import (
     NOON,
     POLICIES,
@@ -79,7 +81,7 @@ def is_workday(day: int) -> bool:
     return day % 7 < 5
 
 
-class Region(Waitlist):
+class Region(Waitlist, BatchOffers):
     """The calendar, the waitlist and the counters of one run; the SimPy processes drive it."""
 
     def __init__(self, params: SimParams, rates: NoShowRates):
@@ -100,7 +102,10 @@ class Region(Waitlist):
         self.patients: list[Patient] = []
         self.accept = stream(params.seed, "acceptance")
         self.counts = defaultdict(int)
-        self.waitlisting = params.policy == "waitlist"
+        self.waitlisting = params.policy in ("waitlist", "waitlist-optimised")
+        self.batching = params.policy == "waitlist-optimised"
+        self.pending: list[tuple[int, int, bool]] = []  # freed slots waiting for the next batch
+        self.optimiser_weights = Weights()
 
     # ---- slots -------------------------------------------------------------------------------------------------
     def _take(self, clinic: int, day: int, held: bool) -> None:
@@ -137,7 +142,9 @@ class Region(Waitlist):
         self.holes[(clinic, day)].append(record)
         ahead = day - math.floor(now)
         held = ahead >= 1 and (held or ahead <= 2)  # inside the urgent window until the day before
-        if self.waitlisting:
+        if self.batching:
+            self.pending.append((clinic, day, held))
+        elif self.waitlisting:
             self.env.process(self._offer(clinic, day, held))
         elif held:
             self.held[clinic][day] += 1
@@ -286,5 +293,7 @@ def simulate_region(params: SimParams, rates: NoShowRates) -> Region:
     region.env.process(region.days_pass())
     if region.waitlisting and params.late_release_hours > params.min_offer_hours:
         region.env.process(region.late_releases())
+    if region.batching:
+        region.env.process(region.batches())
     region.env.run(until=region.end)
     return region

@@ -27,7 +27,7 @@ from .waitlist import (
     WAITED_PER_DAY,
 )
 
-POLICIES = ("baseline", "waitlist")
+POLICIES = ("baseline", "waitlist", "waitlist-optimised")
 
 # Lead-time buckets of the no-show rates (days from booking to appointment), inclusive upper bounds.
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -152,6 +152,7 @@ class SimParams:
     rebook_share: float = 0.6  # cancelling patients who still need an appointment
     offer_batch: int = 3  # candidates offered a slot at once
     hold_minutes: int = 15
+    batch_minutes: int = 60  # waitlist-optimised: freed slots wait at most this long for the next batch
     accept_far: float = 0.6  # acceptance chance of an offer 3+ days ahead ...
     accept_near: float = 0.4  # ... 1-3 days ahead ...
     accept_late: float = 0.15  # ... under 24 hours ahead

@@ -24,6 +24,8 @@ from app.models import AppointmentType, AvailabilityException, Doctor, Hospital,
 from app.models.base import utcnow
 from app.services.availability import resource_for_doctor, schedules
 from app.services.availability.views import availability_preview, local_today
+from app.services.waitlist import absence
+from app.services.waitlist.policy import may_run_batch
 from app.transaction import transaction
 from app.web.words import say
 
@@ -108,8 +110,8 @@ def add_exception(editor: Editor):
         end = core.to_utc(form.end_date.data, form.end_time.data, tz)
         try:
             with transaction():
-                schedules.add_exception(current_user.id, resource_for_doctor(editor.doctor.id).id, hospital.id, start,
-                                        end, form.available.data == "yes", form.reason.data or "")
+                row = schedules.add_exception(current_user.id, resource_for_doctor(editor.doctor.id).id, hospital.id,
+                                              start, end, form.available.data == "yes", form.reason.data or "")
         except core.ScheduleInvalid as err:
             for key, message in err.fields.items():
                 target = form.end_time if key == "end" else form.start_time
@@ -117,6 +119,9 @@ def add_exception(editor: Editor):
         else:
             flash(_("The extra clinic is added.") if form.available.data == "yes" else _("The leave is added."),
                   "success")
+            # leave over booked appointments: the desk and admins go on to the new times the optimiser proposes
+            if not row.available and may_run_batch(current_user, hospital.id) and absence.affected(row, utcnow()):
+                return redirect(url_for("optimise.absence_proposal", exception_id=row.id))
             return redirect(editor.url(hospital=hospital.id) + "#exceptions")
     return _render(editor, hospital, exception_form=form), 422
 

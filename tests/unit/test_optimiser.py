@@ -124,6 +124,17 @@ def test_every_hard_constraint_is_named_when_nothing_fits(change, rule):
     assert feasible.RULES[rule] in unplaced.detail
 
 
+def test_a_slot_kept_for_urgent_patients_goes_to_the_urgent_one_and_the_routine_one_is_told_why():
+    kept = slot(1, urgencies=frozenset({"emergency", "urgent"}))
+    routine, urgent = req(1, waited=300), req(2, "urgent")
+    assert placed(allocate([routine, urgent], [kept], SIMPLE, now=NOW)) == {2: (1, 0)}
+    alone = allocate([routine], [kept], SIMPLE, now=NOW)
+    (unplaced,) = alone.unplaced
+    assert (unplaced.reason, unplaced.rules) == ("no_feasible_slot", (("urgency", 1),))
+    assert feasible.RULES["urgency"] in unplaced.detail
+    assert placed(allocate([routine], [kept, slot(2, day=2)], SIMPLE, now=NOW)) == {1: (2, 0)}
+
+
 def test_a_slot_with_no_seat_and_a_slot_that_started():
     result = allocate([req(1), req(2)], [slot(1, seats=0), slot(2, day=-1)], now=NOW)
     assert result.placements == () and result.variables == 0
@@ -236,6 +247,7 @@ def test_weights_that_are_not_weights_are_refused():
     ([], [slot(1, seats=-1)], "capacity.0.seats"),
     ([], [slot(1, overbooking=(1.5,))], "capacity.0.overbooking"),
     ([], [slot(1, end=NOW)], "capacity.0.end"),
+    ([], [slot(1, urgencies=frozenset({"vip"}))], "capacity.0.urgencies"),
 ])
 def test_bad_input_is_refused_with_the_field_named(requests, slots, field):
     with pytest.raises(AllocationInvalid) as err:

@@ -25,7 +25,8 @@ def slots(draw, sid):
     return Capacity(sid, draw(st.integers(1, 2)), hospital, start, start + timedelta(minutes=15),
                     POSITIONS[hospital], UTC, draw(st.integers(1, 2)),
                     draw(st.frozensets(st.sampled_from("ab"))), draw(st.frozensets(st.just("x"))),
-                    draw(st.integers(0, 2)), tuple(draw(st.lists(st.sampled_from([0.0, 0.3, 1.0]), max_size=1))))
+                    draw(st.integers(0, 2)), tuple(draw(st.lists(st.sampled_from([0.0, 0.3, 1.0]), max_size=1))),
+                    draw(often(frozenset(), st.just(frozenset({"emergency", "urgent"})))))
 
 
 def often(empty, strategy):
@@ -66,7 +67,8 @@ def feasible(r: Request, c: Capacity) -> bool:
             and (r.radius_km is None or dist is None or dist <= r.radius_km)
             and (r.latest is None or c.start.date() <= r.latest)
             and (r.current_start is None or c.start < r.current_start)
-            and (not r.times_of_day or band in r.times_of_day))
+            and (not r.times_of_day or band in r.times_of_day)
+            and (not c.urgencies or r.urgency in c.urgencies))
 
 
 def value(r: Request, c: Capacity, seat: int) -> float:

@@ -25,6 +25,7 @@ from app.services.booking.holds import fill_hold, hold_slot, lost_offer, release
 from app.services.waitlist.matching import Candidate, held_at, offered_entries, placement_for, rank_for
 
 RELEASE_REASON = "moved to an earlier slot from the waitlist"
+ABSENCE_REASON = "moved to a new time: the doctor is absent"
 DEFAULT_BATCH = 3  # offers out at once per hold: enough that one answers fast, few enough that most who accept win
 
 
@@ -54,7 +55,7 @@ def offer_from_token(token: str) -> Offer:
 # --- making offers ---
 
 def _make_offers(actor_id: int | None, hold: Appointment, candidates: list[Candidate], now: datetime,
-                 first_rank: int = 0) -> list[Offer]:
+                 first_rank: int = 0, message=notify.waitlist_offer) -> list[Offer]:
     offers = []
     for i, candidate in enumerate(candidates):
         offer = Offer(entry_id=candidate.entry.id, hold_id=hold.id, status=OfferStatus.OPEN, created_at=now,
@@ -67,7 +68,7 @@ def _make_offers(actor_id: int | None, hold: Appointment, candidates: list[Candi
                      after={"entry_id": offer.entry_id, "hold_id": hold.id, "rank": offer.rank,
                             "score": candidate.score, "expires_at": offer.expires_at.isoformat()},
                      comment="; ".join(candidate.reasons))
-        notify.waitlist_offer(offer)
+        message(offer)
     return offers
 
 
@@ -80,11 +81,14 @@ def _staff_pick(entries: list[WaitlistEntry]) -> list[Candidate]:
 
 def offer_slot(actor_id: int | None, hospital_id: int, doctor_id: int, start: datetime, end: datetime, *,
                entries: list[WaitlistEntry] | None = None, now: datetime | None = None,
-               appointment_type: str | None = None, exclude_patients=(), batch: int | None = None) -> list[Offer]:
+               appointment_type: str | None = None, exclude_patients=(), batch: int | None = None,
+               hold_minutes: int | None = None, message=notify.waitlist_offer) -> list[Offer]:
     """Hold the doctor's slot at `start` and offer it: to `entries` when the desk picks, else to the matcher's top
-    candidates. A slot already held gets the further offers on the same hold. Nobody to offer it to: no hold, [].
-    A slot the booking rules do not allow (past, notice, leave, taken) raises the core's error when the desk asks,
-    and offers nothing when a cancellation asks (slot_freed)."""
+    candidates. `hold_minutes` (default: the hospital's offer hold) and `message` (the patient's notice) serve the
+    rebooking of a doctor's absence (waitlist/absence.py), whose patients answer by e-mail within days. A slot
+    already held gets the further offers on the same hold. Nobody to offer it to: no hold, []. A slot the booking
+    rules do not allow (past, notice, leave, taken) raises the core's error when the desk asks, and offers
+    nothing when a cancellation asks (slot_freed)."""
     now = now or utcnow()
     doctor, hospital = db.session.get(Doctor, doctor_id), db.session.get(Hospital, hospital_id)
     if doctor is None or hospital is None:
@@ -103,12 +107,13 @@ def offer_slot(actor_id: int | None, hospital_id: int, doctor_id: int, start: da
                               exclude_patients=exclude_patients, exclude_entries=skip)
     if not candidates:
         return []
+    until = now + timedelta(minutes=hold_minutes or _hold_minutes(hospital))
     if hold is None:
-        hold = hold_slot(actor_id, doctor, placement, now + timedelta(minutes=_hold_minutes(hospital)),
-                         appointment_type=appointment_type, comment="waitlist offer")
-    elif hold.hold_until is None or hold.hold_until < now + timedelta(minutes=_hold_minutes(hospital)):
-        hold.hold_until = now + timedelta(minutes=_hold_minutes(hospital))
-    return _make_offers(actor_id, hold, candidates, now, first_rank=len(skip))
+        hold = hold_slot(actor_id, doctor, placement, until, appointment_type=appointment_type,
+                         comment="waitlist offer")
+    elif hold.hold_until is None or hold.hold_until < until:
+        hold.hold_until = until
+    return _make_offers(actor_id, hold, candidates, now, first_rank=len(skip), message=message)
 
 
 def slot_freed(actor_id: int | None, doctor_id: int, hospital_id: int, start: datetime, end: datetime, *,
@@ -211,8 +216,11 @@ def take_hold(actor_id: int | None, hold: Appointment, entry: WaitlistEntry, pat
     entry.status, entry.active_key, entry.closed_at, entry.booked_appointment_id = "booked", None, now, hold.id
     _close_others(actor_id, hold, entry, offer, now)
     db.session.flush()
-    if keep is not None and keep.start > appointment.start:
-        booking.cancel(actor_id, keep, RELEASE_REASON, comment=RELEASE_REASON, now=now)
+    # the booking kept is released when the new slot is earlier, or when the doctor has since taken its time off
+    # (the rebooking of an absence, waitlist/absence.py: the new time may be later)
+    if keep is not None and (keep.start > appointment.start or booking.policy.doctor_time_withdrawn(keep)):
+        booking.cancel(actor_id, keep, RELEASE_REASON if keep.start > appointment.start else ABSENCE_REASON,
+                       comment=RELEASE_REASON if keep.start > appointment.start else ABSENCE_REASON, now=now)
     return appointment
 
 

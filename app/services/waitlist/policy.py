@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app.models import Offer, Patient, Role, User, WaitlistEntry
+from app.services.access import visible_hospital_ids
 from app.services.booking.policy import is_patient, own_patient
 
 
@@ -26,3 +27,12 @@ def may_answer_offer(user: User, offer: Offer) -> bool:
         return True  # the signed link alone is the patient's key (app/offers)
     own = own_patient(user)
     return own is not None and offer.entry.patient_id == own.id
+
+
+def may_run_batch(user: User, hospital_id: int) -> bool:
+    """Batch offers (the optimiser over a window's free slots): the desk and hospital admins, at their own
+    hospitals (a region admin: any); everyone else is told no such hospital (404)."""
+    if user.role not in (Role.STAFF, Role.ADMIN):
+        return False
+    scope = visible_hospital_ids(user)
+    return scope is None or hospital_id in scope
