@@ -45,6 +45,8 @@ ERROR_MESSAGES = {
     "schedule_invalid": _l("The schedule has errors."),
     "weights_invalid": _l("These weights cannot be used."),
     "allocation_invalid": _l("The allocation input is invalid."),
+    "overbook_rule_invalid": _l("This overbooking rule cannot be used."),
+    "overbook_refused": _l("No extra booking is possible in this session."),
 }
 
 
