@@ -34,8 +34,9 @@ class SessionParams:
     slots: int = 14
     slot_minutes: int = 15
     service_spread: float = 0.25  # sigma of the consultation length's lognormal factor
-    rule: Rule = field(default_factory=lambda: Rule(max_extra=4, alpha=0.5, low_risk=0.15))
+    rule: Rule = field(default_factory=lambda: Rule(max_extra=3, alpha=0.0, low_risk=0.15))
     candidates: int = 8  # would-be extra patients per session (the waiting list's next ones)
+    early_minutes: float = 15.0  # patients arrive up to this much before their slot (uniformly)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Booked:
     probability: float
     came: bool
     minutes: float
+    early: float  # minutes before the slot the patient arrives, if they come
     extra: bool = False
 
 
@@ -57,7 +59,7 @@ def _draw(pool: Sequence[tuple[float, bool]], rng, params: SessionParams, extra:
     probability, missed = pool[rng.randrange(len(pool))]
     sigma = params.service_spread
     factor = math.exp(rng.gauss(-sigma * sigma / 2, sigma))  # mean 1
-    return Booked(probability, not missed, params.slot_minutes * factor, extra)
+    return Booked(probability, not missed, params.slot_minutes * factor, rng.uniform(0, params.early_minutes), extra)
 
 
 def build_sessions(pool: Sequence[tuple[float, bool]], seed: int, count: int, params: SessionParams) -> list[Session]:
@@ -93,21 +95,26 @@ def book_extras(sessions: list[Session], policy: str, params: SessionParams) -> 
 
 def play(session: Session, params: SessionParams) -> tuple[list[tuple[Booked, float]], float, float]:
     """The session's day: (patient, wait) for everyone who came, minutes with a patient inside the scheduled
-    time, overtime minutes."""
+    time, overtime minutes. Whenever the doctor is free, the present patient with the earliest slot goes in (the
+    regular one before an extra of the same slot), so a patient who came early fills a no-show's time."""
     length = params.slots * params.slot_minutes
-    order = []
+    waiting = []  # (slot, extra, arrival, patient) of everyone who comes
     for slot, booked in enumerate(session.regular):
-        order.append((slot, booked))
-        if slot in session.extras:
-            order.append((slot, session.extras[slot]))
+        for patient in (booked, session.extras.get(slot)):
+            if patient is not None and patient.came:
+                waiting.append((slot, patient.extra, slot * params.slot_minutes - patient.early, patient))
     clock, busy, waits = 0.0, 0.0, []
-    for slot, booked in order:
-        if not booked.came:
+    while waiting:
+        present = [w for w in waiting if w[2] <= clock]
+        if not present:
+            clock = min(w[2] for w in waiting)
             continue
-        due = slot * params.slot_minutes
-        start = max(clock, due)
-        waits.append((booked, start - due))
-        clock = start + booked.minutes
+        chosen = min(present, key=lambda w: (w[0], w[1]))
+        waiting.remove(chosen)
+        slot, _, _, patient = chosen
+        start = clock
+        waits.append((patient, max(0.0, start - slot * params.slot_minutes)))
+        clock = start + patient.minutes
         busy += max(0.0, min(clock, length) - min(start, length))
     return waits, busy, max(0.0, clock - length)
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.services.noshow.modelfile import ModelFileError, load, save
+from app.services.noshow.modelfile import load, save
 from app.services.noshow.training import load_csv, train
 
 
 def cached_model(data_path: str | Path, model_path: str | Path):
-    """The model file at ``model_path``, trained on ``data_path`` first when it is missing or unreadable."""
-    try:
-        return load(model_path)
-    except ModelFileError:
-        record = train(load_csv(data_path).rows)
-        save(record, model_path)
-        return record
+    """The model file at ``model_path``, trained on ``data_path`` first when there is none."""
+    if Path(model_path).exists():
+        return load(model_path)  # a damaged or foreign file is refused, never silently replaced
+    record = train(load_csv(data_path).rows)
+    save(record, model_path)
+    return record
 
 
 def probability_pool(data_path: str | Path, model_path: str | Path) -> list[tuple[float, bool]]:
