@@ -18,16 +18,25 @@ CONTRACT = ("policy", "days", "seed", "patients", "mean_access_days", "p90_acces
 
 
 @pytest.fixture(scope="module")
-def small_model(tmp_path_factory) -> Path:
-    """A no-show model trained on every 24th row of the shipped file: the sessions' probabilities in seconds
-    (the real runs train on the whole file once, docs/overbooking.md)."""
-    folder = tmp_path_factory.mktemp("sim")
-    sample = folder / "sample.csv"
+def sample(tmp_path_factory) -> Path:
+    """Every 24th row of the shipped file (about 3,000, spread over all its days): the sessions' probabilities
+    and the region's no-show rates in seconds, not minutes (the real runs read the whole file)."""
+    sample = tmp_path_factory.mktemp("sim") / "sample.csv"
     with open_text(find_noshow_file({}, REPO)) as fh, sample.open("w", newline="") as dest:
         reader, writer = csv.reader(fh), csv.writer(dest)
         writer.writerow(next(reader))
         writer.writerows(row for i, row in enumerate(reader) if i % 24 == 0)
-    return save(train(load_csv(sample).rows), folder / "model.joblib")
+    return sample
+
+
+@pytest.fixture(scope="module")
+def small_model(sample) -> Path:
+    return save(train(load_csv(sample).rows), sample.parent / "model.joblib")
+
+
+@pytest.fixture(autouse=True)
+def sample_data(monkeypatch, sample):
+    monkeypatch.setenv("NOSHOW_DATA", str(sample))
 
 
 def _line(res) -> dict:
