@@ -41,7 +41,6 @@ NAV_ITEMS = [
     ("admin.catalogue", _l("Catalogue"), ("admin",)),
     ("admin.audit", _l("Audit log"), ("admin",)),
     ("admin.outbox", _l("Outbox"), ("admin",)),
-    ("admin.overbook_rules", _l("Overbooking"), ("admin",)),
     ("locations.index", _l("Theatres & rooms"), ("staff", "doctor", "nurse", "admin")),
 ]
 
