@@ -308,3 +308,16 @@ class MembershipForm(SafeForm):
     def __init__(self, scope: set[int] | None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.hospital_id.choices = hospital_choices(scope)
+
+
+class OverbookRuleForm(SafeForm):
+    """One level of an overbooking rule (docs/overbooking.md); the core refuses absurd numbers on their field."""
+
+    doctor_id = SelectField(_l("Applies to"), coerce=int, validators=[InputRequired()])
+    appointment_type = StringField(_l("Appointment type (empty: every type)"),
+                                   validators=[Optional(), Length(max=40), SNAKE_CODE])
+    max_extra = IntegerField(_l("Extra bookings per session (0: off)"), validators=[InputRequired()])
+    alpha = FloatField(_l("Expected patients above capacity at most"), default=0.0, validators=[InputRequired()])
+    low_risk = FloatField(_l("Never overbook a patient whose no-show chance is below"), default=0.15,
+                          validators=[InputRequired()])
+    submit = SubmitField(_l("Save rule"))

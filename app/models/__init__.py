@@ -5,6 +5,7 @@ from app.models.doctor import AppointmentType, Doctor, appointment_type_equipmen
 from app.models.hospital import Department, Equipment, Hospital, Room, Specialty, room_equipment
 from app.models.notice import StaffNotice
 from app.models.outbox import OutboxMessage
+from app.models.overbooking import OverbookRule
 from app.models.patient import Patient
 from app.models.queue import Encounter, Queue, QueueCounter, QueueEntry, Vitals
 from app.models.scheduling import (
@@ -26,7 +27,8 @@ __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
     "AvailabilityRule", "CacheVersion", "Claim", "DayCounter", "Department", "Doctor", "Encounter", "Equipment",
     "Hospital", "IndexedSlot",
-    "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "Patient", "Queue", "QueueCounter",
+    "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage",
+    "OverbookRule", "Patient", "Queue", "QueueCounter",
     "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "StaffNotice", "TokenSlot", "User",
     "UserSession", "Vitals", "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]

@@ -181,3 +181,22 @@ class ProposalStale(SchedulingError):
     applied; the staff run it again."""
 
     code, http_status = "proposal_stale", 409
+
+
+class OverbookRuleInvalid(SchedulingError):
+    """An overbooking rule that cannot be used: a negative or absurd number of extra seats, a penalty or a
+    low-risk threshold out of range. ``field`` names the rule's field (``"max_extra"``, ``"alpha"``, ``"low_risk"``)."""
+
+    code, http_status = "overbook_rule_invalid", 422
+
+
+class OverbookRefused(SchedulingError):
+    """No extra booking here: overbooking is off, the session still has regular slots, its extra seats are taken,
+    the slot's patient is low-risk, or the expected attendance would pass the rule's limit. ``reason`` says which
+    (docs/overbooking.md, "The decision")."""
+
+    code, http_status = "overbook_refused", 409
+
+    def __init__(self, message: str, reason: str, field: str | None = "start") -> None:
+        super().__init__(message, field)
+        self.reason = reason

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 import simpy
@@ -72,6 +73,8 @@ from .simulation_model import (
 )
 from .simulation_offers import Waitlist
 from .simulation_report import summarise
+from .simulation_sessions import OVERBOOK_POLICIES
+from .simulation_sessions import figures as session_figures
 
 DAY_OPEN, DAY_CLOSE = 8 / 24, 17 / 24
 HOLD_RELEASE = 10 / 24  # urgent holds serve the morning's urgent calls, then anyone
@@ -274,10 +277,22 @@ class Region(Waitlist, BatchOffers):
             self.counts["unused_slots"] += self.free[clinic][day] + self.held[clinic][day]
 
 
-def simulate(days: int, seed: int, policy: str, data_path: str | Path, *, early_release: bool = True) -> dict:
-    """The ``sim run`` figures for the default region; raises ``SimulationDataError`` without the no-show file."""
-    return run(SimParams(days=days, seed=seed, policy=policy, early_release=early_release),
-               load_noshow_rates(data_path))
+def simulate(days: int, seed: int, policy: str, data_path: str | Path, *, early_release: bool = True,
+             pool: Sequence[tuple[float, bool]] | None = None) -> dict:
+    """The ``sim run`` figures for the default region; raises ``SimulationDataError`` without the no-show file.
+
+    ``pool``: (predicted no-show probability, missed) of real appointments; with it, the figures of the measured
+    days' sessions under the policy (``simulation_sessions``) join the line. The overbooking policies need it; for
+    the region's bookings they are the baseline (no waitlist)."""
+    params = SimParams(days=days, seed=seed, policy=policy, early_release=early_release)
+    figures = run(params, load_noshow_rates(data_path))
+    if pool is None:
+        if policy in OVERBOOK_POLICIES:
+            raise ValueError(f"the {policy} policy needs the predicted no-show probabilities")
+        return figures
+    workdays = sum(is_workday(d) for d in range(days))
+    count = workdays * params.clinics * params.doctors_per_clinic
+    return {**figures, **session_figures(pool, seed, count, policy if policy in OVERBOOK_POLICIES else "baseline")}
 
 
 def run(params: SimParams, rates: NoShowRates) -> dict:

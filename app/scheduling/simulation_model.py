@@ -27,7 +27,8 @@ from .waitlist import (
     WAITED_PER_DAY,
 )
 
-POLICIES = ("baseline", "waitlist", "waitlist-optimised")
+POLICIES = ("baseline", "waitlist", "waitlist-optimised", "overbook-uniform",
+            "overbook-predicted")  # overbook-*: simulation_sessions
 
 # Lead-time buckets of the no-show rates (days from booking to appointment), inclusive upper bounds.
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (

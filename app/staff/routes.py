@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Patient
 from app.models.base import utcnow
 from app.services.access import visible_hospital_ids
+from app.services.booking import overbooked_ids
 from app.services.booking.lists import todays_appointments
 from app.services.directory import patients as patient_records
 from app.services.directory.patients import search_patients
@@ -31,8 +32,9 @@ def my_hospitals() -> list[Hospital]:
 def home():
     hospitals = my_hospitals()
     appointments = todays_appointments(hospitals)
+    overbooked = overbooked_ids([a.id for a in appointments])  # staff see the extra bookings; patients do not
     return render_template("staff/home.html", hospitals=hospitals, appointments=appointments,
-                           form=PatientSearchForm(), title=_("Front desk"))
+                           overbooked=overbooked, form=PatientSearchForm(), title=_("Front desk"))
 
 
 def _patients_page(form=None, results=(), searched=False, new_form=None, lookup=None, cards=None,

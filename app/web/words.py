@@ -46,6 +46,8 @@ ERROR_MESSAGES = {
     "weights_invalid": _l("These weights cannot be used."),
     "allocation_invalid": _l("The allocation input is invalid."),
     "proposal_stale": _l("This proposal no longer holds. Please run it again."),
+    "overbook_rule_invalid": _l("This overbooking rule cannot be used."),
+    "overbook_refused": _l("No extra booking is possible in this session."),
 }
 
 

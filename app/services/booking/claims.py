@@ -69,7 +69,7 @@ def _release_token(resource_id: int, slot_start: datetime) -> None:
                                                TokenSlot.issued > 0).values(issued=TokenSlot.issued - 1))
 
 
-def _count_day(resource_id: int, day, limit: int | None) -> None:
+def count_on_day(resource_id: int, day, limit: int | None) -> None:
     """Count a booking on the resource's day; the conditional update is the daily limit's lock."""
     ensure_row(DayCounter, {"resource_id": resource_id, "day": day}, {"count": 0})
     query = update(DayCounter).where(DayCounter.resource_id == resource_id, DayCounter.day == day)
@@ -103,7 +103,7 @@ def hold_resources(appointment: Appointment, placement: Placement, *, skip_cells
             cells = [c for c in core.cells(appointment.start, appointment.end) if c not in skip_cells]
             insert_claims(_claim_rows(appointment, cells, _resource_ids(appointment)))
         if count_day:
-            _count_day(doctor_resource, core.local_day(appointment.start, placement.calendar.tz),
+            count_on_day(doctor_resource, core.local_day(appointment.start, placement.calendar.tz),
                        placement.group.policy.daily_limit)
 
 
