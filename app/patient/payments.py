@@ -38,14 +38,13 @@ def payment_page(payment_id: int):
     payment = own_payment(payment_id)
     if _next_page(payment):
         return redirect(_next_page(payment))
+    # this page alone loads Stripe.js and talks to Stripe's API: Talisman reads the view's own policy (app/headers.py)
+    payment_page.talisman_view_options = {"content_security_policy": stripe_policy(current_app.config)}
     return render_template("patient/pay.html", payment=payment, appointment=payment.appointment, problem=None,
                            publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY") or "",
                            stripe_js=stripe_js_url(current_app.config), title=_("Pay for your appointment"))
 
 
-# the pay page alone loads Stripe.js and talks to Stripe's API (app/headers.py)
-bp.record(lambda state: setattr(payment_page, "talisman_view_options",
-                                {"content_security_policy": stripe_policy(state.app.config)}))
 
 
 @bp.route("/payments/<int:payment_id>/card", methods=["POST"])
