@@ -273,3 +273,22 @@ def test_stripe_unreachable_holds_nothing_and_offers_the_desk(client, auth, clin
     assert db.session.scalar(select(func.count()).select_from(Payment)) == 0
     booked = book_paid(client, auth, clinic, pay_at_desk="1")
     assert booked.status_code == 302 and "/patient/appointments/" in booked.location
+
+
+def test_optional_payment_of_a_booked_appointment(client, auth, clinic, localstripe, webhooks):  # noqa: F811
+    payment_settings.save(None, clinic["hospital"], mode="optional", type_codes=[], hold_minutes=15,
+                          desk_allowed=True)
+    db.session.commit()
+    booked = book_paid(client, auth, clinic, appointment_type="new")  # booked at once: nothing required
+    assert booked.status_code == 302
+    appointment = db.session.scalars(select(Appointment)).one()
+    assert appointment.status == "scheduled"
+    assert b'id="pay-online"' in client.get(f"/patient/appointments/{appointment.id}").data
+    started = client.post(f"/patient/appointments/{appointment.id}/pay")
+    payment = only_payment()
+    assert started.location.endswith(f"/patient/payments/{payment.id}") and payment.amount == Decimal("80.00")
+    pay(client, localstripe, payment)
+    deliver(client, *webhooks.next_event("payment_intent.succeeded", payment.intent_id))
+    assert only_payment().status == "paid"
+    page = client.get(f"/patient/appointments/{appointment.id}").data
+    assert b'id="appointment-paid"' in page and b'id="pay-online"' not in page
