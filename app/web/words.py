@@ -45,6 +45,8 @@ ERROR_MESSAGES = {
     "schedule_invalid": _l("The schedule has errors."),
     "weights_invalid": _l("These weights cannot be used."),
     "allocation_invalid": _l("The allocation input is invalid."),
+    "payment_unavailable": _l("Online payment is not available right now. Please try again in a few minutes."),
+    "card_declined": _l("The card was declined. Please try another card."),
 }
 
 
