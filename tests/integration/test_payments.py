@@ -292,3 +292,17 @@ def test_optional_payment_of_a_booked_appointment(client, auth, clinic, localstr
     assert only_payment().status == "paid"
     page = client.get(f"/patient/appointments/{appointment.id}").data
     assert b'id="appointment-paid"' in page and b'id="pay-online"' not in page
+
+
+def test_a_payment_for_a_hold_the_patient_gave_up_is_refunded(client, auth, clinic, localstripe, webhooks):  # noqa: F811
+    book_paid(client, auth, clinic)
+    payment = only_payment()
+    pay(client, localstripe, payment)
+    body, signature = webhooks.next_event("payment_intent.succeeded", payment.intent_id)
+    hold = db.session.get(Appointment, payment.appointment_id)
+    booking.cancel(None, hold, "changed my mind")  # the hold goes back on sale before the webhook comes
+    db.session.commit()
+    deliver(client, body, signature)
+    payment = only_payment()
+    assert payment.status == "refunded" and "cancelled" in payment.note
+    assert "payment_late_refunded" in outbox_templates()

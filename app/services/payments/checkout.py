@@ -92,8 +92,11 @@ def succeeded(payment: Payment, now: datetime | None = None) -> Payment:
     if appointment.status == core.HELD and appointment.hold_until is not None and appointment.hold_until > now:
         fill_hold(None, appointment, appointment.patient, now=now, ignore_id=appointment.id,
                   comment="paid online")
-    elif appointment.status == core.HELD or appointment.status == "cancelled":
+    elif appointment.status == core.HELD or before["status"] == "expired":
         _late(payment, appointment, now)
+    elif appointment.status not in core.ACTIVE | {"completed"}:
+        # paid for an appointment cancelled meanwhile (the patient gave up the hold, the hospital cancelled)
+        _refund_now(payment, now, "paid after the appointment was cancelled: refunded in full")
     db.session.flush()
     audit.record(None, "payment.paid", "payment", payment.id, hospital_id=payment.hospital_id, before=before,
                  after=audit.snapshot(payment, FIELDS))
@@ -113,14 +116,18 @@ def _late(payment: Payment, hold: Appointment, now: datetime) -> None:
                                  appointment_type=_type_code(hold), reason=hold.reason, now=now,
                                  comment="paid online after the hold expired")
     except core.SchedulingError:
-        gateway.refund(payment.key, payment.intent_id, payment.amount, payment.currency)
-        payment.status, payment.refunded_amount, payment.refunded_at = "refunded", payment.amount, now
-        payment.note = "paid after the hold expired and the time was taken: refunded in full"
-        db.session.flush()
-        notify.late_payment_refunded(payment)
+        _refund_now(payment, now, "paid after the hold expired and the time was taken: refunded in full")
         return
     payment.appointment_id = fresh.id
     payment.appointment = fresh
+
+
+def _refund_now(payment: Payment, now: datetime, note: str) -> None:
+    """Money for a slot the patient no longer has goes straight back, and the patient is told."""
+    payment.refund_id = gateway.refund(payment.key, payment.intent_id, payment.amount, payment.currency).id
+    payment.status, payment.refunded_amount, payment.refunded_at, payment.note = "refunded", payment.amount, now, note
+    db.session.flush()
+    notify.late_payment_refunded(payment)
 
 
 def _type_code(hold: Appointment) -> str | None:
