@@ -66,11 +66,7 @@ def upgrade():
 
 
 def downgrade():
+    # dropping a table drops its indexes; MariaDB refuses to drop an index a foreign key still needs
     op.drop_table('stripe_events')
-    with op.batch_alter_table('payments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_payments_status'))
-        batch_op.drop_index(batch_op.f('ix_payments_patient_id'))
-        batch_op.drop_index(batch_op.f('ix_payments_hospital_id'))
-        batch_op.drop_index(batch_op.f('ix_payments_appointment_id'))
     op.drop_table('payments')
     op.drop_table('payment_settings')
