@@ -306,3 +306,22 @@ def test_a_payment_for_a_hold_the_patient_gave_up_is_refunded(client, auth, clin
     payment = only_payment()
     assert payment.status == "refunded" and "cancelled" in payment.note
     assert "payment_late_refunded" in outbox_templates()
+
+
+def test_the_admin_sets_the_payment_mode_of_their_hospital_only(client, auth, clinic, make):
+    admin = make.user(Role.ADMIN, clinic["hospital"], email="admin@example.org")
+    other = make.hospital(name="Spree Klinikum")
+    auth.login(admin.email)
+    url = f"/admin/hospitals/{clinic['hospital'].id}/payments"
+    page = client.get(url)
+    assert page.status_code == 200 and b'value="ecg"' in page.data
+    refused = client.post(url, data={"mode": "sometimes", "hold_minutes": "15"})
+    assert refused.status_code == 422
+    saved = client.post(url, data={"mode": "required", "paid_types": ["new", "ecg"], "hold_minutes": "20",
+                                   "desk_allowed": ""})
+    assert saved.status_code == 302
+    row = payment_settings.settings_of(clinic["hospital"].id)
+    db.session.refresh(row)
+    assert (row.mode, row.type_codes(), row.hold_minutes, row.desk_allowed) == ("required", {"new", "ecg"}, 20,
+                                                                                False)
+    assert client.get(f"/admin/hospitals/{other.id}/payments").status_code == 404
