@@ -60,7 +60,7 @@ def test_a_patient_pays_and_the_webhook_books(page, live_server, make, stripe_ap
     page.get_by_role("button", name="Pay £120.00").click()
     expect(page.get_by_role("heading", name="You are booked")).to_be_visible(timeout=20_000)
 
-    db.session.expire_all()
+    db.session.commit()  # a fresh snapshot: MariaDB's REPEATABLE READ would show the one from before the payment
     payment = db.session.scalars(select(Payment)).one()
     assert payment.status == "paid" and payment.method == "card"
     assert db.session.get(Appointment, payment.appointment_id).status == "scheduled"
