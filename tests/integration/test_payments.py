@@ -25,6 +25,7 @@ from app.models import Appointment, AppointmentType, Claim, OutboxMessage, Patie
 from app.models.base import utcnow
 from app.services import booking
 from app.services.payments import settings as payment_settings
+from tests.integration.racing import race
 from tests.stripe_server import card_token, free_port, localstripe, sign, stripe_app, webhooks  # noqa: F401
 
 TZ = "Europe/London"
@@ -325,3 +326,25 @@ def test_the_admin_sets_the_payment_mode_of_their_hospital_only(client, auth, cl
     assert (row.mode, row.type_codes(), row.hold_minutes, row.desk_allowed) == ("required", {"new", "ecg"}, 20,
                                                                                 False)
     assert client.get(f"/admin/hospitals/{other.id}/payments").status_code == 404
+
+
+def test_racing_deliveries_of_one_event_apply_it_once(app, client, auth, clinic, localstripe, webhooks):  # noqa: F811
+    book_paid(client, auth, clinic)
+    payment = only_payment()
+    pay(client, localstripe, payment)
+    body, signature = webhooks.next_event("payment_intent.succeeded", payment.intent_id)
+    db.session.commit()
+
+    def deliver_alone(_i):
+        response = app.test_client().post("/payments/stripe/webhook", data=body,
+                                          headers={"Stripe-Signature": signature})
+        # the loser is told "duplicate" by the unique event id, or "busy" (503) by a locked database: Stripe retries
+        return response.get_json()["outcome"] if response.status_code == 200 else response.status_code
+
+    results, errors = race(app, deliver_alone, 3)
+    assert errors == []
+    assert results.count("applied") == 1 and set(results) <= {"applied", "duplicate", 503}, results
+    assert deliver(client, body, signature).get_json()["outcome"] == "duplicate"
+    assert only_payment().status == "paid"
+    assert outbox_templates().count("payment_receipt") == 1
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 1
