@@ -99,6 +99,14 @@ class Config:
     WAITLIST_MAX_OPEN_OFFERS = _int("WAITLIST_MAX_OPEN_OFFERS", 2)  # open offers one patient holds at most
     # the region's optimiser weights over the defaults, as JSON ({"per_km": 1}); docs/optimiser.md, "Weights"
     OPTIMISER_WEIGHTS = json.loads(os.environ.get("OPTIMISER_WEIGHTS") or "{}")
+    # payments through Stripe (docs/payments.md): without a key every hospital's payment is off
+    STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY")
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY")  # what Stripe.js on the pay page is given
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")  # a local Stripe-compatible server (localstripe); default Stripe
+    STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL")  # default https://js.stripe.com/v3/, or STRIPE_API_BASE's mock
+    STRIPE_TIMEOUT_SECONDS = _int("STRIPE_TIMEOUT_SECONDS", 10)
+    STRIPE_WEBHOOK_TOLERANCE_SECONDS = _int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
 
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

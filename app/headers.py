@@ -72,3 +72,21 @@ def init_headers(app: Flask) -> None:
         session_cookie_http_only=True,
         permissions_policy={"camera": "(self)", "geolocation": "()", "microphone": "()"},
     )
+
+
+def stripe_policy(config) -> dict:
+    """The pay page's policy: ours, plus Stripe.js, the API it calls and its card frames (docs/payments.md). With
+    STRIPE_API_BASE set (localstripe), Stripe.js is that server's mock and it answers the calls itself."""
+    base = (config.get("STRIPE_API_BASE") or "").rstrip("/")
+    script = stripe_js_url(config)
+    api = base or "https://api.stripe.com"
+    return CONTENT_SECURITY_POLICY | {
+        "script-src": ["'self'", script],
+        "connect-src": ["'self'", api],
+        "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],
+    }
+
+
+def stripe_js_url(config) -> str:
+    base = (config.get("STRIPE_API_BASE") or "").rstrip("/")
+    return config.get("STRIPE_JS_URL") or (f"{base}/js.stripe.com/v3/" if base else "https://js.stripe.com/v3/")

@@ -19,6 +19,7 @@ from app.notifications import outbox
 from app.services.accounts import housekeeping
 from app.services.availability import index as availability_index
 from app.services.booking import noshows, reminders
+from app.services.payments import checkout as payment_checkout
 from app.services.queue import closing
 from app.services.waitlist import late as waitlist_late
 from app.services.waitlist import offers as waitlist_offers
@@ -80,6 +81,13 @@ def expire_offers(now: datetime | None = None) -> int:
     """Waitlist holds whose time is up move on to the next candidates, or back on sale."""
     with transaction():
         return waitlist_offers.expire_offers(now)
+
+
+@job("expire_payment_holds", 60)
+def expire_payment_holds(now: datetime | None = None) -> int:
+    """Slots held for a payment that did not arrive in time go back on sale (docs/payments.md)."""
+    with transaction():
+        return payment_checkout.expire_holds(now)
 
 
 @job("offer_short_notice_slots", 300)

@@ -7,6 +7,7 @@ from app.models.notice import StaffNotice
 from app.models.outbox import OutboxMessage
 from app.models.overbooking import OverbookRule
 from app.models.patient import Patient
+from app.models.payment import Payment, PaymentSettings, StripeEvent
 from app.models.queue import Encounter, Queue, QueueCounter, QueueEntry, Vitals
 from app.models.scheduling import (
     Appointment,
@@ -27,8 +28,8 @@ __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
     "AvailabilityRule", "CacheVersion", "Claim", "DayCounter", "Department", "Doctor", "Encounter", "Equipment",
     "Hospital", "IndexedSlot",
-    "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage",
-    "OverbookRule", "Patient", "Queue", "QueueCounter",
-    "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "StaffNotice", "TokenSlot", "User",
+    "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "OverbookRule", "Patient", "Payment",
+    "PaymentSettings", "Queue", "QueueCounter", "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule",
+    "Specialty", "StaffNotice", "StripeEvent", "TokenSlot", "User",
     "UserSession", "Vitals", "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]

@@ -52,6 +52,12 @@ SUBJECTS = {
                        "de": "Der Termin am {when} ist vergeben"},
     "location_displaced": {"en": "Your booking of {room_name} was cancelled for an emergency",
                            "de": "Ihre Buchung von {room_name} wurde wegen eines Notfalls abgesagt"},
+    "payment_receipt": {"en": "Receipt: {amount} for your appointment on {when}",
+                        "de": "Quittung: {amount} für Ihren Termin am {when}"},
+    "payment_refunded": {"en": "Refund: {amount} for your appointment on {when}",
+                         "de": "Erstattung: {amount} für Ihren Termin am {when}"},
+    "payment_late_refunded": {"en": "Your payment came too late: {amount} refunded",
+                              "de": "Ihre Zahlung kam zu spät: {amount} erstattet"},
 }
 WHEN_FORMATS = {"en": "EEEE d MMMM y, HH:mm", "de": "EEEE, d. MMMM y, HH:mm"}
 

@@ -27,6 +27,8 @@ from app.services.availability.query import SlotQuery
 from app.services.availability.search import search_slots
 from app.services.availability.views import local_today, nearest_free_slots
 from app.services.booking import policy as booking_policy
+from app.services.payments import PaymentUnavailable, checkout
+from app.services.payments import settings as payment_settings
 from app.transaction import transaction
 from app.web.booking_forms import CancelForm, PickSlotForm, follow_fees, start_or_404, submit_change
 from app.web.words import error_text
@@ -110,15 +112,33 @@ def book():
     type_code = form.appointment_type.data if form.appointment_type.data in codes else None
     patient = current_patient()
     error, status = None, 200
+    fees = {t.code: t.fee for t in types}  # what booking.book charges: the type's fee, else the doctor's own
+    desk_offer = False
     if form.validate_on_submit():
+        # a type the hospital wants paid first: the slot is held while the patient pays (docs/payments.md)
+        pay_first = payment_settings.required_at_booking(hospital.id, type_code, fees.get(type_code, doctor.fee))
+        desk_offer = pay_first and payment_settings.settings_of(hospital.id).desk_allowed
+        pay_now = pay_first and not (desk_offer and request.form.get("pay_at_desk") == "1")
+        reason = (form.reason.data or "").strip() or None
         try:
             with transaction():
-                appointment = booking.book(current_user.id, patient, doctor, start, appointment_type=type_code,
-                                           urgency=urgency, reason=(form.reason.data or "").strip() or None,
-                                           hospital_id=hospital.id, by_patient=True)
+                if pay_now:
+                    payment = checkout.start_paid_booking(current_user.id, patient, doctor, start,
+                                                          appointment_type=type_code, hospital_id=hospital.id,
+                                                          reason=reason)
+                else:
+                    appointment = booking.book(current_user.id, patient, doctor, start, appointment_type=type_code,
+                                               urgency=urgency, reason=reason, hospital_id=hospital.id,
+                                               by_patient=True)
+        except PaymentUnavailable:
+            # nothing is held: the transaction that would have held the slot rolled back
+            form.form_errors.append(_unavailable(desk_offer))
+            status = 503
         except core.SchedulingError as err:
             error, status = _holds_already(patient.id, doctor.id, start) or err, err.http_status
         else:
+            if pay_now:
+                return redirect(url_for("patient.payment_page", payment_id=payment.id))
             flash(_("Your appointment is booked."), "success")
             return redirect(url_for("patient.appointment", appointment_id=appointment.id, booked=1))
     elif form.is_submitted():
@@ -127,12 +147,19 @@ def book():
         error, status = core.SlotTaken("taken"), 409
     alternatives = _alternatives(doctor, hospital, start, type_code, urgency) if error is not None else None
     local = core.to_local(start, ZoneInfo(hospital.timezone))
-    fees = {t.code: t.fee for t in types}  # what booking.book charges: the type's fee, else the doctor's own
     follow_fees(form.appointment_type, hospital, fees)
     return render_template("patient/book.html", doctor=doctor, hospital=hospital, local=local, form=form,
                            error=_friendly(error) if error is not None else None, alternatives=alternatives,
                            fee=fees.get(type_code, doctor.fee), urgency=urgency, cutoff=hospital.cancel_cutoff_hours,
+                           desk_offer=desk_offer and bool(form.form_errors),
                            title=_("Confirm your appointment")), status
+
+
+def _unavailable(desk_offer: bool) -> str:
+    if desk_offer:
+        return _("Online payment is not available right now, and nothing was booked. Please try again in a few "
+                 "minutes, or book now and pay at the desk.")
+    return _("Online payment is not available right now, and nothing was booked. Please try again in a few minutes.")
 
 
 # --- cancel and move ---

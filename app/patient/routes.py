@@ -7,6 +7,7 @@ from flask_login import current_user, logout_user
 from flask_principal import AnonymousIdentity, identity_changed
 from sqlalchemy import func, select
 
+from app import scheduling as core
 from app.auth.forms import DeleteAccountForm
 from app.extensions import db
 from app.models import Appointment, AuditEvent
@@ -17,6 +18,8 @@ from app.services.accounts import profile as patient_profile
 from app.services.booking import policy as booking_policy
 from app.services.booking.ics import appointment_ics
 from app.services.booking.lists import patient_appointments
+from app.services.payments import refunds as payment_refunds
+from app.services.payments import settings as payment_settings
 from app.transaction import transaction
 
 
@@ -35,7 +38,10 @@ def home():
 @bp.route("/appointments/<int:appointment_id>")
 def appointment(appointment_id: int):
     appointment = own_appointment(appointment_id)
-    return render_template("patient/appointment.html", appointment=appointment,
+    paid = payment_refunds.paid_payment(appointment.id)
+    return render_template("patient/appointment.html", appointment=appointment, paid=paid,
+                           may_pay_online=(paid is None and bool(appointment.fee) and appointment.status in core.ACTIVE
+                                           and payment_settings.online(appointment.hospital_id)),
                            may_change=booking_policy.may_change_online(appointment),
                            cutoff=appointment.hospital.cancel_cutoff_hours, booked=request.args.get("booked") == "1",
                            title=_("Your appointment"))

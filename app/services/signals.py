@@ -24,3 +24,7 @@ time_added = _signals.signal("time-added")
 # each former personal value -> what replaces it, e.g. "Grace Hopper" -> "Deleted patient"), now
 # Subscribers remove or redact their copies in the same transaction (docs/security.md, "Erasure").
 patient_erased = _signals.signal("patient-erased")
+
+# An appointment was cancelled (by the patient, the hospital or the system).
+# kwargs: actor_id, appointment, now. Payments subscribes: an online payment is refunded by the hospital's policy.
+appointment_cancelled = _signals.signal("appointment-cancelled")

@@ -52,5 +52,6 @@ def patient_appointments(patient: Patient) -> tuple[list[Appointment], list[Appo
         .options(joinedload(Appointment.doctor).joinedload(Doctor.user), joinedload(Appointment.hospital))
         .order_by(Appointment.start)))
     upcoming = [a for a in rows if a.end >= now and a.status in core.ACTIVE]
-    past = [a for a in reversed(rows) if a not in upcoming]
+    # a slot held while the patient pays is neither yet: its pay page shows it (docs/payments.md)
+    past = [a for a in reversed(rows) if a not in upcoming and a.status != core.HELD]
     return upcoming, past

@@ -96,6 +96,7 @@ def cancel(actor_id: int | None, appointment: Appointment, reason: str, *, comme
                  after=audit.snapshot(appointment, AUDIT_FIELDS), comment=comment or reason)
     if status == Status.CANCELLED:
         notify.appointment_cancelled(appointment, actor_id, reason)
+        signals.appointment_cancelled.send(None, actor_id=actor_id, appointment=appointment, now=now)
     if was_active and appointment.kind == Kind.SLOTS and appointment.start > now:
         _slot_freed(actor_id, appointment.doctor_id, appointment.hospital_id, appointment.start, appointment.end,
                     appointment_type=appointment.appointment_type if _has_type(appointment) else None,

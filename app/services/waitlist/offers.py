@@ -293,7 +293,9 @@ def expire_offers(now: datetime | None = None) -> int:
     back on sale when nobody is left. Entries whose latest date has passed expire too. Returns the offers expired."""
     now = now or utcnow()
     expired = 0
+    # a hold with a patient waits for that patient's payment: app.services.payments expires it (docs/payments.md)
     holds = db.session.scalars(select(Appointment).where(Appointment.status == core.HELD,
+                                                         Appointment.patient_id.is_(None),
                                                          Appointment.hold_until <= now)
                                .order_by(Appointment.hold_until, Appointment.id)).all()
     for hold in holds:
