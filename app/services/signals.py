@@ -24,3 +24,7 @@ time_added = _signals.signal("time-added")
 # each former personal value -> what replaces it, e.g. "Grace Hopper" -> "Deleted patient"), now
 # Subscribers remove or redact their copies in the same transaction (docs/security.md, "Erasure").
 patient_erased = _signals.signal("patient-erased")
+
+# A patient's appointment was booked, taken from a waitlist hold, or moved to a new time (every path: pages, desk,
+# API, offers). kwargs: appointment (flushed, with its id and times), now (naive UTC)
+appointment_booked = _signals.signal("appointment-booked")

@@ -24,10 +24,8 @@ from app.scheduling.noshow_features import (
     time_split,
 )
 from app.scheduling.simulation_model import open_text
-from app.services.noshow.models import Scores, calibrated, candidates, judge
-
-FORMAT = "waitless-noshow-model"
-VERSION = 1
+from app.services.noshow.modelfile import FORMAT, VERSION
+from app.services.noshow.models import Scores, calibrated, candidates, curves, importances, judge
 
 
 @dataclass
@@ -43,6 +41,10 @@ class ModelRecord:
     holdout_from: date | None
     metrics: dict  # the winner on the held-out days
     comparison: list[dict] = field(default_factory=list)  # every candidate, validation and held-out
+    # the winner's ROC, precision-recall and calibration curves and permutation importances on the held-out days,
+    # for the model card (docs/noshow.md, "The model card")
+    curves: dict | None = None
+    importances: list[dict] | None = None
     sklearn_version: str = sklearn.__version__
     format: str = FORMAT
     version: int = VERSION
@@ -94,10 +96,12 @@ def train(rows: Sequence[Appointment], holdout_share: float = 0.2, seed: int = 0
         entry["held_out"] = scores.line()  # for the record only: the choice above never saw these days
         if name == best:
             winner, winner_scores, winner_encoding = fitted, scores, encoding
+    xh, yh = matrix(held_out, winner_encoding, rows)
     return ModelRecord(name=best, model=winner, encoding=winner_encoding, features=FEATURES,
                        trained_from=min(r.day for r in training), trained_to=max(r.day for r in training),
                        holdout_from=min(r.day for r in held_out), metrics=winner_scores.line(),
-                       comparison=comparison)
+                       comparison=comparison, curves=curves(yh, winner.predict_proba(xh)[:, 1]),
+                       importances=importances(winner, xh, yh, FEATURES, seed))
 
 
 def evaluate(record: ModelRecord, rows: Sequence[Appointment], history: Sequence[Appointment] = ()) -> Scores:
