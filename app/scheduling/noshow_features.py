@@ -276,3 +276,28 @@ def risk_band(probability: float | None) -> str | None:
     if probability < LOW_BELOW:
         return "low"
     return "high" if probability >= HIGH_FROM else "medium"
+
+
+# Lead-time bands of the admin's no-show rates (days between booking and appointment): (label, its last day), each
+# starting the day after the previous band's last
+LEAD_BANDS = (("same_day", 0), ("1_2_days", 2), ("3_7_days", 7), ("8_30_days", 30), ("over_30_days", None))
+
+
+def lead_band(days: int) -> str:
+    """The band of a lead time in days (a negative lead, a booking recorded afterwards, counts as same-day)."""
+    for label, last in LEAD_BANDS:
+        if last is None or max(days, 0) <= last:
+            return label
+    raise AssertionError("the last band is open-ended")
+
+
+@dataclass
+class Rate:
+    """Appointments that took place or were missed, and how many were missed."""
+
+    seen: int = 0
+    missed: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.missed / self.seen if self.seen else None

@@ -156,3 +156,57 @@ def test_staff_see_the_band_patients_never(clinic, make, model, client, auth, ru
         args=["users", "token", "--email", patient.user.email]).output.strip().splitlines()[-1]}
     body = client.get(f"/api/v1/appointments/{appointment.id}", headers=headers).get_data(as_text=True)
     assert str(appointment.id) in body and "noshow" not in body and "0.42" not in body
+
+
+def _outcome(patient, doctor, hospital, start, status, booked_days_before):
+    db.session.add(Appointment(patient_id=patient.id, doctor_id=doctor.id, hospital_id=hospital.id, start=start,
+                               end=start + timedelta(minutes=15), status=status,
+                               created_at=start - timedelta(days=booked_days_before)))
+
+
+def test_admin_page_shows_the_card_and_scoped_rates(clinic, make, model, client, auth):
+    hospital, specialty, doctor = clinic
+    other = make.hospital(name="Spree Klinik", timezone="Europe/Berlin")
+    other_doctor = make.doctor(other, specialty, name="Dr Emmy Noether")
+    patient = make.patient()
+    monday = datetime.utcnow().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=14)
+    monday -= timedelta(days=monday.weekday())  # a Monday two or three weeks back
+    for i, status in enumerate([Status.NO_SHOW, Status.COMPLETED, Status.COMPLETED, Status.COMPLETED]):
+        _outcome(patient, doctor, hospital, monday + timedelta(minutes=15 * i), status, 0 if i == 0 else 10)
+    for i in range(3):
+        _outcome(patient, other_doctor, other, monday + timedelta(days=1, minutes=15 * i), Status.NO_SHOW, 40)
+    _outcome(patient, doctor, hospital, monday + timedelta(hours=2), Status.CANCELLED, 1)  # no outcome: not counted
+    db.session.commit()
+
+    own_admin = make.user(Role.ADMIN, hospital)
+    auth.login(own_admin.email)
+    page = client.get("/admin/noshow").get_data(as_text=True)
+    version = json.loads(metrics_path(model).read_text())["model_version"]
+    assert version in page and "2016-04-29" in page and 'id="roc-chart"' in page and 'id="calibration-chart"' in page
+    assert "prior_noshows" in page and "vendor/chart.js/chart.umd.min.js" in page
+    assert "Thames Riverside Hospital" in page and "Dr Ada Lovelace" in page
+    assert "Spree Klinik" not in page and "Dr Emmy Noether" not in page  # another hospital's figures stay out
+    assert "1 of 4 missed (25.0%)" in page and "same day" in page and "8-30 days ahead" in page
+    assert "more than 30 days ahead" not in page and "Monday" in page and "Tuesday" not in page
+    auth.logout()
+
+    region = make.user(Role.ADMIN)
+    auth.login(region.email)
+    page = client.get("/admin/noshow").get_data(as_text=True)
+    assert "Spree Klinik" in page and "4 of 7 missed" in page and "more than 30 days ahead" in page
+    auth.logout()
+
+    staff = make.user(Role.STAFF, hospital)
+    auth.login(staff.email)
+    assert client.get("/admin/noshow").status_code in (403, 404)
+
+
+def test_admin_page_says_when_the_model_is_missing_or_refused(clinic, make, model_setting, client, auth, tmp_path):
+    auth.login(make.user(Role.ADMIN).email)
+    model_setting(None)
+    assert "No model is configured" in client.get("/admin/noshow").get_data(as_text=True)
+    path = write_model(tmp_path / "noshow.joblib")
+    path.write_bytes(path.read_bytes() + b"\0")
+    model_setting(path)
+    page = client.get("/admin/noshow").get_data(as_text=True)
+    assert "The configured model is refused" in page and "checksum" in page and 'id="roc-chart"' not in page
