@@ -79,19 +79,24 @@ def _better(a: Scores, b: Scores) -> bool:
     return (a.brier < a.base_brier, a.pr_auc, -a.brier) > (b.brier < b.base_brier, b.pr_auc, -b.brier)
 
 
-def train(rows: Sequence[Appointment], holdout_share: float = 0.2, seed: int = 0) -> ModelRecord:
+def train(rows: Sequence[Appointment], holdout_share: float = 0.2, seed: int = 0,
+          only: Sequence[str] | None = None) -> ModelRecord:
     """Compare the candidates on the last days of the training period, refit the best on the whole of it, judge it
-    on the held-out later days. ``rows`` are also the history every row may look back on (only at earlier days)."""
+    on the held-out later days. ``rows`` are also the history every row may look back on (only at earlier days).
+    ``only``: compare just these candidates (the demo's quick model, docs/noshow.md)."""
     training, held_out = time_split(rows, holdout_share)
     fit_rows, validation = time_split(training, holdout_share)
+    models = {name: model for name, model in candidates(seed).items() if only is None or name in only}
+    if not models:
+        raise NoShowDataError(f"no such model: {', '.join(only or ())}")
     comparison, best, best_scores = [], None, None
-    for name, model in candidates(seed).items():
+    for name, model in models.items():
         _, scores, _ = _fit_and_judge(model, fit_rows, validation, rows)
         comparison.append({"model": name, "validation": scores.line()})
         if best_scores is None or _better(scores, best_scores):
             best, best_scores = name, scores
     winner = None
-    for entry, (name, model) in zip(comparison, candidates(seed).items(), strict=True):
+    for entry, (name, model) in zip(comparison, models.items(), strict=True):
         fitted, scores, encoding = _fit_and_judge(model, training, held_out, rows)
         entry["held_out"] = scores.line()  # for the record only: the choice above never saw these days
         if name == best:
