@@ -128,7 +128,7 @@ class Appointment(db.Model):
     noshow_p: Mapped[float | None]
     noshow_model: Mapped[str | None] = mapped_column(String(64))
     # the confirm-or-release link of a high-risk booking: set when the patient confirmed, or the link was used
-    attendance_answer: Mapped[str | None] = mapped_column(String(8))
+    attendance_answer: Mapped[str | None] = mapped_column(String(12))
 
     patient: Mapped[Patient | None] = relationship()  # noqa: F821
     doctor: Mapped[Doctor | None] = relationship()  # noqa: F821

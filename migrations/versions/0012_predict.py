@@ -20,7 +20,7 @@ def upgrade():
     with op.batch_alter_table('appointments') as batch:
         batch.add_column(sa.Column('noshow_p', sa.Float(), nullable=True))
         batch.add_column(sa.Column('noshow_model', sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column('attendance_answer', sa.String(length=8), nullable=True))
+        batch.add_column(sa.Column('attendance_answer', sa.String(length=12), nullable=True))
 
 
 def downgrade():
