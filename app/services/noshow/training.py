@@ -42,7 +42,7 @@ class ModelRecord:
     metrics: dict  # the winner on the held-out days
     comparison: list[dict] = field(default_factory=list)  # every candidate, validation and held-out
     # the winner's ROC, precision-recall and calibration curves and permutation importances on the held-out days,
-    # for the model card (docs/noshow.md, "The model card")
+    # for the model card (docs/noshow.md, "Admin pages")
     curves: dict | None = None
     importances: list[dict] | None = None
     sklearn_version: str = sklearn.__version__
