@@ -37,12 +37,14 @@ messages: $(DEVSTAMP)
 	.venv/bin/pybabel extract -F babel.cfg -k _l -k _mark --ignore-dirs='.* __pycache__' -o instance/waitless.pot .
 	.venv/bin/pybabel update -i instance/waitless.pot -d translations -l de --no-fuzzy-matching
 
+# the demo's no-show model: the seed trains a quick one there when it is missing (docs/noshow.md)
+NOSHOW_MODEL ?= instance/noshow-demo.joblib
 # serves http://$(HOST):$(PORT) until Ctrl-C; `make run PORT=8000` picks another port (docs/operations.md)
 # (the seed sees HOST and PORT too: the links in its e-mails point at this server)
 run: install
 	$(FLASK) db upgrade
-	HOST=$(HOST) PORT=$(PORT) $(FLASK) demo seed --scale small
-	JOBS_ENABLED=true HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py
+	NOSHOW_MODEL=$(NOSHOW_MODEL) HOST=$(HOST) PORT=$(PORT) $(FLASK) demo seed --scale small
+	NOSHOW_MODEL=$(NOSHOW_MODEL) JOBS_ENABLED=true HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py
 
 # TEST_DATABASE_URL picks the database (default: a temporary SQLite file); .ci/run runs SQLite and MariaDB.
 # The suite runs in TEST_WORKERS processes (pytest-xdist, one per core by default; 0 runs in this process), each

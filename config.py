@@ -92,6 +92,9 @@ class Config:
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)  # an attempt that crashed mid-send is retried after this
     # after a request commits messages, try them at once: thread | inline | celery | off (then the job sends them)
     OUTBOX_DELIVERY = os.environ.get("OUTBOX_DELIVERY", "celery" if CELERY_BROKER_URL else "thread")
+    # the no-show model predictions are stored with (docs/noshow.md); unset: no predictions, nothing else changes
+    NOSHOW_MODEL = os.environ.get("NOSHOW_MODEL") or None
+    NOSHOW_CONFIRM_HOURS = _int("NOSHOW_CONFIRM_HOURS", 72)  # high-risk bookings: confirm-or-release request; 0: off
     REMINDER_HOURS = tuple(int(h) for h in os.environ.get("REMINDER_HOURS", "24,2").split(",") if h.strip())
     NOTIFY_SMS = _bool("NOTIFY_SMS", True)
     STAFF_NOTICE_EMAIL = _bool("STAFF_NOTICE_EMAIL", True)  # staff and doctors also get their notices by e-mail

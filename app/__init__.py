@@ -237,5 +237,5 @@ def register_jobs(app: Flask) -> None:
 def register_subscribers() -> None:
     """Features that listen to others' signals subscribe when their package loads (docs/architecture.md, "Events")."""
     # waitlist: offers freed and added time to waiting patients; delivery and queue: an erased patient's messages
-    # are redacted and their tokens leave the live queues
-    from app.services import delivery, queue, waitlist  # noqa: F401
+    # are redacted and their tokens leave the live queues; noshow: each booking is scored by the no-show model
+    from app.services import delivery, noshow, queue, waitlist  # noqa: F401

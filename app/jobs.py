@@ -55,7 +55,8 @@ def purge_unverified_accounts(now: datetime | None = None) -> int:
 def send_reminders(now: datetime | None = None) -> int:
     """Reminders REMINDER_HOURS before appointments (or the hospital's own hours); returns how many were queued."""
     with transaction():
-        return reminders.send_reminders(tuple(current_app.config.get("REMINDER_HOURS", (24, 2))), now)
+        return reminders.send_reminders(tuple(current_app.config.get("REMINDER_HOURS", (24, 2))), now,
+                                        confirm_hours=current_app.config.get("NOSHOW_CONFIRM_HOURS", 72))
 
 
 @job("deliver_outbox", 30)

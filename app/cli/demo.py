@@ -23,11 +23,40 @@ def seed(scale, seed):
     if db.session.scalar(select(Hospital.id).limit(1)) is not None:
         click.echo("The database already holds a region; nothing seeded.")
         return
+    _demo_model()
     logins = seed_small(seed) if scale == "small" else seed_region(seed)
     _deliver_seeded_mail()
     click.echo("Demo logins:")
     for role, (email, password) in logins.items():
         click.echo(f"  {role:8} {email:36} {password}")
+
+
+# The demo's quick model: one candidate on every DEMO_SAMPLE-th row of the shipped data set, a few seconds instead
+# of the full comparison's minutes (docs/noshow.md, "The demo")
+DEMO_SAMPLE = 20
+
+
+def _demo_model() -> None:
+    """When NOSHOW_MODEL names a file that does not exist yet (`make run` names instance/noshow-demo.joblib), train
+    a quick model there before seeding, so the seeded bookings carry predictions and staff pages show bands."""
+    import os
+    from pathlib import Path
+
+    from app.scheduling.simulation_model import SimulationDataError, find_noshow_file
+    from app.services.noshow import save
+    from app.services.noshow.training import NoShowDataError, load_csv, train
+
+    setting = current_app.config.get("NOSHOW_MODEL")
+    if not setting or Path(setting).exists():
+        return
+    try:
+        rows = load_csv(find_noshow_file(os.environ, Path(current_app.root_path).parent)).rows
+        record = train(rows[::DEMO_SAMPLE], only=("logistic_regression",))
+    except (NoShowDataError, SimulationDataError) as err:
+        click.echo(f"No demo no-show model: {err}")
+        return
+    save(record, setting)
+    click.echo(f"Trained the demo no-show model ({record.name}, ROC AUC {record.metrics['roc_auc']}) into {setting}.")
 
 
 def _deliver_seeded_mail() -> None:

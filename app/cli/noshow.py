@@ -23,7 +23,7 @@ def _default_csv() -> Path:
 
 
 def _rows(path: Path):
-    from app.services.noshow import NoShowDataError, load_csv
+    from app.services.noshow.training import NoShowDataError, load_csv
 
     try:
         return load_csv(path)
@@ -41,7 +41,8 @@ def _rows(path: Path):
 @click.option("--seed", type=int, default=0, show_default=True)
 def noshow_train(csv_path, out_path, holdout, seed):
     """Compare the models on a time split, keep the best, calibrated; one JSON line of what was trained."""
-    from app.services.noshow import NoShowDataError, save, train
+    from app.services.noshow import save
+    from app.services.noshow.training import NoShowDataError, train
 
     loaded = _rows(csv_path or _default_csv())
     try:
@@ -64,7 +65,8 @@ def noshow_train(csv_path, out_path, holdout, seed):
               help="Earlier appointments: the patients' past, never judged.")
 def noshow_evaluate(model_path, csv_path, history_path):
     """One JSON line: roc_auc, pr_auc, brier, base_rate, n on the days after the model's training period."""
-    from app.services.noshow import ModelFileError, NoShowDataError, evaluate, load
+    from app.services.noshow import ModelFileError, load
+    from app.services.noshow.training import NoShowDataError, evaluate
 
     try:
         record = load(model_path)

@@ -123,6 +123,12 @@ class Appointment(db.Model):
     fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
     hold_until: Mapped[datetime | None]  # status "held": a waitlist offer keeps the slot until then
+    # the no-show model's probability when booked (or moved), and which model said so; empty without a model
+    # (docs/noshow.md, "Predictions on bookings"). Staff see a band, never the patient.
+    noshow_p: Mapped[float | None]
+    noshow_model: Mapped[str | None] = mapped_column(String(64))
+    # the confirm-or-release link of a high-risk booking: set when the patient confirmed, or the link was used
+    attendance_answer: Mapped[str | None] = mapped_column(String(12))
 
     patient: Mapped[Patient | None] = relationship()  # noqa: F821
     doctor: Mapped[Doctor | None] = relationship()  # noqa: F821

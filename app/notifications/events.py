@@ -114,6 +114,52 @@ def read_manage_token(token: str, now: datetime | None = None) -> Appointment:
     return appointment
 
 
+# --- the confirm-or-release link of a high-risk booking (docs/noshow.md, "Confirm or release")
+ATTEND_SALT = "waitless.confirm-or-release"
+ATTEND_MAX_AGE = 14 * 86400  # sent a few days ahead; it also dies at the start, when moved and once answered
+
+
+def _attend_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=ATTEND_SALT)
+
+
+def attendance_link(appointment: Appointment) -> str:
+    """Signed for the appointment at its current start; a different salt from the manage link, so neither token
+    opens the other's page."""
+    token = _attend_serializer().dumps([appointment.id, _epoch(appointment.start)])
+    return f"{base_url()}/manage/attend/{token}"
+
+
+def read_attendance_token(token: str, now: datetime | None = None) -> Appointment:
+    """The appointment a confirm-or-release link names, or ManageLinkError: tampered (400); moved, gone, over,
+    answered already (410). Only links of scheduled appointments without an answer open."""
+    try:
+        appointment_id, start = _attend_serializer().loads(token, max_age=ATTEND_MAX_AGE)
+    except SignatureExpired:
+        raise ManageLinkError("expired", 410) from None
+    except (BadSignature, TypeError, ValueError):
+        raise ManageLinkError("invalid", 400) from None
+    appointment = db.session.get(Appointment, appointment_id) if isinstance(appointment_id, int) else None
+    if appointment is None or appointment.kind == Kind.LOCATION or appointment.patient_id is None:
+        raise ManageLinkError("gone", 410)
+    if _epoch(appointment.start) != start:
+        raise ManageLinkError("moved", 410)
+    if appointment.attendance_answer is not None:
+        raise ManageLinkError("used", 410)
+    if appointment.status != Status.SCHEDULED:
+        raise ManageLinkError("gone", 410)
+    if (now or utcnow()) >= appointment.start:
+        raise ManageLinkError("expired", 410)
+    return appointment
+
+
+def confirm_request(appointment: Appointment, hours: int) -> int:
+    """The extra reminder of a high-risk booking: confirm you are coming, or release the time for others."""
+    key = f"appt:{appointment.id}:confirm:{appointment.start.isoformat()}"
+    return _to_patient(appointment, "appointment_confirm", key,
+                       {"hours": hours, "attend_link": attendance_link(appointment)})
+
+
 def sms_enabled() -> bool:
     return current_app.config.get("NOTIFY_SMS", True)
 

@@ -40,6 +40,8 @@ SUBJECTS = {
                               "de": "Ihr Termin am {when} ist abgesagt"},
     "appointment_reminder": {"en": "Reminder: your appointment on {when}",
                              "de": "Erinnerung: Ihr Termin am {when}"},
+    "appointment_confirm": {"en": "Please confirm your appointment on {when}",
+                            "de": "Bitte bestätigen Sie Ihren Termin am {when}"},
     "appointment_leave": {"en": "Your doctor is not available on {when}: please choose a new time",
                           "de": "Ihr Arzt ist am {when} nicht verfügbar: bitte wählen Sie einen neuen Termin"},
     "staff_notice": {"en": "Waitless: {headline}", "de": "Waitless: {headline}"},
@@ -147,7 +149,7 @@ def render_sms(row: OutboxMessage) -> str:
 
 
 # messages about an appointment as it stands; once it is cancelled or moved they would mislead
-STALE_WHEN_CHANGED = ("appointment_reminder", "appointment_leave")
+STALE_WHEN_CHANGED = ("appointment_reminder", "appointment_leave", "appointment_confirm")
 
 
 def stale_reason(row: OutboxMessage) -> str | None:

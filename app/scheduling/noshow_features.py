@@ -199,6 +199,11 @@ def features(row: Appointment, encoding: Encoding, history: History) -> list[flo
     """The row's numbers in the order of ``FEATURES``. The outcome of ``row`` itself is never read: its history
     stops before its booking date, which is never after its own day."""
     visits, missed = history.before(row.patient, row.booked.date())
+    return vector(row, encoding, visits, missed)
+
+
+def vector(row: Appointment, encoding: Encoding, visits: int, missed: int) -> list[float]:
+    """The numbers of ``FEATURES`` for a row whose history (earlier appointments, of which missed) is known."""
     weekday = row.day.weekday()
     return [
         float(row.lead_days), math.log1p(row.lead_days), float(row.lead_days == 0), float(row.age),
@@ -216,3 +221,83 @@ def matrix(rows: Sequence[Appointment], encoding: Encoding, known: Iterable[Appo
     decided by its booking date, so passing the evaluated rows themselves leaks nothing)."""
     history = History(known)
     return [features(r, encoding, history) for r in rows], [int(r.no_show) for r in rows]
+
+
+# --- Bookings made in the portal (docs/noshow.md, "Predictions on bookings") ---
+
+# A patient without a birth date counts as the data set's typical patient (its mean age, rounded).
+UNKNOWN_AGE = 37
+# The data set's SMS reminders went out only for appointments booked at least this many days ahead, so the model
+# has never seen an SMS with a shorter lead: an SMS-enabled patient counts as reminded from this lead on.
+SMS_FROM_LEAD_DAYS = 3
+# Bands staff see instead of a bare number: below LOW_BELOW is low risk, from HIGH_FROM on high risk (about one
+# booking in five misses in the data set, so "medium" brackets that base rate). High-risk bookings get the stronger
+# reminder.
+LOW_BELOW = 0.15
+HIGH_FROM = 0.35
+BANDS = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    """What the portal knows of a booking when it is made; times are the hospital's wall clock."""
+
+    booked: datetime  # when the booking is made (or moved)
+    day: date  # the appointment's day
+    age: int | None  # None: no birth date recorded
+    female: bool
+    sms_enabled: bool  # the patient gets SMS (a phone, SMS switched on)
+    prior_visits: int  # earlier appointments on days before the booking's day that took place or were missed
+    prior_noshows: int
+    hypertension: bool = False  # chronic conditions, when recorded; the portal records none today
+    diabetes: bool = False
+    alcoholism: bool = False
+    handicap: int = 0
+
+
+def booking_features(facts: BookingFacts, encoding: Encoding) -> list[float]:
+    """The model's features for a portal booking, through the same ``vector`` the training rows use. The portal
+    knows no neighbourhood: it counts as one never seen (share 0, the overall rate); a booking for a past day
+    (staff recording one) counts as same-day."""
+    day = max(facts.day, facts.booked.date())
+    lead = (day - facts.booked.date()).days
+    row = Appointment(
+        patient="", appointment="", female=facts.female, booked=facts.booked, day=day,
+        age=min(max(facts.age if facts.age is not None else UNKNOWN_AGE, 0), MAX_AGE), neighbourhood="",
+        scholarship=False, hypertension=facts.hypertension, diabetes=facts.diabetes, alcoholism=facts.alcoholism,
+        handicap=facts.handicap, sms=facts.sms_enabled and lead >= SMS_FROM_LEAD_DAYS, no_show=False)
+    return vector(row, encoding, facts.prior_visits, facts.prior_noshows)
+
+
+def risk_band(probability: float | None) -> str | None:
+    """"low", "medium" or "high" for a predicted no-show probability; None without a prediction."""
+    if probability is None:
+        return None
+    if probability < LOW_BELOW:
+        return "low"
+    return "high" if probability >= HIGH_FROM else "medium"
+
+
+# Lead-time bands of the admin's no-show rates (days between booking and appointment): (label, its last day), each
+# starting the day after the previous band's last
+LEAD_BANDS = (("same_day", 0), ("1_2_days", 2), ("3_7_days", 7), ("8_30_days", 30), ("over_30_days", None))
+
+
+def lead_band(days: int) -> str:
+    """The band of a lead time in days (a negative lead, a booking recorded afterwards, counts as same-day)."""
+    for label, last in LEAD_BANDS:
+        if last is None or max(days, 0) <= last:
+            return label
+    raise AssertionError("the last band is open-ended")
+
+
+@dataclass
+class Rate:
+    """Appointments that took place or were missed, and how many were missed."""
+
+    seen: int = 0
+    missed: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.missed / self.seen if self.seen else None

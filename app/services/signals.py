@@ -28,3 +28,6 @@ patient_erased = _signals.signal("patient-erased")
 # An appointment was cancelled (by the patient, the hospital or the system).
 # kwargs: actor_id, appointment, now. Payments subscribes: an online payment is refunded by the hospital's policy.
 appointment_cancelled = _signals.signal("appointment-cancelled")
+# A patient's appointment was booked, taken from a waitlist hold, or moved to a new time (every path: pages, desk,
+# API, offers). kwargs: appointment (flushed, with its id and times), now (naive UTC)
+appointment_booked = _signals.signal("appointment-booked")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AppointmentType
 from app.scheduling.codes import Status
+from app.scheduling.noshow_features import risk_band
 
 STATUS_LABELS = {
     Status.SCHEDULED: _l("booked"),
@@ -21,6 +22,14 @@ STATUS_LABELS = {
     Status.NO_SHOW: _l("no show"),
     Status.HELD: _l("held for the waitlist"),
 }
+
+# The no-show bands (app.scheduling.noshow_features.risk_band): a band, not a verdict (docs/noshow.md, "Bands")
+RISK_LABELS = {"low": _l("low risk"), "medium": _l("medium risk"), "high": _l("high risk")}
+# the lead-time bands of the no-show rates (app.scheduling.noshow_features.LEAD_BANDS)
+LEAD_LABELS = {"same_day": _l("same day"), "1_2_days": _l("1-2 days ahead"), "3_7_days": _l("3-7 days ahead"),
+               "8_30_days": _l("8-30 days ahead"), "over_30_days": _l("more than 30 days ahead")}
+WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
+                 _l("Sunday"))
 
 # Each code of app.scheduling.errors in words a reader can act on. A refusal whose own message has a translation
 # is shown in full; otherwise a non-English page shows its code's sentence here (tests/unit/test_error_words.py
@@ -77,6 +86,18 @@ def status_label(code: str) -> str:
     return str(label) if label is not None else gettext(code.replace("_", " "))
 
 
+def risk_label(band: str) -> str:
+    return str(RISK_LABELS[band])
+
+
+def lead_label(band: str) -> str:
+    return str(LEAD_LABELS[band])
+
+
+def weekday_name(number: int) -> str:
+    return str(WEEKDAY_NAMES[number])
+
+
 def type_name(code: str | None, hospital_id: int | None = None) -> str:
     """The appointment type's name at the hospital ("ECG with consultation"), translated; its code's words when
     the hospital has no such type (an old or federated booking)."""
@@ -93,4 +114,6 @@ def type_name(code: str | None, hospital_id: int | None = None) -> str:
 
 
 def init_words(app) -> None:
-    app.jinja_env.globals.update(status_label=status_label, type_name_of=type_name, say=say, error_text=error_text)
+    app.jinja_env.globals.update(status_label=status_label, type_name_of=type_name, say=say, error_text=error_text,
+                                 risk_band=risk_band, risk_label=risk_label, lead_label=lead_label,
+                                 weekday_name=weekday_name)

@@ -31,8 +31,8 @@ def noshow_probability(appointment: Appointment) -> float | None:
     """The predicted chance that the appointment's patient misses it; None while no prediction is stored.
 
     The one place the overbooking decision reads a booked patient's risk (docs/overbooking.md, "Probabilities"):
-    the stored prediction of the booking (issue #15, part 2) belongs here. An unknown risk is never overbooked."""
-    return getattr(appointment, "noshow_probability", None)
+    the probability stored with the booking (docs/noshow.md). An unknown risk is never overbooked."""
+    return appointment.noshow_p
 
 
 def overbooked_ids(appointment_ids: list[int]) -> set[int]:

@@ -19,7 +19,7 @@ from app.models import Appointment, Doctor, Offer, Patient
 from app.models.base import utcnow
 from app.notifications import events as notify
 from app.scheduling.codes import Kind, OfferStatus, Status, Urgency
-from app.services import audit
+from app.services import audit, signals
 from app.services.availability import type_label
 from app.services.booking.claims import AUDIT_FIELDS, LOCK_ERRORS, hold_resources, release_resources
 from app.services.booking.placement import Placement, check_patient_free
@@ -72,6 +72,7 @@ def fill_hold(actor_id: int | None, hold: Appointment, patient: Patient, *, now:
         hold.appointment_type = appointment_type
     hold.created_at = now
     db.session.flush()
+    signals.appointment_booked.send(None, appointment=hold, now=now)
     audit.record(actor_id, "appointment.book", "appointment", hold.id, hospital_id=hold.hospital_id,
                  before=before, after=audit.snapshot(hold, AUDIT_FIELDS), comment=comment or "from the waitlist")
     notify.appointment_booked(hold)

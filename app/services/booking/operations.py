@@ -64,6 +64,7 @@ def book(actor_id: int | None, patient: Patient, doctor: Doctor, start: datetime
     db.session.add(appointment)
     db.session.flush()
     hold_resources(appointment, placement)
+    signals.appointment_booked.send(None, appointment=appointment, now=now)
     audit.record(actor_id, "appointment.book", "appointment", appointment.id, hospital_id=appointment.hospital_id,
                  after=audit.snapshot(appointment, AUDIT_FIELDS), comment=comment)
     notify.appointment_booked(appointment)  # outbox rows, committed with the booking
@@ -150,6 +151,7 @@ def reschedule(actor_id: int | None, appointment: Appointment, new_start: dateti
     else:  # a shared cell would be another room's: give everything back, then claim anew (a refusal rolls back)
         release_resources(appointment, start=old_start, kind=old_kind, tz=old_tz, count_day=not same_day)
         hold_resources(appointment, placement, count_day=not same_day)
+    signals.appointment_booked.send(None, appointment=appointment, now=now)
     audit.record(actor_id, "appointment.reschedule", "appointment", appointment.id,
                  hospital_id=appointment.hospital_id, before=before,
                  after=audit.snapshot(appointment, AUDIT_FIELDS), comment=comment)

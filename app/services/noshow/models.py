@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.calibration import CalibratedClassifierCV, calibration_curve
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.metrics import average_precision_score, brier_score_loss, precision_recall_curve, roc_auc_score, roc_curve
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
@@ -59,3 +60,44 @@ def judge(outcomes, probabilities) -> Scores:
     return Scores(roc_auc=float(roc_auc_score(y, p)) if both else float("nan"),
                   pr_auc=float(average_precision_score(y, p)) if both else float("nan"),
                   brier=float(brier_score_loss(y, p)), base_rate=base, base_brier=base * (1 - base), n=len(y))
+
+
+# Points kept of each curve for the model card: enough to draw it, small enough for the metrics record.
+CURVE_POINTS = 40
+CALIBRATION_BINS = 10
+IMPORTANCE_ROWS = 4000
+
+
+def _thin(*columns) -> list[list[float]]:
+    """Every column cut to at most CURVE_POINTS evenly spaced points (first and last kept), rounded."""
+    n = len(columns[0])
+    keep = sorted({round(i * (n - 1) / (CURVE_POINTS - 1)) for i in range(CURVE_POINTS)}) if n > CURVE_POINTS \
+        else range(n)
+    return [[round(float(c[i]), 4) for i in keep] for c in columns]
+
+
+def curves(outcomes, probabilities) -> dict:
+    """ROC, precision-recall and calibration on the judged rows, as lists for the model card's charts and tables."""
+    y = np.asarray(outcomes, dtype=int)
+    p = np.asarray(probabilities, dtype=float)
+    fpr, tpr, _ = roc_curve(y, p)
+    precision, recall, _ = precision_recall_curve(y, p)
+    observed, predicted = calibration_curve(y, p, n_bins=CALIBRATION_BINS, strategy="quantile")
+    roc_x, roc_y = _thin(fpr, tpr)
+    pr_x, pr_y = _thin(recall[::-1], precision[::-1])
+    return {"roc": {"x": roc_x, "y": roc_y}, "pr": {"x": pr_x, "y": pr_y},
+            "calibration": {"x": [round(float(v), 4) for v in predicted],
+                            "y": [round(float(v), 4) for v in observed]}}
+
+
+def importances(model, x, y, names, seed: int) -> list[dict]:
+    """Permutation importance on (a sample of) the judged rows: how much the ROC AUC drops when one feature is
+    shuffled, largest first. Model-agnostic, so the three candidates compare alike."""
+    rng = np.random.default_rng(seed)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=int)
+    if len(y) > IMPORTANCE_ROWS:
+        pick = rng.choice(len(y), IMPORTANCE_ROWS, replace=False)
+        x, y = x[pick], y[pick]
+    found = permutation_importance(model, x, y, scoring="roc_auc", n_repeats=3, random_state=seed)
+    ranked = sorted(zip(names, found.importances_mean, strict=True), key=lambda item: -item[1])
+    return [{"feature": name, "importance": round(float(value), 4)} for name, value in ranked]

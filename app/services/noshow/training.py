@@ -24,10 +24,8 @@ from app.scheduling.noshow_features import (
     time_split,
 )
 from app.scheduling.simulation_model import open_text
-from app.services.noshow.models import Scores, calibrated, candidates, judge
-
-FORMAT = "waitless-noshow-model"
-VERSION = 1
+from app.services.noshow.modelfile import FORMAT, VERSION
+from app.services.noshow.models import Scores, calibrated, candidates, curves, importances, judge
 
 
 @dataclass
@@ -43,6 +41,10 @@ class ModelRecord:
     holdout_from: date | None
     metrics: dict  # the winner on the held-out days
     comparison: list[dict] = field(default_factory=list)  # every candidate, validation and held-out
+    # the winner's ROC, precision-recall and calibration curves and permutation importances on the held-out days,
+    # for the model card (docs/noshow.md, "Admin pages")
+    curves: dict | None = None
+    importances: list[dict] | None = None
     sklearn_version: str = sklearn.__version__
     format: str = FORMAT
     version: int = VERSION
@@ -77,27 +79,34 @@ def _better(a: Scores, b: Scores) -> bool:
     return (a.brier < a.base_brier, a.pr_auc, -a.brier) > (b.brier < b.base_brier, b.pr_auc, -b.brier)
 
 
-def train(rows: Sequence[Appointment], holdout_share: float = 0.2, seed: int = 0) -> ModelRecord:
+def train(rows: Sequence[Appointment], holdout_share: float = 0.2, seed: int = 0,
+          only: Sequence[str] | None = None) -> ModelRecord:
     """Compare the candidates on the last days of the training period, refit the best on the whole of it, judge it
-    on the held-out later days. ``rows`` are also the history every row may look back on (only at earlier days)."""
+    on the held-out later days. ``rows`` are also the history every row may look back on (only at earlier days).
+    ``only``: compare just these candidates (the demo's quick model, docs/noshow.md)."""
     training, held_out = time_split(rows, holdout_share)
     fit_rows, validation = time_split(training, holdout_share)
+    models = {name: model for name, model in candidates(seed).items() if only is None or name in only}
+    if not models:
+        raise NoShowDataError(f"no such model: {', '.join(only or ())}")
     comparison, best, best_scores = [], None, None
-    for name, model in candidates(seed).items():
+    for name, model in models.items():
         _, scores, _ = _fit_and_judge(model, fit_rows, validation, rows)
         comparison.append({"model": name, "validation": scores.line()})
         if best_scores is None or _better(scores, best_scores):
             best, best_scores = name, scores
     winner = None
-    for entry, (name, model) in zip(comparison, candidates(seed).items(), strict=True):
+    for entry, (name, model) in zip(comparison, models.items(), strict=True):
         fitted, scores, encoding = _fit_and_judge(model, training, held_out, rows)
         entry["held_out"] = scores.line()  # for the record only: the choice above never saw these days
         if name == best:
             winner, winner_scores, winner_encoding = fitted, scores, encoding
+    xh, yh = matrix(held_out, winner_encoding, rows)
     return ModelRecord(name=best, model=winner, encoding=winner_encoding, features=FEATURES,
                        trained_from=min(r.day for r in training), trained_to=max(r.day for r in training),
                        holdout_from=min(r.day for r in held_out), metrics=winner_scores.line(),
-                       comparison=comparison)
+                       comparison=comparison, curves=curves(yh, winner.predict_proba(xh)[:, 1]),
+                       importances=importances(winner, xh, yh, FEATURES, seed))
 
 
 def evaluate(record: ModelRecord, rows: Sequence[Appointment], history: Sequence[Appointment] = ()) -> Scores:
