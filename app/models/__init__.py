@@ -19,12 +19,13 @@ from app.models.scheduling import (
     Schedule,
     TokenSlot,
 )
+from app.models.stats import AccessStat, DailyStat
 from app.models.user import HOSPITAL_ROLES, ApiToken, LoginThrottle, Membership, Role, User, UserSession
 from app.models.waitlist import Offer, WaitlistEntry
 
 __all__ = [
-    "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
-    "AvailabilityRule", "CacheVersion", "Claim", "DayCounter", "Department", "Doctor", "Encounter", "Equipment",
+    "HOSPITAL_ROLES", "AccessStat", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
+    "AvailabilityRule", "CacheVersion", "Claim", "DailyStat", "DayCounter", "Department", "Doctor", "Encounter", "Equipment",
     "Hospital", "IndexedSlot",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "Patient", "Queue", "QueueCounter",
     "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "StaffNotice", "TokenSlot", "User",

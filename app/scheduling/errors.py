@@ -173,3 +173,10 @@ class AllocationInvalid(SchedulingError):
     outside [0, 1], a slot that ends before it starts. ``field`` names the input (``"requests.3.urgency"``)."""
 
     code, http_status = "allocation_invalid", 422
+
+
+class PeriodInvalid(SchedulingError):
+    """A reporting period that cannot be computed or shown: reversed, reaching into the future, or too long.
+    ``field`` is "from" or "to"."""
+
+    code, http_status = "period_invalid", 422

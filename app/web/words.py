@@ -45,6 +45,7 @@ ERROR_MESSAGES = {
     "schedule_invalid": _l("The schedule has errors."),
     "weights_invalid": _l("These weights cannot be used."),
     "allocation_invalid": _l("The allocation input is invalid."),
+    "period_invalid": _l("This period cannot be shown."),
 }
 
 
