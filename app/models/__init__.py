@@ -24,9 +24,10 @@ from app.models.user import HOSPITAL_ROLES, ApiToken, LoginThrottle, Membership,
 from app.models.waitlist import Offer, WaitlistEntry
 
 __all__ = [
-    "HOSPITAL_ROLES", "AccessStat", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
-    "AvailabilityRule", "CacheVersion", "Claim", "DailyStat", "DayCounter", "Department", "Doctor", "Encounter", "Equipment",
+    "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
+    "AvailabilityRule", "CacheVersion", "Claim", "DayCounter", "Department", "Doctor", "Encounter", "Equipment",
     "Hospital", "IndexedSlot",
+    "AccessStat", "DailyStat",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "Patient", "Queue", "QueueCounter",
     "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule", "Specialty", "StaffNotice", "TokenSlot", "User",
     "UserSession", "Vitals", "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",

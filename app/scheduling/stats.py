@@ -174,8 +174,8 @@ def first_free(slots: Sequence[tuple[datetime, datetime]], bookings: Sequence[Bo
                until: datetime, count: int = 3) -> list[datetime]:
     """The first ``count`` slot starts in ``[since, until)`` that no booking held at ``since`` overlaps.
 
-    ``slots`` and ``bookings`` are sorted by start; no booking is longer than ``LONGEST_BOOKING``, so only the bookings that
-    start within ``LONGEST_BOOKING`` before the slot's end need looking at.
+    ``slots`` and ``bookings`` are sorted by start; no booking is longer than ``LONGEST_BOOKING``, so only the
+    bookings that start within that much before the slot's end need looking at.
     """
     starts = [b.start for b in bookings]
     found: list[datetime] = []
