@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -59,8 +60,9 @@ def _aggregates():
 
 
 def figures_of(raw: dict) -> dict[str, float | int | None]:
-    """The shown figures from the summed columns of any number of rows."""
-    total = {name: raw.get(name) or 0 for name in SUMS}
+    """The shown figures from the summed columns of any number of rows (MariaDB sums to Decimal: made float)."""
+    raw = {name: float(value) for name, value in raw.items() if isinstance(value, int | float | Decimal)}
+    total = {name: raw.get(name, 0.0) for name in SUMS}
 
     def typical(value: str, weight: str):
         return round(raw[value] / total[weight], 1) if total[weight] and raw.get(value) is not None else None
