@@ -49,6 +49,7 @@ from app.models.user import new_stamp
 from app.services.accounts import create_user
 from app.services.accounts.passwords import hash_password
 from app.services.availability import index as availability_index
+from app.services.reports import stats as report_stats
 
 # real cities (centre coordinates); the first of each country gets the most hospitals
 CITIES = {
@@ -151,16 +152,19 @@ def _slot_templates(tz_names: set[str], days: list[date], valid_from: date) -> d
 
 def seed_region(seed: int = 1, *, hospitals: int = 100, doctors: int = 2000, days: int = 30,
                 patients: int = 20000, booked_share: float = 0.6, two_hospital_share: float = 0.1,
-                batch: int = 10000, echo: Callable[[str], None] | None = _stdout) -> dict[str, tuple[str, str]]:
+                batch: int = 10000, echo: Callable[[str], None] | None = _stdout,
+                history_days: int = 0) -> dict[str, tuple[str, str]]:
     """Seed the region into an empty database and return the demo logins (like app.demo.seed_small).
 
     The keyword arguments scale it down for tests; the defaults are the region of docs/cli.md. Each doctor
     is booked with a popularity drawn around `booked_share`; `two_hospital_share` of the doctors work Mon-Wed at
-    their home hospital and Thu-Fri at a second one in the same country.
+    their home hospital and Thu-Fri at a second one in the same country. `history_days` adds that many past days
+    of appointments with outcomes (completed, no-shows, cancellations) and their daily statistics
+    (docs/reports.md).
     """
     say = echo or (lambda _message: None)
     started = clock.perf_counter()
-    region = _Region(random.Random(seed), _Writer(batch), hash_password(DEMO_PASSWORD))
+    region = _Region(random.Random(seed), _Writer(batch), hash_password(DEMO_PASSWORD), history_days)
     logins = region.hospitals(hospitals)
     region.doctors(doctors, two_hospital_share)
     region.patients(patients)
@@ -168,6 +172,10 @@ def seed_region(seed: int = 1, *, hospitals: int = 100, doctors: int = 2000, day
     say(f"region: {hospitals} hospitals, {doctors} doctors, {patients} patients in "
         f"{clock.perf_counter() - started:.1f} s; booking...")
     slots, booked = region.bookings(days, booked_share)
+    if history_days:
+        past = region.history(history_days, booked_share)
+        say(f"history: {past} past appointments over {history_days} days; statistics...")
+        _build_stats(region.today - timedelta(days=history_days), region.today - timedelta(days=1))
     indexed = _build_index(batch)
     _analyze()
     written = region.writer.written
@@ -176,6 +184,13 @@ def seed_region(seed: int = 1, *, hospitals: int = 100, doctors: int = 2000, day
         f"{booked} appointments ({booked / max(slots, 1):.1%} booked), {written['claims']} claims, "
         f"{written['day_counters']} day counters, {indexed} free slots indexed")
     return logins
+
+
+def _build_stats(first: date, last: date) -> None:
+    """The daily statistics of the seeded history, a stretch per commit like `flask stats rebuild`."""
+    for chunk_first, chunk_last in report_stats.chunks(first, last):
+        report_stats.rebuild(chunk_first, chunk_last)
+        db.session.commit()
 
 
 def _build_index(batch: int) -> int:
@@ -194,11 +209,12 @@ class _Region:
     reading generated keys back.
     """
 
-    def __init__(self, rng: random.Random, writer: _Writer, password_hash: str):
+    def __init__(self, rng: random.Random, writer: _Writer, password_hash: str, history_days: int = 0):
         self.rng, self.writer, self.password_hash = rng, writer, password_hash
         self.now = utcnow()
         self.today = self.now.date()
-        self.valid_from = self.today - timedelta(days=self.today.weekday())
+        first = self.today - timedelta(days=history_days)  # the hours hold since the history's first day
+        self.valid_from = first - timedelta(days=first.weekday())
         self.plans: list[tuple[int, int, int, int, frozenset[int]]] = []  # doctor, resource, hospital, room, days
         self.patient_users: dict[int, int] = {}  # patient id -> user id
 
@@ -325,6 +341,47 @@ class _Region:
             add(DayCounter.__table__, dict(resource_id=resource_id, day=day, count=count))
         self.writer.flush()
         return slots, booked
+
+    def history(self, days: int, booked_share: float) -> int:
+        """Past days: each slot booked with the doctor's popularity, days to weeks ahead, then completed, missed
+        (8 %) or cancelled (6 %, half of them within a day of the start). Past appointments hold no claims."""
+        rng, add = self.rng, self.writer.add
+        span = [self.today - timedelta(days=d) for d in range(days, 0, -1)]
+        templates = _slot_templates(set(self.tz_of.values()), span, self.valid_from)
+        patient_ids = list(self.patient_users)
+        appointment_id = _next_id(Appointment)
+        written = 0
+        for doctor_id, _resource_id, hospital_id, room_id, weekdays in self.plans:
+            popularity = rng.uniform(max(0.0, booked_share - 0.15), min(1.0, booked_share + 0.15))
+            for day in span:
+                if day.weekday() not in weekdays:
+                    continue
+                for slot in templates[(self.tz_of[hospital_id], day)]:
+                    if rng.random() >= popularity:
+                        continue
+                    patient_id = rng.choice(patient_ids)
+                    created = slot.start - timedelta(hours=rng.randint(12, 24 * 40))
+                    outcome = rng.random()
+                    status, cancelled = "completed", None
+                    if outcome < 0.08:
+                        status = "no_show"
+                    elif outcome < 0.14:
+                        status = "cancelled"
+                        cancelled = slot.start - timedelta(hours=rng.choice([2, 6, 48, 120]))
+                        cancelled = max(cancelled, created)
+                    type_code = "follow_up" if rng.random() < 0.3 else "new"
+                    add(Appointment.__table__, dict(
+                        id=appointment_id, patient_id=patient_id, doctor_id=doctor_id, room_id=room_id,
+                        hospital_id=hospital_id, appointment_type=type_code, start=slot.start, end=slot.end,
+                        status=status, urgency="routine", reason=None, emergency=False, holds_room=False,
+                        kind="slots", booked_by_id=self.patient_users[patient_id], created_at=created,
+                        cancelled_at=cancelled, cancel_reason="demo" if cancelled else None, fee=FEES[type_code],
+                        currency=self.currency_of[hospital_id]))
+                    appointment_id += 1
+                    written += 1
+            self.writer.maybe_flush()
+        self.writer.flush()
+        return written
 
     def _user(self, email: str, role: Role, name: str) -> int:
         user_id = self.next_user
