@@ -24,11 +24,11 @@ def seed(scale, seed, history_days, hospitals, doctors):
     """A deterministic demo region."""
     from app.demo import seed_region, seed_small
 
+    if scale == "small" and history_days:
+        raise click.BadParameter("--history-days needs --scale region.", param_hint="--history-days")
     if db.session.scalar(select(Hospital.id).limit(1)) is not None:
         click.echo("The database already holds a region; nothing seeded.")
         return
-    if scale == "small" and history_days:
-        raise click.BadParameter("--history-days needs --scale region.", param_hint="--history-days")
     logins = seed_small(seed) if scale == "small" else seed_region(
         seed, hospitals=hospitals, doctors=doctors, patients=max(doctors * 10, 100), history_days=history_days)
     _deliver_seeded_mail()

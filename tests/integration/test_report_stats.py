@@ -3,11 +3,12 @@ import json
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.jobs import rebuild_stats
 from app.models import AccessStat, Appointment, DailyStat, Offer, QueueEntry, WaitlistEntry
+from app.models.base import utcnow
 from app.services.queue.operations import queue_of
 from app.transaction import transaction
 
@@ -102,3 +103,22 @@ def test_periods_that_cannot_be_rebuilt_are_refused_with_a_clear_message(runner,
     res = runner.invoke(args=["stats", "rebuild", "--from", first, "--to", last])
     assert res.exit_code == 2 and words in res.output
     assert db.session.scalar(select(DailyStat.id)) is None
+
+
+def test_the_region_seed_with_history_brings_outcomes_and_their_statistics(app, runner):
+    from app.demo.region import seed_region
+
+    seed_region(2, hospitals=2, doctors=4, patients=40, days=2, history_days=3, echo=None)
+    past = dict(db.session.execute(select(Appointment.status, func.count()).where(Appointment.start < utcnow())
+                                   .group_by(Appointment.status)).all())
+    assert past.get("completed", 0) > 0 and past.get("no_show", 0) + past.get("cancelled", 0) > 0
+    built = db.session.scalar(select(func.count(DailyStat.id)))
+    assert built > 0
+    # the seed's statistics are what a rebuild makes of its rows
+    yesterday = utcnow().date() - timedelta(days=1)
+    before = rows(DailyStat)
+    assert runner.invoke(args=["stats", "rebuild", "--from", (yesterday - timedelta(days=2)).isoformat(),
+                               "--to", yesterday.isoformat()]).exit_code == 0
+    assert rows(DailyStat) == before
+    refused = runner.invoke(args=["demo", "seed", "--scale", "small", "--history-days", "3"])
+    assert refused.exit_code == 2 and "--history-days needs --scale region" in refused.output
