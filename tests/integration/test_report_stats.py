@@ -114,6 +114,9 @@ def test_the_region_seed_with_history_brings_outcomes_and_their_statistics(app, 
     assert past.get("completed", 0) > 0 and past.get("no_show", 0) + past.get("cancelled", 0) > 0
     built = db.session.scalar(select(func.count(DailyStat.id)))
     assert built > 0
+    waited = db.session.scalar(select(func.sum(DailyStat.wait_count)))
+    assert waited == db.session.scalar(select(func.count(QueueEntry.id))) > 0  # everyone who came was called
+    assert db.session.scalar(select(func.sum(DailyStat.walk_ins))) > 0
     # the seed's statistics are what a rebuild makes of its rows
     yesterday = utcnow().date() - timedelta(days=1)
     before = rows(DailyStat)
