@@ -1,5 +1,6 @@
-"""A dashboard in Chromium at 1280 and 390 px: the charts draw from static/js/reports.js, the table views open,
-axe and the layout checks find nothing (docs/reports.md)."""
+"""A dashboard and a statement in Chromium at 1280 and 390 px: the charts draw from static/js/reports.js, the table
+views open, axe and the layout checks find nothing, and the statement prints without the page around it
+(docs/reports.md)."""
 from __future__ import annotations
 
 import re
@@ -35,3 +36,14 @@ def test_the_region_dashboard_in_the_browser(page, live_server, make, runner, cl
     page.set_viewport_size({"width": 390, "height": 844})
     assert_accessible(page)
     screenshot(page, "reports-region-390")
+    _hospital, doctor = clinic_day
+    page.goto(f"{live_server}/admin/reports/statements/{doctor.id}?month=2026-03")
+    expect(page.get_by_role("link", name="Download PDF")).to_have_attribute("href", re.compile("format=pdf"))
+    assert_accessible(page)
+    screenshot(page, "reports-statement-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert_accessible(page)
+    page.emulate_media(media="print")  # the print stylesheet: the statement alone
+    expect(page.locator("nav.navbar")).to_be_hidden()
+    expect(page.get_by_role("link", name="Download PDF")).to_be_hidden()
+    screenshot(page, "reports-statement-print")
