@@ -7,7 +7,7 @@ same rows. Rows whose figures are all zero are not written (most doctors do not 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,7 @@ from app.services.availability.calendars import load_calendars
 
 CHUNK_DAYS = 14  # days computed per transaction: one read of each table per stretch
 EMPTY = figures.DayFigures()
+FIGURES = tuple(f.name for f in fields(figures.DayFigures))
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ def rebuild(first: date, last: date) -> dict[str, int]:
                                          place.cutoff_hours)
             if result != EMPTY:
                 daily.append({"day": day, "hospital_id": place.hospital_id, "doctor_id": place.doctor_id,
-                              "specialty_id": place.specialty_id, **asdict(result)})
+                              "specialty_id": place.specialty_id,
+                              **{name: getattr(result, name) for name in FIGURES}})
             group = free_by_group[(place.hospital_id, place.specialty_id)]
             group.extend(figures.first_free(slots, bookings.get(key, ()), since, since + ahead))
         for (hospital_id, specialty_id), free in free_by_group.items():
@@ -171,7 +173,9 @@ def _windows(everywhere: list[Place], first: date, last: date
             by_day[w.local_date].append((w.start, w.end))
             if w.rule.kind == core.Kind.SLOTS:
                 covering = calendar.schedule_for(w.local_date)
-                by_policy[covering[1].policy if covering else core.Policy()].append(w)
+                # only the grid matters here (slot length and buffer), not the urgent hold-back
+                buffer = covering[1].policy.buffer_minutes if covering else 0
+                by_policy[core.Policy(buffer_minutes=buffer)].append(w)
         slots = sorted((s.start, s.end) for policy, group in by_policy.items()
                        for s in core.generate_slots(group, place.tz, policy))
         result[(place.doctor_id, place.hospital_id)] = (by_day, slots)
