@@ -17,7 +17,17 @@ from app.web import reports as pages
 @bp.route("/reports")
 def reports():
     return pages.dashboard_page(current_user, "reports/dashboard.html", _("Reports"), "admin.reports",
-                                statement_doctors=dashboard.doctors_in(statement_hospitals(current_user)))
+                                statement_doctors=_statement_doctors())
+
+
+def _statement_doctors() -> list[tuple[int, str]] | None:
+    """The doctors whose statements the page links to: those of the chosen hospital, or of a hospital admin's
+    hospitals. A region admin chooses a hospital first (None): the region's two thousand names are no list."""
+    mine = statement_hospitals(current_user)
+    chosen = pages.optional_int(request.args.get("hospital"))
+    if chosen is not None and (mine is None or chosen in mine):
+        return dashboard.doctors_in(frozenset({chosen}))
+    return None if mine is None else dashboard.doctors_in(mine)
 
 
 @bp.route("/reports/statements/<int:doctor_id>")

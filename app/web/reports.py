@@ -133,9 +133,14 @@ def csv_response(rows: list[dashboard.Row], filename: str, columns) -> Response:
     writer = csv.writer(out)
     writer.writerow(["label", *columns])
     for row in rows:
-        writer.writerow([row.label, *("" if row.values[c] is None else row.values[c] for c in columns)])
+        writer.writerow([_cell(row.label), *("" if row.values[c] is None else row.values[c] for c in columns)])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _cell(text: str) -> str:
+    """A name a spreadsheet would run as a formula ("=HYPERLINK(...)") is written as text."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def chart_data(rows: list[dashboard.Row], series: tuple[str, ...]) -> dict:

@@ -27,7 +27,7 @@ def csv_rows(res) -> list[dict]:
 
 
 def test_the_region_admin_sees_the_region_and_downloads_each_table(client, auth, make, built):
-    hospital, _doctor = built
+    hospital, doctor = built
     admin = make.user(Role.ADMIN)
     auth.login(admin.email)
     page = client.get("/admin/reports", query_string=PERIOD)
@@ -41,6 +41,14 @@ def test_the_region_admin_sees_the_region_and_downloads_each_table(client, auth,
     access = csv_rows(client.get("/admin/reports", query_string={**PERIOD, "format": "csv", "table": "access"}))
     assert [r["label"] for r in access] == ["Cardiology"] and float(access[0]["third_next_days"]) > 0
     assert client.get("/admin/reports", query_string={**PERIOD, "format": "csv", "table": "x"}).status_code == 404
+    # the region's statements are listed per hospital; a hospital's name is never a spreadsheet formula
+    assert f"/admin/reports/statements/{doctor.id}" not in page.get_data(as_text=True)
+    narrowed = client.get("/admin/reports", query_string={**PERIOD, "hospital": hospital.id})
+    assert f"/admin/reports/statements/{doctor.id}" in narrowed.get_data(as_text=True)
+    hospital.name = "=HYPERLINK(1)"
+    db.session.commit()
+    named = csv_rows(client.get("/admin/reports", query_string={**PERIOD, "format": "csv", "table": "compare"}))
+    assert [r["label"] for r in named] == ["'=HYPERLINK(1)"]
 
 
 def test_bad_periods_are_explained_on_the_form(client, auth, make, built):
