@@ -122,7 +122,8 @@ def dashboard_page(user, template: str, title: str, endpoint: str, doctor=None, 
                                 ("third_next_days", "days_without") if table == "access" else dashboard.COLUMNS)
         extra.update(compare_kind=kind, first=first, last=last)
     status = 200 if period is not None else 422
-    return render_template(template, form=form, tables=tables, groups=dashboard.GROUPS, labels=REPORT_COLUMNS,
+    return render_template(template, form=form, tables=tables, groups=dashboard.GROUPS,
+                           labels={name: str(label) for name, label in REPORT_COLUMNS.items()},  # translated once
                            show=show, chart_data=chart_data, title=title, endpoint=endpoint, doctor=doctor,
                            **extra), status
 
