@@ -10,17 +10,19 @@ from __future__ import annotations
 import atexit
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 
 from app.extensions import db
+from app.models.base import utcnow
 from app.notifications import outbox
 from app.services.accounts import housekeeping
 from app.services.availability import index as availability_index
 from app.services.booking import noshows, reminders
 from app.services.payments import checkout as payment_checkout
 from app.services.queue import closing
+from app.services.reports import stats as report_stats
 from app.services.waitlist import late as waitlist_late
 from app.services.waitlist import offers as waitlist_offers
 from app.transaction import transaction
@@ -113,6 +115,15 @@ def index_availability(now: datetime | None = None) -> int:
         with transaction():
             rows += availability_index.roll_in(doctor_id, now)
     return rows
+
+
+@job("rebuild_stats", 86400)
+def rebuild_stats(now: datetime | None = None) -> int:
+    """The nightly statistics: yesterday (UTC) computed again from its appointments, queues and offers
+    (docs/reports.md). Returns the daily rows written."""
+    day = (now or utcnow()).date() - timedelta(days=1)
+    with transaction():
+        return report_stats.rebuild(day, day)["daily_rows"]
 
 
 def run_all() -> dict[str, int]:

@@ -9,9 +9,10 @@ from app.cli.jobs import jobs_cli
 from app.cli.noshow import noshow_cli
 from app.cli.optimise import optimise_cli
 from app.cli.sim import sim_cli
+from app.cli.stats import stats_cli
 from app.cli.users import users_cli
 
-GROUPS = (users_cli, availability_cli, demo_cli, jobs_cli, sim_cli, optimise_cli, noshow_cli)
+GROUPS = (users_cli, availability_cli, demo_cli, jobs_cli, sim_cli, optimise_cli, noshow_cli, stats_cli)
 
 
 def init_cli(app: Flask) -> None:

@@ -16,15 +16,22 @@ demo_cli = AppGroup("demo", help="Seed a demo region.")
 @demo_cli.command("seed")
 @click.option("--scale", type=click.Choice(["small", "region"]), default="small")
 @click.option("--seed", "seed", type=int, default=1)
-def seed(scale, seed):
+@click.option("--history-days", type=click.IntRange(0, 366), default=0,
+              help="Region scale: past days of appointments with outcomes, and their statistics (docs/reports.md).")
+@click.option("--hospitals", type=click.IntRange(1), default=100, help="Region scale: how many hospitals.")
+@click.option("--doctors", type=click.IntRange(1), default=2000, help="Region scale: how many doctors.")
+def seed(scale, seed, history_days, hospitals, doctors):
     """A deterministic demo region."""
     from app.demo import seed_region, seed_small
 
+    if scale == "small" and history_days:
+        raise click.BadParameter("--history-days needs --scale region.", param_hint="--history-days")
     if db.session.scalar(select(Hospital.id).limit(1)) is not None:
         click.echo("The database already holds a region; nothing seeded.")
         return
     _demo_model()
-    logins = seed_small(seed) if scale == "small" else seed_region(seed)
+    logins = seed_small(seed) if scale == "small" else seed_region(
+        seed, hospitals=hospitals, doctors=doctors, patients=max(doctors * 10, 100), history_days=history_days)
     _deliver_seeded_mail()
     click.echo("Demo logins:")
     for role, (email, password) in logins.items():

@@ -38,6 +38,8 @@ from app.models import (
     IndexedSlot,
     Membership,
     Patient,
+    Queue,
+    QueueEntry,
     Role,
     SchedulableResource,
     Schedule,
@@ -49,6 +51,7 @@ from app.models.user import new_stamp
 from app.services.accounts import create_user
 from app.services.accounts.passwords import hash_password
 from app.services.availability import index as availability_index
+from app.services.reports import stats as report_stats
 
 # real cities (centre coordinates); the first of each country gets the most hospitals
 CITIES = {
@@ -151,16 +154,19 @@ def _slot_templates(tz_names: set[str], days: list[date], valid_from: date) -> d
 
 def seed_region(seed: int = 1, *, hospitals: int = 100, doctors: int = 2000, days: int = 30,
                 patients: int = 20000, booked_share: float = 0.6, two_hospital_share: float = 0.1,
-                batch: int = 10000, echo: Callable[[str], None] | None = _stdout) -> dict[str, tuple[str, str]]:
+                batch: int = 10000, echo: Callable[[str], None] | None = _stdout,
+                history_days: int = 0) -> dict[str, tuple[str, str]]:
     """Seed the region into an empty database and return the demo logins (like app.demo.seed_small).
 
     The keyword arguments scale it down for tests; the defaults are the region of docs/cli.md. Each doctor
     is booked with a popularity drawn around `booked_share`; `two_hospital_share` of the doctors work Mon-Wed at
-    their home hospital and Thu-Fri at a second one in the same country.
+    their home hospital and Thu-Fri at a second one in the same country. `history_days` adds that many past days
+    of appointments with outcomes (completed, no-shows, cancellations) and their daily statistics
+    (docs/reports.md).
     """
     say = echo or (lambda _message: None)
     started = clock.perf_counter()
-    region = _Region(random.Random(seed), _Writer(batch), hash_password(DEMO_PASSWORD))
+    region = _Region(random.Random(seed), _Writer(batch), hash_password(DEMO_PASSWORD), history_days)
     logins = region.hospitals(hospitals)
     region.doctors(doctors, two_hospital_share)
     region.patients(patients)
@@ -168,6 +174,10 @@ def seed_region(seed: int = 1, *, hospitals: int = 100, doctors: int = 2000, day
     say(f"region: {hospitals} hospitals, {doctors} doctors, {patients} patients in "
         f"{clock.perf_counter() - started:.1f} s; booking...")
     slots, booked = region.bookings(days, booked_share)
+    if history_days:
+        past = region.history(history_days, booked_share)
+        say(f"history: {past} past appointments over {history_days} days; statistics...")
+        _build_stats(region.today - timedelta(days=history_days), region.today - timedelta(days=1))
     indexed = _build_index(batch)
     _analyze()
     written = region.writer.written
@@ -176,6 +186,13 @@ def seed_region(seed: int = 1, *, hospitals: int = 100, doctors: int = 2000, day
         f"{booked} appointments ({booked / max(slots, 1):.1%} booked), {written['claims']} claims, "
         f"{written['day_counters']} day counters, {indexed} free slots indexed")
     return logins
+
+
+def _build_stats(first: date, last: date) -> None:
+    """The daily statistics of the seeded history, a stretch per commit like `flask stats rebuild`."""
+    for chunk_first, chunk_last in report_stats.chunks(first, last):
+        report_stats.rebuild(chunk_first, chunk_last)
+        db.session.commit()
 
 
 def _build_index(batch: int) -> int:
@@ -194,13 +211,15 @@ class _Region:
     reading generated keys back.
     """
 
-    def __init__(self, rng: random.Random, writer: _Writer, password_hash: str):
+    def __init__(self, rng: random.Random, writer: _Writer, password_hash: str, history_days: int = 0):
         self.rng, self.writer, self.password_hash = rng, writer, password_hash
         self.now = utcnow()
         self.today = self.now.date()
-        self.valid_from = self.today - timedelta(days=self.today.weekday())
+        first = self.today - timedelta(days=history_days)  # the hours hold since the history's first day
+        self.valid_from = first - timedelta(days=first.weekday())
         self.plans: list[tuple[int, int, int, int, frozenset[int]]] = []  # doctor, resource, hospital, room, days
         self.patient_users: dict[int, int] = {}  # patient id -> user id
+        self.specialty_codes: dict[int, str] = {}  # doctor id -> the specialty's code (the queue's token prefix)
 
     def hospitals(self, count: int) -> dict[str, tuple[str, str]]:
         """The catalogue, the hospitals with their rooms and types (as in the small region) and the staff logins."""
@@ -240,6 +259,7 @@ class _Region:
                 languages=rng.choice(["de", "de,en", "de,en,fr"] if german else ["en", "en,fr", "en,de"]),
                 fee=Decimal(rng.choice([60, 80, 95, 120])), active=True))
             add(SchedulableResource.__table__, dict(id=resource_id, kind="doctor", doctor_id=doctor_id, room_id=None))
+            self.specialty_codes[doctor_id] = specialty.code
             places = [(home[0], WEEK)]
             if rng.random() < two_hospital_share and len(self.by_country[home[1]]) > 1:
                 second = rng.choice([h for h in self.by_country[home[1]] if h != home[0]])
@@ -326,6 +346,55 @@ class _Region:
         self.writer.flush()
         return slots, booked
 
+    def history(self, days: int, booked_share: float) -> int:
+        """Past days: each slot booked with the doctor's popularity, days to weeks ahead, then completed, missed
+        (8 %) or cancelled (6 %, half of them within a day of the start). Patients who came passed through the
+        doctor's queue, with a walk-in now and then. Past appointments hold no claims."""
+        rng, add = self.rng, self.writer.add
+        span = [self.today - timedelta(days=d) for d in range(days, 0, -1)]
+        templates = _slot_templates(set(self.tz_of.values()), span, self.valid_from)
+        patient_ids = list(self.patient_users)
+        appointment_id, queue_id = _next_id(Appointment), _next_id(Queue)
+        written = 0
+        for doctor_id, _resource_id, hospital_id, room_id, weekdays in self.plans:
+            add(Queue.__table__, dict(id=queue_id, hospital_id=hospital_id, doctor_id=doctor_id,
+                                      prefix=self.specialty_codes[doctor_id], room_id=room_id))
+            popularity = rng.uniform(max(0.0, booked_share - 0.15), min(1.0, booked_share + 0.15))
+            for day in span:
+                if day.weekday() not in weekdays:
+                    continue
+                line = _DayLine(queue_id, day, self.specialty_codes[doctor_id], add)
+                for slot in templates[(self.tz_of[hospital_id], day)]:
+                    if rng.random() < 0.05:  # a walk-in arrives
+                        line.arrive(rng, rng.choice(patient_ids), slot.start, None)
+                    if rng.random() >= popularity:
+                        continue
+                    patient_id = rng.choice(patient_ids)
+                    created = slot.start - timedelta(hours=rng.randint(12, 24 * 40))
+                    outcome = rng.random()
+                    status, cancelled = "completed", None
+                    if outcome < 0.08:
+                        status = "no_show"
+                    elif outcome < 0.14:
+                        status = "cancelled"
+                        cancelled = max(created, slot.start - timedelta(hours=rng.choice([2, 6, 48, 120])))
+                    type_code = "follow_up" if rng.random() < 0.3 else "new"
+                    add(Appointment.__table__, dict(
+                        id=appointment_id, patient_id=patient_id, doctor_id=doctor_id, room_id=room_id,
+                        hospital_id=hospital_id, appointment_type=type_code, start=slot.start, end=slot.end,
+                        status=status, urgency="routine", reason=None, emergency=False, holds_room=False,
+                        kind="slots", booked_by_id=self.patient_users[patient_id], created_at=created,
+                        cancelled_at=cancelled, cancel_reason="demo" if cancelled else None, fee=FEES[type_code],
+                        currency=self.currency_of[hospital_id]))
+                    if status == "completed":
+                        line.arrive(rng, patient_id, slot.start, appointment_id)
+                    appointment_id += 1
+                    written += 1
+            queue_id += 1
+            self.writer.maybe_flush()
+        self.writer.flush()
+        return written
+
     def _user(self, email: str, role: Role, name: str) -> int:
         user_id = self.next_user
         self.next_user += 1
@@ -333,6 +402,30 @@ class _Region:
             id=user_id, email=email, password_hash=self.password_hash, name=name, role=role.value, active=True,
             email_verified_at=self.now, security_stamp=new_stamp(), language="en", created_at=self.now))
         return user_id
+
+
+class _DayLine:
+    """One queue's past day: tokens numbered in arrival order, one per patient, each called after a wait and seen
+    for eight to twenty minutes."""
+
+    def __init__(self, queue_id: int, day: date, prefix: str, add: Callable):
+        self.queue_id, self.day, self.prefix, self.add = queue_id, day, prefix, add
+        self.number, self.patients = 0, set()
+
+    def arrive(self, rng: random.Random, patient_id: int, around: datetime, appointment_id: int | None) -> None:
+        if patient_id in self.patients:
+            return  # one token per patient and day in a queue
+        self.patients.add(patient_id)
+        self.number += 1
+        arrived = around - timedelta(minutes=rng.randint(0, 20))
+        called = max(arrived, around + timedelta(minutes=rng.randint(-5, 25)))
+        ended = called + timedelta(minutes=rng.randint(8, 20))
+        self.add(QueueEntry.__table__, dict(
+            queue_id=self.queue_id, day=self.day, number=self.number, label=core.token_label(self.prefix, self.number),
+            patient_id=patient_id, appointment_id=appointment_id,
+            source="appointment" if appointment_id else "walkin", priority="normal", status="completed",
+            manual_offset=0, arrived_at=arrived, called_at=called, started_at=called, ended_at=ended,
+            created_by_id=None))
 
 
 def _analyze() -> None:

@@ -200,3 +200,10 @@ class OverbookRefused(SchedulingError):
     def __init__(self, message: str, reason: str, field: str | None = "start") -> None:
         super().__init__(message, field)
         self.reason = reason
+
+
+class PeriodInvalid(SchedulingError):
+    """A reporting period that cannot be computed or shown: reversed, reaching into the future, or too long.
+    ``field`` is "from" or "to"."""
+
+    code, http_status = "period_invalid", 422

@@ -59,6 +59,7 @@ ERROR_MESSAGES = {
     "overbook_refused": _l("No extra booking is possible in this session."),
     "payment_unavailable": _l("Online payment is not available right now. Please try again in a few minutes."),
     "card_declined": _l("The card was declined. Please try another card."),
+    "period_invalid": _l("This period cannot be shown."),
 }
 
 
@@ -117,3 +118,29 @@ def init_words(app) -> None:
     app.jinja_env.globals.update(status_label=status_label, type_name_of=type_name, say=say, error_text=error_text,
                                  risk_band=risk_band, risk_label=risk_label, lead_label=lead_label,
                                  weekday_name=weekday_name)
+    app.jinja_env.globals.update(status_label=status_label, type_name_of=type_name, say=say, error_text=error_text)
+
+
+# the figures of the reports' tables and CSV downloads (docs/reports.md)
+REPORT_COLUMNS = {
+    "offered_hours": _l("Offered hours"),
+    "used_hours": _l("Used hours"),
+    "lost_hours": _l("Lost hours"),
+    "utilisation": _l("Utilisation"),
+    "appointments": _l("Appointments"),
+    "no_shows": _l("No-shows"),
+    "no_show_rate": _l("No-show rate"),
+    "late_cancellations": _l("Late cancellations"),
+    "lead_days": _l("Days from booking to visit"),
+    "offers": _l("Waitlist offers"),
+    "offers_accepted": _l("Offers accepted"),
+    "refill_share": _l("Freed slots refilled"),
+    "walk_ins": _l("Walk-ins"),
+    "booked_arrivals": _l("Booked arrivals"),
+    "wait_median": _l("Wait to call, typical (min)"),
+    "wait_p90": _l("Wait to call, p90 (min)"),
+    "consult_median": _l("Consultation, typical (min)"),
+    "consult_p90": _l("Consultation, p90 (min)"),
+    "third_next_days": _l("Third next available (days)"),
+    "days_without": _l("Days with fewer than 3 free slots in 4 weeks"),
+}
