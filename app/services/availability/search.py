@@ -161,10 +161,16 @@ def _language_clause(language: str):
 def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
     """The search as one range query over the index, read page by page until `limit` results (and every result
     tied with the last at its start) are in: then sorted and cut exactly as the live search does."""
+    return indexed_search_until(query, now)[0]
+
+
+def indexed_search_until(query: SlotQuery, now: datetime) -> tuple[list[SlotResult], datetime | None]:
+    """indexed_search, and the last instant at which all of its results are still offered (the earliest `book_by`
+    among them; None for no results): until then, and while no write changes the index, the answer stands."""
     index.catch_up()  # this transaction's own writes first
     s = IndexedSlot
     stmt = (select(s.id, s.doctor_id, s.hospital_id, s.start, s.end, s.local_date, s.label, s.seats_left,
-                   s.urgent_hold, Hospital.lat, Hospital.lon)
+                   s.urgent_hold, s.book_by, Hospital.lat, Hospital.lon)
             .join(Doctor, Doctor.id == s.doctor_id).join(Hospital, Hospital.id == s.hospital_id)
             .where(Doctor.active, Hospital.active, s.local_date >= query.first_day, s.local_date <= query.last_day,
                    s.book_by >= now, s.open_from <= now))
@@ -190,6 +196,7 @@ def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
     stmt = stmt.order_by(s.local_date, s.start, s.id)
     page = max(2 * query.limit, 100)
     results: list[SlotResult] = []
+    book_by: list[datetime] = []
     boundary, after = None, None
     while True:
         keyset = stmt if after is None else stmt.where(tuple_(s.local_date, s.start, s.id) > tuple_(*after))
@@ -202,6 +209,7 @@ def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
                 continue
             results.append(SlotResult(row.doctor_id, row.hospital_id, row.start, row.end, row.local_date,
                                       query.appointment_type or row.label, row.seats_left, row.urgent_hold, dist))
+            book_by.append(row.book_by)
             if boundary is None and len(results) == query.limit:
                 boundary = (row.local_date, row.start)
         else:
@@ -211,7 +219,7 @@ def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
                 continue
         break
     results.sort(key=lambda r: (r.start, r.distance_km or 0, r.doctor_id))
-    return results[:query.limit]
+    return results[:query.limit], min(book_by, default=None)
 
 
 def live_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
