@@ -2,7 +2,7 @@
 the next search through the cache, and a change in one specialty leaves the other's kept answer alone."""
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import IndexedSlot
@@ -85,3 +85,19 @@ def test_a_transaction_that_has_written_reads_its_own_writes_not_a_kept_answer(m
     with transaction():
         booking.book(None, make.patient(), doctor, first)
         assert first not in answers.answer(query, _starts_of)
+
+
+def test_a_held_back_slot_shows_up_through_the_cache_when_its_release_comes(make, client, monkeypatch):
+    hospital = make.hospital()
+    cardio = make.specialty("Cardiology", "CAR")
+    make.schedule(make.doctor(hospital, cardio), hospital, urgent_share=0.5, urgent_release_hours=30)
+    first = (utcnow() + timedelta(days=2)).date()
+    url = f"/api/v1/slots?specialty={cardio.id}&from={first}&to={first + timedelta(days=1)}&limit=50"
+    offered = [s["start"] for s in client.get(url).get_json()["slots"]]
+    held = db.session.execute(select(IndexedSlot.start, IndexedSlot.release_at).where(
+        IndexedSlot.urgent_hold, IndexedSlot.variant == "", IndexedSlot.local_date == first)
+        .order_by(IndexedSlot.release_at)).first()
+    assert offered and held is not None and held.start not in {_utc(s) for s in offered}
+    assert [s["start"] for s in client.get(url).get_json()["slots"]] == offered and answers.kept() == 1
+    monkeypatch.setattr(answers, "utcnow", lambda: held.release_at)  # nothing written; the hold-back just ends
+    assert held.start in {_utc(s["start"]) for s in client.get(url).get_json()["slots"]}

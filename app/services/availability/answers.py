@@ -8,9 +8,10 @@ again while
 - the stamp is unchanged: it is read on every request, before the search, in the same transaction, so an answer is
   never filed under a newer stamp than the data it was computed from, and any write that changed the specialty's
   slots (a booking, a cancellation, a schedule edit, leave ...) committed a new stamp;
-- no result has passed its `book_by`: nothing is offered that the booking service would refuse as too late;
-- it is younger than MAX_AGE: a held-back slot that a routine search may see from its `release_at` on, or a day that
-  enters the horizon at its `open_from`, shows up within that time (they change no row, so no stamp).
+- the clock has not reached the instant the search named (search.indexed_search_until): the first result's
+  `book_by` (nothing is offered that the booking service would refuse as too late), or the `release_at` of a
+  held-back slot or the `open_from` of a day entering the horizon among the rows up to the last result (they change
+  no row, so no stamp, yet they change the answer).
 
 Questions without a specialty, searches on a simulated clock, and transactions that have written are answered
 without the cache. Another specialty's answers stay: a booking in cardiology does not recompute dermatology.
@@ -20,7 +21,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import astuple
-from datetime import timedelta
 from typing import TypeVar
 
 from cachetools import LRUCache
@@ -31,7 +31,6 @@ from app.services.availability import index, stamps
 from app.services.availability.query import SlotQuery, validate
 from app.services.availability.search import SlotResult, indexed_search_until, search_slots
 
-MAX_AGE = timedelta(seconds=30)
 DEFAULT_SIZE = 4096  # answers per process: a few tens of MB at most (an answer of 50 slots is about 10 kB)
 
 T = TypeVar("T")
@@ -75,11 +74,10 @@ def answer(query: SlotQuery, render: Callable[[list[SlotResult]], T]) -> T:
     key = (render, astuple(query), stamp)  # each renderer keeps its own answers
     with _lock:
         kept_answer = _answers.get(key)
-    if kept_answer is not None and now <= kept_answer[1]:
+    if kept_answer is not None and (kept_answer[1] is None or now < kept_answer[1]):
         return kept_answer[0]
-    results, book_by = indexed_search_until(query, now)
+    results, until = indexed_search_until(query, now)
     rendered = render(results)
-    until = now + MAX_AGE if book_by is None else min(book_by, now + MAX_AGE)
     with _lock:
         _answers[key] = (rendered, until)
     return rendered
