@@ -77,6 +77,10 @@ def register_extensions(app: Flask) -> None:
     from app.replica import init_replica, start_health
 
     init_replica(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("mysql"):
+        # the pool's own rollback on return is replaced by _tune_mysql's, which skips the closed transactions
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_reset_on_return": None,
+                                                   **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
     db.init_app(app)
     with app.app_context():
         start_health(app, db.engines)
@@ -141,13 +145,17 @@ def _tune_sqlite(app: Flask) -> None:
 
 def _tune_mysql(app: Flask) -> None:
     """Lock waits give up after DB_LOCK_TIMEOUT_SECONDS, so a locked row or table answers 503 in seconds instead
-    of 500 after InnoDB's default 50 (docs/security.md, "Faults")."""
+    of 500 after InnoDB's default 50 (docs/security.md, "Faults"). A connection going back to the pool is rolled
+    back only when the server says a transaction is still open: the session has nearly always rolled back or
+    committed already, and a second ROLLBACK is a round trip per request for nothing (docs/benchmarks.md)."""
+    from pymysql.constants import SERVER_STATUS
     from sqlalchemy import event
 
     from app.extensions import db
 
     with app.app_context():
         engine = db.engine
+        engines = list(db.engines.values())
     seconds = max(1, int(app.config["DB_LOCK_TIMEOUT_SECONDS"]))
 
     @event.listens_for(engine, "connect")
@@ -155,6 +163,14 @@ def _tune_mysql(app: Flask) -> None:
         cur = dbapi_conn.cursor()
         cur.execute(f"SET SESSION innodb_lock_wait_timeout = {seconds}, lock_wait_timeout = {seconds}")
         cur.close()
+
+    def _on_reset(dbapi_conn, _record, state):
+        if not state.terminate_only and dbapi_conn.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
+            dbapi_conn.rollback()
+
+    for each in engines:
+        if each.dialect.name == "mysql":
+            event.listen(each, "reset", _on_reset)
 
 
 def register_security(app: Flask) -> None:
