@@ -35,6 +35,8 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'waitless.sqlite'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # MariaDB: a pooled connection idle longer than this is pinged before use (app/__init__.py, _tune_mysql)
+    DB_PING_IDLE_SECONDS = float(os.environ.get("DB_PING_IDLE_SECONDS", 1))
     # a read replica for searches and other pages that write nothing; one lagging more than
     # DATABASE_REPLICA_MAX_LAG_SECONDS or unreachable is skipped, checked at most every DATABASE_REPLICA_CHECK_SECONDS
     # per process (docs/operations.md, "Read replica")
