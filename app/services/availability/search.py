@@ -181,8 +181,8 @@ def indexed_search_until(query: SlotQuery, now: datetime) -> tuple[list[SlotResu
     later = select(func.min(case((s.open_from > now, s.open_from))),
                    func.min(case((and_(s.urgent_hold, s.release_at > now), s.release_at)))) \
         .join(Doctor, Doctor.id == s.doctor_id).join(Hospital, Hospital.id == s.hospital_id)
-    if boundary is not None:
-        later = later.where(tuple_(s.local_date, s.start) <= tuple_(*boundary))
+    if boundary is not None:  # through the last result's whole day: one range of the index, not a row comparison
+        later = later.where(s.local_date <= boundary[0])
     shows_up = db.session.execute(_filtered(later, query, now, visible=False)).one()
     instants = [t for t in (book_by, *shows_up) if t is not None]
     return _sorted(results, query.limit), min(instants, default=None)
