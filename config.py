@@ -36,12 +36,16 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'waitless.sqlite'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # MariaDB: a pooled connection idle longer than this is pinged before use (app/__init__.py, _tune_mysql)
+    DB_PING_IDLE_SECONDS = float(os.environ.get("DB_PING_IDLE_SECONDS", 1))
     # a read replica for searches and other pages that write nothing; one lagging more than
     # DATABASE_REPLICA_MAX_LAG_SECONDS or unreachable is skipped, checked at most every DATABASE_REPLICA_CHECK_SECONDS
     # per process (docs/operations.md, "Read replica")
     DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL") or None
     DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS", 5))
     DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", 1))
+    # answers of specialty searches each process keeps (docs/availability-index.md, "Cached answers"); 0: none
+    SLOT_ANSWER_CACHE_SIZE = int(os.environ.get("SLOT_ANSWER_CACHE_SIZE", 4096))
     # links in messages and the Socket.IO origin; by default the development server's own HOST and PORT
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or (
         f"http://{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or 5000}")

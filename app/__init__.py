@@ -77,6 +77,12 @@ def register_extensions(app: Flask) -> None:
     from app.replica import init_replica, start_health
 
     init_replica(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("mysql"):
+        # the pool's own rollback on return is replaced by _tune_mysql's, which skips the closed transactions
+        # and its ping on every checkout by _tune_mysql's, which pings only connections idle for a while
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_reset_on_return": None,
+                                                   **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
+                                                   "pool_pre_ping": False}
     db.init_app(app)
     with app.app_context():
         start_health(app, db.engines)
@@ -141,13 +147,23 @@ def _tune_sqlite(app: Flask) -> None:
 
 def _tune_mysql(app: Flask) -> None:
     """Lock waits give up after DB_LOCK_TIMEOUT_SECONDS, so a locked row or table answers 503 in seconds instead
-    of 500 after InnoDB's default 50 (docs/security.md, "Faults")."""
-    from sqlalchemy import event
+    of 500 after InnoDB's default 50 (docs/security.md, "Faults"). A connection going back to the pool is rolled
+    back only when the server says a transaction is still open: the session has nearly always rolled back or
+    committed already, and a second ROLLBACK is a round trip per request for nothing (docs/benchmarks.md). For the
+    same reason a connection is pinged when it comes out of the pool only if it was idle for more than
+    DB_PING_IDLE_SECONDS: one used a moment ago is alive but for a server restart in that moment (the request then
+    fails once and the pool drops the dead connections)."""
+    import time
+
+    from pymysql.constants import SERVER_STATUS
+    from pymysql.err import Error as MySQLError
+    from sqlalchemy import event, exc
 
     from app.extensions import db
 
     with app.app_context():
         engine = db.engine
+        engines = list(db.engines.values())
     seconds = max(1, int(app.config["DB_LOCK_TIMEOUT_SECONDS"]))
 
     @event.listens_for(engine, "connect")
@@ -155,6 +171,29 @@ def _tune_mysql(app: Flask) -> None:
         cur = dbapi_conn.cursor()
         cur.execute(f"SET SESSION innodb_lock_wait_timeout = {seconds}, lock_wait_timeout = {seconds}")
         cur.close()
+
+    def _on_reset(dbapi_conn, _record, state):
+        if not state.terminate_only and dbapi_conn.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
+            engine.dialect.do_rollback(dbapi_conn)  # what the pool's own reset runs
+
+    idle_seconds = float(app.config["DB_PING_IDLE_SECONDS"])
+
+    def _on_checkin(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    def _on_checkout(dbapi_conn, record, _proxy):
+        if time.monotonic() - record.info.get("idle_since", float("-inf")) <= idle_seconds:
+            return
+        try:
+            dbapi_conn.ping(reconnect=False)
+        except MySQLError as err:
+            raise exc.DisconnectionError() from err  # the pool connects afresh and tries again
+
+    event.listen(engine, "checkin", _on_checkin)  # the primary; the replica's bind keeps pinging every checkout
+    event.listen(engine, "checkout", _on_checkout)
+    for each in engines:
+        if each.dialect.name == "mysql":
+            event.listen(each, "reset", _on_reset)
 
 
 def register_security(app: Flask) -> None:

@@ -19,6 +19,7 @@ from app import create_app
 from app.extensions import db
 from app.models import Hospital, Membership, Patient, Role, Specialty
 from app.services.accounts import create_user
+from app.services.availability import answers
 from app.services.directory import choices, create_doctor_profile
 
 PASSWORD = "correct-Horse-battery-9"
@@ -104,6 +105,7 @@ def _empty_tables() -> None:
         if engine.dialect.name == "mysql":
             conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
     choices.clear()  # the rows it remembers are gone
+    answers.clear()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 The answer is rendered straight from the search's plain results (no ORM row, no marshmallow pass per slot) and
 carries an ETag of its body, so a client polling the same search gets a bodiless 304 until a slot comes or goes.
+A specialty search's body and ETag are kept per process until the specialty's slots change (answers.py).
 """
 from flask import request
 from flask_smorest import Blueprint
@@ -12,10 +13,11 @@ from app.extensions import db
 from app.models import Hospital
 from app.models.base import utcnow
 from app.replica import read_replica
+from app.services.availability import answers
 from app.services.availability.query import SearchError, parse_slot_request
-from app.services.availability.search import search_slots
+from app.services.availability.search import SlotResult
 from app.services.directory import choices
-from app.web.reads import conditional_json, json_bytes
+from app.web.reads import conditional_json, etag_of, json_bytes
 
 blp = Blueprint("api_slots", __name__, description="Free slots")
 
@@ -26,17 +28,26 @@ blp = Blueprint("api_slots", __name__, description="Free slots")
 @read_replica
 def slots(_args):
     try:
-        results = search_slots(parse_slot_request(request.args, utcnow().date()))
+        # the directory's cached specialties (a second behind an edit at most) spare a query per search
+        query = parse_slot_request(request.args, utcnow().date(),
+                                   listed_specialties={s for s, _ in choices.specialties()})
+        body, etag = answers.answer(query, _rendered)
     except SearchError as err:
         fail(422, err.message, "invalid", {err.field: err.message})
+    return conditional_json(body, etag=etag)
+
+
+def _rendered(results: list[SlotResult]) -> tuple[bytes, str]:
+    """The answer's body and ETag, kept together by the answer cache (docs/availability-index.md)."""
     zones = {h["id"]: h["timezone"] for h in choices.hospital_details()}
     missing = {r.hospital_id for r in results} - zones.keys()
     if missing:  # a hospital closed since the list was cached: its zone from the row itself
         zones.update(db.session.execute(db.select(Hospital.id, Hospital.timezone)
                                         .where(Hospital.id.in_(missing))).all())
-    return conditional_json(json_bytes({"slots": [
+    body = json_bytes({"slots": [
         {"doctor_id": r.doctor_id, "hospital_id": r.hospital_id,
          "start": iso(r.start, zones[r.hospital_id]), "end": iso(r.end, zones[r.hospital_id]),
          "appointment_type": r.appointment_type, "seats_left": r.seats_left,
          "distance_km": round(r.distance_km, 1) if r.distance_km is not None else None}
-        for r in results]}))
+        for r in results]})
+    return body, etag_of(body)

@@ -17,6 +17,7 @@ from flask import Flask, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 
 from app.extensions import limiter
+from app.services.availability import answers
 
 API_PREFIX = "/api/"
 SAFE = frozenset({"GET", "HEAD"})
@@ -51,6 +52,7 @@ class ReadSessionInterface(SecureCookieSessionInterface):
 
 def init_reads(app: Flask) -> None:
     app.session_interface = ReadSessionInterface()
+    answers.configure(app.config["SLOT_ANSWER_CACHE_SIZE"])
 
 
 # Registered once, when this module loads: the limiter is one module-level extension every app in a process shares.

@@ -40,6 +40,7 @@ from app.models import (
     room_equipment,
 )
 from app.models.base import utcnow
+from app.services.availability import stamps
 from app.services.availability.calendars import (
     ACTIVE,
     LONGEST_BOOKING,
@@ -247,7 +248,12 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
     lock_doctors(set(spans))
     places = _places(set(spans))
     by_doctor_all = [d for d, s in spans.items() if s is ALL]
+    # the specialties whose searches may change: the doctors' own, and (for a whole window, where a doctor may have
+    # moved to another specialty) those of the rows being replaced
+    stamps.note(db.session, (p.specialty_id for p in places))
     if by_doctor_all:
+        stamps.note(db.session, db.session.scalars(select(IndexedSlot.specialty_id)
+                                                   .where(IndexedSlot.doctor_id.in_(by_doctor_all)).distinct()))
         db.session.execute(delete(IndexedSlot).where(IndexedSlot.doctor_id.in_(by_doctor_all)))
     if not places:
         return 0
@@ -423,12 +429,14 @@ def _record(session: Session, _flush_context) -> None:
 def _before_commit(session: Session) -> None:
     if not session.in_nested_transaction():  # a savepoint's release: the outer commit brings the index in step
         catch_up(session)
+        stamps.bump_noted(session)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _rolled_back(session: Session, previous_transaction) -> None:
     if not session.in_transaction():
         session.info.pop(PENDING, None)
+        stamps.forget(session)
 
 
 def catch_up(session: Session | None = None) -> int:

@@ -8,6 +8,7 @@ SlotQuery, is app.services.search.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -65,6 +66,14 @@ def resolve_specialty(value: str | None) -> int | None:
     if found is None or not found.active:
         raise SearchError(f"Unknown specialty: {value}", "specialty")
     return found.id
+
+
+def _search_specialty(value: str | None, listed: Collection[int]) -> int | None:
+    """resolve_specialty, except that an id among `listed` (active specialties the caller knows of) costs no query."""
+    text = str(value) if value is not None else ""
+    if text.isascii() and text.isdigit() and int(text) in listed:
+        return int(text)
+    return resolve_specialty(value)
 
 
 def validate(query: SlotQuery) -> None:
@@ -161,12 +170,13 @@ def _place(args) -> tuple[float, float] | None:
 
 
 def parse_slot_request(args, today: date, *, default_days: int = DEFAULT_DAYS,
-                       default_limit: int = DEFAULT_LIMIT) -> SlotQuery:
+                       default_limit: int = DEFAULT_LIMIT, listed_specialties: Collection[int] = ()) -> SlotQuery:
     """Read a search request (query-string names of GET /api/v1/slots) into a checked SlotQuery.
 
     `args` is any mapping of strings: specialty (id or name), city or near=lat,lon or lat+lon, radius_km, urgency,
     from, to (local dates, `to` inclusive), hospital, doctor, appointment_type, language, limit. Raises SearchError
-    naming the offending field; the caller turns it into a 422.
+    naming the offending field; the caller turns it into a 422. `listed_specialties`: ids of active specialties
+    the caller already knows (the directory's cached list), taken without asking the database.
     """
     first = _date_arg(args, "from") or today
     last = _date_arg(args, "to") or first + timedelta(days=default_days - 1)
@@ -184,7 +194,7 @@ def parse_slot_request(args, today: date, *, default_days: int = DEFAULT_DAYS,
         doctor = db.session.get(Doctor, doctor_id)
         if doctor is None or not doctor.active:
             raise SearchError(f"Unknown doctor: {doctor_id}", "doctor")
-    specialty_id = resolve_specialty(args.get("specialty"))
+    specialty_id = _search_specialty(args.get("specialty"), listed_specialties)
     if specialty_id is None and doctor_id is None and hospital_id is None:
         raise SearchError("Choose a specialty, a hospital or a doctor.", "specialty")
     limit = _int_arg(args, "limit", "The limit must be between 1 and 500.")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, true, tuple_
+from sqlalchemy import and_, case, func, or_, select, true, tuple_
 
 from app import scheduling as core
 from app.extensions import db
@@ -162,12 +162,38 @@ def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
     """The search as one range query over the index, read page by page until `limit` results (and every result
     tied with the last at its start) are in: then sorted and cut exactly as the live search does."""
     index.catch_up()  # this transaction's own writes first
+    return _sorted(_indexed_rows(query, now)[0], query.limit)
+
+
+def _sorted(results: list[tuple[SlotResult, datetime]], limit: int) -> list[SlotResult]:
+    return sorted((r for r, _ in results), key=lambda r: (r.start, r.distance_km or 0, r.doctor_id))[:limit]
+
+
+def indexed_search_until(query: SlotQuery, now: datetime) -> tuple[list[SlotResult], datetime | None]:
+    """indexed_search, and the last instant at which its answer is sure to stand while no write changes the index
+    (None: for ever): the earliest `book_by` among the results (then one of them is offered no more) and the earliest
+    `open_from` or `release_at` still ahead among the rows up to the last result (then one of them is offered too)."""
+    index.catch_up()
     s = IndexedSlot
-    stmt = (select(s.id, s.doctor_id, s.hospital_id, s.start, s.end, s.local_date, s.label, s.seats_left,
-                   s.urgent_hold, Hospital.lat, Hospital.lon)
-            .join(Doctor, Doctor.id == s.doctor_id).join(Hospital, Hospital.id == s.hospital_id)
-            .where(Doctor.active, Hospital.active, s.local_date >= query.first_day, s.local_date <= query.last_day,
-                   s.book_by >= now, s.open_from <= now))
+    results, boundary = _indexed_rows(query, now)
+    book_by = min((book_by for _, book_by in results), default=None)
+    # the rows up to the last result that the moment of the search hid, or holds back: when they show up
+    later = select(func.min(case((s.open_from > now, s.open_from))),
+                   func.min(case((and_(s.urgent_hold, s.release_at > now), s.release_at)))) \
+        .join(Doctor, Doctor.id == s.doctor_id).join(Hospital, Hospital.id == s.hospital_id)
+    if boundary is not None:  # through the last result's whole day: one range of the index, not a row comparison
+        later = later.where(s.local_date <= boundary[0])
+    shows_up = db.session.execute(_filtered(later, query, now, visible=False)).one()
+    instants = [t for t in (book_by, *shows_up) if t is not None]
+    return _sorted(results, query.limit), min(instants, default=None)
+
+
+def _filtered(stmt, query: SlotQuery, now: datetime, *, visible: bool):
+    """The query's conditions on index rows; `visible`: also those of the moment (bookable now, in the horizon, not
+    held back from this request), else only that the row is still bookable."""
+    s = IndexedSlot
+    stmt = stmt.where(Doctor.active, Hospital.active, s.local_date >= query.first_day,
+                      s.local_date <= query.last_day, s.book_by >= now)
     stmt = _narrowed(stmt, query, s.specialty_id, s.hospital_id, s.doctor_id)
     if query.earliest is not None:
         stmt = stmt.where(s.start >= query.earliest)
@@ -183,15 +209,27 @@ def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
                               and_(s.variant == "", s.types.like(f"%,{code},%", escape=LIKE_ESCAPE))))
     else:
         stmt = stmt.where(s.variant == "")
+    if not visible:
+        return stmt
+    stmt = stmt.where(s.open_from <= now)
     # core.slot_urgency in SQL: the held-back slots reach a stated urgency only where the hospital allows it
     if query.urgency == Urgency.URGENT:
         urgent = true() if query.urgency_by_staff else Hospital.allow_self_declared_urgency.is_(True)
-        stmt = stmt.where(or_(s.urgent_hold.is_(False), s.release_at <= now, urgent))
-    else:
-        stmt = stmt.where(or_(s.urgent_hold.is_(False), s.release_at <= now))
-    stmt = stmt.order_by(s.local_date, s.start, s.id)
+        return stmt.where(or_(s.urgent_hold.is_(False), s.release_at <= now, urgent))
+    return stmt.where(or_(s.urgent_hold.is_(False), s.release_at <= now))
+
+
+def _indexed_rows(query: SlotQuery, now: datetime):
+    """The matching rows in (local_date, start) order, page by page until `limit` results and every result tied
+    with the last at its start are in: [(result, its book_by)] and the (local_date, start) of the last result, or
+    None when there are fewer than `limit`."""
+    s = IndexedSlot
+    stmt = (select(s.id, s.doctor_id, s.hospital_id, s.start, s.end, s.local_date, s.label, s.seats_left,
+                   s.urgent_hold, s.book_by, Hospital.lat, Hospital.lon)
+            .join(Doctor, Doctor.id == s.doctor_id).join(Hospital, Hospital.id == s.hospital_id))
+    stmt = _filtered(stmt, query, now, visible=True).order_by(s.local_date, s.start, s.id)
     page = max(2 * query.limit, 100)
-    results: list[SlotResult] = []
+    results: list[tuple[SlotResult, datetime]] = []
     boundary, after = None, None
     while True:
         keyset = stmt if after is None else stmt.where(tuple_(s.local_date, s.start, s.id) > tuple_(*after))
@@ -202,8 +240,9 @@ def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
             dist = distance_km(query.near, (row.lat, row.lon)) if query.near else None
             if query.radius_km is not None and dist is not None and dist > query.radius_km:
                 continue
-            results.append(SlotResult(row.doctor_id, row.hospital_id, row.start, row.end, row.local_date,
-                                      query.appointment_type or row.label, row.seats_left, row.urgent_hold, dist))
+            results.append((SlotResult(row.doctor_id, row.hospital_id, row.start, row.end, row.local_date,
+                                       query.appointment_type or row.label, row.seats_left, row.urgent_hold, dist),
+                            row.book_by))
             if boundary is None and len(results) == query.limit:
                 boundary = (row.local_date, row.start)
         else:
@@ -212,8 +251,7 @@ def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
                 after = (last.local_date, last.start, last.id)
                 continue
         break
-    results.sort(key=lambda r: (r.start, r.distance_km or 0, r.doctor_id))
-    return results[:query.limit]
+    return results, boundary
 
 
 def live_search(query: SlotQuery, now: datetime) -> list[SlotResult]:

@@ -1,0 +1,84 @@
+"""Search answers kept per process (docs/availability-index.md, "Cached answers").
+
+A specialty search's answer is a function of the question, the index rows of that specialty (and the doctors' and
+hospitals' rows the search joins, whose edits re-index their doctors) and the moment of the search. So each process
+keeps the rendered answer of a question under the specialty's stamp (stamps.py): a later identical question gets it
+again while
+
+- the stamp is unchanged: it is read on every request, before the search, in the same transaction, so an answer is
+  never filed under a newer stamp than the data it was computed from, and any write that changed the specialty's
+  slots (a booking, a cancellation, a schedule edit, leave ...) committed a new stamp;
+- the clock has not reached the instant the search named (search.indexed_search_until): the first result's
+  `book_by` (nothing is offered that the booking service would refuse as too late), or the `release_at` of a
+  held-back slot or the `open_from` of a day entering the horizon among the rows up to the last result (they change
+  no row, so no stamp, yet they change the answer).
+
+Questions without a specialty, searches on a simulated clock, and transactions that have written are answered
+without the cache. Another specialty's answers stay: a booking in cardiology does not recompute dermatology.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import astuple
+from typing import TypeVar
+
+from cachetools import LRUCache
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.services.availability import index, stamps
+from app.services.availability.query import SlotQuery, validate
+from app.services.availability.search import SlotResult, indexed_search_until, search_slots
+
+DEFAULT_SIZE = 4096  # answers per process: a few tens of MB at most (an answer of 50 slots is about 10 kB)
+
+T = TypeVar("T")
+_lock = threading.Lock()
+_answers: LRUCache = LRUCache(maxsize=DEFAULT_SIZE)
+
+
+def configure(size: int) -> None:
+    """Bound this process's cache (the app's SLOT_ANSWER_CACHE_SIZE); 0 switches it off. Forgets what it holds."""
+    global _answers
+    with _lock:
+        _answers = LRUCache(maxsize=size) if size > 0 else None
+
+
+def clear() -> None:
+    with _lock:
+        if _answers is not None:
+            _answers.clear()
+
+
+def kept() -> int:
+    with _lock:
+        return 0 if _answers is None else len(_answers)
+
+
+def _cacheable(query: SlotQuery) -> bool:
+    session = db.session
+    wrote = session.new or session.dirty or session.deleted or session.info.get(index.PENDING) or \
+        stamps.noted(session)
+    return _answers is not None and query.specialty_id is not None and not wrote
+
+
+def answer(query: SlotQuery, render: Callable[[list[SlotResult]], T]) -> T:
+    """render(search_slots(query)), or what `render` (a module-level function: it is part of the key) made of an
+    earlier identical question whose specialty has not changed since."""
+    validate(query)
+    if not _cacheable(query):
+        return render(search_slots(query))
+    stamp = stamps.current(query.specialty_id)  # first: the data read after it is at least as new
+    now = utcnow()
+    key = (render, astuple(query), stamp)  # each renderer keeps its own answers
+    with _lock:
+        kept_answer = _answers.get(key)
+    if kept_answer is not None and (kept_answer[1] is None or now < kept_answer[1]):
+        return kept_answer[0]
+    results, until = indexed_search_until(query, now)
+    rendered = render(results)
+    with _lock:
+        _answers[key] = (rendered, until)
+    return rendered
+
