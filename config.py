@@ -110,7 +110,7 @@ class Config:
     STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY")
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY")  # what Stripe.js on the pay page is given
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
-    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")  # a local Stripe-compatible server (localstripe); default Stripe
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")  # localstripe in tests; default: Stripe
     STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL")  # default https://js.stripe.com/v3/, or STRIPE_API_BASE's mock
     STRIPE_TIMEOUT_SECONDS = _int("STRIPE_TIMEOUT_SECONDS", 10)
     STRIPE_WEBHOOK_TOLERANCE_SECONDS = _int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)

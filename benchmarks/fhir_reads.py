@@ -10,6 +10,7 @@ fhir.resources) and one build of `/fhir/$bulk-publish/slots.ndjson` (every free 
 """
 from __future__ import annotations
 
+import argparse
 import random
 import statistics
 import time
@@ -24,10 +25,15 @@ from app.transaction import transaction
 from benchmarks._common import dialect_label, emit, log, make_app, ms, parse, parser, percentile, reset_schema
 
 
-def main(argv: list[str] | None = None) -> None:
+def arguments() -> argparse.ArgumentParser:
+    """The common flags (benchmarks/_common.py) and this benchmark's own."""
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--searches", type=int, default=100, help="Slot searches to time (default 100)")
-    options = parse(args, argv)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = parse(arguments(), argv)
     app = make_app(options.db)
     with app.app_context():
         reset_schema()

@@ -13,6 +13,7 @@ laptop. Prints {"bench": "reports_dashboard", "db", "hospitals", "doctors", "his
 """
 from __future__ import annotations
 
+import argparse
 import random
 import time
 from collections import defaultdict
@@ -91,13 +92,18 @@ def run(app, planned) -> tuple[dict[str, list[float]], dict[str, int]]:
     return timings, dict(statuses)
 
 
-def main(argv=None) -> None:
+def arguments() -> argparse.ArgumentParser:
+    """The common flags (benchmarks/_common.py) and this benchmark's own."""
     args = parser("Report dashboards over the daily statistics, and the nightly job for one day.")
     args.add_argument("--hospitals", type=int, default=100)
     args.add_argument("--doctors", type=int, default=2000)
     args.add_argument("--history-days", type=int, default=365)
     args.add_argument("--requests", type=int, default=60)
-    options = parse(args, argv)
+    return args
+
+
+def main(argv=None) -> None:
+    options = parse(arguments(), argv)
     app = make_app(options.db)
     with app.app_context():
         rows, nightly = prepare(options)

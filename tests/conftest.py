@@ -108,6 +108,18 @@ def _empty_tables() -> None:
     answers.clear()
 
 
+@pytest.fixture(autouse=True)
+def _socketio_kept():
+    """A test that makes a second app (tests/security) re-points the one Socket.IO extension at that app's new
+    server; put it back, or a later test's live server joins rooms on a server its clients never reach."""
+    from app.extensions import socketio
+
+    saved = dict(vars(socketio))
+    yield
+    vars(socketio).clear()
+    vars(socketio).update(saved)
+
+
 @pytest.fixture
 def app(_app_session):
     with _app_session.app_context():

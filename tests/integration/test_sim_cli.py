@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from app.scheduling.simulation_model import find_noshow_file, open_text
-from app.services.noshow import load_csv, save, train
+from app.services.noshow import save
+from app.services.noshow.training import load_csv, train
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SESSION_FIGURES = ("attended_utilisation", "mean_wait_min", "p90_wait_min", "p90_overtime_min", "extra_bookings",

@@ -61,7 +61,8 @@ def token(value: str) -> tuple[str | None, str]:
 
 
 def reference_id(value: str, resource_type: str) -> str:
-    """The id of "Type/id", "http://.../Type/id" or a bare "id"; another type's reference is refused."""
+    """The id of a reference: "Type/id", an absolute URL ending in "Type/id", or a bare "id"; a reference to
+    another type is refused."""
     parts = value.rstrip("/").split("/")
     if len(parts) >= 2:
         if parts[-2] != resource_type:
