@@ -229,6 +229,18 @@ class Factory:
         db.session.commit()
         return row
 
+    TYPE_NAMES = {"new": "New patient", "ecg": "ECG with consultation"}
+
+    def priced_types(self, hospital: Hospital, **fees) -> None:
+        """The hospital's appointment types with their fees, e.g. ``priced_types(h, new=80, ecg=120)``."""
+        from decimal import Decimal
+
+        from app.models import AppointmentType
+
+        db.session.add_all([AppointmentType(hospital_id=hospital.id, code=code, name=self.TYPE_NAMES[code],
+                                            kind="new", fee=Decimal(str(fee))) for code, fee in fees.items()])
+        db.session.commit()
+
     def patient(self, **kw) -> Patient:
         user = self.user(Role.PATIENT, **kw)
         return db.session.scalar(db.select(Patient).where(Patient.user_id == user.id))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -70,6 +71,14 @@ def page(browser):
     yield page
     context.close()
     assert violations == [], violations
+
+
+def sign_in(page, live_server: str, email: str, password: str) -> None:
+    """Log in through the login page, as a person would."""
+    page.goto(f"{live_server}/auth/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label(re.compile("Password")).fill(password)
+    page.locator("#main form [type=submit]").click()
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> None:

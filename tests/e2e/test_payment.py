@@ -4,9 +4,7 @@ the hospital wants paid first, types a test card into localstripe's stand-in for
 signed webhook has reached the live server. Nothing is confirmed from the test's side."""
 from __future__ import annotations
 
-import re
 from datetime import date, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import requests
@@ -15,9 +13,10 @@ from sqlalchemy import select
 
 from app import scheduling as core
 from app.extensions import db
-from app.models import Appointment, AppointmentType, Payment, Role
+from app.models import Appointment, Payment, Role
 from app.services.payments import settings as payment_settings
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
 from tests.e2e.test_patient_portal import assert_accessible
 from tests.stripe_server import SECRET, localstripe, stripe_app  # noqa: F401 (fixtures)
 
@@ -26,9 +25,7 @@ def test_a_patient_pays_and_the_webhook_books(page, live_server, make, stripe_ap
     requests.post(f"{localstripe}/_config/webhooks/waitless-e2e", timeout=5,
                   data={"url": f"{live_server}/payments/stripe/webhook", "secret": SECRET}).raise_for_status()
     hospital = make.hospital(name="Thames Hospital")
-    db.session.add(AppointmentType(hospital_id=hospital.id, code="ecg", name="ECG with consultation", kind="new",
-                                   fee=Decimal("120")))
-    db.session.commit()
+    make.priced_types(hospital, ecg=120)
     doctor = make.doctor(hospital, make.specialty(), name="Dr Ada Heart")
     make.schedule(doctor, hospital)
     payment_settings.save(None, hospital, mode="required", type_codes=["ecg"], hold_minutes=15, desk_allowed=True)
@@ -37,10 +34,7 @@ def test_a_patient_pays_and_the_webhook_books(page, live_server, make, stripe_ap
     tz = ZoneInfo(hospital.timezone)
     start = core.to_local(core.to_utc(date.today() + timedelta(days=3), time(10), tz), tz).isoformat()
 
-    page.goto(f"{live_server}/auth/login")
-    page.get_by_label("E-mail").fill("mary@example.org")
-    page.get_by_label(re.compile("Password")).fill(PASSWORD)
-    page.locator("#main form [type=submit]").click()
+    sign_in(page, live_server, "mary@example.org", PASSWORD)
     page.goto(f"{live_server}/patient/book?doctor={doctor.id}&hospital={hospital.id}&type=ecg"
               f"&start={start.replace('+', '%2B')}")
     page.get_by_role("button", name="Confirm booking").click()

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from app import jobs
 from app import scheduling as core
 from app.extensions import db
-from app.models import Appointment, AppointmentType, Claim, OutboxMessage, Patient, Payment, Role, StripeEvent
+from app.models import Appointment, Claim, OutboxMessage, Patient, Payment, Role, StripeEvent
 from app.models.base import utcnow
 from app.services import booking
 from app.services.payments import settings as payment_settings
@@ -40,11 +40,7 @@ def start_at(days: int, hh: int = 10) -> str:
 def clinic(make, stripe_app):  # noqa: F811
     """A London hospital that wants "ecg" (£120) paid at booking; "new" (£80) is paid at the hospital."""
     hospital = make.hospital(name="Thames Hospital")
-    db.session.add_all([
-        AppointmentType(hospital_id=hospital.id, code="new", name="New patient", kind="new", fee=Decimal("80")),
-        AppointmentType(hospital_id=hospital.id, code="ecg", name="ECG with consultation", kind="new",
-                        fee=Decimal("120"))])
-    db.session.commit()
+    make.priced_types(hospital, new=80, ecg=120)
     doctor = make.doctor(hospital, make.specialty(), name="Dr Ada Heart")
     make.schedule(doctor, hospital)
     payment_settings.save(None, hospital, mode="required", type_codes=["ecg"], hold_minutes=15, desk_allowed=True)
