@@ -20,6 +20,7 @@ from app.models import Appointment, Doctor, Patient
 from app.services import booking
 from app.services.booking import policy
 from app.services.booking.lists import day_bounds
+from app.services.payments import settings as payment_settings
 from app.transaction import transaction
 
 blp = Blueprint("api_appointments", __name__, description="Appointments")
@@ -75,11 +76,17 @@ def create(data):
     patient = _patient_for_booking(data)
     hospital_id = _hospital_choice(doctor, data.get("hospital_id"))
     zone = next((h.timezone for h in doctor.hospitals if h.id == hospital_id), doctor.hospitals[0].timezone)
-    appointment = _apply(lambda: booking.book(
-        current_user.id, patient, doctor, to_utc_naive(data["start"], zone),
-        appointment_type=data.get("appointment_type"), urgency=data["urgency"], reason=data.get("reason"),
-        hospital_id=hospital_id, by_patient=not policy.may_set_urgency(current_user)))
-    return out(appointment)
+
+    def book():
+        made = booking.book(
+            current_user.id, patient, doctor, to_utc_naive(data["start"], zone),
+            appointment_type=data.get("appointment_type"), urgency=data["urgency"], reason=data.get("reason"),
+            hospital_id=hospital_id, by_patient=not policy.may_set_urgency(current_user))
+        if policy.is_patient(current_user):  # a refusal here rolls the booking back with the transaction
+            payment_settings.check_unpaid_booking(made.hospital_id, data.get("appointment_type"), doctor)
+        return made
+
+    return out(_apply(book))
 
 
 def _apply(change):

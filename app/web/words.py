@@ -57,6 +57,7 @@ ERROR_MESSAGES = {
     "proposal_stale": _l("This proposal no longer holds. Please run it again."),
     "overbook_rule_invalid": _l("This overbooking rule cannot be used."),
     "overbook_refused": _l("No extra booking is possible in this session."),
+    "payment_required": _l("This appointment type must be paid online when it is booked."),
     "payment_unavailable": _l("Online payment is not available right now. Please try again in a few minutes."),
     "card_declined": _l("The card was declined. Please try another card."),
     "period_invalid": _l("This period cannot be shown."),

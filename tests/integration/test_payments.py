@@ -344,3 +344,33 @@ def test_racing_deliveries_of_one_event_apply_it_once(app, client, auth, clinic,
     assert only_payment().status == "paid"
     assert outbox_templates().count("payment_receipt") == 1
     assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 1
+
+
+def test_the_api_and_fhir_cannot_skip_a_payment_the_hospital_requires(client, runner, clinic):
+    """The booking page sends a pay-first type through the payment hold; the REST API and FHIR $book have no payment
+    step, so a patient's own booking of that type is refused there (409 payment_required) and nothing is booked."""
+    from tests.integration.test_fhir import parameters, refusal
+
+    payment_settings.save(None, clinic["hospital"], mode="required", type_codes=["ecg"], hold_minutes=15,
+                          desk_allowed=False)
+    db.session.commit()
+    token = runner.invoke(args=["users", "token", "--email", "mary@example.org"]).output.strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {token}"}
+    doctor = clinic["doctor"]
+    res = client.post("/api/v1/appointments", headers=headers,
+                      json={"doctor_id": doctor.id, "start": start_at(3), "appointment_type": "ecg"})
+    assert res.status_code == 409 and res.get_json()["error"] == "payment_required", res.get_data(as_text=True)
+
+    day = start_at(4)[:10]
+    found = client.post("/fhir/Appointment/$find", headers=headers, json=parameters(
+        start=f"{day}T00:00:00+00:00", end=f"{day}T23:59:00+00:00", specialty="CAR", visit_type="ecg")).get_json()
+    proposal = found["entry"][0]["resource"]
+    refusal(client.post("/fhir/Appointment/$book", json=parameters(appointment=proposal), headers=headers),
+            409, "payment_required")
+    assert db.session.scalar(select(func.count()).select_from(Appointment)
+                             .where(Appointment.patient_id.is_not(None))) == 0
+
+    # a type paid at the hospital books as before
+    res = client.post("/api/v1/appointments", headers=headers,
+                      json={"doctor_id": doctor.id, "start": start_at(3), "appointment_type": "new"})
+    assert res.status_code == 201, res.get_data(as_text=True)

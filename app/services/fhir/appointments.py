@@ -38,6 +38,7 @@ from app.services.fhir.params import (
     visit_type,
 )
 from app.services.fhir.slots import build_search, find_free
+from app.services.payments import settings as payment_settings
 
 FROM_FHIR = {value: key for key, value in core.FHIR_STATUS.items()}
 FIND_PARAMS = {"start", "end", "specialty", "practitioner", "location", "visit-type", "patient", "_count"}
@@ -260,12 +261,16 @@ def book(user: User, body: dict, now: datetime | None = None) -> Appointment:
         held = db.session.get(Appointment, int_id(wanted.appointment_id, "Appointment"))
         if held is None or not policy.is_own_hold(user, held):
             raise not_found(f"Appointment/{wanted.appointment_id}")
-        return fill_hold(user.id, held, patient, now=now, appointment_type=wanted.visit_type,
+        made = fill_hold(user.id, held, patient, now=now, appointment_type=wanted.visit_type,
                          comment="FHIR $book")
-    hospital_id = _bookable_at(user, wanted.doctor, wanted.hospital_id)
-    return booking.book(user.id, patient, wanted.doctor, wanted.start, appointment_type=wanted.visit_type,
-                        hospital_id=hospital_id, now=now, comment="FHIR $book",
-                        by_patient=not booking_policy.may_set_urgency(user))
+    else:
+        hospital_id = _bookable_at(user, wanted.doctor, wanted.hospital_id)
+        made = booking.book(user.id, patient, wanted.doctor, wanted.start, appointment_type=wanted.visit_type,
+                            hospital_id=hospital_id, now=now, comment="FHIR $book",
+                            by_patient=not booking_policy.may_set_urgency(user))
+    if booking_policy.is_patient(user):  # no payment step here: the pay-first rule of the booking page holds too
+        payment_settings.check_unpaid_booking(made.hospital_id, wanted.visit_type, made.doctor)
+    return made
 
 
 def _bookable_at(user: User, doctor: Doctor, hospital_id: int) -> int:

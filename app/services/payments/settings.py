@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from app import scheduling as core
 from app.extensions import db
-from app.models import Hospital, PaymentSettings
+from app.models import AppointmentType, Doctor, Hospital, PaymentSettings
 from app.services import audit
 from app.services.payments.gateway import configured
 
@@ -28,6 +29,26 @@ def required_at_booking(hospital_id: int, type_code: str | None, fee: Decimal | 
     row = settings_of(hospital_id)
     return (configured() and row.mode == "required" and bool(fee) and fee > 0
             and (type_code or "") in row.type_codes())
+
+
+class PaymentRequired(core.SchedulingError):
+    """A patient booked, without the online payment, a type the hospital wants paid first and not at the desk."""
+
+    code, http_status = "payment_required", 409
+
+
+def check_unpaid_booking(hospital_id: int, type_code: str | None, doctor: Doctor) -> None:
+    """Refuse a patient's own booking that skips the online payment the hospital requires (docs/payments.md).
+
+    The patient's booking page sends pay-first types through the payment hold; the REST API and FHIR $book have no
+    payment step, so they call this first: the same rule whatever the entry. Where the hospital takes payment at the
+    desk, booking now and paying there is allowed, as on the page."""
+    fee = db.session.scalar(db.select(AppointmentType.fee).where(
+        AppointmentType.hospital_id == hospital_id, AppointmentType.code == (type_code or "")))
+    if required_at_booking(hospital_id, type_code, fee if fee is not None else doctor.fee) \
+            and not settings_of(hospital_id).desk_allowed:
+        raise PaymentRequired("This appointment type must be paid online when it is booked: please book it on the "
+                              "portal's booking page.", "appointment_type")
 
 
 def save(actor_id: int | None, hospital: Hospital, *, mode: str, type_codes: list[str], hold_minutes: int,
