@@ -1,4 +1,5 @@
-"""`flask --app wsgi noshow ...`: train and judge the no-show model on CSV files (no database; docs/noshow.md)."""
+"""`flask --app wsgi noshow ...`: train and judge the no-show model on CSV files, or train on the portal's own
+history (docs/noshow.md)."""
 from __future__ import annotations
 
 import json
@@ -31,6 +32,17 @@ def _rows(path: Path):
         raise click.ClickException(str(err)) from None
 
 
+def _portal_rows():
+    from app.models.base import utcnow
+    from app.services.noshow.portal import portal_rows
+    from app.services.noshow.training import NoShowDataError
+
+    try:
+        return portal_rows(utcnow())
+    except NoShowDataError as err:
+        raise click.ClickException(str(err)) from None
+
+
 @noshow_cli.command("train")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Appointments in the data set's layout (default: the copy in data/noshow/).")
@@ -39,18 +51,23 @@ def _rows(path: Path):
 @click.option("--holdout", type=click.FloatRange(0.05, 0.5), default=0.2, show_default=True,
               help="Share of the last appointment days held out to judge the model.")
 @click.option("--seed", type=int, default=0, show_default=True)
-def noshow_train(csv_path, out_path, holdout, seed):
+@click.option("--from-db", "from_db", is_flag=True,
+              help="Train on the portal's own past appointments (completed or no-show) instead of a CSV file.")
+def noshow_train(csv_path, out_path, holdout, seed, from_db):
     """Compare the models on a time split, keep the best, calibrated; one JSON line of what was trained."""
     from app.services.noshow import save
     from app.services.noshow.training import NoShowDataError, train
 
-    loaded = _rows(csv_path or _default_csv())
+    if from_db and csv_path:
+        raise click.UsageError("--from-db and --csv name two sources: give one.")
+    loaded = _portal_rows() if from_db else _rows(csv_path or _default_csv())
     try:
         record = train(loaded.rows, holdout_share=holdout, seed=seed)
     except NoShowDataError as err:
         raise click.ClickException(str(err)) from None
     save(record, out_path)
-    click.echo(json.dumps({"model": record.name, "out": str(out_path), "rows": len(loaded.rows),
+    click.echo(json.dumps({"model": record.name, "out": str(out_path), "source": "db" if from_db else "csv",
+                           "rows": len(loaded.rows),
                            "dropped": loaded.dropped, "trained_from": record.trained_from.isoformat(),
                            "trained_to": record.trained_to.isoformat(),
                            "held_out_from": record.holdout_from.isoformat(), **record.metrics,

@@ -259,14 +259,20 @@ def booking_features(facts: BookingFacts, encoding: Encoding) -> list[float]:
     """The model's features for a portal booking, through the same ``vector`` the training rows use. The portal
     knows no neighbourhood: it counts as one never seen (share 0, the overall rate); a booking for a past day
     (staff recording one) counts as same-day."""
+    return vector(booking_row(facts), encoding, facts.prior_visits, facts.prior_noshows)
+
+
+def booking_row(facts: BookingFacts, patient: str = "", appointment: str = "", no_show: bool = False
+                ) -> Appointment:
+    """A portal booking as a row of the data set's layout: what predictions score and what `noshow train
+    --from-db` learns from, so both see a booking the same way."""
     day = max(facts.day, facts.booked.date())
     lead = (day - facts.booked.date()).days
-    row = Appointment(
-        patient="", appointment="", female=facts.female, booked=facts.booked, day=day,
+    return Appointment(
+        patient=patient, appointment=appointment, female=facts.female, booked=facts.booked, day=day,
         age=min(max(facts.age if facts.age is not None else UNKNOWN_AGE, 0), MAX_AGE), neighbourhood="",
         scholarship=False, hypertension=facts.hypertension, diabetes=facts.diabetes, alcoholism=facts.alcoholism,
-        handicap=facts.handicap, sms=facts.sms_enabled and lead >= SMS_FROM_LEAD_DAYS, no_show=False)
-    return vector(row, encoding, facts.prior_visits, facts.prior_noshows)
+        handicap=facts.handicap, sms=facts.sms_enabled and lead >= SMS_FROM_LEAD_DAYS, no_show=no_show)
 
 
 def risk_band(probability: float | None) -> str | None:
