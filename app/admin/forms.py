@@ -321,3 +321,5 @@ class OverbookRuleForm(SafeForm):
     low_risk = FloatField(_l("Never overbook a patient whose no-show chance is below"), default=0.15,
                           validators=[InputRequired()])
     submit = SubmitField(_l("Save rule"))
+    # replays the rule over last month's sessions without saving it (docs/overbooking.md, "Preview")
+    preview = SubmitField(_l("Preview the last 30 days"))

@@ -123,11 +123,13 @@ def check_extra(rule: Rule, regular: Mapping[Hashable, float | None], capacity: 
     return len(extras) + 1
 
 
-def plan_extras(rule: Rule, regular: Sequence[float], candidates: Sequence[float]) -> list[tuple[int, int]]:
+def plan_extras(rule: Rule, regular: Sequence[float | None], candidates: Sequence[float]
+                ) -> list[tuple[int, int]]:
     """The second pass over a full session: (slot index, candidate index) for each extra booking, riskiest slots
-    first, candidates in their order while ``check_extra`` allows. Each pair passes ``check_extra``."""
+    first, candidates in their order while ``check_extra`` allows. Each pair passes ``check_extra``; a slot whose
+    patient's risk is unknown (None) is never overbooked, as there."""
     slots = dict(enumerate(regular))
-    order = sorted(slots, key=lambda i: (-regular[i], i))
+    order = sorted(slots, key=lambda i: (-(regular[i] or 0.0), i))
     placed: list[tuple[int, float]] = []
     plan: list[tuple[int, int]] = []
     wanted = iter(enumerate(candidates))
