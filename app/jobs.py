@@ -23,6 +23,7 @@ from app.services.booking import noshows, reminders
 from app.services.payments import checkout as payment_checkout
 from app.services.queue import closing
 from app.services.reports import stats as report_stats
+from app.services.reports import totals as report_totals
 from app.services.waitlist import late as waitlist_late
 from app.services.waitlist import offers as waitlist_offers
 from app.transaction import transaction
@@ -123,7 +124,9 @@ def rebuild_stats(now: datetime | None = None) -> int:
     (docs/reports.md). Returns the daily rows written."""
     day = (now or utcnow()).date() - timedelta(days=1)
     with transaction():
-        return report_stats.rebuild(day, day)["daily_rows"]
+        written = report_stats.rebuild(day, day)["daily_rows"]
+        report_totals.refresh(day)
+        return written
 
 
 def run_all() -> dict[str, int]:

@@ -52,6 +52,7 @@ from app.services.accounts import create_user
 from app.services.accounts.passwords import hash_password
 from app.services.availability import index as availability_index
 from app.services.reports import stats as report_stats
+from app.services.reports import totals as report_totals
 
 # real cities (centre coordinates); the first of each country gets the most hospitals
 CITIES = {
@@ -193,6 +194,8 @@ def _build_stats(first: date, last: date) -> None:
     for chunk_first, chunk_last in report_stats.chunks(first, last):
         report_stats.rebuild(chunk_first, chunk_last)
         db.session.commit()
+    report_totals.refresh(first)
+    db.session.commit()
 
 
 def _build_index(batch: int) -> int:

@@ -21,7 +21,7 @@ from app.models.scheduling import (
     Schedule,
     TokenSlot,
 )
-from app.models.stats import AccessStat, DailyStat
+from app.models.stats import AccessStat, DailyStat, StatTotal
 from app.models.user import HOSPITAL_ROLES, ApiToken, LoginThrottle, Membership, Role, User, UserSession
 from app.models.waitlist import Offer, WaitlistEntry
 
@@ -29,7 +29,7 @@ __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
     "AvailabilityRule", "CacheVersion", "Claim", "DayCounter", "Department", "Doctor", "Encounter", "Equipment",
     "Hospital", "IndexedSlot",
-    "AccessStat", "DailyStat",
+    "AccessStat", "DailyStat", "StatTotal",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "OverbookRule", "Patient", "Payment",
     "PaymentSettings", "Queue", "QueueCounter", "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule",
     "Specialty", "StaffNotice", "StripeEvent", "TokenSlot", "User",

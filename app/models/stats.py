@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import BigInteger, Double, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -71,3 +71,48 @@ class AccessStat(db.Model):
     hospital_id: Mapped[int]
     specialty_id: Mapped[int]
     third_next_days: Mapped[float | None]
+
+
+class StatTotal(db.Model):
+    """Running totals of one specialty at one hospital through a local day (docs/reports.md, "Running totals"):
+    every summed figure of the daily statistics from the first day up to and including ``day``, so the sum of any
+    period is two rows' difference. Derived from daily_stats and access_stats and rewritten with them; one row per
+    day from the pair's first day on, so a period's edges always have a row."""
+
+    __tablename__ = "stat_totals"
+    __table_args__ = (UniqueConstraint("day", "hospital_id", "specialty_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(index=True)
+    hospital_id: Mapped[int]
+    specialty_id: Mapped[int]
+    offered_minutes: Mapped[int] = mapped_column(BigInteger)
+    booked_minutes: Mapped[int] = mapped_column(BigInteger)
+    used_minutes: Mapped[int] = mapped_column(BigInteger)
+    lost_minutes: Mapped[int] = mapped_column(BigInteger)
+    appointments: Mapped[int] = mapped_column(BigInteger)
+    completed: Mapped[int] = mapped_column(BigInteger)
+    no_shows: Mapped[int] = mapped_column(BigInteger)
+    cancellations: Mapped[int] = mapped_column(BigInteger)
+    late_cancellations: Mapped[int] = mapped_column(BigInteger)
+    lead_count: Mapped[int] = mapped_column(BigInteger)
+    lead_hours_sum: Mapped[float] = mapped_column(Double)
+    offers: Mapped[int] = mapped_column(BigInteger)
+    offers_accepted: Mapped[int] = mapped_column(BigInteger)
+    holds: Mapped[int] = mapped_column(BigInteger)
+    holds_refilled: Mapped[int] = mapped_column(BigInteger)
+    walk_ins: Mapped[int] = mapped_column(BigInteger)
+    booked_arrivals: Mapped[int] = mapped_column(BigInteger)
+    wait_count: Mapped[int] = mapped_column(BigInteger)
+    wait_minutes_sum: Mapped[float] = mapped_column(Double)
+    consult_count: Mapped[int] = mapped_column(BigInteger)
+    consult_minutes_sum: Mapped[float] = mapped_column(Double)
+    # each day's median or p90 times its count: a period's count-weighted mean is the difference over the counts'
+    wait_median_weighted: Mapped[float] = mapped_column(Double)
+    wait_p90_weighted: Mapped[float] = mapped_column(Double)
+    consult_median_weighted: Mapped[float] = mapped_column(Double)
+    consult_p90_weighted: Mapped[float] = mapped_column(Double)
+    # access: days measured at all, days with a third next appointment, and the sum of those days' measures
+    access_days: Mapped[int] = mapped_column(BigInteger)
+    access_measured: Mapped[int] = mapped_column(BigInteger)
+    access_sum: Mapped[float] = mapped_column(Double)

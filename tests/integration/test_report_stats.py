@@ -69,7 +69,7 @@ def test_rebuild_writes_the_known_figures_and_the_same_rows_twice(runner, clinic
     args = ["stats", "rebuild", "--from", "2026-02-28", "--to", "2026-03-03"]
     res = runner.invoke(args=args)
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output) == {"days": 4, "daily_rows": 4, "access_rows": 4}
+    assert json.loads(res.output) == {"days": 4, "daily_rows": 4, "access_rows": 4, "total_rows": 4}
     stat = db.session.scalar(select(DailyStat).where(DailyStat.day == DAY))
     assert (stat.hospital_id, stat.doctor_id, stat.specialty_id) == (hospital.id, doctor.id, doctor.specialty_id)
     assert (stat.offered_minutes, stat.booked_minutes, stat.used_minutes, stat.lost_minutes) == (180, 60, 30, 30)
