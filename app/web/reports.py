@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
+from babel import Locale
+from babel.numbers import (
+    NumberPattern,
+    get_decimal_symbol,
+    get_group_symbol,
+    get_minus_sign_symbol,
+    parse_pattern,
+)
 from flask import Response, abort, render_template, request
-from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from fpdf import FPDF
@@ -87,13 +97,60 @@ def scope_or_404(user, doctor=None, hospital_id: int | None = None) -> ReportSco
     return scope
 
 
-def show(value, column: str) -> str:
-    """A figure as a reader sees it: ratios as percentages, None as a dash."""
-    if value is None:
-        return "–"
-    if column in RATIOS:
-        return format_percent(value, "#0.0%")
-    return format_decimal(value)
+@lru_cache(maxsize=64)
+def _number_formats(locale: str) -> tuple[Locale, NumberPattern, NumberPattern]:
+    """The locale's decimal pattern and the percentage pattern, parsed once."""
+    parsed = Locale.parse(locale)
+    return parsed, parsed.decimal_formats[None], parse_pattern("#0.0%")
+
+
+@lru_cache(maxsize=64)
+def _symbols(locale: str) -> tuple[str, str, str, str]:
+    symbols = Locale.parse(locale).number_symbols
+    percent = symbols.get("latn", symbols).get("percentSign", "%")  # by numbering system since Babel 2.14
+    return get_decimal_symbol(locale), get_group_symbol(locale), get_minus_sign_symbol(locale), percent
+
+
+def _digits(value, places: int, fixed: bool, group: str, symbols: tuple[str, str, str, str]) -> str:
+    """``value`` rounded half-even to ``places`` decimals (trailing zeros dropped unless ``fixed``), the integer
+    part grouped by thousands with ``group`` (empty: none), as Babel writes "#,##0.###" and "#0.0"."""
+    decimal_symbol, _group, minus, _percent = symbols
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
+    whole, _, fraction = f"{abs(rounded):f}".partition(".")
+    if not fixed:
+        fraction = fraction.rstrip("0")
+    if group and len(whole) > 3:
+        head = len(whole) % 3 or 3
+        whole = group.join([whole[:head], *(whole[i:i + 3] for i in range(head, len(whole), 3))])
+    sign = minus if rounded < 0 else ""
+    return sign + whole + (decimal_symbol + fraction if fraction else "")
+
+
+def figure_formatter() -> Callable[[object, str], str]:
+    """``show(value, column)`` for this request's locale: ratios as percentages, None as a dash.
+
+    A year's region dashboard shows some two thousand figures; Babel's own formatting costs a quarter of a
+    millisecond each (it looks the locale's symbols up every time), so the symbols are looked up once and the
+    digits written here, for the patterns the portal's locales use (tests/unit/test_report_figures.py compares
+    both). Another pattern falls back to Babel."""
+    name = str(get_locale())
+    locale, decimal, percent = _number_formats(name)
+    symbols = _symbols(name)
+    simple = decimal.pattern == "#,##0.###" and decimal.grouping == (3, 3)
+
+    def show(value, column: str) -> str:
+        if value is None:
+            return "–"
+        if column in RATIOS:
+            return _digits(value * 100 if isinstance(value, Decimal) else Decimal(str(value)) * 100, 1, True, "",
+                           symbols) + symbols[3]
+        if simple and isinstance(value, int):  # the counts: no rounding to do
+            return (symbols[2] if value < 0 else "") + f"{abs(value):,}".replace(",", symbols[1])
+        if simple:
+            return _digits(value, 3, False, symbols[1], symbols)
+        return decimal.apply(value, locale)
+
+    return show
 
 
 def dashboard_page(user, template: str, title: str, endpoint: str, doctor=None, **extra):
@@ -124,8 +181,8 @@ def dashboard_page(user, template: str, title: str, endpoint: str, doctor=None, 
     status = 200 if period is not None else 422
     return render_template(template, form=form, tables=tables, groups=dashboard.GROUPS,
                            labels={name: str(label) for name, label in REPORT_COLUMNS.items()},  # translated once
-                           show=show, chart_data=chart_data, title=title, endpoint=endpoint, doctor=doctor,
-                           **extra), status
+                           show=figure_formatter(), chart_data=chart_data, title=title, endpoint=endpoint,
+                           doctor=doctor, **extra), status
 
 
 def csv_response(rows: list[dashboard.Row], filename: str, columns) -> Response:
