@@ -24,7 +24,7 @@ NO_FREE_TIME = "no_free_time"
 PATIENT_BUSY = "patient_busy"
 
 
-class SeriesInvalid(SchedulingError):
+class SeriesInvalid(SchedulingError):  # noqa: N818 (named like the core's other refusals)
     """The recurrence itself cannot be honoured (no end, both ends, an empty window, too many occurrences)."""
 
     code, http_status = "invalid_series", 422
