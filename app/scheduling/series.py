@@ -45,11 +45,12 @@ class Recurrence:
 
 @dataclass(frozen=True)
 class FreeStart:
-    """A bookable start (naive UTC) of one doctor at one hospital."""
+    """A bookable appointment [start, end) (naive UTC) of one doctor at one hospital."""
 
     doctor_id: int
     hospital_id: int
     start: datetime
+    end: datetime
 
 
 @dataclass(frozen=True)
@@ -105,22 +106,19 @@ def window_utc(day: date, rule: Recurrence, tz: TzInfo) -> tuple[datetime, datet
 
 
 def place_series(rule: Recurrence, days: Sequence[date], free: Mapping[date, Sequence[FreeStart]], tz: TzInfo,
-                 patient_busy: Sequence[tuple[datetime, datetime]] = (), length: timedelta = timedelta(0)
-                 ) -> list[Occurrence]:
+                 patient_busy: Sequence[tuple[datetime, datetime]] = ()) -> list[Occurrence]:
     """Place each date on the earliest free start inside its window; `free[day]` holds that date's free starts.
 
     A start the patient is already booked at (`patient_busy`, naive UTC intervals) is skipped; when that leaves
     nothing the reason says so. On a tie the doctor of the previous occurrence is kept, so an "any doctor" series
-    stays with one doctor where it can. `length` is the appointment's length, for the overlap with the patient's
-    own bookings.
+    stays with one doctor where it can.
     """
     placed: list[Occurrence] = []
     previous: int | None = None
     for day in days:
         lo, hi = window_utc(day, rule, tz)
         inside = [f for f in free.get(day, ()) if lo <= f.start < hi]
-        fitting = [f for f in inside if not any(b_start < f.start + max(length, timedelta(minutes=5)) and
-                                                f.start < b_end for b_start, b_end in patient_busy)]
+        fitting = [f for f in inside if not any(b_start < f.end and f.start < b_end for b_start, b_end in patient_busy)]
         if not fitting:
             placed.append(Occurrence(day, reason=PATIENT_BUSY if inside else NO_FREE_TIME))
             continue
