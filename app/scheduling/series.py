@@ -15,6 +15,7 @@ from datetime import tzinfo as TzInfo  # noqa: N812
 
 from .errors import BeyondHorizon, SchedulingError
 from .timeutil import to_utc
+from .words import Text
 
 MAX_COUNT = 52  # at most a year of weekly visits in one series
 MAX_EVERY = 365
@@ -71,23 +72,23 @@ class Occurrence:
 def occurrence_days(rule: Recurrence) -> list[date]:
     """The local dates of the series, checked: exactly one end, at most MAX_COUNT dates, a non-empty window."""
     if not 1 <= rule.every <= MAX_EVERY:
-        raise SeriesInvalid(f"Repeat every 1 to {MAX_EVERY} days or weeks.", "every")
+        raise SeriesInvalid(Text("Repeat every 1 to %(most)s days or weeks.", most=MAX_EVERY), "every")
     if rule.unit not in UNITS:
-        raise SeriesInvalid("Repeat in days or weeks.", "unit")
+        raise SeriesInvalid(Text("Repeat in days or weeks."), "unit")
     if rule.window_end <= rule.window_start:
-        raise SeriesInvalid("The time window must end after it starts.", "window_end")
+        raise SeriesInvalid(Text("The time window must end after it starts."), "window_end")
     if (rule.count is None) == (rule.until is None):
-        raise SeriesInvalid("Give either a number of appointments or an end date, not both.", "count")
+        raise SeriesInvalid(Text("Give either a number of appointments or an end date, not both."), "count")
     if rule.count is not None and not 1 <= rule.count <= MAX_COUNT:
-        raise SeriesInvalid(f"A series has 1 to {MAX_COUNT} appointments.", "count")
+        raise SeriesInvalid(Text("A series has 1 to %(most)s appointments.", most=MAX_COUNT), "count")
     if rule.until is not None and rule.until < rule.first_day:
-        raise SeriesInvalid("The end date must not be before the first date.", "until")
+        raise SeriesInvalid(Text("The end date must not be before the first date."), "until")
     step = timedelta(days=rule.every * (7 if rule.unit == "weeks" else 1))
     days, day = [], rule.first_day
     while (rule.count is None or len(days) < rule.count) and (rule.until is None or day <= rule.until):
         if len(days) == MAX_COUNT:
-            raise SeriesInvalid(f"A series has at most {MAX_COUNT} appointments: choose an earlier end date.",
-                                "until")
+            raise SeriesInvalid(Text("A series has at most %(most)s appointments: choose an earlier end date.",
+                                     most=MAX_COUNT), "until")
         days.append(day)
         day += step
     return days
@@ -96,8 +97,9 @@ def occurrence_days(rule: Recurrence) -> list[date]:
 def check_horizon(days: Sequence[date], last_bookable: date) -> None:
     """Refuse the whole series when its last date lies past the last bookable day: nothing is booked in part."""
     if days and days[-1] > last_bookable:
-        raise BeyondHorizon(f"The series runs until {days[-1].isoformat()}, past the booking horizon (the last "
-                            f"bookable day is {last_bookable.isoformat()}): shorten it.", "count")
+        raise BeyondHorizon(Text("The series runs until %(last)s, past the booking horizon (the last bookable day is "
+                                 "%(limit)s): shorten it. Nothing was booked.", last=days[-1].isoformat(),
+                                 limit=last_bookable.isoformat()), "count")
 
 
 def window_utc(day: date, rule: Recurrence, tz: TzInfo) -> tuple[datetime, datetime]:

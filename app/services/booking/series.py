@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import Appointment, Doctor, Hospital, Patient, SchedulableResource, Schedule, Series
 from app.models.base import utcnow
 from app.scheduling import series as rules
+from app.scheduling.words import Text
 from app.services import audit
 from app.services.availability.query import SlotQuery
 from app.services.availability.search import search_slots
@@ -132,9 +133,14 @@ def book(actor_id: int | None, request: SeriesRequest, *, expected: str | None =
     db.session.flush()
     doctors = {d.id: d for d in candidates(request)}
     for occurrence in placed:
-        appointment = book_one(actor_id, request.patient, doctors[occurrence.doctor_id], occurrence.start,
-                               appointment_type=request.appointment_type, hospital_id=occurrence.hospital_id,
-                               now=now, comment=f"series {series.id}")
+        try:
+            appointment = book_one(actor_id, request.patient, doctors[occurrence.doctor_id], occurrence.start,
+                                   appointment_type=request.appointment_type, hospital_id=occurrence.hospital_id,
+                                   now=now, comment=f"series {series.id}")
+        except core.SchedulingError as err:  # say which date; the caller's rollback takes every occurrence back
+            err.message = Text("%(day)s: %(reason)s Nothing was booked.", day=occurrence.day.isoformat(),
+                               reason=err.message)
+            raise
         appointment.series_id = series.id
     audit.record(actor_id, "series.book", "series", series.id, hospital_id=series.hospital_id,
                  after={"patient_id": series.patient_id, "booked": len(placed),
