@@ -18,7 +18,7 @@ from app.services.availability.views import local_today
 from app.services.booking import policy
 from app.services.booking import series as series_service
 from app.staff import bp
-from app.staff.booking import _patient, _types, desk_doctors, desk_hospitals
+from app.staff.booking import desk_doctors, desk_hospitals, desk_patient, hospital_types
 from app.staff.series_forms import CancelRestForm, ConfirmSeriesForm, SeriesForm
 from app.transaction import transaction
 from app.web.booking_forms import local_when
@@ -44,7 +44,7 @@ def _form(hospitals: list[Hospital]) -> SeriesForm:
         (d.id, f"{d.name} · {_(d.specialty.name)}") for d in doctors]
     if form.doctor.data is not None and form.doctor.data not in {d.id for d in doctors}:
         form.doctor.data = None
-    types = {t.code: t.name for h in hospitals for t in _types(h)}
+    types = {t.code: t.name for h in hospitals for t in hospital_types(h)}
     form.appointment_type.choices = [("", _("Standard appointment"))] + sorted(types.items(), key=lambda i: i[1])
     return form
 
@@ -78,7 +78,7 @@ def _field_error(form: SeriesForm, err: core.SchedulingError) -> None:
 @bp.route("/patients/<int:patient_id>/series", methods=["GET", "POST"])
 def series_new(patient_id: int):
     """GET with a rule: the preview; POST: book the previewed series (all placeable dates, or nothing)."""
-    patient = _patient(patient_id)
+    patient = desk_patient(patient_id)
     hospitals = [h for h in desk_hospitals() if policy.may_book_series(current_user, h.id)]
     if not hospitals:
         abort(404)
