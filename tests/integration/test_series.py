@@ -261,3 +261,44 @@ def test_other_hospitals_staff_and_patients_are_refused(client, desk, make, auth
 def patient_user_email(patient) -> str:
     from app.models import User
     return db.session.get(User, patient.user_id).email
+
+
+# --- races and languages ---
+
+def test_two_desks_racing_for_the_same_times_book_one_whole_series(app, make):
+    """Both series want the same four times; whoever loses any claim books nothing at all."""
+    from app.models import Hospital, Patient
+    from app.scheduling import series as rules
+    from app.services.booking import series as series_service
+    from tests.integration.racing import double_booked_cells, race
+
+    hospital = make.hospital()
+    doctor = make.doctor(hospital, make.specialty())
+    make.schedule(doctor, hospital, weekdays=[0], start="09:00", end="10:00")
+    patients = [make.patient().id for _ in range(2)]
+    hospital_id, doctor_id = hospital.id, doctor.id
+    rule = rules.Recurrence(first_day=next_monday(), every=1, unit="weeks", window_start=time(9),
+                            window_end=time(9, 15), count=4)
+
+    def book(i: int):
+        request = series_service.SeriesRequest(db.session.get(Patient, patients[i]),
+                                               db.session.get(Hospital, hospital_id), rule, doctor_id=doctor_id)
+        return series_service.book(None, request)[0].id
+
+    results, errors = race(app, book, 2, timeout=30)
+    assert errors == []
+    assert sum(isinstance(r, int) for r in results) == 1
+    assert all(isinstance(r, (int, core.SchedulingError)) for r in results)
+    db.session.rollback()  # end this session's snapshot: MariaDB reads are REPEATABLE READ
+    rows = appointments()
+    assert len(rows) == 4 and len({a.patient_id for a in rows}) == 1 and count(Series) == 1
+    assert double_booked_cells() == 0
+
+
+def test_the_preview_speaks_german(client, desk):
+    hospital, doctor, patient, _, _ = desk
+    with client.session_transaction() as session:
+        session["lang"] = "de"
+    res = client.get(f"/staff/patients/{patient.id}/series", query_string=rule_args(doctor, hospital, count=12))
+    html = res.data.decode()
+    assert res.status_code == 422 and "über den Buchungshorizont hinaus" in html and "Serie für" in html
