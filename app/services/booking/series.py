@@ -24,6 +24,7 @@ from app.services import audit
 from app.services.availability.query import SlotQuery
 from app.services.availability.search import search_slots
 from app.services.availability.views import local_today
+from app.services.booking.claims import lost_race
 from app.services.booking.operations import book as book_one
 from app.services.booking.operations import cancel
 from app.services.directory import choosable_doctor
@@ -134,9 +135,12 @@ def book(actor_id: int | None, request: SeriesRequest, *, expected: str | None =
     doctors = {d.id: d for d in candidates(request)}
     for occurrence in placed:
         try:
-            appointment = book_one(actor_id, request.patient, doctors[occurrence.doctor_id], occurrence.start,
-                                   appointment_type=request.appointment_type, hospital_id=occurrence.hospital_id,
-                                   now=now, comment=f"series {series.id}")
+            # a lock conflict anywhere in this date's writes (claims, counters, the index) means a racing writer
+            # got there first: the same answer as a lost claim
+            with lost_race():
+                appointment = book_one(actor_id, request.patient, doctors[occurrence.doctor_id], occurrence.start,
+                                       appointment_type=request.appointment_type,
+                                       hospital_id=occurrence.hospital_id, now=now, comment=f"series {series.id}")
         except core.SchedulingError as err:  # say which date; the caller's rollback takes every occurrence back
             err.message = Text("%(day)s: %(reason)s Nothing was booked.", day=occurrence.day.isoformat(),
                                reason=err.message)
