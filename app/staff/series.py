@@ -97,7 +97,8 @@ def series_new(patient_id: int):
                 except core.SchedulingError as err:
                     error, status = error_text(err), err.http_status
                 else:
-                    flash(_("The series is booked: %(n)s appointments.", n=len(made_appointments(made))), "success")
+                    booked = series_service.occurrences_of(made)
+                    flash(_("The series is booked: %(n)s appointments.", n=len(booked)), "success")
                     return redirect(url_for("staff.series_view", series_id=made.id))
             elif request.method == "POST":
                 error, status = _("The form has expired; try again."), 422
@@ -115,10 +116,6 @@ def series_new(patient_id: int):
                            error=error, hospital=hospital, title=_("Book a series")), status
 
 
-def made_appointments(series: Series):
-    return series_service.occurrences_of(series)
-
-
 def _series(series_id: int) -> Series:
     """A series of one of the desk's hospitals; any other looks like one that does not exist."""
     series = db.session.get(Series, series_id)
@@ -130,7 +127,7 @@ def _series(series_id: int) -> Series:
 @bp.route("/series/<int:series_id>")
 def series_view(series_id: int):
     series = _series(series_id)
-    return render_template("staff/series.html", series=series, appointments=made_appointments(series),
+    return render_template("staff/series.html", series=series, appointments=series_service.occurrences_of(series),
                            form=CancelRestForm(formdata=None), now=utcnow(), title=_("Series"))
 
 
@@ -147,5 +144,5 @@ def series_cancel_rest(series_id: int):
         else:
             flash(_("%(n)s appointments of the series are cancelled.", n=len(cancelled)), "success")
             return redirect(url_for("staff.series_view", series_id=series.id))
-    return render_template("staff/series.html", series=series, appointments=made_appointments(series), form=form,
-                           now=utcnow(), title=_("Series")), 422
+    return render_template("staff/series.html", series=series, appointments=series_service.occurrences_of(series),
+                           form=form, now=utcnow(), title=_("Series")), 422
