@@ -21,6 +21,7 @@ from app.models.scheduling import (
     Schedule,
     TokenSlot,
 )
+from app.models.series import Series
 from app.models.stats import AccessStat, DailyStat, StatTotal
 from app.models.user import HOSPITAL_ROLES, ApiToken, LoginThrottle, Membership, Role, User, UserSession
 from app.models.waitlist import Offer, WaitlistEntry
@@ -32,6 +33,7 @@ __all__ = [
     "AccessStat", "DailyStat", "StatTotal",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "OverbookRule", "Patient", "Payment",
     "PaymentSettings", "Queue", "QueueCounter", "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule",
+    "Series",
     "Specialty", "StaffNotice", "StripeEvent", "TokenSlot", "User",
     "UserSession", "Vitals", "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]

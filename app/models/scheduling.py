@@ -129,6 +129,8 @@ class Appointment(db.Model):
     noshow_model: Mapped[str | None] = mapped_column(String(64))
     # the confirm-or-release link of a high-risk booking: set when the patient confirmed, or the link was used
     attendance_answer: Mapped[str | None] = mapped_column(String(12))
+    # one occurrence of a recurring series booked by the desk (docs/series.md); moved or cancelled on its own
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id"), index=True)
 
     patient: Mapped[Patient | None] = relationship()  # noqa: F821
     doctor: Mapped[Doctor | None] = relationship()  # noqa: F821

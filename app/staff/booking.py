@@ -56,7 +56,7 @@ def desk_doctors(specialty_id: int | None = None) -> list[Doctor]:
     return sorted(db.session.scalars(query), key=lambda d: d.name)
 
 
-def _patient(patient_id: int) -> Patient:
+def desk_patient(patient_id: int) -> Patient:
     """A patient of the desk's hospitals, or one it found by the audited exact lookup; anybody else is 404
     (docs/security.md, "Patients at the desk")."""
     patient = db.session.get(Patient, patient_id)
@@ -73,13 +73,13 @@ def _appointment(appointment_id: int) -> Appointment:
     return appointment
 
 
-def _types(hospital: Hospital) -> list[AppointmentType]:
+def hospital_types(hospital: Hospital) -> list[AppointmentType]:
     return list(db.session.scalars(select(AppointmentType).where(
         AppointmentType.hospital_id == hospital.id, AppointmentType.active).order_by(AppointmentType.name)))
 
 
 def _type_choices(hospital: Hospital) -> list[tuple[str, str]]:
-    return [(t.code, t.name) for t in _types(hospital)]
+    return [(t.code, t.name) for t in hospital_types(hospital)]
 
 
 def _back_to(appointment: Appointment) -> str:
@@ -92,7 +92,7 @@ def _back_to(appointment: Appointment) -> str:
 
 @bp.route("/patients/<int:patient_id>/book")
 def book_search(patient_id: int):
-    patient = _patient(patient_id)
+    patient = desk_patient(patient_id)
     hospitals = desk_hospitals()
     today = local_today(hospitals[0].timezone) if hospitals else datetime.now(UTC).date()
     form = SlotSearchForm(request.args, data={"first_day": today, "last_day": today + timedelta(days=SEARCH_DAYS - 1)})
@@ -141,7 +141,7 @@ def _search(form: SlotSearchForm, hospitals: list[Hospital]):
 
 @bp.route("/patients/<int:patient_id>/book/confirm", methods=["GET", "POST"])
 def book_confirm(patient_id: int):
-    patient = _patient(patient_id)
+    patient = desk_patient(patient_id)
     doctor = db.session.get(Doctor, request.args.get("doctor", type=int) or 0)
     hospital_id = request.args.get("hospital", type=int)
     if doctor is None or hospital_id not in current_user.hospital_ids \
@@ -150,7 +150,7 @@ def book_confirm(patient_id: int):
     hospital = db.session.get(Hospital, hospital_id)
     start = start_or_404(request.args.get("start"))
     form = BookForm()
-    types = _types(hospital)
+    types = hospital_types(hospital)
     choices = [(t.code, t.name) for t in types]
     form.appointment_type.choices = choices or [("", _("Standard appointment"))]
     if not form.is_submitted() and request.args.get("type") in {code for code, _name in choices}:

@@ -61,6 +61,9 @@ ERROR_MESSAGES = {
     "payment_unavailable": _l("Online payment is not available right now. Please try again in a few minutes."),
     "card_declined": _l("The card was declined. Please try another card."),
     "period_invalid": _l("This period cannot be shown."),
+    "invalid_series": _l("This series cannot be booked as asked."),
+    "series_changed": _l("The free times have changed since the preview: check the new preview and confirm again. "
+                         "Nothing was booked."),
 }
 
 

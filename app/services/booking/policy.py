@@ -122,3 +122,14 @@ def may_change_online(appointment: Appointment, now: datetime | None = None) -> 
 def change_deadline(appointment: Appointment) -> datetime:
     """The last instant (naive UTC) the patient may change it online, ignoring leave."""
     return core.online_change_deadline(appointment.start, appointment.hospital.cancel_cutoff_hours)
+
+
+def may_book_series(user: User, hospital_id: int) -> bool:
+    """Recurring series are the desk's tool: staff of that hospital only (docs/series.md)."""
+    return bool(getattr(user, "is_authenticated", False)) and user.role == Role.STAFF \
+        and hospital_id in user.hospital_ids
+
+
+def may_manage_series(user: User, series) -> bool:
+    """See a series, cancel its rest: the same staff as may book it at the series' hospital."""
+    return may_book_series(user, series.hospital_id)
