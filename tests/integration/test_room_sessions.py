@@ -341,3 +341,19 @@ def test_the_api_has_the_pages_policy(client, runner, make, theatre):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert {"/api/v1/locations/{room_id}/sessions", "/api/v1/locations/{room_id}/sessions/{session_id}",
             "/api/v1/locations/{room_id}/exceptions"} <= set(spec["paths"])
+
+
+def test_the_editor_speaks_german(client, auth, theatre):
+    t = theatre
+    t.manager.language = "de"
+    db.session.commit()
+    auth.login(t.manager.email)
+    html = client.get(f"{t.url}/sessions").get_data(as_text=True)
+    assert "Sitzungen von Theatre A" in html and "Schließungen und zusätzliche Sitzungen" in html
+    client.post(f"{t.url}/sessions", data=editor_form(date.today(), [{"weekday": 0, "start": "08:00",
+                                                                      "end": "12:00"}]))
+    res = client.post(f"{t.url}/sessions/exceptions?hospital={t.hospital.id}", data={
+        "leave-start_date": t.day.isoformat(), "leave-start_time": "11:00", "leave-end_date": t.day.isoformat(),
+        "leave-end_time": "13:00", "leave-available": "yes", "leave-reason": ""})
+    assert res.status_code == 422
+    assert f"Überschneidet sich mit der Sitzung am {t.day.isoformat()}, 08:00-12:00." in res.get_data(as_text=True)
