@@ -4,8 +4,7 @@ The policy is the sessions page's: anyone who may see the room's day reads them;
 (services.locations.may_publish_sessions) change them (403 for the others of the hospital); a room of another
 hospital, or one that cannot be booked, is a 404.
 """
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import abort
 from flask_login import current_user
@@ -21,6 +20,7 @@ from app.services import locations
 from app.services.access import visible_hospital_ids
 from app.services.availability import resource_for_room
 from app.services.availability.schedules import RuleInput, add_exception, remove_exception
+from app.services.availability.views import local_today
 from app.transaction import transaction
 
 blp = Blueprint("api_locations", __name__, description="Rooms' published sessions")
@@ -40,7 +40,7 @@ def _room(room_id: int, *, publish: bool = False) -> Room:
 
 
 def _today(room: Room) -> date:
-    return datetime.now(ZoneInfo(room.hospital.timezone)).date()
+    return local_today(room.hospital.timezone)
 
 
 def _session_out(rule: AvailabilityRule) -> dict:

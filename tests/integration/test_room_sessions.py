@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from app import scheduling as core
 from app.extensions import db
 from app.models import (
     Appointment,
@@ -29,18 +28,11 @@ from app.models import (
 )
 from app.services import locations
 from app.services.availability import resource_for_room
+from app.services.availability.views import local_today
+from tests.integration.test_api import token_for
+from tests.integration.test_location_pages import next_monday, utc
 
 LONDON = ZoneInfo("Europe/London")
-
-
-def next_monday() -> date:
-    today = date.today()
-    return today + timedelta(days=7 - today.weekday())
-
-
-def utc(day: date, hhmm: str):
-    return core.to_utc(day, time.fromisoformat(hhmm), LONDON)
-
 
 @dataclass
 class Theatre:
@@ -102,11 +94,6 @@ def room_bookings(t: Theatre) -> list[Appointment]:
                                    .order_by(Appointment.start)))
 
 
-def token_for(runner, email: str) -> dict:
-    token = runner.invoke(args=["users", "token", "--email", email]).output.strip().splitlines()[-1]
-    return {"Authorization": f"Bearer {token}"}
-
-
 # --- the page -------------------------------------------------------------------------------------------------------
 
 def test_a_manager_publishes_sessions_and_an_elective_case_then_books(client, auth, theatre):
@@ -125,7 +112,7 @@ def test_a_manager_publishes_sessions_and_an_elective_case_then_books(client, au
     assert page.status_code == 200 and "Sessions of Theatre A" in html and "Weekly sessions" in html
     assert "Operating theatre" in html and "Closures and extra sessions" in html
     assert 'name="rules-0-room_id"' not in html and 'name="rules-0-tokens_per_slot"' not in html
-    today = core.local_day(core.to_utc(date.today(), time(12), LONDON), LONDON)
+    today = local_today("Europe/London")
     res = client.post(f"{t.url}/sessions", data=editor_form(today, [
         {"weekday": 0, "start": "08:00", "end": "13:00"}, {"weekday": 2, "start": "13:00", "end": "17:30"}]))
     assert res.status_code == 302 and res.headers["Location"].endswith(f"{t.url}/sessions?hospital={t.hospital.id}")
@@ -152,7 +139,7 @@ def test_a_manager_publishes_sessions_and_an_elective_case_then_books(client, au
 
 def test_a_booker_a_nurse_and_another_hospitals_manager_may_not_publish(client, auth, make, theatre):
     t = theatre
-    today = date.today()
+    today = local_today("Europe/London")
     data = editor_form(today, [{"weekday": 0, "start": "08:00", "end": "12:00"}])
     nurse = make.user(Role.NURSE, t.hospital)
     for user in (t.surgeon.user, nurse):
@@ -172,7 +159,7 @@ def test_a_booker_a_nurse_and_another_hospitals_manager_may_not_publish(client, 
 def test_an_overlapping_session_is_refused_on_its_field_and_nothing_is_saved(client, auth, theatre):
     t = theatre
     auth.login(t.manager.email)
-    today = date.today()
+    today = local_today("Europe/London")
     client.post(f"{t.url}/sessions", data=editor_form(today, [{"weekday": 0, "start": "08:00", "end": "12:00"}]))
     (before,) = schedules(t)
     res = client.post(f"{t.url}/sessions", data=editor_form(today, [
@@ -197,7 +184,7 @@ def test_an_overlapping_session_is_refused_on_its_field_and_nothing_is_saved(cli
 def test_closures_and_extra_sessions_on_the_page(client, auth, theatre):
     t = theatre
     auth.login(t.manager.email)
-    client.post(f"{t.url}/sessions", data=editor_form(date.today(), [{"weekday": 0, "start": "08:00",
+    client.post(f"{t.url}/sessions", data=editor_form(local_today("Europe/London"), [{"weekday": 0, "start": "08:00",
                                                                       "end": "12:00"}]))
     res = client.post(f"{t.url}/sessions/exceptions?hospital={t.hospital.id}", data={
         "leave-start_date": t.day.isoformat(), "leave-start_time": "13:00", "leave-end_date": t.day.isoformat(),
@@ -224,7 +211,7 @@ def test_a_booking_on_a_published_session_keeps_the_index_in_step(client, auth, 
     doctor = make.doctor(t.hospital, make.specialty(), name="Dr Blue")
     make.schedule(doctor, t.hospital, weekdays=[0], start="14:00", end="16:00", room_id=t.room.id)
     auth.login(t.manager.email)
-    client.post(f"{t.url}/sessions", data=editor_form(date.today(), [{"weekday": 0, "start": "08:00",
+    client.post(f"{t.url}/sessions", data=editor_form(local_today("Europe/London"), [{"weekday": 0, "start": "08:00",
                                                                       "end": "14:00"}]))
     indexed = select(func.count()).select_from(IndexedSlot).where(
         IndexedSlot.doctor_id == doctor.id, IndexedSlot.local_date == t.day, IndexedSlot.variant == "")
@@ -240,7 +227,7 @@ def test_an_emergency_displaces_electives_and_emails_their_owners_through_the_ou
                                                                                      mail_folder):
     t = theatre
     auth.login(t.manager.email)
-    client.post(f"{t.url}/sessions", data=editor_form(date.today(), [{"weekday": 0, "start": "08:00",
+    client.post(f"{t.url}/sessions", data=editor_form(local_today("Europe/London"), [{"weekday": 0, "start": "08:00",
                                                                       "end": "18:00"}]))
     auth.logout()
     auth.login(t.surgeon.user.email)
@@ -350,7 +337,7 @@ def test_the_editor_speaks_german(client, auth, theatre):
     auth.login(t.manager.email)
     html = client.get(f"{t.url}/sessions").get_data(as_text=True)
     assert "Sitzungen von Theatre A" in html and "Schließungen und zusätzliche Sitzungen" in html
-    client.post(f"{t.url}/sessions", data=editor_form(date.today(), [{"weekday": 0, "start": "08:00",
+    client.post(f"{t.url}/sessions", data=editor_form(local_today("Europe/London"), [{"weekday": 0, "start": "08:00",
                                                                       "end": "12:00"}]))
     res = client.post(f"{t.url}/sessions/exceptions?hospital={t.hospital.id}", data={
         "leave-start_date": t.day.isoformat(), "leave-start_time": "11:00", "leave-end_date": t.day.isoformat(),
