@@ -56,6 +56,7 @@ def _exception_out(row: AvailabilityException, tz: str) -> dict:
 @blp.route("/locations/<id:room_id>/sessions", methods=["GET"])
 @blp.response(200, RoomSessionsOut)
 def list_sessions(room_id: int):
+    """The weekly sessions in force today, and the closures and extra sessions not yet over."""
     room = _room(room_id)
     schedule = locations.room_schedule(room, _today(room))
     tz = room.hospital.timezone
@@ -70,6 +71,7 @@ def list_sessions(room_id: int):
 @blp.arguments(RoomSessionIn)
 @blp.response(201, RoomSessionOut)
 def create_session(data, room_id: int):
+    """Add a weekly session from `valid_from` (default today); 422 on `start` when it overlaps another."""
     room = _room(room_id, publish=True)
     valid_from = data.get("valid_from") or _today(room)
     if valid_from < _today(room):
@@ -101,6 +103,7 @@ def delete_session(room_id: int, session_id: int):
 @blp.arguments(RoomExceptionIn)
 @blp.response(201, ExceptionOut)
 def create_exception(data, room_id: int):
+    """A closure (`available` false) or an extra session, which must not overlap another session."""
     room = _room(room_id, publish=True)
     tz = room.hospital.timezone
     start, end = to_utc_naive(data["start"], tz), to_utc_naive(data["end"], tz)
@@ -116,6 +119,7 @@ def create_exception(data, room_id: int):
 @blp.route("/locations/<id:room_id>/exceptions/<id:exception_id>", methods=["DELETE"])
 @blp.response(204)
 def delete_exception(room_id: int, exception_id: int):
+    """Remove a closure or an extra session."""
     room = _room(room_id, publish=True)
     row = db.session.get(AvailabilityException, exception_id)
     if row is None or row.resource_id != resource_for_room(room.id).id:

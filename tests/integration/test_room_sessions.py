@@ -280,7 +280,7 @@ def test_the_api_lists_adds_and_removes_sessions_and_exceptions(client, runner, 
     assert body["fields"] == {"start": "Overlaps another Monday rule (08:00-12:00)."}
     assert client.get(f"{base}/sessions", headers=headers).get_json()["sessions"] == sessions
 
-    # an elective case books on the published session
+    # bookers read the week; a session no longer in it is not found
     booker = token_for(runner, t.surgeon.user.email)
     assert client.get(f"{base}/sessions", headers=booker).status_code == 200  # bookers read them
     monday = next(s for s in sessions if s["weekday"] == 0)

@@ -47,9 +47,8 @@ def _rule_input(rule: AvailabilityRule) -> RuleInput:
 
 def _republish(actor_id: int | None, room: Room, valid_from: date, rules: list[RuleInput],
                current: Schedule | None) -> Schedule:
+    # the booking rules stay as the managers set them on the page; a first week takes the editor's defaults
     policy = {name: getattr(current, name) for name in POLICY_FIELDS} if current is not None else {}
-    if current is None:
-        policy["min_notice_minutes"] = 0  # a theatre list is booked up to its start unless the managers say otherwise
     return put_schedule(actor_id, resource_for_room(room.id).id, room.hospital_id,
                         ScheduleInput(valid_from=valid_from, valid_till=current.valid_till if current else None,
                                       rules=rules, **policy))
