@@ -165,6 +165,44 @@ class ExceptionOut(Schema):
     reason = fields.Str()
 
 
+class RoomSessionIn(Schema):
+    """One weekly session of a room (docs/rooms.md); it applies from `valid_from` (default: the room's today)."""
+
+    weekday = fields.Int(required=True, validate=validate.Range(0, 6))
+    start = fields.Time(required=True, format="%H:%M")
+    end = fields.Time(required=True, format="%H:%M")
+    slot_minutes = fields.Int(load_default=30)
+    valid_from = Day()
+
+
+class RoomSessionOut(Schema):
+    id = fields.Int()
+    weekday = fields.Int()
+    start = fields.Time(format="%H:%M")
+    end = fields.Time(format="%H:%M")
+    slot_minutes = fields.Int()
+
+
+class RoomSessionsOut(Schema):
+    """The room's weekly sessions in force today, and its closures and extra sessions not yet over."""
+
+    room_id = fields.Int()
+    hospital_id = fields.Int()
+    valid_from = fields.Date(allow_none=True)
+    valid_till = fields.Date(allow_none=True)
+    sessions = fields.List(fields.Nested(RoomSessionOut))
+    exceptions = fields.List(fields.Nested(ExceptionOut))
+
+
+class RoomExceptionIn(Schema):
+    """A closure (`available` false) or an extra session (true) of the room, in its hospital's time if naive."""
+
+    start = Instant(required=True)
+    end = Instant(required=True)
+    available = fields.Bool(load_default=False)
+    reason = fields.Str(load_default="", validate=validate.Length(max=255))
+
+
 class SlotQuerySchema(Schema):
     specialty = fields.Str()
     hospital = Id()

@@ -109,6 +109,9 @@ class ScheduleForm(SafeForm):
         return [(i, row.form.to_input()) for i, row in enumerate(self.rules) if not row.form.is_blank()]
 
 
+ROOM_EXCEPTION_CHOICES = [("no", _l("No: the room is closed")), ("yes", _l("Yes: an extra session"))]
+
+
 class ExceptionForm(SafeForm):
     """Leave or an extra clinic, typed in the hospital's local time."""
 

@@ -1,4 +1,5 @@
-"""Bookable locations (operating theatres and other rooms): day views, bookings, emergencies and access."""
+"""Bookable locations (operating theatres and other rooms): day views, bookings, emergencies, access and the
+published sessions (docs/rooms.md)."""
 from flask import Blueprint
 
 from app.models import Role

@@ -28,6 +28,7 @@ from app.services import locations
 from app.services.access import visible_hospital_ids
 from app.services.availability import load_calendars
 from app.services.directory import choosable_patient
+from app.web import availability_editor as views
 
 RECENT_PATIENTS = 100
 NEW_PATIENTS = 30
@@ -222,3 +223,17 @@ def room_day(room_id: int):
         own = db.session.scalar(select(Doctor.id).where(Doctor.user_id == current_user.id))
         form = booking_form(room, access, formdata=None, day=day, start_time=start, minutes=60, doctor_id=own)
     return render_day(room, day, access, form)
+
+
+# --- the room's sessions (the availability editor shared with doctors) ------------------------------------------
+
+def sessions_editor(room_id: int) -> views.Editor:
+    """Only the room's managers publish its sessions; another hospital's room is not found (room_or_404)."""
+    room = room_or_404(room_id)
+    if not locations.may_publish_sessions(current_user, room):
+        abort(403)
+    return views.Editor(None, [room.hospital], "locations.", url_args={"room_id": room.id}, room=room,
+                        subtitle=str(ROOM_KIND_LABELS.get(room.kind, room.kind)))
+
+
+views.add_routes(bp, "/<int:room_id>/sessions", "", sessions_editor)

@@ -1,4 +1,5 @@
-"""The availability editor, shared by the doctor's own page and the pages where staff or admins act for a doctor.
+"""The availability editor, shared by the doctor's own page, the pages where staff or admins act for a doctor, and
+a room's sessions page (its managers publish the room's weekly sessions, closures and extra sessions).
 
 A blueprint builds an Editor (whose availability, which hospitals this user may edit, which endpoints to link) and
 hands the request to one of the three views here. Each view validates, calls one app.services.schedules operation,
@@ -18,11 +19,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import scheduling as core
-from app.doctor.forms import EMPTY_ROWS, ExceptionForm, ScheduleForm
+from app.doctor.forms import EMPTY_ROWS, ROOM_EXCEPTION_CHOICES, ExceptionForm, ScheduleForm
 from app.extensions import db
 from app.models import AppointmentType, AvailabilityException, Doctor, Hospital, Room, Schedule
 from app.models.base import utcnow
-from app.services.availability import resource_for_doctor, schedules
+from app.services.availability import resource_for_doctor, resource_for_room, schedules
 from app.services.availability.views import availability_preview, local_today
 from app.services.waitlist import absence
 from app.services.waitlist.policy import may_run_batch
@@ -34,20 +35,31 @@ PREVIEW_WEEKS = 4
 
 @dataclass
 class Editor:
-    """Whose availability is edited, where, and under which endpoints (prefix "doctor." or "staff.doctor_")."""
+    """Whose availability is edited (a doctor's, or a room's when `room` is set), where, and under which endpoints
+    (prefix "doctor.", "staff.doctor_" or "locations.")."""
 
-    doctor: Doctor
-    hospitals: list[Hospital]  # the hospitals this user may edit for the doctor
+    doctor: Doctor | None
+    hospitals: list[Hospital]  # the hospitals this user may edit for the doctor (the room's own one)
     prefix: str
     url_args: dict = field(default_factory=dict)
     own: bool = False  # the doctor edits their own hours
     back: str | None = None  # endpoint of the list this page was opened from
+    room: Room | None = None
+    subtitle: str | None = None  # under the heading; a doctor's specialty when None
 
     def url(self, what: str = "", **kwargs) -> str:
         return url_for(f"{self.prefix}availability{what}", **self.url_args, **kwargs)
 
     @property
+    def resource_id(self) -> int:
+        if self.room is not None:
+            return resource_for_room(self.room.id).id
+        return resource_for_doctor(self.doctor.id).id
+
+    @property
     def heading(self) -> str:
+        if self.room is not None:
+            return _("Sessions of %(room)s", room=self.room.name)
         return _("My availability") if self.own else _("Availability of %(name)s", name=self.doctor.name)
 
     def hospital(self, hospital_id: int | None) -> Hospital:
@@ -55,7 +67,7 @@ class Editor:
         if not self.hospitals:
             abort(404)
         if hospital_id is None:
-            return hospital_with_hours(self.doctor, self.hospitals)
+            return self.hospitals[0] if self.room is not None else hospital_with_hours(self.doctor, self.hospitals)
         found = next((h for h in self.hospitals if h.id == hospital_id), None)
         if found is None:
             abort(404)
@@ -84,7 +96,7 @@ def hospital_with_hours(doctor: Doctor, hospitals: list[Hospital]) -> Hospital:
 def schedule_page(editor: Editor):
     """GET: the editor, filled from the configuration in force; POST: save a new one, or add a row."""
     hospital = editor.hospital(request.args.get("hospital", type=int))
-    resource_id = resource_for_doctor(editor.doctor.id).id
+    resource_id = editor.resource_id
     today = local_today(hospital.timezone)
     if request.method == "POST":
         form = ScheduleForm()
@@ -103,24 +115,27 @@ def schedule_page(editor: Editor):
 
 def add_exception(editor: Editor):
     hospital = editor.hospital(request.args.get("hospital", type=int))
-    form = ExceptionForm(prefix="leave")
+    form = _exception_form(editor)
     if form.validate_on_submit():
         tz = ZoneInfo(hospital.timezone)
         start = core.to_utc(form.start_date.data, form.start_time.data, tz)
         end = core.to_utc(form.end_date.data, form.end_time.data, tz)
         try:
             with transaction():
-                row = schedules.add_exception(current_user.id, resource_for_doctor(editor.doctor.id).id, hospital.id,
+                row = schedules.add_exception(current_user.id, editor.resource_id, hospital.id,
                                               start, end, form.available.data == "yes", form.reason.data or "")
         except core.ScheduleInvalid as err:
             for key, message in err.fields.items():
                 target = form.end_time if key == "end" else form.start_time
-                target.errors = [*target.errors, _("Must be after the start.") if key == "end" else message]
+                target.errors = [*target.errors, _("Must be after the start.") if key == "end" else say(message)]
         else:
-            flash(_("The extra clinic is added.") if form.available.data == "yes" else _("The leave is added."),
-                  "success")
+            if editor.room is not None:
+                flash(_("The extra session is added.") if row.available else _("The closure is added."), "success")
+            else:
+                flash(_("The extra clinic is added.") if row.available else _("The leave is added."), "success")
             # leave over booked appointments: the desk and admins go on to the new times the optimiser proposes
-            if not row.available and may_run_batch(current_user, hospital.id) and absence.affected(row, utcnow()):
+            if (editor.room is None and not row.available and may_run_batch(current_user, hospital.id)
+                    and absence.affected(row, utcnow())):
                 return redirect(url_for("optimise.absence_proposal", exception_id=row.id))
             return redirect(editor.url(hospital=hospital.id) + "#exceptions")
     return _render(editor, hospital, exception_form=form), 422
@@ -128,7 +143,7 @@ def add_exception(editor: Editor):
 
 def delete_exception(editor: Editor, exception_id: int):
     row = db.session.get(AvailabilityException, exception_id)
-    resource_id = resource_for_doctor(editor.doctor.id).id
+    resource_id = editor.resource_id
     if row is None or row.resource_id != resource_id or row.hospital_id not in {h.id for h in editor.hospitals}:
         abort(404)
     hospital_id = row.hospital_id
@@ -198,18 +213,23 @@ def _save(editor: Editor, hospital: Hospital, resource_id: int, form: ScheduleFo
         with transaction():
             schedules.put_schedule(current_user.id, resource_id, hospital.id, data)
     except core.ScheduleInvalid as err:
-        _show_errors(form, [i for i, _ in rows], err.fields)
+        # a room's overlapping session is marked on its start field; a doctor's on the whole row, as before
+        _show_errors(form, [i for i, _ in rows], err.fields, "start" if editor.room is not None else None)
         return None
     flash(_("The availability at %(hospital)s is saved, from %(day)s.", hospital=hospital.name,
             day=format_date(form.valid_from.data, "EEEE d MMMM yyyy")), "success")
     return redirect(editor.url(hospital=hospital.id))
 
 
-def _show_errors(form: ScheduleForm, row_index: list[int], errors: dict[str, str]) -> None:
-    """Attach the core's errors ("rules.2.end", "rules.3", "valid_till", "policy.urgent_share") to their fields."""
+def _show_errors(form: ScheduleForm, row_index: list[int], errors: dict[str, str],
+                 row_field: str | None = None) -> None:
+    """Attach the core's errors ("rules.2.end", "rules.3", "valid_till", "policy.urgent_share") to their fields;
+    an error of a whole row ("rules.3", an overlap) goes to the row's `row_field` when given."""
     for key, raw in errors.items():
         message = say(raw)
         parts = key.split(".")
+        if row_field is not None and len(parts) == 2 and parts[0] == "rules":
+            parts.append(row_field)
         target = None
         if parts[0] == "rules" and len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < len(row_index):
             row = form.rules[row_index[int(parts[1])]].form
@@ -229,14 +249,21 @@ def _show_errors(form: ScheduleForm, row_index: list[int], errors: dict[str, str
             target.errors = [*target.errors, message]
 
 
+def _exception_form(editor: Editor, **kwargs) -> ExceptionForm:
+    form = ExceptionForm(prefix="leave", **kwargs)
+    if editor.room is not None:  # a room closes or opens an extra session; it takes no leave
+        form.available.choices = ROOM_EXCEPTION_CHOICES
+    return form
+
+
 def _render(editor: Editor, hospital: Hospital, *, form: ScheduleForm | None = None,
             exception_form: ExceptionForm | None = None):
-    resource_id = resource_for_doctor(editor.doctor.id).id
+    resource_id = editor.resource_id
     today = local_today(hospital.timezone)
     if form is None:
         form = _prefilled(hospital, resource_id, today, None)
     if exception_form is None:
-        exception_form = ExceptionForm(prefix="leave", formdata=None, data={"start_date": today, "end_date": today})
+        exception_form = _exception_form(editor, formdata=None, data={"start_date": today, "end_date": today})
     configurations = db.session.scalars(select(Schedule).where(
         Schedule.resource_id == resource_id, Schedule.hospital_id == hospital.id,
         (Schedule.valid_till.is_(None)) | (Schedule.valid_till > today)).order_by(Schedule.valid_from)).all()

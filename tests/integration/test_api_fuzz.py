@@ -23,9 +23,11 @@ from schemathesis.checks import (
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Appointment, Offer, Role
-from app.services import booking, waitlist
+from app.models import Appointment, Offer, Role, Room
+from app.services import booking, locations, waitlist
 from app.services import queue as queue_service
+from app.services.availability import resource_for_room, schedules
+from app.services.availability.schedules import RuleInput
 from tests.integration.test_api import next_monday, token_for
 
 # Small enough for every run; FUZZ_EXAMPLES=200 FUZZ_COVERAGE=1 digs deeper (still deterministic) when hunting.
@@ -42,7 +44,8 @@ LONDON = ZoneInfo("Europe/London")
 @pytest.fixture
 def world(make, runner) -> dict:
     """Two hospitals, two specialties, three doctors with schedules and one without, patients with bookings, a
-    walk-in token, a waitlist entry with an open offer; bearer headers for a desk clerk and for a patient."""
+    walk-in token, a waitlist entry with an open offer, a theatre with sessions; bearer headers for a desk clerk
+    (who manages the theatre) and for a patient."""
     london = make.hospital(name="Thames", timezone="Europe/London")
     berlin = make.hospital(name="Spree", city="Berlin", country="DE", timezone="Europe/Berlin", lat=52.52, lon=13.4)
     cardio = make.specialty()
@@ -76,13 +79,23 @@ def world(make, runner) -> dict:
     db.session.commit()
     walkin = queue_service.issue_walkin(None, london.id, other, doctor_id=doc.id)
     db.session.commit()
+    # a theatre with a published week and an extra session, managed by the desk clerk (docs/rooms.md)
+    theatre = Room(hospital_id=london.id, name="Theatre A", kind="operating_theatre", bookable=True)
+    db.session.add(theatre)
+    db.session.flush()
+    locations.grant(None, theatre, staff, "manager")
+    session = locations.add_session(None, theatre, RuleInput(weekday=0, start=time(8), end=time(12)), monday)
+    extra = schedules.add_exception(None, resource_for_room(theatre.id).id, london.id,
+                                    utc(london_at(14)), utc(london_at(16)), True, "extra list")
+    db.session.commit()
     offers = list(db.session.scalars(select(Offer).order_by(Offer.id)))
     assert offers, "the region must hold an open offer for the accept/decline operations"
     return {
         "pools": {"doctor_id": [doc.id, doc_tokens.id, doc_b.id, newcomer.id], "hospital_id": [london.id, berlin.id],
                   "patient_id": [patient.id, other.id, third.id],
                   "appointment_id": [a.id for a in appointments] + [freed.id],
-                  "queue": [walkin.id], "waitlist": [waiting.id], "offer_id": [o.id for o in offers],
+                  "queue": [walkin.id], "room_id": [theatre.id], "session_id": [session.id],
+                  "exception_id": [extra.id], "waitlist": [waiting.id], "offer_id": [o.id for o in offers],
                   "specialty": ["Cardiology", str(derm.id)],
                   # free; the patient's booking; free (a token slot of the token doctor); Berlin's 09:15
                   "start": [london_at(9, 30), london_at(10), london_at(9), f"{monday}T09:15:00+01:00"]},

@@ -3,15 +3,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from app import scheduling as core
 from app.extensions import db
-from app.models import AvailabilityException, AvailabilityRule, Doctor, Room, SchedulableResource, Schedule, User
+from app.models import (
+    AvailabilityException,
+    AvailabilityRule,
+    Doctor,
+    Hospital,
+    Room,
+    SchedulableResource,
+    Schedule,
+    User,
+)
 from app.notifications import events as notify
+from app.scheduling.words import Text
 from app.services import audit, signals
-from app.services.availability.calendars import policy_of, rule_of
+from app.services.availability.calendars import load_calendars, policy_of, rule_of
 
 RULE_FIELDS = ("weekday", "start", "end", "kind", "slot_minutes", "tokens_per_slot", "appointment_types", "room_id")
 
@@ -116,6 +127,8 @@ def add_exception(actor_id: int | None, resource_id: int, hospital_id: int, star
                   available: bool, reason: str, *, now: datetime | None = None) -> AvailabilityException:
     if end <= start:
         raise core.ScheduleInvalid("The end must be after the start.", fields={"end": "Must be after the start."})
+    if available:
+        _refuse_room_overlap(resource_id, hospital_id, start, end)
     row = AvailabilityException(resource_id=resource_id, hospital_id=hospital_id, start=start, end=end,
                                 available=available, reason=reason.strip(), created_by_id=actor_id)
     db.session.add(row)
@@ -128,6 +141,32 @@ def add_exception(actor_id: int | None, resource_id: int, hospital_id: int, star
         signals.time_added.send(None, actor_id=actor_id, resource_id=resource_id, hospital_id=hospital_id,
                                 start=start, end=end, now=now)
     return row
+
+
+def _refuse_room_overlap(resource_id: int, hospital_id: int, start: datetime, end: datetime) -> None:
+    """A room's extra session must not overlap its weekly sessions or another extra session (docs/rooms.md): the
+    room is one theatre, so two sessions at once would be one session sold twice. A doctor's extra clinic merges
+    with their hours instead, as before."""
+    if db.session.scalar(select(SchedulableResource.room_id).where(SchedulableResource.id == resource_id)) is None:
+        return
+    other = db.session.scalar(select(AvailabilityException).where(
+        AvailabilityException.resource_id == resource_id, AvailabilityException.available.is_(True),
+        AvailabilityException.start < end, AvailabilityException.end > start)
+        .order_by(AvailabilityException.start).limit(1))
+    clash = (other.start, other.end) if other is not None else None
+    tz_name = db.session.scalar(select(Hospital.timezone).where(Hospital.id == hospital_id))
+    tz = ZoneInfo(tz_name)
+    if clash is None:
+        key = (resource_id, hospital_id)
+        first, last = core.local_day(start, tz), core.local_day(end, tz)
+        calendar = load_calendars([key], {hospital_id: tz_name}, first, last)[key]
+        windows = core.expand_windows([pair[1] for pair in calendar.schedules], [], tz, first, last)
+        clash = next(((w.start, w.end) for w in windows if w.start < end and start < w.end), None)
+    if clash is not None:
+        at, till = core.to_local(clash[0], tz), core.to_local(clash[1], tz)
+        raise core.ScheduleInvalid("The session overlaps another.", fields={"start": Text(
+            "Overlaps the session on %(day)s, %(start)s-%(end)s.", day=at.date().isoformat(),
+            start=f"{at:%H:%M}", end=f"{till:%H:%M}")})
 
 
 def remove_exception(actor_id: int | None, row: AvailabilityException, *, now: datetime | None = None) -> None:

@@ -8,7 +8,15 @@ from app.services.locations.rooms import (
     grant_candidates,
     revoke,
 )
+from app.services.locations.sessions import (
+    add_session,
+    may_publish_sessions,
+    remove_session,
+    room_exceptions,
+    room_schedule,
+)
 
 __all__ = [
-    "DISPLACED_REASON", "MAX_MINUTES", "access_role", "book_location", "grant", "grant_candidates", "revoke"
+    "DISPLACED_REASON", "MAX_MINUTES", "access_role", "book_location", "grant", "grant_candidates", "revoke",
+    "add_session", "may_publish_sessions", "remove_session", "room_exceptions", "room_schedule",
 ]
