@@ -21,7 +21,8 @@ def init_api(app: Flask) -> None:
     api.ERROR_SCHEMA = ApiError  # document the errors app/errors.py really sends, not flask-smorest's own shape
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (health, directory, schedules, slots, appointments, queue_api, waitlist_api, series_api, locations_api):
+    for module in (health, directory, schedules, slots, appointments, queue_api, waitlist_api, series_api,
+                   locations_api):
         csrf.exempt(module.blp)  # checked below: session requests need it, bearer requests do not
         # the hooks are added once per process: a second app (tests, tools) shares the module-level blueprints
         if _csrf_for_sessions not in module.blp.before_request_funcs.get(None, ()):
