@@ -28,11 +28,13 @@ from app.models.waitlist import Offer, WaitlistEntry
 
 __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
-    "AvailabilityRule", "CacheVersion", "Claim", "DayCounter", "Department", "Doctor", "DoctorRating", "Encounter", "Equipment",
+    "AvailabilityRule", "CacheVersion", "Claim", "DayCounter", "Department", "Doctor", "DoctorRating",
+    "Encounter", "Equipment",
     "Hospital", "IndexedSlot",
     "AccessStat", "DailyStat",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "OverbookRule", "Patient", "Payment",
     "PaymentSettings", "Queue", "QueueCounter", "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule",
     "Specialty", "StaffNotice", "StripeEvent", "TokenSlot", "User",
-    "UserSession", "VisitFeedback", "Vitals", "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
+    "UserSession", "VisitFeedback", "Vitals",
+    "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]
