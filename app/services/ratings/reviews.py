@@ -39,7 +39,7 @@ def clean_text(value: str | None, limit: int, field: str, *, multiline: bool = T
     """Stored as typed (pages escape it on output); refused when too long or carrying control characters."""
     value = (value or "").strip()
     if len(value) > limit:
-        raise RatingError(f"At most {limit} characters.", 422, "invalid", field)
+        raise RatingError("This text is too long.", 422, "invalid", field)
     problem = text_problem(value, multiline=multiline)
     if problem:
         raise RatingError(problem, 422, "invalid", field)
