@@ -282,3 +282,17 @@ def test_two_racing_ratings_of_one_visit_one_wins(app, clinic):
     db.session.rollback()  # a fresh snapshot: MariaDB's repeatable read would show the table as before the race
     assert sorted(results)[1:] == ["ok"] and sorted(results)[0] in ("already_rated", "duplicate")
     assert len(db.session.scalars(select(DoctorRating).where(DoctorRating.appointment_id == appointment_id)).all()) == 1
+
+
+def test_the_rating_pages_speak_german(client, auth, clinic):
+    c = clinic
+    rating = ratings.rate(c["patient"].user, c["visit"], 4, None)
+    ratings.moderate(c["admin"], rating, "approved", None)
+    db.session.commit()
+    german = {"Accept-Language": "de"}
+    page = client.get(f"/doctors/{c['doctor'].id}", headers=german).get_data(as_text=True)
+    assert "Bewertungen von Patientinnen und Patienten" in page and "4.0 von 5 (1 Bewertung)" in page
+    c["admin"].language = "de"  # a logged-in user's pages follow their own setting
+    db.session.commit()
+    auth.login(c["admin"].email)
+    assert "Zu prüfende Rezensionen" in client.get("/admin/ratings", headers=german).get_data(as_text=True)
