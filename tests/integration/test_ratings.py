@@ -232,6 +232,9 @@ def test_doctor_feedback_stays_with_the_hospitals_clinical_staff(client, auth, m
     for outsider in (make.user(Role.NURSE, c["other"]), make.user(Role.STAFF, c["hospital"]), c["admin"],
                      c["other_admin"], c["patient"].user):
         assert ratings.feedback_for_staff(outsider, c["visit"]) is None, outsider.role
+    # the consult's past visits show it where the viewer works, and only there
+    assert set(ratings.visible_feedback(nurse, [c["visit"].id, None])) == {c["visit"].id}
+    assert ratings.visible_feedback(make.user(Role.NURSE, c["other"]), [c["visit"].id]) == {}
 
     # never in search or on public pages
     first = next_monday()

@@ -26,6 +26,17 @@ def feedback_for_staff(user: User, appointment: Appointment) -> VisitFeedback | 
     return feedback_of(appointment.id)
 
 
+def visible_feedback(user: User, appointment_ids: list[int]) -> dict[int, VisitFeedback]:
+    """The feedback on these visits that this user may see (their hospitals' visits only), by appointment id."""
+    ids = [i for i in appointment_ids if i is not None]
+    if not ids:
+        return {}
+    rows = db.session.scalars(select(VisitFeedback).where(VisitFeedback.appointment_id.in_(ids)))
+    allowed: dict[int, bool] = {}
+    return {row.appointment_id: row for row in rows
+            if allowed.setdefault(row.hospital_id, policy.may_see_feedback(user, row.hospital_id))}
+
+
 def check_may_give(user: User, appointment: Appointment) -> None:
     if not policy.may_give_feedback(user, appointment):
         raise RatingError("No such visit.", 404, "not_found")
