@@ -12,6 +12,7 @@ def init_api(app: Flask) -> None:
     from app.api import appointments, directory, health, schedules, slots
     from app.api import locations as locations_api
     from app.api import queue as queue_api
+    from app.api import ratings as ratings_api
     from app.api import series as series_api
     from app.api import waitlist as waitlist_api
     from app.api.common import IdConverter
@@ -22,7 +23,7 @@ def init_api(app: Flask) -> None:
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in (health, directory, schedules, slots, appointments, queue_api, waitlist_api, series_api,
-                   locations_api):
+                   locations_api, ratings_api):
         csrf.exempt(module.blp)  # checked below: session requests need it, bearer requests do not
         # the hooks are added once per process: a second app (tests, tools) shares the module-level blueprints
         if _csrf_for_sessions not in module.blp.before_request_funcs.get(None, ()):

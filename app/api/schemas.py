@@ -227,6 +227,9 @@ class SlotOut(Schema):
     appointment_type = fields.Str()
     seats_left = fields.Int()
     distance_km = fields.Float(allow_none=True)
+    doctor_rating_average = fields.Float(allow_none=True, metadata={
+        "description": "Average of the doctor's approved ratings (1-5, one decimal); null without any."})
+    doctor_rating_count = fields.Int(metadata={"description": "How many approved ratings the average is of."})
 
 
 class SlotList(Schema):

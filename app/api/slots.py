@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Hospital
 from app.models.base import utcnow
 from app.replica import read_replica
+from app.services import ratings
 from app.services.availability import answers
 from app.services.availability.query import SearchError, parse_slot_request
 from app.services.availability.search import SlotResult
@@ -44,10 +45,15 @@ def _rendered(results: list[SlotResult]) -> tuple[bytes, str]:
     if missing:  # a hospital closed since the list was cached: its zone from the row itself
         zones.update(db.session.execute(db.select(Hospital.id, Hospital.timezone)
                                         .where(Hospital.id.in_(missing))).all())
+    # approved ratings from the doctor rows: one query for the whole answer; moderation bumps the specialty's stamp,
+    # so a kept answer never shows an old average (docs/ratings.md, "In search")
+    rated = ratings.summaries({r.doctor_id for r in results})
     body = json_bytes({"slots": [
         {"doctor_id": r.doctor_id, "hospital_id": r.hospital_id,
          "start": iso(r.start, zones[r.hospital_id]), "end": iso(r.end, zones[r.hospital_id]),
          "appointment_type": r.appointment_type, "seats_left": r.seats_left,
-         "distance_km": round(r.distance_km, 1) if r.distance_km is not None else None}
+         "distance_km": round(r.distance_km, 1) if r.distance_km is not None else None,
+         "doctor_rating_average": rated.get(r.doctor_id, (None, 0))[0],
+         "doctor_rating_count": rated.get(r.doctor_id, (None, 0))[1]}
         for r in results]})
     return body, etag_of(body)

@@ -6,4 +6,4 @@ from app.security import role_guard
 bp = Blueprint("doctor", __name__)
 bp.before_request(role_guard(Role.DOCTOR))
 
-from app.doctor import day, photo, reports, routes  # noqa: E402,F401
+from app.doctor import day, feedback, photo, reports, routes  # noqa: E402,F401

@@ -19,6 +19,7 @@ from app.models import AppointmentType, Hospital, QueueEntry
 from app.nurse.forms import STATUS_LABELS, ActionForm, StatusForm
 from app.scheduling.codes import EntryStatus
 from app.services import queue as queue_service
+from app.services import ratings
 from app.services.availability.query import SearchError, SlotQuery
 from app.services.availability.search import search_slots
 from app.services.availability.views import local_today, slots_by_day
@@ -50,7 +51,10 @@ def _day(hospital: Hospital) -> dict:
         encounter = current.entry.encounter
         history = queue_service.patient_history(current.entry.patient_id, exclude_entry_id=current.entry.id)
         vitals = encounter.vitals[-1] if encounter is not None and encounter.vitals else None
+    # the doctors' feedback on those visits, where this doctor works (docs/ratings.md, "Doctor feedback")
+    feedback = ratings.visible_feedback(current_user, [enc.entry.appointment_id for enc in history])
     return {"hospital": hospital, "doctor": doctor, "rows": rows, "current": current, "history": history,
+            "feedback": feedback,
             "vitals": vitals, "step_labels": STATUS_LABELS, "today": local_today(hospital.timezone),
             "waiting": [r for r in rows if r.entry.status == EntryStatus.WAITING]}
 

@@ -9,6 +9,7 @@ from app.models.overbooking import OverbookRule
 from app.models.patient import Patient
 from app.models.payment import Payment, PaymentSettings, StripeEvent
 from app.models.queue import Encounter, Queue, QueueCounter, QueueEntry, Vitals
+from app.models.rating import DoctorRating, VisitFeedback
 from app.models.scheduling import (
     Appointment,
     AvailabilityException,
@@ -28,12 +29,14 @@ from app.models.waitlist import Offer, WaitlistEntry
 
 __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
-    "AvailabilityRule", "CacheVersion", "Claim", "DayCounter", "Department", "Doctor", "Encounter", "Equipment",
+    "AvailabilityRule", "CacheVersion", "Claim", "DayCounter", "Department", "Doctor", "DoctorRating",
+    "Encounter", "Equipment",
     "Hospital", "IndexedSlot",
     "AccessStat", "DailyStat", "StatTotal",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "OverbookRule", "Patient", "Payment",
     "PaymentSettings", "Queue", "QueueCounter", "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule",
     "Series",
     "Specialty", "StaffNotice", "StripeEvent", "TokenSlot", "User",
-    "UserSession", "Vitals", "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
+    "UserSession", "VisitFeedback", "Vitals",
+    "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]

@@ -37,6 +37,10 @@ class Doctor(db.Model):
     languages: Mapped[str] = mapped_column(String(60), default="en")  # comma-separated ISO 639-1
     fee: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
     active: Mapped[bool] = mapped_column(default=True)
+    # approved ratings only, kept by moderation in its own transaction, so search shows them without a query per
+    # row (docs/ratings.md, "In search")
+    rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_total: Mapped[int] = mapped_column(default=0, server_default="0")
 
     user: Mapped[User] = relationship()  # noqa: F821
     specialty: Mapped[Specialty] = relationship()  # noqa: F821
@@ -47,6 +51,10 @@ class Doctor(db.Model):
     @property
     def name(self) -> str:
         return self.user.name
+
+    @property
+    def rating_average(self) -> float | None:
+        return round(self.rating_total / self.rating_count, 1) if self.rating_count else None
 
     @property
     def language_list(self) -> list[str]:

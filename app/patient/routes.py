@@ -14,6 +14,7 @@ from app.models import Appointment, AuditEvent
 from app.models.base import utcnow
 from app.patient import bp
 from app.patient.common import current_patient, own_appointment
+from app.services import ratings
 from app.services.accounts import profile as patient_profile
 from app.services.booking import policy as booking_policy
 from app.services.booking.ics import appointment_ics
@@ -29,8 +30,10 @@ def home():
     upcoming, past = patient_appointments(patient)
     missing = [label for label, value in ((_("phone"), patient.phone), (_("date of birth"), patient.birth_date),
                                           (_("emergency contact"), patient.emergency_contact_name)) if not value]
-    return render_template("patient/home.html", patient=patient, upcoming=upcoming, past=past[:10],
-                           missing=missing, may_change=booking_policy.may_change_online,
+    past = past[:10]
+    return render_template("patient/home.html", patient=patient, upcoming=upcoming, past=past,
+                           rated=ratings.rated_ids([a.id for a in past]), missing=missing,
+                           may_change=booking_policy.may_change_online,
                            change_until=booking_policy.change_deadline,
                            title=_("My appointments"))
 
@@ -69,6 +72,7 @@ def export():
     """All of the patient's own data as a JSON download."""
     patient = current_patient()
     data = patient_profile.export_data(current_user, patient)
+    data.update(ratings.export_for(patient))  # their reviews, and what doctors recorded about their visits
     with transaction():
         patient_profile.record_export(current_user, patient)  # exports join the audit trail (docs/security.md)
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)

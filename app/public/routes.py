@@ -26,6 +26,7 @@ from app.public.slot_board import (
     type_fees,
 )
 from app.replica import read_replica
+from app.services import ratings
 from app.services.accounts.profile import upload_root
 from app.services.availability.query import DEFAULT_DAYS, MAX_RADIUS_KM, SearchError, parse_slot_request
 from app.services.availability.search import search_slots
@@ -203,6 +204,7 @@ def doctor(doctor_id: int):
     return render_template("public/doctor.html", doctor=doctor, boards=boards, fees=fees,
                            photo_url=doctor_photo_url(doctor),
                            languages=[_language_name(c) for c in doctor.language_list], board_days=BOARD_DAYS,
+                           reviews=ratings.approved_reviews(doctor.id),
                            title=doctor.name)
 
 
