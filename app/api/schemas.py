@@ -181,14 +181,20 @@ class SlotQuerySchema(Schema):
         include = {"from": fields.Str(), "to": fields.Str()}
 
 
+class SlotSource(Schema):
+    name = fields.Str()
+    fetched_at = fields.Str()
+
+
 class SlotOut(Schema):
-    doctor_id = fields.Int()
-    hospital_id = fields.Int()
+    doctor_id = fields.Int(allow_none=True)  # null for another system's slot
+    hospital_id = fields.Int(allow_none=True)
     start = fields.Str()
     end = fields.Str()
     appointment_type = fields.Str()
     seats_left = fields.Int()
     distance_km = fields.Float(allow_none=True)
+    source = fields.Nested(SlotSource)  # only on another system's slot (docs/federation.md)
 
 
 class SlotList(Schema):
