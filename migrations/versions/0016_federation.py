@@ -84,17 +84,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_external_bookings_source_id'), ['source_id'], unique=False)
 
 
-
 def downgrade():
-    with op.batch_alter_table('external_bookings', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_external_bookings_source_id'))
-        batch_op.drop_index(batch_op.f('ix_external_bookings_patient_id'))
-
+    # dropping a table drops its indexes (MariaDB refuses to drop an index a foreign key still needs)
     op.drop_table('external_bookings')
-    with op.batch_alter_table('external_slots', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_external_slots_start'))
-        batch_op.drop_index(batch_op.f('ix_external_slots_specialty_code'))
-        batch_op.drop_index(batch_op.f('ix_external_slots_source_id'))
-
     op.drop_table('external_slots')
     op.drop_table('federation_sources')
