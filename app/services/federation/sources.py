@@ -62,7 +62,8 @@ def health(now: datetime | None = None) -> list[dict]:
     """Each source with its health: last success, last error, error rate, lag (minutes since the last success),
     circuit state and the slots it holds."""
     now = now or utcnow()
-    counts = dict(db.session.execute(select(ExternalSlot.source_id, func.count()).group_by(ExternalSlot.source_id)).all())
+    counts = dict(db.session.execute(select(ExternalSlot.source_id, func.count())
+                                     .group_by(ExternalSlot.source_id)).all())
     rows = []
     for source in db.session.scalars(select(FederationSource).order_by(FederationSource.name)):
         lag = int((now - source.last_success_at).total_seconds() // 60) if source.last_success_at else None
