@@ -3,7 +3,7 @@ table, pause and resume, hiding a slot; who may do it; and who may see another p
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -119,3 +119,25 @@ def test_another_patients_external_booking_looks_like_none(client, auth, make):
     auth.login(other.email)
     assert client.get(f"/patient/external/bookings/{made.id}").status_code == 404
     assert client.get("/patient/external/999999").status_code == 404
+
+
+def test_the_api_merges_partner_slots_with_ours_and_never_caches_them(client, make, source):
+    cardiology = make.specialty()
+    hospital = make.hospital()
+    doctor = make.doctor(hospital, cardiology)
+    make.schedule(doctor, hospital, start="09:00", end="09:30")
+    with transaction():
+        from app.services.federation import sources
+
+        source_id = sources.add("Partner", f"{source.base}/manifest.json", "smart-links").id
+    sync_sources()
+    url = f"/api/v1/slots?specialty={cardiology.id}&limit=500"
+    merged = client.get(url).get_json()["slots"]
+    starts = [s["start"] for s in merged]
+    assert [s.get("source", {}).get("name") for s in merged].count("Partner") == 1
+    assert len(merged) > 1 and sorted(starts, key=datetime.fromisoformat) == starts
+    with transaction():
+        sources.set_paused(db.session.get(FederationSource, source_id), True)
+    again = client.get(url).get_json()["slots"]  # the local answer is cached; the partner slot is not
+    assert len(again) == len(merged) - 1 and all("source" not in s for s in again)
+    assert all("source" not in s for s in client.get(url + f"&hospital={hospital.id}").get_json()["slots"])
