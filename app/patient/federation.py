@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
 from app.extensions import db
+from app.forms import SafeForm
 from app.models import ExternalBooking, Specialty
 from app.models.base import utcnow
 from app.patient import bp
@@ -23,7 +23,7 @@ from app.services.federation import slots as federation_slots
 from app.transaction import transaction
 
 
-class ExternalBookForm(FlaskForm):
+class ExternalBookForm(SafeForm):
     submit = SubmitField(_l("Book with this hospital"))
 
 

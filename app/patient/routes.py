@@ -18,6 +18,7 @@ from app.services.accounts import profile as patient_profile
 from app.services.booking import policy as booking_policy
 from app.services.booking.ics import appointment_ics
 from app.services.booking.lists import patient_appointments
+from app.services.federation import booking as federation_booking
 from app.services.payments import refunds as payment_refunds
 from app.services.payments import settings as payment_settings
 from app.transaction import transaction
@@ -32,7 +33,7 @@ def home():
     return render_template("patient/home.html", patient=patient, upcoming=upcoming, past=past[:10],
                            missing=missing, may_change=booking_policy.may_change_online,
                            change_until=booking_policy.change_deadline,
-                           title=_("My appointments"))
+                           partner_bookings=federation_booking.upcoming_for(patient), title=_("My appointments"))
 
 
 @bp.route("/appointments/<int:appointment_id>")

@@ -146,6 +146,7 @@ def test_two_portals_federate_through_fhir(app, client, auth, make, portal_a):
     assert booked.status_code == 302, booked.data[:500]
     confirmation = client.get(booked.headers["Location"])
     assert confirmation.status_code == 200 and b"System A" in confirmation.data
+    assert b"St Anne (system A)" in client.get("/patient/").data  # on the patient's own list
     assert portal_a.scheduled() == [(portal_a.partner_patient, chosen_start)]  # A holds exactly one booking
     assert db.session.scalar(db.select(db.func.count()).select_from(ExternalBooking)) == 1
     assert external(chosen_remote) is None  # sold: gone from B's search at once

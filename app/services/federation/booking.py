@@ -120,3 +120,10 @@ def vanish(slot_id: int) -> None:
     if slot is not None:
         db.session.delete(slot)
         db.session.flush()
+
+
+def upcoming_for(patient: Patient, now: datetime | None = None) -> list[ExternalBooking]:
+    """The patient's confirmed bookings at partner systems that have not started yet, earliest first."""
+    return list(db.session.scalars(db.select(ExternalBooking).where(
+        ExternalBooking.patient_id == patient.id, ExternalBooking.start >= (now or utcnow()))
+        .order_by(ExternalBooking.start)))
