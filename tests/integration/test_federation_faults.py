@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.jobs import sync_sources
-from app.models import ExternalSlot, FederationSource
+from app.models import ExternalBooking, ExternalSlot, FederationSource
 from app.models.base import utcnow
 from app.services.federation import slots as federation_slots
 from app.services.federation import sources
@@ -240,3 +240,58 @@ def test_a_smart_links_slot_is_booked_through_its_deep_link(app, client, auth, m
     assert client.get(f"/patient/external/{listed[0].slot.id}").status_code == 200
     answer = client.post(f"/patient/external/{listed[0].slot.id}")
     assert answer.status_code == 302 and answer.headers["Location"] == "https://partner.example/book?slot=1"
+
+
+def test_a_source_sending_too_many_resources_is_refused(app, make, source, now, monkeypatch):
+    monkeypatch.setitem(app.config, "FEDERATION_MAX_SLOTS", 5)
+    make.specialty()
+    day = now + timedelta(days=1)
+    many = [slot(f"N{i}", iso(day + timedelta(minutes=15 * i)), iso(day + timedelta(minutes=15 * i + 15)))
+            for i in range(20)]
+    publish(source, now, *many)
+    source_id = register(source)
+    assert sync_sources(now)["errors"] == 1
+    assert "more than 10 resources" in health(source_id).last_error
+    assert db.session.scalar(db.select(db.func.count()).select_from(ExternalSlot)) == 0
+
+
+def _fhir_slot(source: Source, now) -> int:
+    with transaction():
+        source_id = sources.add("Partner FHIR", source.base + "/fhir", "fhir", 60, token="region-token").id
+        row = ExternalSlot(source_id=source_id, remote_id="1-1-203001010900", start=now + timedelta(days=1),
+                           end=now + timedelta(days=1, minutes=15), specialty_code="CAR",
+                           practitioner_ref="Practitioner/1", location_ref="Location/1", fetched_at=now,
+                           hidden=False)
+        db.session.add(row)
+    return row.id
+
+
+def test_a_source_that_does_not_answer_a_booking_books_nothing_and_keeps_the_slot(app, client, auth, make, source,
+                                                                                  now):
+    make.specialty()
+    slot_id = _fhir_slot(source, now)
+    source.routes["/fhir/Appointment/$hold"] = (500, {}, b"")
+    auth.login(make.user().email)
+    answer = client.post(f"/patient/external/{slot_id}", follow_redirects=True)
+    assert answer.status_code == 200 and b"did not answer" in answer.data
+    assert source.hits("/fhir/Appointment/$hold") == 1  # a POST is never retried
+    assert source.requests[0][2]["Authorization"] == "Bearer region-token"
+    assert db.session.get(ExternalSlot, slot_id) is not None
+    assert db.session.scalar(db.select(db.func.count()).select_from(ExternalBooking)) == 0
+
+
+def test_a_source_refusing_the_book_step_makes_the_slot_vanish(app, client, auth, make, source, now):
+    make.specialty()
+    slot_id = _fhir_slot(source, now)
+    held = {"resourceType": "Bundle", "type": "searchset",
+            "entry": [{"resource": {"resourceType": "Appointment", "id": "44", "status": "pending"}}]}
+    source.routes["/fhir/Appointment/$hold"] = (200, JSON, held)
+    refusal = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "conflict",
+                                                              "diagnostics": "That slot was just taken."}]}
+    source.routes["/fhir/Appointment/$book"] = (409, JSON, refusal)
+    auth.login(make.user().email)
+    answer = client.post(f"/patient/external/{slot_id}")
+    assert answer.status_code == 409 and b"That slot was just taken." in answer.data
+    db.session.expire_all()
+    assert db.session.get(ExternalSlot, slot_id) is None
+    assert db.session.scalar(db.select(db.func.count()).select_from(ExternalBooking)) == 0

@@ -125,7 +125,16 @@ def _smart_links(spec: SourceSpec, parsed: resources.Parsed, validators: dict, n
                 parsed.skip(f"A line of the {kind} file that is not JSON.")
                 continue
             resources.add(parsed, resource, kind, now)
+        _bounded(parsed)
     return False
+
+
+def _bounded(parsed: resources.Parsed) -> None:
+    """Stop reading a source that keeps sending: past twice the slots kept per source (places and schedules
+    included), the rest of its pages or files would only be refused whole."""
+    limit = 2 * current_app.config["FEDERATION_MAX_SLOTS"]
+    if parsed.fetched > limit:
+        raise SourceError(f"The source sent more than {limit} resources: refused.")
 
 
 def _fhir(spec: SourceSpec, parsed: resources.Parsed, now: datetime) -> None:
@@ -154,6 +163,7 @@ def _search(spec: SourceSpec, url: str, kind: str, parsed: resources.Parsed, now
             raise SourceError(f"The {kind} search's Bundle has no entry list.")
         for entry in entries:
             resources.add(parsed, entry.get("resource") if isinstance(entry, dict) else entry, kind, now)
+        _bounded(parsed)
         links = bundle.get("link") if isinstance(bundle.get("link"), list) else []
         url = next((link.get("url") for link in links if isinstance(link, dict) and link.get("relation") == "next"
                     and isinstance(link.get("url"), str)), None)
