@@ -53,14 +53,14 @@ def external_slot(slot_id: int):
     source = slot.source
     age = int((utcnow() - slot.fetched_at).total_seconds() // 60)
     if form.validate_on_submit():
-        target = federation_booking.target(slot)
+        with transaction():  # read, then ended: no transaction stays open while the source is asked
+            target = federation_booking.target(slot)
+            code, name = slot.specialty_code, slot.specialty_name
         if not target.bookable:
             if target.deep_link:
                 return redirect(target.deep_link)
-            flash(_("%(source)s cannot be booked from here.", source=source.name), "warning")
+            flash(_("%(source)s cannot be booked from here.", source=target.source_name), "warning")
             return redirect(url_for("patient.external_slot", slot_id=slot_id))
-        code, name = slot.specialty_code, slot.specialty_name
-        db.session.rollback()  # no transaction stays open while the source is asked
         try:
             remote_id = federation_booking.reserve(target)
         except federation_booking.RefusedError as err:
