@@ -115,6 +115,15 @@ class Config:
     STRIPE_TIMEOUT_SECONDS = _int("STRIPE_TIMEOUT_SECONDS", 10)
     STRIPE_WEBHOOK_TOLERANCE_SECONDS = _int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
 
+    # federation (docs/federation.md): how long a source may take, how much it may send, how hard sync tries
+    FEDERATION_TIMEOUT_SECONDS = float(os.environ.get("FEDERATION_TIMEOUT_SECONDS", "10"))
+    FEDERATION_MAX_BYTES = _int("FEDERATION_MAX_BYTES", 20 * 1024 * 1024)  # one answer or file, at most
+    FEDERATION_MAX_SLOTS = _int("FEDERATION_MAX_SLOTS", 20000)  # slots kept per source per sync
+    FEDERATION_RETRIES = _int("FEDERATION_RETRIES", 3)  # attempts per request (tenacity)
+    FEDERATION_RETRY_WAIT_SECONDS = float(os.environ.get("FEDERATION_RETRY_WAIT_SECONDS", "1"))  # first backoff
+    FEDERATION_BREAKER_FAILURES = _int("FEDERATION_BREAKER_FAILURES", 3)  # failed syncs in a row open the circuit
+    FEDERATION_BREAKER_MINUTES = _int("FEDERATION_BREAKER_MINUTES", 10)  # how long an open circuit stays open
+
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # the limits' Redis down: count in this process's memory until it is back, rather than answer 500
@@ -185,6 +194,8 @@ class TestConfig(DevelopmentConfig):
     OUTBOX_DELIVERY = "inline"  # deterministic: the request's messages are tried before the test reads them
     STAFF_NOTICE_EMAIL = False  # tests count the patient's messages; test_notices turns staff e-mail on itself
     TWILIO_ACCOUNT_SID = None
+    FEDERATION_RETRY_WAIT_SECONDS = 0  # retries without waiting: the tests never sleep
+    FEDERATION_TIMEOUT_SECONDS = 5
 
     def __init__(self):
         self.SECRET_KEY = "test-secret"  # never accepted by production (KNOWN_KEYS)

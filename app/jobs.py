@@ -20,6 +20,8 @@ from app.notifications import outbox
 from app.services.accounts import housekeeping
 from app.services.availability import index as availability_index
 from app.services.booking import noshows, reminders
+from app.services.federation import SourceError
+from app.services.federation import sync as federation_sync
 from app.services.payments import checkout as payment_checkout
 from app.services.queue import closing
 from app.services.reports import stats as report_stats
@@ -127,6 +129,45 @@ def rebuild_stats(now: datetime | None = None) -> int:
         written = report_stats.rebuild(day, day)["daily_rows"]
         report_totals.refresh(day)
         return written
+
+
+@job("sync_federation", 300)
+def sync_federation(now: datetime | None = None) -> int:
+    """Every federation source's slots fetched again (docs/federation.md, "Sync"). Returns the slots upserted."""
+    return sync_sources(now)["upserted"]
+
+
+def sync_sources(now: datetime | None = None) -> dict[str, int]:
+    """Sync each source: the network outside any transaction, then one transaction per source for its outcome,
+    so a slow or failing source neither holds a transaction open nor undoes another's result. The report is the
+    `federation sync` line (docs/cli.md)."""
+    now = now or utcnow()
+    with transaction():
+        wanted, circuit_open = federation_sync.due(now)
+    report = {"sources": len(wanted) + len(circuit_open), "fetched": 0, "upserted": 0, "removed": 0, "errors": 0,
+              "stale": 0}
+    for source_id in circuit_open:
+        with transaction():
+            outcome = federation_sync.failed(source_id, None, now)
+        report["errors"] += 1
+        report["removed"] += outcome.removed
+        report["stale"] += outcome.stale
+    for spec in wanted:
+        try:
+            fetched = federation_sync.fetch(spec, now)
+        except SourceError as err:
+            with transaction():
+                outcome = federation_sync.failed(spec.id, err, now)
+            report["errors"] += 1
+        else:
+            with transaction():
+                outcome = federation_sync.apply(spec.id, fetched, now)
+            report["fetched"] += fetched.fetched
+            report["errors"] += fetched.skipped
+        report["upserted"] += outcome.upserted
+        report["removed"] += outcome.removed
+        report["stale"] += outcome.stale
+    return report
 
 
 def run_all() -> dict[str, int]:

@@ -219,9 +219,14 @@ class SlotQuerySchema(Schema):
         include = {"from": fields.Str(), "to": fields.Str()}
 
 
+class SlotSource(Schema):
+    name = fields.Str()
+    fetched_at = fields.Str()
+
+
 class SlotOut(Schema):
-    doctor_id = fields.Int()
-    hospital_id = fields.Int()
+    doctor_id = fields.Int(allow_none=True)  # null for another system's slot
+    hospital_id = fields.Int(allow_none=True)
     start = fields.Str()
     end = fields.Str()
     appointment_type = fields.Str()
@@ -230,6 +235,7 @@ class SlotOut(Schema):
     doctor_rating_average = fields.Float(allow_none=True, metadata={
         "description": "Average of the doctor's approved ratings (1-5, one decimal); null without any."})
     doctor_rating_count = fields.Int(metadata={"description": "How many approved ratings the average is of."})
+    source = fields.Nested(SlotSource)  # only on another system's slot (docs/federation.md)
 
 
 class SlotList(Schema):

@@ -2,8 +2,12 @@
 
 The answer is rendered straight from the search's plain results (no ORM row, no marshmallow pass per slot) and
 carries an ETag of its body, so a client polling the same search gets a bodiless 304 until a slot comes or goes.
-A specialty search's body and ETag are kept per process until the specialty's slots change (answers.py).
+A specialty search's body and ETag are kept per process until the specialty's slots change (answers.py); other
+systems' slots (docs/federation.md) are read beside it at each search, never cached with it.
 """
+import json
+from datetime import datetime
+
 from flask import request
 from flask_smorest import Blueprint
 
@@ -18,6 +22,7 @@ from app.services.availability import answers
 from app.services.availability.query import SearchError, parse_slot_request
 from app.services.availability.search import SlotResult
 from app.services.directory import choices
+from app.services.federation import slots as federation_slots
 from app.web.reads import conditional_json, etag_of, json_bytes
 
 blp = Blueprint("api_slots", __name__, description="Free slots")
@@ -35,7 +40,18 @@ def slots(_args):
         body, etag = answers.answer(query, _rendered)
     except SearchError as err:
         fail(422, err.message, "invalid", {err.field: err.message})
+    external = federation_slots.for_query(query)
+    if external:  # read beside the cached answer, never cached with it (docs/federation.md, "In search")
+        body = _merged(body, external, query.limit)
+        etag = etag_of(body)
     return conditional_json(body, etag=etag)
+
+
+def _merged(body: bytes, external: list, limit: int) -> bytes:
+    """The local answer and the external slots, earliest first, cut at the search's limit."""
+    rows = json.loads(body)["slots"] + [federation_slots.as_api(item) for item in external]
+    rows.sort(key=lambda row: datetime.fromisoformat(row["start"]))
+    return json_bytes({"slots": rows[:limit]})
 
 
 def _rendered(results: list[SlotResult]) -> tuple[bytes, str]:

@@ -5,6 +5,7 @@ from flask import Flask
 
 from app.cli.availability import availability_cli
 from app.cli.demo import demo_cli
+from app.cli.federation import federation_cli
 from app.cli.jobs import jobs_cli
 from app.cli.noshow import noshow_cli
 from app.cli.optimise import optimise_cli
@@ -12,7 +13,8 @@ from app.cli.sim import sim_cli
 from app.cli.stats import stats_cli
 from app.cli.users import users_cli
 
-GROUPS = (users_cli, availability_cli, demo_cli, jobs_cli, sim_cli, optimise_cli, noshow_cli, stats_cli)
+GROUPS = (users_cli, availability_cli, demo_cli, jobs_cli, sim_cli, optimise_cli, noshow_cli, stats_cli,
+          federation_cli)
 
 
 def init_cli(app: Flask) -> None:

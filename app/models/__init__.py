@@ -2,6 +2,7 @@
 from app.models.audit import AuditEvent
 from app.models.cache import CacheVersion
 from app.models.doctor import AppointmentType, Doctor, appointment_type_equipment, doctor_hospitals
+from app.models.federation import ExternalBooking, ExternalSlot, FederationSource
 from app.models.hospital import Department, Equipment, Hospital, Room, Specialty, room_equipment
 from app.models.notice import StaffNotice
 from app.models.outbox import OutboxMessage
@@ -30,7 +31,7 @@ from app.models.waitlist import Offer, WaitlistEntry
 __all__ = [
     "HOSPITAL_ROLES", "ApiToken", "Appointment", "AppointmentType", "AuditEvent", "AvailabilityException",
     "AvailabilityRule", "CacheVersion", "Claim", "DayCounter", "Department", "Doctor", "DoctorRating",
-    "Encounter", "Equipment",
+    "Encounter", "Equipment", "ExternalBooking", "ExternalSlot", "FederationSource",
     "Hospital", "IndexedSlot",
     "AccessStat", "DailyStat", "StatTotal",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "OverbookRule", "Patient", "Payment",

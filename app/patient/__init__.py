@@ -6,4 +6,4 @@ from app.security import role_guard
 bp = Blueprint("patient", __name__)
 bp.before_request(role_guard(Role.PATIENT))
 
-from app.patient import booking, payments, ratings, routes, waitlist  # noqa: E402,F401
+from app.patient import booking, federation, payments, ratings, routes, waitlist  # noqa: E402,F401

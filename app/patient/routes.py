@@ -19,6 +19,7 @@ from app.services.accounts import profile as patient_profile
 from app.services.booking import policy as booking_policy
 from app.services.booking.ics import appointment_ics
 from app.services.booking.lists import patient_appointments
+from app.services.federation import booking as federation_booking
 from app.services.payments import refunds as payment_refunds
 from app.services.payments import settings as payment_settings
 from app.transaction import transaction
@@ -35,7 +36,7 @@ def home():
                            rated=ratings.rated_ids([a.id for a in past]), missing=missing,
                            may_change=booking_policy.may_change_online,
                            change_until=booking_policy.change_deadline,
-                           title=_("My appointments"))
+                           partner_bookings=federation_booking.upcoming_for(patient), title=_("My appointments"))
 
 
 @bp.route("/appointments/<int:appointment_id>")

@@ -34,6 +34,7 @@ from app.services.availability.views import local_today
 from app.services.booking import policy as booking_policy
 from app.services.directory import choices
 from app.services.directory.people import DOCTOR_PHOTO_DIR
+from app.services.federation import slots as federation_slots
 from app.templating import home_url_for
 from app.web.words import error_text
 
@@ -137,7 +138,7 @@ def search():
     args = request.args
     form = _search_form(args)
     searched = any((args.get(k) or "").strip() for k in ("specialty", "hospital", "doctor", "city", "from"))
-    status, days, first_slots, query, suggestions = 200, [], [], None, {}
+    status, days, first_slots, query, suggestions, external = 200, [], [], None, {}, []
     doctors, hospitals = {}, {}
     if searched:
         values = _query_args(args)
@@ -155,10 +156,12 @@ def search():
             hospitals = load_hospitals({r.hospital_id for r in results})
             views = result_views(results, doctors, hospitals)
             days, first_slots = by_day(views), next_available(views)
+            external = federation_slots.for_query(query)  # other systems' slots, listed apart (docs/federation.md)
             if not views:
                 suggestions = _suggestions(values, query)
     return render_template("public/search.html", form=form, searched=searched, query=query, days=days,
                            first_slots=first_slots, doctors=doctors, hospitals=hospitals, suggestions=suggestions,
+                           external=external,
                            waitlist_url=_waitlist_url(), max_radius=MAX_RADIUS_KM,
                            title=_("Find an appointment")), status
 
