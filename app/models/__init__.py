@@ -22,6 +22,7 @@ from app.models.scheduling import (
     TokenSlot,
 )
 from app.models.stats import AccessStat, DailyStat
+from app.models.team import Participant, TeamTemplate
 from app.models.user import HOSPITAL_ROLES, ApiToken, LoginThrottle, Membership, Role, User, UserSession
 from app.models.waitlist import Offer, WaitlistEntry
 
@@ -31,7 +32,8 @@ __all__ = [
     "Hospital", "IndexedSlot",
     "AccessStat", "DailyStat",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "OverbookRule", "Patient", "Payment",
-    "PaymentSettings", "Queue", "QueueCounter", "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule",
-    "Specialty", "StaffNotice", "StripeEvent", "TokenSlot", "User",
+    "Participant", "PaymentSettings", "Queue", "QueueCounter", "QueueEntry", "Role", "Room", "SchedulableResource",
+    "Schedule",
+    "Specialty", "StaffNotice", "StripeEvent", "TeamTemplate", "TokenSlot", "User",
     "UserSession", "Vitals", "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]
