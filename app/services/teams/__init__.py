@@ -4,8 +4,10 @@ from app.services.teams.operations import (
     TeamSearch,
     book_team,
     day_list,
+    may_edit_template,
     may_use_teams,
     needs_rebooking,
+    participant_rows,
     participants,
     put_template,
     search_team,
@@ -13,5 +15,5 @@ from app.services.teams.operations import (
     templates_at,
 )
 
-__all__ = ["TeamSearch", "book_team", "day_list", "may_use_teams", "needs_rebooking", "participants", "put_template",
-           "search_team", "template_for", "templates_at"]
+__all__ = ["TeamSearch", "book_team", "day_list", "may_edit_template", "may_use_teams", "needs_rebooking",
+           "participant_rows", "participants", "put_template", "search_team", "template_for", "templates_at"]

@@ -57,6 +57,14 @@ def may_use_teams(user: User, hospital_id: int) -> bool:
     return scope is None or hospital_id in scope
 
 
+def may_edit_template(user: User, hospital_id: int) -> bool:
+    """Set a procedure's team: admins of the hospital (a region admin everywhere), like its other catalogue."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.ADMIN:
+        return False
+    scope = visible_hospital_ids(user)
+    return scope is None or hospital_id in scope
+
+
 # --- templates ---
 
 def template_for(appointment_type_id: int) -> TeamTemplate | None:
@@ -288,6 +296,12 @@ def participants(appointment_ids: list[int]) -> dict[int, list[tuple[str, str, b
         name = resource.doctor.name if resource.doctor_id else resource.room.name
         found[row.appointment_id].append((row.role, name, row.absent))
     return found
+
+
+def participant_rows(appointment_id: int) -> list[tuple[str, int, bool]]:
+    """(role, resource id, absent) of one team appointment's members, in booking order."""
+    return [(p.role, p.resource_id, p.absent) for p in db.session.scalars(
+        select(Participant).where(Participant.appointment_id == appointment_id).order_by(Participant.id))]
 
 
 def day_list(doctor_id: int, hospital_id: int, day: date) -> list[Appointment]:
