@@ -98,3 +98,29 @@ def test_overview_lists_team_appointments_hit_by_leave(client, auth, make):
     auth.login(clerk.email)
     html = client.get("/staff/teams").get_data(as_text=True)
     assert f"/staff/appointments/{appointment.id}/cancel" in html and "on leave" in html
+
+
+def test_a_participant_sees_the_team_appointment_on_my_day(client, auth, make):
+    from app.models import Participant
+    from app.services.availability import resource_for_room
+    from app.services.booking.lists import day_bounds
+
+    world = team_world(make)
+    patient = _tied_patient(make, world.hospital)
+    start = day_bounds(world.hospital, local_today(world.hospital))[0] + timedelta(hours=1)  # today, whatever the hour
+    appointment = Appointment(patient_id=patient.id, doctor_id=world.surgeons[0].id, room_id=world.theatre.id,
+                              hospital_id=world.hospital.id, appointment_type="laser", start=start,
+                              end=start + timedelta(hours=1), status="scheduled", kind="team", holds_room=True)
+    db.session.add(appointment)
+    db.session.flush()
+    members = (("surgeon", resource_for_doctor(world.surgeons[0].id).id),
+               ("anaesthetist", resource_for_doctor(world.anaesthetist.id).id),
+               ("theatre", resource_for_room(world.theatre.id).id))
+    db.session.add_all([Participant(appointment_id=appointment.id, resource_id=r, role=role) for role, r in members])
+    db.session.commit()
+    auth.login(world.anaesthetist.user.email)
+    html = client.get("/doctor/").get_data(as_text=True)
+    assert patient.name in html and "data-team" in html
+    client.post("/auth/logout")
+    auth.login(world.surgeons[1].user.email)  # not in this team
+    assert patient.name not in client.get("/doctor/").get_data(as_text=True)
