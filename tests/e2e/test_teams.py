@@ -44,3 +44,10 @@ def test_the_desk_books_a_procedure_team(page, live_server, make, width):
     page.go_back()
     page.reload()
     expect(page.locator(".team-times li").first).not_to_contain_text("09:00")
+    if width >= 1200:  # the navigation bar is open; on a phone it is behind the menu button
+        page.get_by_role("link", name="Teams", exact=True).click()
+    else:
+        page.goto(f"{live_server}/staff/teams")
+    expect(page.get_by_role("heading", name="Procedure teams")).to_be_visible()
+    expect(page.get_by_text("No team appointment needs rebooking.")).to_be_visible()
+    assert_accessible(page)
