@@ -132,3 +132,14 @@ def test_may_use_teams_only_desk_and_admins_of_the_hospital(make):
     assert not teams.may_use_teams(world.surgeons[0].user, world.hospital.id)
     assert not teams.may_use_teams(make.user(Role.NURSE, world.hospital), world.hospital.id)
     assert not teams.may_use_teams(make.user(), world.hospital.id)
+
+
+def test_the_patient_is_told_of_the_team_booking(make):
+    from app.models import OutboxMessage
+
+    world = team_world(make)
+    staff = make.user(Role.STAFF, world.hospital)
+    appointment = teams.book_team(staff, world.template, make.patient(), datetime(2026, 3, 3, 9), now=NOW)
+    db.session.commit()
+    keys = db.session.scalars(select(OutboxMessage.dedupe_key)).all()
+    assert any(k.startswith(f"appt:{appointment.id}:booked:") for k in keys), keys

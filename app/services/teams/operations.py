@@ -34,6 +34,7 @@ from app.models import (
     doctor_hospitals,
 )
 from app.models.base import utcnow
+from app.notifications import events as notify
 from app.scheduling import teams as team_core
 from app.scheduling.codes import Kind, Status
 from app.services import audit, signals
@@ -278,6 +279,7 @@ def book_team(actor: User, template: TeamTemplate, patient: Patient, start: date
     audit.record(actor.id, "team.book", "appointment", appointment.id, hospital_id=hospital.id,
                  after=audit.snapshot(appointment, AUDIT_FIELDS),
                  comment=", ".join(f"{role}: {m}" for role, m in slot.members))
+    notify.appointment_booked(appointment)  # the patient's confirmation, in the outbox with the booking
     signals.appointment_booked.send(None, appointment=appointment, now=now)
     return appointment
 
