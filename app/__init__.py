@@ -276,5 +276,6 @@ def register_jobs(app: Flask) -> None:
 def register_subscribers() -> None:
     """Features that listen to others' signals subscribe when their package loads (docs/architecture.md, "Events")."""
     # waitlist: offers freed and added time to waiting patients; delivery and queue: an erased patient's messages
-    # are redacted and their tokens leave the live queues; noshow: each booking is scored by the no-show model
-    from app.services import delivery, noshow, queue, waitlist  # noqa: F401
+    # are redacted and their tokens leave the live queues; noshow: each booking is scored by the no-show model;
+    # teams: a member's leave flags their team appointments
+    from app.services import delivery, noshow, queue, teams, waitlist  # noqa: F401

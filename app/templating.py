@@ -34,6 +34,7 @@ NAV_ITEMS = [
     ("staff.patients", _l("Patients"), ("staff",)),
     ("staff.doctors", _l("Doctors"), ("staff",)),
     ("staff.waitlist", _l("Waitlist"), ("staff",)),
+    ("staff.team_overview", _l("Teams"), ("staff",)),
     ("admin.home", _l("Overview"), ("admin",)),
     ("admin.hospitals", _l("Hospitals"), ("admin",)),
     ("admin.doctors", _l("Doctors"), ("admin",)),

@@ -14,6 +14,7 @@ def init_api(app: Flask) -> None:
     from app.api import queue as queue_api
     from app.api import ratings as ratings_api
     from app.api import series as series_api
+    from app.api import teams as teams_api
     from app.api import waitlist as waitlist_api
     from app.api.common import IdConverter
     from app.api.schemas import ApiError
@@ -23,12 +24,12 @@ def init_api(app: Flask) -> None:
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in (health, directory, schedules, slots, appointments, queue_api, waitlist_api, series_api,
-                   locations_api, ratings_api):
+                   locations_api, ratings_api, teams_api):
         csrf.exempt(module.blp)  # checked below: session requests need it, bearer requests do not
         # the hooks are added once per process: a second app (tests, tools) shares the module-level blueprints
         if _csrf_for_sessions not in module.blp.before_request_funcs.get(None, ()):
             module.blp.before_request(_csrf_for_sessions)
-            if module in (schedules, appointments, queue_api, waitlist_api, series_api, locations_api):
+            if module in (schedules, appointments, queue_api, waitlist_api, series_api, locations_api, teams_api):
                 module.blp.before_request(_login_required)
         api.register_blueprint(module.blp, url_prefix="/api/v1")
 

@@ -10,6 +10,7 @@ from app.doctor import bp
 from app.extensions import db
 from app.models import Doctor
 from app.scheduling.codes import Status
+from app.services import teams
 from app.services.availability import resource_for_doctor
 from app.services.availability.views import doctor_week, local_today
 from app.services.booking.lists import todays_appointments
@@ -27,6 +28,10 @@ def current_doctor() -> Doctor:
 def home():
     doctor = current_doctor()
     appointments = todays_appointments(doctor.hospitals, doctor_id=doctor.id)
+    # team appointments this doctor takes part in without being the appointment's named doctor (docs/teams.md)
+    appointments += [a for h in doctor.hospitals for a in teams.day_list(doctor.id, h.id, local_today(h.timezone))
+                     if a.doctor_id != doctor.id]
+    appointments.sort(key=lambda a: a.start)
     waiting = [a for a in appointments if a.status == Status.CHECKED_IN]
     return render_template("doctor/home.html", doctor=doctor, appointments=appointments, waiting=waiting,
                            title=_("My day"))

@@ -25,6 +25,7 @@ from app.models.scheduling import (
 )
 from app.models.series import Series
 from app.models.stats import AccessStat, DailyStat, StatTotal
+from app.models.team import Participant, TeamTemplate
 from app.models.user import HOSPITAL_ROLES, ApiToken, LoginThrottle, Membership, Role, User, UserSession
 from app.models.waitlist import Offer, WaitlistEntry
 
@@ -35,9 +36,9 @@ __all__ = [
     "Hospital", "IndexedSlot",
     "AccessStat", "DailyStat", "StatTotal",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "OverbookRule", "Patient", "Payment",
-    "PaymentSettings", "Queue", "QueueCounter", "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule",
-    "Series",
-    "Specialty", "StaffNotice", "StripeEvent", "TokenSlot", "User",
+    "Participant", "PaymentSettings", "Queue", "QueueCounter", "QueueEntry", "Role", "Room", "SchedulableResource",
+    "Schedule", "Series",
+    "Specialty", "StaffNotice", "StripeEvent", "TeamTemplate", "TokenSlot", "User",
     "UserSession", "VisitFeedback", "Vitals",
     "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]

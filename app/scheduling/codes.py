@@ -22,11 +22,12 @@ class Status(StrEnum):
 
 
 class Kind(StrEnum):
-    """How an appointment holds time: cells of a slot, a place in a token session, or a room booking."""
+    """How an appointment holds time: cells of a slot, a place in a token session, a room booking, or a team."""
 
     SLOTS = "slots"
     TOKENS = "tokens"
     LOCATION = "location"
+    TEAM = "team"  # a procedure team: several doctors and a room hold their cells together (docs/teams.md)
 
 
 class Urgency(StrEnum):

@@ -86,7 +86,7 @@ def check_patient_change(status: str, kind: str, start: datetime, cutoff_hours: 
     link, the API): only a scheduled appointment (not a room booking), and only until the cut-off; later, the
     hospital does it. When the doctor has since taken that time off (``time_withdrawn``), the patient may still
     cancel or move it. Raises ``InvalidTransition`` or ``CutoffPassed`` (409 ``cutoff_passed``)."""
-    if kind == Kind.LOCATION or status != SCHEDULED:
+    if kind in (Kind.LOCATION, Kind.TEAM) or status != SCHEDULED:
         raise InvalidTransition("Only a scheduled appointment can be changed online.", "status")
     if now > online_change_deadline(start, cutoff_hours) and not time_withdrawn:
         raise CutoffPassed(f"Online changes close {cutoff_hours} hours before the appointment; "

@@ -31,3 +31,6 @@ appointment_cancelled = _signals.signal("appointment-cancelled")
 # A patient's appointment was booked, taken from a waitlist hold, or moved to a new time (every path: pages, desk,
 # API, offers). kwargs: appointment (flushed, with its id and times), now (naive UTC)
 appointment_booked = _signals.signal("appointment-booked")
+# A resource (a doctor, a room) took time off: a leave or closure was added. kwargs: actor_id, resource_id,
+# hospital_id, start, end (naive UTC), now. Teams subscribes: a team appointment it overlaps needs rebooking.
+leave_added = _signals.signal("leave-added")

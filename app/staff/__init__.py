@@ -6,4 +6,4 @@ from app.security import role_guard
 bp = Blueprint("staff", __name__)
 bp.before_request(role_guard(Role.STAFF))
 
-from app.staff import desk, payments, routes, series, waitlist  # noqa: E402,F401
+from app.staff import desk, payments, routes, series, teams, waitlist  # noqa: E402,F401

@@ -77,3 +77,22 @@ class BookForm(SafeForm):
 class StaffCancelForm(CancelForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=255)],
                          description=_l("Kept with the appointment and in the audit log."))
+
+
+class TeamSearchForm(SafeForm):
+    """The team search at the desk (docs/teams.md): a procedure whose type has a team, and the days."""
+
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    procedure = SelectField(_l("Procedure"), coerce=int, validators=[DataRequired()])
+    first_day = DateField(_l("From"), validators=[DataRequired()])
+    last_day = DateField(_l("To"), validators=[DataRequired()])
+    submit = SubmitField(_l("Find team times"))
+
+
+class TeamBookForm(SafeForm):
+    procedure = StringField(validators=[DataRequired(), Length(max=12)])
+    start = StringField(validators=[DataRequired(), Length(max=40)])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=255)])
+    submit = SubmitField(_l("Book this team"))

@@ -137,6 +137,8 @@ def add_exception(actor_id: int | None, resource_id: int, hospital_id: int, star
                  after=audit.snapshot(row, ("start", "end", "available", "reason")))
     if not available:
         notify.doctor_leave(row)  # booked patients in that time hear of it, in this transaction
+        signals.leave_added.send(None, actor_id=actor_id, resource_id=resource_id, hospital_id=hospital_id,
+                                 start=start, end=end, now=now)
     else:
         signals.time_added.send(None, actor_id=actor_id, resource_id=resource_id, hospital_id=hospital_id,
                                 start=start, end=end, now=now)

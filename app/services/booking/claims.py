@@ -111,7 +111,7 @@ def release_resources(appointment: Appointment, *, start: datetime | None = None
              tz: ZoneInfo | None = None, keep_cells: set[datetime] = frozenset(), count_day: bool = True) -> None:
     """Give back what the appointment held at `start` (default: where it is now)."""
     start, kind = start or appointment.start, kind or appointment.kind
-    if kind == Kind.LOCATION:  # a room booking holds claims only: no token, no doctor's daily count
+    if kind in (Kind.LOCATION, Kind.TEAM):  # room and team bookings hold claims only: no token, no daily count
         db.session.execute(delete(Claim).where(Claim.appointment_id == appointment.id))
         return
     tz = tz or ZoneInfo(appointment.hospital.timezone)

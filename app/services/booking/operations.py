@@ -120,8 +120,8 @@ def reschedule(actor_id: int | None, appointment: Appointment, new_start: dateti
     now = now or utcnow()
     if by_patient:
         policy.check_patient_change(appointment, now)
-    if appointment.kind == Kind.LOCATION:
-        raise core.InvalidTransition("Room bookings are cancelled and booked anew, not moved.", "status")
+    if appointment.kind in (Kind.LOCATION, Kind.TEAM):
+        raise core.InvalidTransition("Room and team bookings are cancelled and booked anew, not moved.", "status")
     if appointment.status != Status.SCHEDULED:
         raise core.InvalidTransition(f"A {appointment.status.replace('_', ' ')} appointment cannot be moved.",
                                      "status")
