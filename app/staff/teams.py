@@ -17,7 +17,7 @@ from app.models import SchedulableResource, TeamTemplate
 from app.services import teams
 from app.services.availability.views import local_today
 from app.staff import bp
-from app.staff.booking import _patient
+from app.staff.booking import desk_patient
 from app.staff.forms import TeamBookForm, TeamSearchForm
 from app.transaction import transaction
 from app.web.booking_forms import local_when, start_or_404
@@ -50,7 +50,7 @@ def _results(found: teams.TeamSearch) -> list[tuple]:
 
 @bp.route("/patients/<int:patient_id>/teams", methods=["GET", "POST"])
 def team_search(patient_id: int):
-    patient = _patient(patient_id)
+    patient = desk_patient(patient_id)
     templates = teams.templates_at(set(current_user.hospital_ids))
     hospital = templates[0].appointment_type.hospital if templates else None
     today = local_today(hospital.timezone) if hospital else None
