@@ -19,6 +19,7 @@ from app.models.scheduling import (
     LocationAccess,
     SchedulableResource,
     Schedule,
+    SentReminder,
     TokenSlot,
 )
 from app.models.stats import AccessStat, DailyStat
@@ -32,6 +33,6 @@ __all__ = [
     "AccessStat", "DailyStat",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "OverbookRule", "Patient", "Payment",
     "PaymentSettings", "Queue", "QueueCounter", "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule",
-    "Specialty", "StaffNotice", "StripeEvent", "TokenSlot", "User",
+    "SentReminder", "Specialty", "StaffNotice", "StripeEvent", "TokenSlot", "User",
     "UserSession", "Vitals", "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
 ]
