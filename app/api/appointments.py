@@ -1,4 +1,4 @@
-"""Appointments: book, read, list, cancel, reschedule."""
+"""Appointments: book, read, list, cancel, reschedule, confirm."""
 from datetime import datetime, time, timedelta
 
 from flask import abort
