@@ -289,3 +289,16 @@ def test_staff_cannot_confirm_for_the_patient_through_the_api(clinic, make, clie
     assert client.post(f"/api/v1/appointments/{appointment.id}/confirm", headers=staff).status_code == 403
     db.session.expire_all()
     assert db.session.get(Appointment, appointment.id).attendance_answer is None
+
+
+def test_cancel_link_past_the_online_cutoff_is_refused_and_nothing_changes(clinic, make, client):
+    hospital, _, doctor = clinic
+    hospital.cancel_cutoff_hours = 24 * 20
+    db.session.commit()
+    appointment = _booked(make, doctor, "procedure")
+    token = _token(events.link_for(appointment, "cancel"))
+    res = client.post(f"/manage/x/{token}", data={"submit": "1"})
+    assert res.status_code == 409 and "alert-danger" in res.get_data(as_text=True)
+    db.session.expire_all()
+    kept = db.session.get(Appointment, appointment.id)
+    assert (kept.status, kept.attendance_answer) == (Status.SCHEDULED, None)
