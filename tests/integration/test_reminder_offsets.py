@@ -302,3 +302,17 @@ def test_cancel_link_past_the_online_cutoff_is_refused_and_nothing_changes(clini
     db.session.expire_all()
     kept = db.session.get(Appointment, appointment.id)
     assert (kept.status, kept.attendance_answer) == (Status.SCHEDULED, None)
+
+
+def test_a_german_reminder_says_days_and_carries_both_links(clinic, make):
+    _, _, doctor = clinic
+    appointment = _booked(make, doctor, "procedure", phone=PHONE)
+    appointment.patient.user.language = "de"
+    db.session.commit()
+    assert reminders.send_reminders((24, 2), appointment.start - timedelta(days=7) + timedelta(minutes=1)) == 2
+    db.session.commit()
+    email_row, sms_row = (next(r for r in _reminder_rows(appointment) if r.channel == c) for c in ("email", "sms"))
+    email = render_email(email_row)
+    assert "Ihr Termin ist in 7 Tagen" in email.body and "Erinnerung" in email.subject
+    sms = render_sms(sms_row)
+    assert f"Bestätigen: {email_row.context['confirm_link']}" in sms and "Absagen: " in sms
