@@ -58,7 +58,8 @@ def purge_unverified_accounts(now: datetime | None = None) -> int:
 
 @job("send_reminders", 300)
 def send_reminders(now: datetime | None = None) -> int:
-    """Reminders REMINDER_HOURS before appointments (or the hospital's own hours); returns how many were queued."""
+    """Reminders at each appointment type's offsets (else the hospital's hours, else REMINDER_HOURS); returns how many
+    were queued (docs/operations.md, "Reminders")."""
     with transaction():
         return reminders.send_reminders(tuple(current_app.config.get("REMINDER_HOURS", (24, 2))), now,
                                         confirm_hours=current_app.config.get("NOSHOW_CONFIRM_HOURS", 72))

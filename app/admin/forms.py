@@ -212,9 +212,12 @@ class AppointmentTypeForm(SafeForm):
     fee = DecimalField(_l("Fee"), places=2, validators=[InputRequired(), NumberRange(min=0), Fee()])
     equipment_ids = SelectMultipleField(_l("Required equipment"), coerce=int, render_kw={"size": 6},
                                         description=_l("Hold Ctrl (or Cmd) to choose several."))
+    # checked by the directory service (positive, within the booking horizon, how many): docs/operations.md
+    reminder_offsets = StringField(_l("Reminders before the appointment"), filters=[strip],
+                                   validators=[Length(max=80)], render_kw={"placeholder": "7d, 1d"})
     submit = SubmitField(_l("Save"))
 
-    FIELDS = ("code", "name", "kind", "duration_minutes", "fee", "equipment_ids")
+    FIELDS = ("code", "name", "kind", "duration_minutes", "fee", "equipment_ids", "reminder_offsets")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,7 +1,7 @@
 """Admin pages for hospitals and what they are made of: departments, rooms and appointment types."""
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from app.admin.forms import (
 from app.admin.routes import form_page, require_region_admin, save, scope, switch_active
 from app.extensions import db
 from app.models import AppointmentType, Department, Hospital, Room
+from app.scheduling import reminders as offsets_core
 from app.security import get_scoped_or_404
 from app.services import directory
 
@@ -60,7 +61,8 @@ def hospital(hospital_id: int):
                                .options(selectinload(Room.equipment), selectinload(Room.department))).all()
     types = db.session.scalars(select(AppointmentType).where(AppointmentType.hospital_id == hospital.id)
                                .order_by(AppointmentType.code).options(selectinload(AppointmentType.equipment))).all()
-    return render_template("admin/hospital.html", hospital=hospital, rooms=rooms, types=types,
+    reminders = {t.id: offsets_core.format_offsets(offsets_core.from_stored(t.reminder_offsets)) for t in types}
+    return render_template("admin/hospital.html", hospital=hospital, rooms=rooms, types=types, reminders=reminders,
                            room_kinds=ROOM_KIND_LABELS, type_kinds=KIND_LABELS, title=hospital.name)
 
 
@@ -137,10 +139,20 @@ def room_active(room_id: int, verb: str):
 
 # appointment types
 
+def _describe_offsets(form: AppointmentTypeForm, hospital: Hospital) -> None:
+    """The field's help names the default a blank field keeps, and the limits the service checks."""
+    default = directory.default_reminder_hours(hospital, tuple(current_app.config.get("REMINDER_HOURS", (24, 2))))
+    form.reminder_offsets.description = _(
+        "Days (d) or hours (h), separated by commas, e.g. 7d, 1d or 2h; at most %(most)s, each at most the booking "
+        "horizon (%(days)s days). Empty: the hospital's default, %(default)s.", most=offsets_core.MAX_OFFSETS,
+        days=directory.booking_horizon_days(hospital.id), default=offsets_core.format_offsets(default) or "—")
+
+
 @bp.route("/hospitals/<int:hospital_id>/appointment-types/new", methods=["GET", "POST"])
 def appointment_type_new(hospital_id: int):
     hospital = _hospital(hospital_id)
     form = AppointmentTypeForm()
+    _describe_offsets(form, hospital)
     saved = save(form, lambda: directory.create_appointment_type(current_user, hospital,
                                                                  **payload(form, *form.FIELDS)),
                  lambda t: _detail(hospital.id), _("The appointment type is created."))
@@ -151,8 +163,10 @@ def appointment_type_new(hospital_id: int):
 def appointment_type_edit(type_id: int):
     kind = get_scoped_or_404(AppointmentType, type_id)
     form = AppointmentTypeForm(obj=kind)
+    _describe_offsets(form, kind.hospital)
     if not form.is_submitted():
         form.equipment_ids.data = [e.id for e in kind.equipment]
+        form.reminder_offsets.data = offsets_core.format_offsets(offsets_core.from_stored(kind.reminder_offsets))
     saved = save(form, lambda: directory.update_appointment_type(current_user, kind, **payload(form, *form.FIELDS)),
                  lambda t: _detail(t.hospital_id), _("The appointment type is saved."))
     return saved or form_page(form, _("Edit appointment type %(name)s", name=kind.name), _detail(kind.hospital_id))

@@ -1,4 +1,4 @@
-"""Appointments: book, read, list, cancel, reschedule."""
+"""Appointments: book, read, list, cancel, reschedule, confirm."""
 from datetime import datetime, time, timedelta
 
 from flask import abort
@@ -33,7 +33,7 @@ def out(a: Appointment) -> dict:
             "appointment_type": a.appointment_type, "urgency": a.urgency,
             "urgency_by_patient": a.urgency_by_patient, "reason": a.reason,
             "cancel_reason": a.cancel_reason, "fee": None if a.fee is None else f"{a.fee:.2f}",
-            "currency": a.currency}
+            "currency": a.currency, "confirmed": a.attendance_answer == booking.CONFIRMED}
 
 
 def _patient_for_booking(data) -> Patient:
@@ -139,6 +139,18 @@ def cancel(data, appointment_id: int):
         fail(403, "Nurses do not cancel appointments.", "forbidden")
     _apply(lambda: booking.cancel(current_user.id, appointment, data["reason"],
                                   by_patient=policy.is_patient(current_user)))
+    return out(appointment)
+
+
+@blp.route("/appointments/<id:appointment_id>/confirm", methods=["POST"])
+@blp.response(200, AppointmentOut)
+def confirm(appointment_id: int):
+    """The patient confirms they are coming, as with a reminder's confirm link (docs/operations.md, "Reminders").
+    409 when it is confirmed already, cancelled or past."""
+    appointment = visible_appointment(appointment_id)
+    if not policy.may_confirm(current_user, appointment):
+        fail(403, "Only the patient confirms their appointment.", "forbidden")
+    _apply(lambda: booking.answer_attendance(appointment, booking.CONFIRMED, actor_id=current_user.id, via="API"))
     return out(appointment)
 
 

@@ -268,6 +268,7 @@ class AppointmentOut(Schema):
     # what the booking charges, kept as it was at booking: a decimal string ("80.00") and its ISO 4217 code
     fee = fields.Str(allow_none=True)
     currency = fields.Str(allow_none=True)
+    confirmed = fields.Bool()  # the patient confirmed they are coming (a reminder's link or the API)
 
 
 class AppointmentList(Schema):
@@ -287,3 +288,18 @@ class CancelIn(Schema):
 
 class RescheduleIn(Schema):
     start = Instant(required=True)
+
+
+class ReminderOffsetsIn(Schema):
+    offsets = fields.Str(required=True, allow_none=True, validate=validate.Length(max=80),
+                         metadata={"description": 'Days or hours before the start, e.g. "7d, 1d" or "2h"; null or '
+                                                  'empty: the default'})
+
+
+class ReminderOffsetsOut(Schema):
+    appointment_type_id = fields.Int()
+    hospital_id = fields.Int()
+    code = fields.Str()
+    offsets = fields.Str(allow_none=True, metadata={"description": "the type's own offsets; null: the default"})
+    hours = fields.List(fields.Int(), metadata={"description": "the hours before the start that apply now"})
+    horizon_days = fields.Int(metadata={"description": "the booking horizon no offset may exceed"})

@@ -16,4 +16,4 @@ def _private(response):
     return response
 
 
-from app.manage import attend, routes  # noqa: E402,F401
+from app.manage import attend, reminder, routes  # noqa: E402,F401

@@ -21,6 +21,7 @@ from app.models.scheduling import (
     LocationAccess,
     SchedulableResource,
     Schedule,
+    SentReminder,
     TokenSlot,
 )
 from app.models.series import Series
@@ -37,7 +38,7 @@ __all__ = [
     "AccessStat", "DailyStat", "StatTotal",
     "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "OverbookRule", "Patient", "Payment",
     "Participant", "PaymentSettings", "Queue", "QueueCounter", "QueueEntry", "Role", "Room", "SchedulableResource",
-    "Schedule", "Series",
+    "Schedule", "SentReminder", "Series",
     "Specialty", "StaffNotice", "StripeEvent", "TeamTemplate", "TokenSlot", "User",
     "UserSession", "VisitFeedback", "Vitals",
     "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",

@@ -75,6 +75,9 @@ class AppointmentType(db.Model):
     duration_minutes: Mapped[int] = mapped_column(default=15)
     fee: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
     active: Mapped[bool] = mapped_column(default=True)
+    # hours before the start that reminders go out, largest first, e.g. "168,24" (the form says "7d, 1d");
+    # None: the hospital's reminder hours, else REMINDER_HOURS (app/scheduling/reminders.py)
+    reminder_offsets: Mapped[str | None] = mapped_column(String(40))
 
     hospital: Mapped[Hospital] = relationship()  # noqa: F821
     equipment: Mapped[list[Equipment]] = relationship(secondary=appointment_type_equipment)  # noqa: F821

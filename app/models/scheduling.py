@@ -138,6 +138,21 @@ class Appointment(db.Model):
     hospital: Mapped[Hospital] = relationship()  # noqa: F821
 
 
+class SentReminder(db.Model):
+    """One reminder sent for one appointment at one offset (docs/operations.md, "Reminders"). The unique key is
+    what makes the reminder job safe to rerun and to run on two workers at once: the second insert fails and that
+    worker sends nothing. The start is part of the key, so a moved appointment is reminded afresh."""
+
+    __tablename__ = "sent_reminders"
+    __table_args__ = (UniqueConstraint("appointment_id", "offset_hours", "start", name="uq_sent_reminders"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
+    offset_hours: Mapped[int]
+    start: Mapped[datetime]
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Claim(db.Model):
     """One 5-minute cell of one resource held by one appointment, on one seat."""
 

@@ -66,40 +66,49 @@ def base_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
 
 
-# --- the signed "manage this appointment" link: cancel or move without logging in (issue 6)
-MANAGE_SALT = "waitless.manage-appointment"
-MANAGE_MAX_AGE = 400 * 86400  # a cap only; the link really dies at the appointment's end or when it is moved
+# --- signed links about one appointment: the manage link (issue 6), the confirm-or-release link of a high-risk
+# booking (docs/noshow.md), and the reminders' confirm and cancel links (docs/operations.md, "Reminders").
+# One mechanism: the token is [appointment id, start], signed with a salt per purpose, so a token opens only the
+# page it was made for, and a moved appointment's old links die.
+LINK_PURPOSES = {  # purpose -> (salt, page under /manage, max age in seconds: a cap only; the checks below decide)
+    "manage": ("waitless.manage-appointment", "", 400 * 86400),
+    "attend": ("waitless.confirm-or-release", "attend/", 14 * 86400),
+    "confirm": ("waitless.reminder-confirm", "c/", 60 * 86400),
+    "cancel": ("waitless.reminder-cancel", "x/", 60 * 86400),
+}
+MANAGE_SALT = LINK_PURPOSES["manage"][0]
 
 
 class ManageLinkError(Exception):
-    """status 400: not a link we made (tampered, truncated); 410: ours, but no longer valid."""
+    """status 400: not a link we made (tampered, truncated, another purpose's); 410: ours, but no longer valid."""
 
     def __init__(self, reason: str, status: int):
         super().__init__(reason)
         self.reason, self.status = reason, status
 
 
-def _manage_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=MANAGE_SALT)
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_PURPOSES[purpose][0])
 
 
 def _epoch(instant: datetime) -> int:
     return int((instant - datetime(1970, 1, 1)).total_seconds())
 
 
-def manage_token(appointment: Appointment) -> str:
-    """The appointment's id and its current start (so a moved appointment's old link dies), signed."""
-    return _manage_serializer().dumps([appointment.id, _epoch(appointment.start)])
+def link_token(appointment: Appointment, purpose: str) -> str:
+    """The appointment's id and its current start, signed for one purpose."""
+    return _serializer(purpose).dumps([appointment.id, _epoch(appointment.start)])
 
 
-def manage_link(appointment: Appointment, page: str = "") -> str:
-    return f"{base_url()}/manage/{manage_token(appointment)}{'/' + page if page else ''}"
+def link_for(appointment: Appointment, purpose: str) -> str:
+    return f"{base_url()}/manage/{LINK_PURPOSES[purpose][1]}{link_token(appointment, purpose)}"
 
 
-def read_manage_token(token: str, now: datetime | None = None) -> Appointment:
-    """The appointment a manage link names, or ManageLinkError: tampered (400), moved, gone or over (410)."""
+def read_link(token: str, purpose: str) -> Appointment:
+    """The appointment a token of this purpose names, or ManageLinkError: tampered or another purpose's (400);
+    gone or moved (410). Each purpose adds its own checks of the appointment's state."""
     try:
-        appointment_id, start = _manage_serializer().loads(token, max_age=MANAGE_MAX_AGE)
+        appointment_id, start = _serializer(purpose).loads(token, max_age=LINK_PURPOSES[purpose][2])
     except SignatureExpired:
         raise ManageLinkError("expired", 410) from None
     except (BadSignature, TypeError, ValueError):
@@ -109,47 +118,56 @@ def read_manage_token(token: str, now: datetime | None = None) -> Appointment:
         raise ManageLinkError("gone", 410)
     if _epoch(appointment.start) != start:
         raise ManageLinkError("moved", 410)
+    return appointment
+
+
+def manage_token(appointment: Appointment) -> str:
+    return link_token(appointment, "manage")
+
+
+def manage_link(appointment: Appointment, page: str = "") -> str:
+    return f"{link_for(appointment, 'manage')}{'/' + page if page else ''}"
+
+
+def read_manage_token(token: str, now: datetime | None = None) -> Appointment:
+    """The appointment a manage link names, or ManageLinkError: tampered (400), moved, gone or over (410)."""
+    appointment = read_link(token, "manage")
     if (now or utcnow()) >= appointment.end:
         raise ManageLinkError("expired", 410)
     return appointment
 
 
-# --- the confirm-or-release link of a high-risk booking (docs/noshow.md, "Confirm or release")
-ATTEND_SALT = "waitless.confirm-or-release"
-ATTEND_MAX_AGE = 14 * 86400  # sent a few days ahead; it also dies at the start, when moved and once answered
-
-
-def _attend_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=ATTEND_SALT)
-
-
 def attendance_link(appointment: Appointment) -> str:
-    """Signed for the appointment at its current start; a different salt from the manage link, so neither token
-    opens the other's page."""
-    token = _attend_serializer().dumps([appointment.id, _epoch(appointment.start)])
-    return f"{base_url()}/manage/attend/{token}"
+    return link_for(appointment, "attend")
 
 
 def read_attendance_token(token: str, now: datetime | None = None) -> Appointment:
     """The appointment a confirm-or-release link names, or ManageLinkError: tampered (400); moved, gone, over,
     answered already (410). Only links of scheduled appointments without an answer open."""
-    try:
-        appointment_id, start = _attend_serializer().loads(token, max_age=ATTEND_MAX_AGE)
-    except SignatureExpired:
-        raise ManageLinkError("expired", 410) from None
-    except (BadSignature, TypeError, ValueError):
-        raise ManageLinkError("invalid", 400) from None
-    appointment = db.session.get(Appointment, appointment_id) if isinstance(appointment_id, int) else None
-    if appointment is None or appointment.kind == Kind.LOCATION or appointment.patient_id is None:
+    appointment = read_link(token, "attend")
+    if appointment.patient_id is None:
         raise ManageLinkError("gone", 410)
-    if _epoch(appointment.start) != start:
-        raise ManageLinkError("moved", 410)
     if appointment.attendance_answer is not None:
         raise ManageLinkError("used", 410)
     if appointment.status != Status.SCHEDULED:
         raise ManageLinkError("gone", 410)
     if (now or utcnow()) >= appointment.start:
         raise ManageLinkError("expired", 410)
+    return appointment
+
+
+def read_reminder_token(token: str, purpose: str, now: datetime | None = None) -> Appointment:
+    """The appointment a reminder's confirm or cancel link names, or ManageLinkError: tampered (400); moved,
+    cancelled, past, or (confirm) confirmed already (410). A confirmed appointment may still be cancelled."""
+    appointment = read_link(token, purpose)
+    if appointment.patient_id is None:
+        raise ManageLinkError("gone", 410)
+    if appointment.status == Status.CANCELLED:
+        raise ManageLinkError("cancelled", 410)
+    if (now or utcnow()) >= appointment.start or appointment.status != Status.SCHEDULED:
+        raise ManageLinkError("past", 410)
+    if purpose == "confirm" and appointment.attendance_answer is not None:
+        raise ManageLinkError("used", 410)
     return appointment
 
 
@@ -340,8 +358,11 @@ def doctor_leave(exception: AvailabilityException) -> int:
 
 
 def appointment_reminder(appointment: Appointment, hours: int) -> int:
+    """A reminder ``hours`` before the start, with the single-purpose confirm and cancel links."""
     key = f"appt:{appointment.id}:reminder:{hours}h:{appointment.start.isoformat()}"
-    return _to_patient(appointment, "appointment_reminder", key, {"hours": hours})
+    return _to_patient(appointment, "appointment_reminder", key,
+                       {"hours": hours, "confirm_link": link_for(appointment, "confirm"),
+                        "cancel_link": link_for(appointment, "cancel")})
 
 
 def displaced_recipients(appointment: Appointment) -> list[User]:

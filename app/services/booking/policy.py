@@ -45,6 +45,15 @@ def may_see(user: User, appointment: Appointment) -> bool:
     return scope is None or appointment.hospital_id in scope
 
 
+def may_confirm(user: User, appointment: Appointment) -> bool:
+    """Confirm attendance (the reminder's question, docs/operations.md "Reminders"): only the patient, for their
+    own appointment; the desk records arrivals, not promises."""
+    if not is_patient(user):
+        return False
+    patient = own_patient(user)
+    return patient is not None and appointment.patient_id == patient.id
+
+
 def may_book_for(user: User, patient: Patient) -> bool:
     """Patients book for themselves only; nurses never book; the desk, doctors and admins book for anyone at
     their own hospitals (the hospital is checked where it is chosen)."""

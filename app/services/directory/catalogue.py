@@ -20,9 +20,13 @@ from app.models import (
     Hospital,
     Room,
     SchedulableResource,
+    Schedule,
     Specialty,
     User,
 )
+from app.models.hospital import parse_reminder_hours
+from app.scheduling import Policy
+from app.scheduling import reminders as offsets_core
 from app.services import audit
 from app.services.accounts import sessions
 
@@ -73,7 +77,8 @@ _KINDS: dict[type, _Kind] = {
                                  "offer_hold_minutes", "allow_self_declared_urgency")),
     Department: _Kind("department", ("name", "specialty_id", "active")),
     Room: _Kind("room", ("name", "kind", "floor", "bookable", "department_id", "active")),
-    AppointmentType: _Kind("appointment_type", ("code", "name", "kind", "duration_minutes", "fee", "active")),
+    AppointmentType: _Kind("appointment_type", ("code", "name", "kind", "duration_minutes", "fee", "active",
+                                                     "reminder_offsets")),
     Specialty: _Kind("specialty", ("name", "code", "active")),
     Equipment: _Kind("equipment", ("code", "name")),
     Doctor: _Kind("doctor", ("specialty_id", "qualifications", "languages", "fee", "bio", "photo", "active")),
@@ -271,8 +276,53 @@ def update_room(actor: User, room: Room, equipment_ids=(), **fields) -> Room:
     return record_change(actor, room, "update", before)
 
 
+# reminder offsets of an appointment type (docs/operations.md, "Reminders")
+OFFSET_MESSAGES = {  # functions, so that each literal stays in its _l() for the catalogue
+    "unreadable": lambda **p: _l("\"%(part)s\" is not an offset: write a number of days or hours, e.g. 7d, 1d "
+                                 "or 2h.", **p),
+    "not_positive": lambda **p: _l("\"%(part)s\": a reminder must come before the appointment (more than 0).",
+                                   **p),
+    "beyond_horizon": lambda **p: _l("\"%(part)s\" is longer than the booking horizon of %(days)s days: nobody "
+                                     "books that far ahead, so this reminder would never go out.", **p),
+    "repeated": lambda **p: _l("\"%(part)s\" is given twice.", **p),
+    "too_many": lambda **p: _l("At most %(most)s reminders per appointment.", **p),
+}
+
+
+def booking_horizon_days(hospital_id: int) -> int:
+    """How far ahead the hospital's patients can book: its schedules' longest horizon (the default without any)."""
+    longest = db.session.scalar(select(func.max(Schedule.horizon_days)).where(Schedule.hospital_id == hospital_id))
+    return longest or Policy().horizon_days
+
+
+def check_reminder_offsets(hospital_id: int, text: str | None) -> str | None:
+    """The stored form of "7d, 1d" ("168,24"), None for blank; DirectoryError on the field otherwise."""
+    try:
+        return offsets_core.stored(offsets_core.parse_offsets(text, booking_horizon_days(hospital_id)))
+    except offsets_core.OffsetError as err:
+        raise DirectoryError(OFFSET_MESSAGES[err.code](**err.params), "reminder_offsets") from None
+
+
+def default_reminder_hours(hospital: Hospital, setting: tuple[int, ...]) -> tuple[int, ...]:
+    """What a type without its own offsets gets: the hospital's reminder hours, else the REMINDER_HOURS setting."""
+    try:
+        return parse_reminder_hours(hospital.reminder_hours) or tuple(sorted(setting, reverse=True))
+    except ValueError:
+        return tuple(sorted(setting, reverse=True))
+
+
+def set_reminder_offsets(actor: User, appointment_type: AppointmentType, text: str | None) -> AppointmentType:
+    """Only the offsets (the REST API's PUT); blank returns the type to the default."""
+    value = check_reminder_offsets(appointment_type.hospital_id, text)
+    before = snapshot_of(appointment_type)
+    appointment_type.reminder_offsets = value
+    return record_change(actor, appointment_type, "update", before)
+
+
 def _check_appointment_type(hospital_id: int, fields: dict, existing: AppointmentType | None = None) -> None:
     check_fee(fields)
+    if "reminder_offsets" in fields:
+        fields["reminder_offsets"] = check_reminder_offsets(hospital_id, fields["reminder_offsets"])
     if _taken(AppointmentType.code, fields.get("code"), existing.id if existing else None,
               AppointmentType.hospital_id == hospital_id):
         raise DirectoryError(_l("This hospital already has an appointment type with this code."), "code")

@@ -85,3 +85,12 @@ def may_act_for_patient(user: User, patient: Patient, now: datetime | None = Non
     return db.session.scalar(select(AuditEvent.id).where(
         AuditEvent.action == "patient.lookup", AuditEvent.actor_id == user.id, AuditEvent.target_type == "patient",
         AuditEvent.target_id == patient.id, AuditEvent.at >= since).limit(1)) is not None
+
+
+def may_configure_hospital(user: User, hospital_id: int) -> bool:
+    """Edit what a hospital offers (its appointment types and their reminders): admins of that hospital, and the
+    region's admins. The admin pages ask it through their role guard and scope; the API asks it here."""
+    if not user.is_authenticated or user.role != Role.ADMIN:
+        return False
+    scope = visible_hospital_ids(user)
+    return scope is None or hospital_id in scope
