@@ -3,6 +3,7 @@ from app.models.audit import AuditEvent
 from app.models.cache import CacheVersion
 from app.models.doctor import AppointmentType, Doctor, appointment_type_equipment, doctor_hospitals
 from app.models.hospital import Department, Equipment, Hospital, Room, Specialty, room_equipment
+from app.models.message import Message, MessageAttachment, MessageThread
 from app.models.notice import StaffNotice
 from app.models.outbox import OutboxMessage
 from app.models.overbooking import OverbookRule
@@ -30,7 +31,8 @@ __all__ = [
     "AvailabilityRule", "CacheVersion", "Claim", "DayCounter", "Department", "Doctor", "Encounter", "Equipment",
     "Hospital", "IndexedSlot",
     "AccessStat", "DailyStat",
-    "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "OverbookRule", "Patient", "Payment",
+    "LocationAccess", "LoginThrottle", "Membership", "Message", "MessageAttachment", "MessageThread", "Offer",
+    "OutboxMessage", "OverbookRule", "Patient", "Payment",
     "PaymentSettings", "Queue", "QueueCounter", "QueueEntry", "Role", "Room", "SchedulableResource", "Schedule",
     "Specialty", "StaffNotice", "StripeEvent", "TokenSlot", "User",
     "UserSession", "Vitals", "WaitlistEntry", "appointment_type_equipment", "doctor_hospitals", "room_equipment",
