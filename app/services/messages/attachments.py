@@ -17,6 +17,12 @@ from pypdf.errors import PdfReadError
 
 from app.services.messages.errors import MessageError
 
+
+def _mark(text: str) -> str:
+    """For extraction only (`make messages`): the pages translate MessageError's text when they show it."""
+    return text
+
+
 IMAGE_TYPES = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg")}
 PDF = ("application/pdf", "pdf")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -66,12 +72,12 @@ def clean_name(name: str, extension: str) -> str:
 def check(filename: str, data: bytes) -> CheckedFile:
     """The attachment as it will be stored, or MessageError on the attachment field."""
     if len(data) == 0:
-        raise MessageError("The file is empty.", "attachment")
+        raise MessageError(_mark("The file is empty."), "attachment")
     if len(data) >= max_bytes():
-        raise MessageError("The file must be smaller than %(mb)s MB.", "attachment", code="too_large",
+        raise MessageError(_mark("The file must be smaller than %(mb)s MB."), "attachment", code="too_large",
                            values={"mb": max_bytes() // (1024 * 1024)})
     kind = content_type_of(data)
     if kind is None:
-        raise MessageError("Only PNG or JPEG images and PDF files can be attached.", "attachment",
+        raise MessageError(_mark("Only PNG or JPEG images and PDF files can be attached."), "attachment",
                            code="unsupported_type")
     return CheckedFile(clean_name(filename, kind[1]), kind[0], data)

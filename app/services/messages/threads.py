@@ -21,6 +21,12 @@ from app.services.messages import attachments, policy
 from app.services.messages.errors import MessageError
 from app.text import text_problem
 
+
+def _mark(text: str) -> str:
+    """For extraction only (`make messages`): the pages translate MessageError's text when they show it."""
+    return text
+
+
 SUBJECT_MAX = 120
 
 
@@ -42,10 +48,10 @@ class Recipient:
 def check_body(body: str) -> str:
     body = (body or "").strip()
     if not body:
-        raise MessageError("Write a message.", "body")
+        raise MessageError(_mark("Write a message."), "body")
     limit = current_app.config["MESSAGE_MAX_CHARS"]
     if len(body) > limit:
-        raise MessageError("A message can be at most %(n)s characters long.", "body", values={"n": limit})
+        raise MessageError(_mark("A message can be at most %(n)s characters long."), "body", values={"n": limit})
     problem = text_problem(body, multiline=True)
     if problem:
         raise MessageError(problem, "body")
@@ -55,9 +61,10 @@ def check_body(body: str) -> str:
 def check_subject(subject: str) -> str:
     subject = (subject or "").strip()
     if not subject:
-        raise MessageError("Give the message a subject.", "subject")
+        raise MessageError(_mark("Give the message a subject."), "subject")
     if len(subject) > SUBJECT_MAX:
-        raise MessageError("A subject can be at most %(n)s characters long.", "subject", values={"n": SUBJECT_MAX})
+        raise MessageError(_mark("A subject can be at most %(n)s characters long."), "subject",
+                           values={"n": SUBJECT_MAX})
     problem = text_problem(subject)
     if problem:
         raise MessageError(problem, "subject")
@@ -78,21 +85,21 @@ def resolve_recipient(patient: Patient, *, hospital_id: int | None, appointment_
     if appointment_id is not None:
         appointment = db.session.get(Appointment, appointment_id)
         if appointment is None or appointment.patient_id != patient.id:
-            raise MessageError("No such appointment of yours.", "appointment_id", code="not_found", status=404)
+            raise MessageError(_mark("No such appointment of yours."), "appointment_id", code="not_found", status=404)
         if hospital_id is not None and hospital_id != appointment.hospital_id:
-            raise MessageError("The appointment is at another hospital.", "hospital_id")
+            raise MessageError(_mark("The appointment is at another hospital."), "hospital_id")
         hospital_id = appointment.hospital_id
     if to_doctor:
         if appointment is None or appointment.doctor_id is None:
-            raise MessageError("Choose the appointment you are writing to your doctor about.", "appointment_id")
+            raise MessageError(_mark("Choose the appointment you are writing to your doctor about."), "appointment_id")
         return Recipient(appointment.hospital_id, appointment.doctor_id, appointment.id)
     if hospital_id is None:
-        raise MessageError("Choose the hospital you are writing to.", "hospital_id")
+        raise MessageError(_mark("Choose the hospital you are writing to."), "hospital_id")
     known = db.session.scalar(select(Appointment.id).where(Appointment.patient_id == patient.id,
                                                             Appointment.hospital_id == hospital_id).limit(1))
     if known is None:
-        raise MessageError("You can write to the desk of a hospital where you have an appointment.", "hospital_id",
-                           code="not_found", status=404)
+        raise MessageError(_mark("You can write to the desk of a hospital where you have an appointment."),
+                           "hospital_id", code="not_found", status=404)
     return Recipient(hospital_id, None, appointment.id if appointment else None)
 
 
@@ -100,7 +107,7 @@ def start_thread(actor: User, patient: Patient, recipient: Recipient, subject: s
                  upload: Upload | None = None, now: datetime | None = None) -> MessageThread:
     """A patient's new thread with its first message."""
     if not policy.may_start_thread(actor):
-        raise MessageError("Only patients start a conversation.", code="forbidden", status=403)
+        raise MessageError(_mark("Only patients start a conversation."), code="forbidden", status=403)
     subject, body = check_subject(subject), check_body(body)
     checked = attachments.check(upload.filename, upload.data) if upload is not None else None
     now = now or utcnow()
@@ -121,7 +128,7 @@ def reply(actor: User, thread: MessageThread, body: str, upload: Upload | None =
     """A message in an existing thread, from whichever side the actor is on."""
     side = policy.side_of(actor, thread)
     if side is None:
-        raise MessageError("No such conversation.", code="not_found", status=404)
+        raise MessageError(_mark("No such conversation."), code="not_found", status=404)
     body = check_body(body)
     checked = attachments.check(upload.filename, upload.data) if upload is not None else None
     return _add_message(actor, thread, body, checked, from_patient=side == policy.PATIENT, now=now or utcnow())
