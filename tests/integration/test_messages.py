@@ -312,3 +312,20 @@ def test_erasing_the_patient_deletes_their_threads_and_attachments(client, auth,
         assert db.session.scalar(select(func.count(model.id))) == 0, model
     mail = emails_to(c["desk"].email)
     assert mail and all(re.search("Grace|rash", str(m.context)) is None for m in mail)
+
+
+def test_german_pages_and_refusals(client, auth, clinic):
+    c = clinic
+    c["grace_user"].language = "de"
+    db.session.commit()
+    auth.login(c["grace_user"].email)
+    page = client.get("/messages/new").get_data(as_text=True)
+    assert "Neue Nachricht" in page and "Empfang, Thames Hospital" in page
+    res = client.post("/messages/new", data={"recipient": f"desk:{c['thames'].id}", "subject": "Hallo", "body": "x",
+                                             "attachment": (io.BytesIO(b"MZ" + b"\0" * 50), "bild.png")},
+                      content_type="multipart/form-data")
+    assert "Nur PNG- oder JPEG-Bilder und PDF-Dateien können angehängt werden." in res.get_data(as_text=True)
+    big = io.BytesIO(b"\0" * (6 * 1024 * 1024))
+    res = client.post("/messages/new", data={"subject": "x", "attachment": (big, "big.pdf")},
+                      content_type="multipart/form-data")
+    assert res.status_code == 413 and "Die Datei muss kleiner als 5 MB sein." in res.get_data(as_text=True)
