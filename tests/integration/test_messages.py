@@ -14,11 +14,13 @@ from pypdf import PdfWriter
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Appointment, Message, MessageAttachment, MessageThread, OutboxMessage, Patient, Role
+from app.models import Appointment, Message, MessageAttachment, MessageThread, OutboxMessage, Patient, Role, User
+from app.services import messages
 from app.services.accounts import tokens
 from app.services.accounts.profile import delete_account
 from app.transaction import transaction
 from tests.conftest import PASSWORD
+from tests.integration.racing import race
 
 SECRET = "my rash is spreading on the left arm"
 
@@ -329,3 +331,20 @@ def test_german_pages_and_refusals(client, auth, clinic):
     res = client.post("/messages/new", data={"subject": "x", "attachment": (big, "big.pdf")},
                       content_type="multipart/form-data")
     assert res.status_code == 413 and "Die Datei muss kleiner als 5 MB sein." in res.get_data(as_text=True)
+
+
+def test_messages_written_at_once_are_all_counted_unread(app, client, auth, clinic, make):
+    """Two desk members answer at the same moment, each on its own connection: the patient's count is 2, not 1."""
+    c = clinic
+    write_to_desk(client, auth, c)
+    thread_id = only_thread().id
+    writers = [c["desk"].id, make.user(Role.STAFF, c["thames"], name="Second Desk").id]
+
+    def answer(i: int) -> int:
+        thread = db.session.get(MessageThread, thread_id)
+        return messages.reply(db.session.get(User, writers[i]), thread, f"answer {i}").id
+
+    results, errors = race(app, answer, 2)
+    assert errors == [] and len(results) == 2
+    db.session.expire_all()
+    assert db.session.get(MessageThread, thread_id).patient_unread == 2
