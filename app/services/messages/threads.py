@@ -136,15 +136,17 @@ def reply(actor: User, thread: MessageThread, body: str, upload: Upload | None =
 
 def _add_message(actor: User, thread: MessageThread, body: str, checked: attachments.CheckedFile | None, *,
                  from_patient: bool, now: datetime) -> Message:
+    # The count first, in the database: two people writing at once both count. Updating the thread before
+    # inserting the message takes its row lock first; the other order (the message's foreign key takes a shared
+    # lock on the thread, then the update wants it exclusive) deadlocks two writers on MariaDB.
+    counter = MessageThread.hospital_unread if from_patient else MessageThread.patient_unread
+    db.session.execute(update(MessageThread).where(MessageThread.id == thread.id)
+                       .values({counter: counter + 1, MessageThread.last_message_at: now}))
     message = Message(thread_id=thread.id, sender_id=actor.id, from_patient=from_patient, body=body, created_at=now)
     db.session.add(message)
     if checked is not None:
         message.attachments.append(MessageAttachment(filename=checked.filename, content_type=checked.content_type,
                                                      size=len(checked.data), data=checked.data))
-    # counted in the database: two people writing at once both count
-    counter = MessageThread.hospital_unread if from_patient else MessageThread.patient_unread
-    db.session.execute(update(MessageThread).where(MessageThread.id == thread.id)
-                       .values({counter: counter + 1, MessageThread.last_message_at: now}))
     db.session.flush()
     db.session.refresh(thread)
     message_events.message_waiting(thread, message)
