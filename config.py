@@ -63,6 +63,11 @@ class Config:
     HSTS = _bool("HSTS", True)  # sent on HTTPS requests only; development and tests run on plain HTTP
     # requests larger than this are refused with 413 before anything parses them (profile photos are the largest)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)
+    # secure messages (docs/messages.md): an attachment must be smaller than this; the message forms alone accept
+    # a request body of this plus MESSAGE_FORM_OVERHEAD_BYTES, everything bigger is refused with 413
+    MESSAGE_ATTACHMENT_MAX_BYTES = _int("MESSAGE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+    MESSAGE_FORM_OVERHEAD_BYTES = _int("MESSAGE_FORM_OVERHEAD_BYTES", 256 * 1024)
+    MESSAGE_MAX_CHARS = _int("MESSAGE_MAX_CHARS", 5000)  # the text of one message
     # a lock wait or a busy database answers 503 with Retry-After after this long instead of hanging (docs/security.md)
     DB_LOCK_TIMEOUT_SECONDS = _int("DB_LOCK_TIMEOUT_SECONDS", 4)
 

@@ -218,6 +218,7 @@ def register_blueprints(app: Flask) -> None:
     from app.kiosk import bp as kiosk_bp
     from app.locations import bp as locations_bp
     from app.manage import bp as manage_bp
+    from app.messages import bp as messages_bp
     from app.notices import bp as notices_bp
     from app.notifications.dev_sms import dev_outbox_on
     from app.nurse import bp as nurse_bp
@@ -237,6 +238,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(locations_bp, url_prefix="/locations")
     app.register_blueprint(manage_bp, url_prefix="/manage")
     app.register_blueprint(notices_bp, url_prefix="/notices")
+    app.register_blueprint(messages_bp, url_prefix="/messages")
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
     app.register_blueprint(offers_bp, url_prefix="/offers")
     app.register_blueprint(fhir_bp, url_prefix="/fhir")
@@ -276,6 +278,6 @@ def register_jobs(app: Flask) -> None:
 def register_subscribers() -> None:
     """Features that listen to others' signals subscribe when their package loads (docs/architecture.md, "Events")."""
     # waitlist: offers freed and added time to waiting patients; delivery and queue: an erased patient's messages
-    # are redacted and their tokens leave the live queues; noshow: each booking is scored by the no-show model;
-    # teams: a member's leave flags their team appointments
-    from app.services import delivery, noshow, queue, teams, waitlist  # noqa: F401
+    # are redacted and their tokens leave the live queues; messages: their threads are deleted; noshow: each
+    # booking is scored by the no-show model; teams: a member's leave flags their team appointments
+    from app.services import delivery, messages, noshow, queue, teams, waitlist  # noqa: F401

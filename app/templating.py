@@ -42,6 +42,7 @@ NAV_ITEMS = [
     ("admin.catalogue", _l("Catalogue"), ("admin",)),
     ("admin.audit", _l("Audit log"), ("admin",)),
     ("admin.outbox", _l("Outbox"), ("admin",)),
+    ("messages.index", _l("Messages"), ("patient", "staff", "doctor")),
     ("locations.index", _l("Theatres & rooms"), ("staff", "doctor", "nurse", "admin")),
 ]
 

@@ -4,6 +4,7 @@ from app.models.cache import CacheVersion
 from app.models.doctor import AppointmentType, Doctor, appointment_type_equipment, doctor_hospitals
 from app.models.federation import ExternalBooking, ExternalSlot, FederationSource
 from app.models.hospital import Department, Equipment, Hospital, Room, Specialty, room_equipment
+from app.models.message import Message, MessageAttachment, MessageThread
 from app.models.notice import StaffNotice
 from app.models.outbox import OutboxMessage
 from app.models.overbooking import OverbookRule
@@ -36,7 +37,8 @@ __all__ = [
     "Encounter", "Equipment", "ExternalBooking", "ExternalSlot", "FederationSource",
     "Hospital", "IndexedSlot",
     "AccessStat", "DailyStat", "StatTotal",
-    "LocationAccess", "LoginThrottle", "Membership", "Offer", "OutboxMessage", "OverbookRule", "Patient", "Payment",
+    "LocationAccess", "LoginThrottle", "Membership", "Message", "MessageAttachment", "MessageThread", "Offer",
+    "OutboxMessage", "OverbookRule", "Patient", "Payment",
     "Participant", "PaymentSettings", "Queue", "QueueCounter", "QueueEntry", "Role", "Room", "SchedulableResource",
     "Schedule", "SentReminder", "Series",
     "Specialty", "StaffNotice", "StripeEvent", "TeamTemplate", "TokenSlot", "User",

@@ -45,6 +45,8 @@ SUBJECTS = {
     "appointment_leave": {"en": "Your doctor is not available on {when}: please choose a new time",
                           "de": "Ihr Arzt ist am {when} nicht verfügbar: bitte wählen Sie einen neuen Termin"},
     "staff_notice": {"en": "Waitless: {headline}", "de": "Waitless: {headline}"},
+    "message_waiting": {"en": "A new message is waiting for you on Waitless",
+                        "de": "Eine neue Nachricht wartet auf Sie bei Waitless"},
     "waitlist_offer": {"en": "An earlier appointment is free: {when}. Reply before {expires_time}",
                        "de": "Ein früherer Termin ist frei: {when}. Antworten Sie bis {expires_time}"},
     "absence_offer": {"en": "Your doctor is absent: a new time for you, {when}. Reply before {expires_time}",

@@ -22,7 +22,7 @@ ALSO_ALLOWED = {"simulation.py": {"simpy"}, "optimiser_highs.py": {"highspy"}}
 
 # The layers, top to bottom (docs/architecture.md, "Layers"). A module may import its own layer and those below.
 BLUEPRINTS = ("auth", "public", "patient", "doctor", "nurse", "staff", "admin", "api", "dev", "locations", "manage",
-              "notices", "offers", "kiosk", "fhir", "optimise")
+              "notices", "offers", "kiosk", "fhir", "optimise", "messages")
 ENTRY = ("app", "app.cli", "app.jobs", "app.celery_app", "app.demo", "app.web", "app.forms", "app.templating",
          "app.errors", "app.security", "app.headers", "app.i18n", "app.transaction", *(f"app.{b}" for b in BLUEPRINTS))
 SERVICES = ("app.services",)
