@@ -175,6 +175,11 @@ class SlotQuerySchema(Schema):
     appointment_type = fields.Str()
     language = fields.Str(validate=validate.Length(equal=2))
     limit = fields.Int(load_default=50, validate=validate.Range(1, 500))
+    sort = fields.Str(load_default="earliest", validate=validate.OneOf(("earliest", "best")),
+                      metadata={"description": "earliest (the default) or best: the same slots ranked best for "
+                                               "the caller (docs/optimiser.md)"})
+    times = fields.Str(metadata={"description": "with sort=best: preferred times of day, comma-separated "
+                                                "(morning, afternoon, evening)"})
 
     class Meta:
         # `from` is a Python keyword: read it and `to` as plain strings
@@ -189,6 +194,7 @@ class SlotOut(Schema):
     appointment_type = fields.Str()
     seats_left = fields.Int()
     distance_km = fields.Float(allow_none=True)
+    score = fields.Float(metadata={"description": "sort=best only: the best-fit score in [0, 1]"})
 
 
 class SlotList(Schema):

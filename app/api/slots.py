@@ -3,17 +3,20 @@
 The answer is rendered straight from the search's plain results (no ORM row, no marshmallow pass per slot) and
 carries an ETag of its body, so a client polling the same search gets a bodiless 304 until a slot comes or goes.
 A specialty search's body and ETag are kept per process until the specialty's slots change (answers.py).
+
+`sort=best` ranks the same slots "best for you" (docs/optimiser.md, "Best fit in the search"): the kept rows are
+ranked for the caller after the cache, so the earliest answer stays exactly as it was.
 """
 from flask import request
 from flask_smorest import Blueprint
 
-from app.api.common import fail, iso
+from app.api.common import fail, iso, own_patient
 from app.api.schemas import SlotList, SlotQuerySchema
 from app.extensions import db
 from app.models import Hospital
 from app.models.base import utcnow
 from app.replica import read_replica
-from app.services.availability import answers
+from app.services.availability import answers, bestfit
 from app.services.availability.query import SearchError, parse_slot_request
 from app.services.availability.search import SlotResult
 from app.services.directory import choices
@@ -31,14 +34,23 @@ def slots(_args):
         # the directory's cached specialties (a second behind an edit at most) spare a query per search
         query = parse_slot_request(request.args, utcnow().date(),
                                    listed_specialties={s for s, _ in choices.specialties()})
-        body, etag = answers.answer(query, _rendered)
+        sort = bestfit.parse_sort(request.args.get("sort"))
+        times = bestfit.parse_times(request.args.get("times"))
+        if sort == "best":
+            patient = own_patient()
+            fits = bestfit.ranked_results(answers.rows(query),
+                                          bestfit.wishes(query, patient.id if patient else None, times))
+            body, etag = _rendered([f.candidate.info for f in fits], [f.score for f in fits])
+        else:
+            body, etag = answers.answer(query, _rendered)
     except SearchError as err:
         fail(422, err.message, "invalid", {err.field: err.message})
     return conditional_json(body, etag=etag)
 
 
-def _rendered(results: list[SlotResult]) -> tuple[bytes, str]:
-    """The answer's body and ETag, kept together by the answer cache (docs/availability-index.md)."""
+def _rendered(results: list[SlotResult], scores: list[float] | None = None) -> tuple[bytes, str]:
+    """The answer's body and ETag, kept together by the answer cache (docs/availability-index.md); with `scores`
+    (sort=best) each slot also carries its best-fit score."""
     zones = {h["id"]: h["timezone"] for h in choices.hospital_details()}
     missing = {r.hospital_id for r in results} - zones.keys()
     if missing:  # a hospital closed since the list was cached: its zone from the row itself
@@ -48,6 +60,7 @@ def _rendered(results: list[SlotResult]) -> tuple[bytes, str]:
         {"doctor_id": r.doctor_id, "hospital_id": r.hospital_id,
          "start": iso(r.start, zones[r.hospital_id]), "end": iso(r.end, zones[r.hospital_id]),
          "appointment_type": r.appointment_type, "seats_left": r.seats_left,
-         "distance_km": round(r.distance_km, 1) if r.distance_km is not None else None}
-        for r in results]})
+         "distance_km": round(r.distance_km, 1) if r.distance_km is not None else None,
+         **({} if scores is None else {"score": round(scores[i], 4)})}
+        for i, r in enumerate(results)]})
     return body, etag_of(body)

@@ -64,6 +64,19 @@ class FitWeights:
         if self.total <= 0:
             raise WeightsInvalid("At least one weight must be above 0.", "preference")
 
+    @classmethod
+    def from_setting(cls, given: Any, name: str = "BEST_FIT_WEIGHTS") -> FitWeights:
+        """The defaults with a region's setting (a mapping of part names to numbers) over them; WeightsInvalid
+        for anything else, an unknown name, or a weight negative or not a number."""
+        if not given:
+            return cls()
+        if not isinstance(given, Mapping):
+            raise WeightsInvalid(f"{name} must map weight names to numbers.", None)
+        unknown = sorted(set(given) - {f.name for f in fields(cls)})
+        if unknown:
+            raise WeightsInvalid(f"Unknown weight in {name}: {', '.join(map(str, unknown))}.", str(unknown[0]))
+        return cls(**given)
+
     @property
     def total(self) -> float:
         return self.preference + self.compactness + self.room + self.overbooking
@@ -91,7 +104,8 @@ class DayBooking:
 @dataclass(frozen=True)
 class SlotCandidate:
     """A free slot on offer: whose, where, in which room, on which seat (``alpha`` > 0: an overbooking seat).
-    ``info`` is the caller's and passes through untouched."""
+    ``info`` is the caller's and passes through untouched; ``tz``, when given, is the zone of the slot's
+    hospital and wins over the call's."""
 
     slot: FreeSlot
     doctor_id: int | None = None
@@ -100,6 +114,7 @@ class SlotCandidate:
     room: str | None = None
     alpha: float = 0.0
     info: Any = None
+    tz: tzinfo | None = None  # the slot's own zone (a region spans several); None: the caller's
 
 
 @dataclass(frozen=True)
@@ -152,6 +167,7 @@ def fit_slot(c: SlotCandidate, *, tz: tzinfo, prefs: PatientWishes = PatientWish
         weights: FitWeights = FitWeights()) -> SlotFit:
     """Score one candidate; ``bookings`` maps a doctor to their existing bookings (any days: the slot's local
     day is picked out)."""
+    tz = c.tz or tz
     day_of = local_day(c.slot.start, tz)
     day = [b for b in (bookings or {}).get(c.doctor_id, ()) if local_day(b.start, tz) == day_of]
     parts = (preference_part(c, prefs, tz), compactness_part(c.slot, day), room_part(c.slot, c.room, day),
