@@ -93,7 +93,7 @@ def test_unusable_best_fit_weights_stop_the_start(weights, said):
         create_app("testing", BEST_FIT_WEIGHTS=weights)
 
 
-def test_region_weights_change_the_ranking(make, client, app, day):
+def test_region_weights_change_the_ranking(make, client, app, day, monkeypatch):
     near, far = make.hospital(), make.hospital(name="Far", lat=52.2, lon=0.12)
     cardio = make.specialty()
     doctor_near, doctor_far = make.doctor(near, cardio), make.doctor(far, cardio)
@@ -104,6 +104,21 @@ def test_region_weights_change_the_ranking(make, client, app, day):
         booking.book(None, make.patient(), doctor_far, _utc(last["start"]))
     url = _url(cardio.id, day, sort="best", near="51.5,-0.12", radius_km=100)
     assert client.get(url).get_json()["slots"][0]["doctor_id"] == doctor_near.id  # 78 km away weighs more
-    app.config["BEST_FIT_WEIGHTS"] = {"preference": 0}  # a region that ranks by the doctors' days alone
+    monkeypatch.setitem(app.config, "BEST_FIT_WEIGHTS", {"preference": 0})  # a region that ranks by the doctors' days alone
     best = client.get(url).get_json()["slots"][0]
     assert best["doctor_id"] == doctor_far.id and _utc(best["end"]) == _utc(last["start"])
+
+
+def test_the_search_page_shows_best_for_you_only_when_asked(make, client, day):
+    hospital = make.hospital()
+    cardio = make.specialty()
+    morning, afternoon = make.doctor(hospital, cardio), make.doctor(hospital, cardio)
+    make.schedule(morning, hospital, start="09:00", end="10:00")
+    make.schedule(afternoon, hospital, start="14:00", end="16:00")
+    url = f"/search?specialty={cardio.id}&from={day}&to={day}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="best-for-you"' not in page
+    page = client.get(url + "&sort=best&times=afternoon").get_data(as_text=True)
+    best = page[page.index('id="best-for-you"'):page.index("</section>", page.index('id="best-for-you"'))]
+    assert best.count("data-slot ") == 5 and "Book 14:00" in best and "Book 09:" not in best
+    assert client.get(url + "&sort=best&times=night").status_code == 422
