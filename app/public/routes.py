@@ -160,7 +160,8 @@ def search():
             days, first_slots = by_day(views), next_available(views)
             if sort == "best" and views:
                 patient = booking_policy.own_patient(current_user)
-                fits = bestfit.ranked_results(results, bestfit.wishes(query, patient.id if patient else None, times))
+                wishes = bestfit.wishes(query, patient.id if patient else None, times)
+                fits = bestfit.ranked_results(results, wishes)
                 best = result_views([f.candidate.info for f in fits[:BEST_SHOWN]], doctors, hospitals)
             if not views:
                 suggestions = _suggestions(values, query)

@@ -104,7 +104,7 @@ def test_region_weights_change_the_ranking(make, client, app, day, monkeypatch):
         booking.book(None, make.patient(), doctor_far, _utc(last["start"]))
     url = _url(cardio.id, day, sort="best", near="51.5,-0.12", radius_km=100)
     assert client.get(url).get_json()["slots"][0]["doctor_id"] == doctor_near.id  # 78 km away weighs more
-    monkeypatch.setitem(app.config, "BEST_FIT_WEIGHTS", {"preference": 0})  # a region that ranks by the doctors' days alone
+    monkeypatch.setitem(app.config, "BEST_FIT_WEIGHTS", {"preference": 0})  # the doctors' days alone
     best = client.get(url).get_json()["slots"][0]
     assert best["doctor_id"] == doctor_far.id and _utc(best["end"]) == _utc(last["start"])
 
