@@ -166,8 +166,8 @@ def search():
             if not views:
                 suggestions = _suggestions(values, query)
     return render_template("public/search.html", form=form, searched=searched, query=query, days=days,
-                           first_slots=first_slots, doctors=doctors, hospitals=hospitals, suggestions=suggestions, best=best,
-                           waitlist_url=_waitlist_url(), max_radius=MAX_RADIUS_KM,
+                           first_slots=first_slots, doctors=doctors, hospitals=hospitals, suggestions=suggestions,
+                           best=best, waitlist_url=_waitlist_url(), max_radius=MAX_RADIUS_KM,
                            title=_("Find an appointment")), status
 
 
