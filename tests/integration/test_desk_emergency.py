@@ -1,0 +1,135 @@
+"""An emergency at the desk (issue #16, part 4) on the real database: the optimiser places it on today's slots,
+a free one first, else over the least urgent booking, whose patient is sent a new time (nothing moves until they
+accept); two desks placing emergencies over the same slot: one wins, the other is told the proposal is stale."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from app import scheduling as core
+from app.extensions import db
+from app.models import Appointment, Hospital, Offer, OutboxMessage, Patient, Role
+from app.scheduling.timeutil import to_utc
+from app.services import booking
+from app.services.waitlist import emergency
+from app.transaction import transaction
+from tests.integration.racing import race
+
+LONDON = ZoneInfo("Europe/London")
+DAY = datetime.now(LONDON).date() + timedelta(days=3)  # "today" for the desk: the clock is passed in
+NOW = to_utc(DAY, time(8), LONDON)
+
+
+def _at(hour: int, minute: int = 0) -> datetime:
+    return to_utc(DAY, time(hour, minute), LONDON)
+
+
+@pytest.fixture
+def clinic(make):
+    """Two cardiologists at one hospital, 09:00-10:00 every day (four 15-minute slots), and a desk clerk."""
+    hospital = make.hospital()
+    specialty = make.specialty()
+    first, second = make.doctor(hospital, specialty, name="Dr First"), make.doctor(hospital, specialty,
+                                                                                   name="Dr Second")
+    for doctor in (first, second):
+        make.schedule(doctor, hospital, end="10:00")
+    desk = make.user(Role.STAFF, hospital, email="desk@er.example")
+    return hospital, specialty, first, second, desk
+
+
+def _book_all(make, doctors, urgent: set[tuple[int, datetime]] = frozenset()) -> dict:
+    booked = {}
+    for doctor in doctors:
+        for minute in (0, 15, 30, 45):
+            start = _at(9, minute)
+            patient = make.patient()
+            booked[(doctor.id, start)] = booking.book(
+                None, patient, doctor, start, now=NOW,
+                urgency="urgent" if (doctor.id, start) in urgent else "routine")
+    db.session.commit()
+    return booked
+
+
+def test_a_free_slot_takes_the_emergency_and_displaces_nobody(make, clinic):
+    hospital, specialty, first, second, desk = clinic
+    booking.book(None, make.patient(), first, _at(9), now=NOW)
+    db.session.commit()
+    patient = make.patient()
+    proposal = emergency.propose(hospital, patient, specialty_id=specialty.id, now=NOW)
+    assert proposal.seat is not None and proposal.seat.displaced == ()
+    assert proposal.seat.start == _at(9) and proposal.seat.doctor.id == second.id  # the earliest free slot
+    with transaction():
+        placed = emergency.apply(desk.id, hospital, patient, proposal.token, reason="chest pain", now=NOW)
+    appointment = db.session.get(Appointment, placed.appointment.id)
+    assert appointment.emergency and appointment.urgency == "urgent" and placed.displaced == []
+
+
+def test_a_full_day_displaces_one_routine_booking_whose_patient_is_sent_a_new_time(make, clinic):
+    hospital, specialty, first, second, desk = clinic
+    urgent = {(first.id, _at(9)), (second.id, _at(9))}
+    booked = _book_all(make, (first, second), urgent)
+    patient = make.patient()
+    proposal = emergency.propose(hospital, patient, specialty_id=specialty.id, now=NOW)
+    seat = proposal.seat
+    assert seat is not None and len(seat.displaced) == 1
+    (gone,) = seat.displaced
+    assert gone.urgency == "routine" and seat.start == _at(9, 15)  # the earliest routine booking, not an urgent one
+    assert [m.appointment.id for m in proposal.moves] == [gone.id] and proposal.moves[0].start > NOW
+    with transaction():
+        placed = emergency.apply(desk.id, hospital, patient, proposal.token, now=NOW)
+    displaced = db.session.get(Appointment, gone.id)
+    assert displaced.status == "scheduled"  # nothing moves before the patient answers
+    offer = db.session.scalar(select(Offer).where(Offer.id == placed.offers[0].id))
+    assert offer.status == "open" and offer.entry.current_appointment_id == gone.id
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "emergency_offer")) is not None
+    assert booking.policy.doctor_time_withdrawn(displaced)  # accepting the new time releases it
+    assert db.session.get(Appointment, placed.appointment.id).emergency
+    others = [a for key, a in booked.items() if a.id != gone.id]
+    assert all(db.session.get(Appointment, a.id).status == "scheduled" for a in others)
+
+
+def test_no_slot_left_today_is_a_clear_answer(make, clinic):
+    hospital, specialty, first, second, desk = clinic
+    late = to_utc(DAY, time(11), LONDON)
+    proposal = emergency.propose(hospital, make.patient(), specialty_id=specialty.id, now=late)
+    assert proposal.seat is None and proposal.token == ""
+    assert proposal.result.unplaced[0].reason == "no_capacity"
+
+
+def test_a_forged_or_another_patients_proposal_is_refused(make, clinic):
+    hospital, specialty, first, second, desk = clinic
+    patient, other = make.patient(), make.patient()
+    proposal = emergency.propose(hospital, patient, specialty_id=specialty.id, now=NOW)
+    with pytest.raises(LookupError):
+        emergency.apply(desk.id, hospital, other, proposal.token, now=NOW)
+    with pytest.raises(LookupError):
+        emergency.apply(desk.id, hospital, patient, proposal.token + "x", now=NOW)
+
+
+def test_two_desks_placing_emergencies_over_the_same_slot_one_wins(app, make, clinic):
+    hospital, specialty, first, second, desk = clinic
+    _book_all(make, (first, second))
+    patients = [make.patient(), make.patient()]
+    proposals = [emergency.propose(hospital, p, specialty_id=specialty.id, now=NOW) for p in patients]
+    assert proposals[0].seat.start == proposals[1].seat.start
+    assert proposals[0].seat.doctor.id == proposals[1].seat.doctor.id
+    ids = [(p.id, t.token) for p, t in zip(patients, proposals, strict=True)]
+    hospital_id, desk_id = hospital.id, desk.id
+    db.session.commit()  # the racers read on their own connections; nothing of this session is touched there
+
+    def place(i: int):
+        patient_id, token = ids[i]
+        return emergency.apply(desk_id, db.session.get(Hospital, hospital_id), db.session.get(Patient, patient_id),
+                               token, now=NOW).appointment.id
+
+    results, errors = race(app, place, 2)
+    assert errors == []
+    assert sorted(type(r).__name__ for r in results) == ["ProposalStale", "int"]
+    assert isinstance(next(r for r in results if not isinstance(r, int)), core.ProposalStale)
+    db.session.expire_all()
+    emergencies = db.session.scalars(select(Appointment).where(Appointment.emergency.is_(True))).all()
+    assert len(emergencies) == 1
+    assert len(db.session.scalars(select(Offer)).all()) == 1  # only the winner's displaced patient was asked
