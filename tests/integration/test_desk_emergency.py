@@ -133,3 +133,37 @@ def test_two_desks_placing_emergencies_over_the_same_slot_one_wins(app, make, cl
     emergencies = db.session.scalars(select(Appointment).where(Appointment.emergency.is_(True))).all()
     assert len(emergencies) == 1
     assert len(db.session.scalars(select(Offer)).all()) == 1  # only the winner's displaced patient was asked
+
+
+def test_the_desk_page_proposes_places_and_shows_who_was_displaced(client, auth, make, clinic, monkeypatch):
+    hospital, specialty, first, second, desk = clinic
+    monkeypatch.setattr(emergency, "utcnow", lambda: NOW)  # the desk's "today" is DAY
+    _book_all(make, (first, second))
+    patient = make.patient(name="Erin Emergency")
+    booking.book(None, patient, first, _at(9) + timedelta(days=1), now=NOW)  # known here: the desk may see her
+    db.session.commit()
+    auth.login(desk.email)
+    url = f"/optimise/emergency?hospital={hospital.id}&patient={patient.id}"
+    assert client.get(url).status_code == 200
+    page = client.get(url + f"&specialty={specialty.id}").get_data(as_text=True)
+    assert 'id="emergency-proposal"' in page and "data-displaced" in page
+    token = page.split('name="token" type="hidden" value="')[1].split('"')[0]
+    res = client.post("/optimise/emergency/apply", data={"hospital": hospital.id, "patient": patient.id,
+                                                         "token": token, "reason": "collapsed"})
+    assert res.status_code == 200
+    done = res.get_data(as_text=True)
+    assert 'id="emergency-placed"' in done and "Erin Emergency" in done and "data-offers" in done
+    again = client.post("/optimise/emergency/apply", data={"hospital": hospital.id, "patient": patient.id,
+                                                           "token": token})
+    assert again.status_code == 303  # the same proposal twice: stale, told on the page
+
+
+def test_another_hospitals_desk_sees_no_such_emergency(client, auth, make, clinic):
+    hospital, specialty, first, second, desk = clinic
+    other_desk = make.user(Role.STAFF, make.hospital(), email="desk@elsewhere.example")
+    patient = make.patient()
+    auth.login(other_desk.email)
+    assert client.get(f"/optimise/emergency?hospital={hospital.id}&patient={patient.id}").status_code == 404
+    auth.logout()
+    auth.login(patient.user.email)
+    assert client.get(f"/optimise/emergency?hospital={hospital.id}&patient={patient.id}").status_code in (403, 404)
