@@ -9,7 +9,7 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def init_api(app: Flask) -> None:
-    from app.api import appointments, directory, health, schedules, slots
+    from app.api import appointments, directory, emergencies, health, schedules, slots
     from app.api import queue as queue_api
     from app.api import waitlist as waitlist_api
     from app.api.common import IdConverter
@@ -19,12 +19,12 @@ def init_api(app: Flask) -> None:
     api.ERROR_SCHEMA = ApiError  # document the errors app/errors.py really sends, not flask-smorest's own shape
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (health, directory, schedules, slots, appointments, queue_api, waitlist_api):
+    for module in (health, directory, schedules, slots, appointments, queue_api, waitlist_api, emergencies):
         csrf.exempt(module.blp)  # checked below: session requests need it, bearer requests do not
         # the hooks are added once per process: a second app (tests, tools) shares the module-level blueprints
         if _csrf_for_sessions not in module.blp.before_request_funcs.get(None, ()):
             module.blp.before_request(_csrf_for_sessions)
-            if module in (schedules, appointments, queue_api, waitlist_api):
+            if module in (schedules, appointments, queue_api, waitlist_api, emergencies):
                 module.blp.before_request(_login_required)
         api.register_blueprint(module.blp, url_prefix="/api/v1")
 

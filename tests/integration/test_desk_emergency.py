@@ -167,3 +167,47 @@ def test_another_hospitals_desk_sees_no_such_emergency(client, auth, make, clini
     auth.logout()
     auth.login(patient.user.email)
     assert client.get(f"/optimise/emergency?hospital={hospital.id}&patient={patient.id}").status_code in (403, 404)
+
+
+def test_the_rest_api_proposes_and_places_and_a_replay_is_409(client, runner, make, clinic, monkeypatch):
+    from tests.integration.test_api import token_for
+
+    hospital, specialty, first, second, desk = clinic
+    monkeypatch.setattr(emergency, "utcnow", lambda: NOW)
+    _book_all(make, (first, second), {(first.id, _at(9)), (second.id, _at(9))})
+    patient = make.patient()
+    booking.book(None, patient, first, _at(9) + timedelta(days=1), now=NOW)
+    db.session.commit()
+    headers = token_for(runner, desk.email)
+    body = {"hospital_id": hospital.id, "patient_id": patient.id, "specialty_id": specialty.id}
+    res = client.post("/api/v1/emergencies/proposals", json=body, headers=headers)
+    assert res.status_code == 200, res.get_json()
+    proposal = res.get_json()
+    assert proposal["seat"]["displaced"][0]["urgency"] == "routine" and len(proposal["seat"]["displaced"]) == 1
+    assert [n["appointment_id"] for n in proposal["new_times"]] == \
+        [proposal["seat"]["displaced"][0]["appointment_id"]]
+    place = {"hospital_id": hospital.id, "patient_id": patient.id, "token": proposal["token"]}
+    res = client.post("/api/v1/emergencies", json=place, headers=headers)
+    assert res.status_code == 201, res.get_json()
+    placed = res.get_json()
+    assert placed["start"] == proposal["seat"]["start"] and len(placed["offers"]) == 1
+    again = client.post("/api/v1/emergencies", json=place, headers=headers)
+    assert again.status_code == 409 and again.get_json()["error"] == "proposal_stale"
+    forged = client.post("/api/v1/emergencies", json={**place, "token": "x" + proposal["token"]}, headers=headers)
+    assert forged.status_code == 404
+    both = client.post("/api/v1/emergencies/proposals", json={**body, "doctor_id": first.id}, headers=headers)
+    assert both.status_code == 422
+
+
+def test_the_rest_api_hides_other_hospitals_and_refuses_patients(client, runner, make, clinic):
+    from tests.integration.test_api import token_for
+
+    hospital, specialty, first, second, desk = clinic
+    patient = make.patient()
+    body = {"hospital_id": hospital.id, "patient_id": patient.id, "specialty_id": specialty.id}
+    other = make.user(Role.STAFF, make.hospital(), email="desk@other.example")
+    assert client.post("/api/v1/emergencies/proposals", json=body,
+                       headers=token_for(runner, other.email)).status_code == 404
+    assert client.post("/api/v1/emergencies/proposals", json=body,
+                       headers=token_for(runner, patient.user.email)).status_code == 404
+    assert client.post("/api/v1/emergencies/proposals", json=body).status_code == 401
