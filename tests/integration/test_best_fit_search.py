@@ -122,3 +122,31 @@ def test_the_search_page_shows_best_for_you_only_when_asked(make, client, day):
     best = page[page.index('id="best-for-you"'):page.index("</section>", page.index('id="best-for-you"'))]
     assert best.count("data-slot ") == 5 and "Book 14:00" in best and "Book 09:" not in best
     assert client.get(url + "&sort=best&times=night").status_code == 422
+
+
+def test_a_slot_in_the_room_of_the_booking_next_to_it_ranks_above_a_room_change(make, client, day):
+    from datetime import time as _time
+
+    from app.models import Room
+    from app.services.availability import resource_for_doctor
+    from app.services.availability.schedules import RuleInput, ScheduleInput, put_schedule
+
+    hospital = make.hospital()
+    cardio = make.specialty()
+    doctor = make.doctor(hospital, cardio)
+    one, two = Room(hospital_id=hospital.id, name="Room 1"), Room(hospital_id=hospital.id, name="Room 2")
+    db.session.add_all([one, two])
+    db.session.commit()
+    rules = [RuleInput(weekday=d, start=_time(h), end=_time(h + 1), kind="slots", slot_minutes=15, tokens_per_slot=1,
+                       appointment_types=[], room_id=room.id) for d in range(7) for h, room in ((9, one), (10, two))]
+    put_schedule(None, resource_for_doctor(doctor.id).id, hospital.id,
+                 ScheduleInput(valid_from=day - timedelta(days=7), valid_till=None, rules=rules, min_notice_minutes=0))
+    db.session.commit()
+    slots = client.get(_url(cardio.id, day)).get_json()["slots"]
+    at = {_local_hm(s["start"]): s for s in slots}
+    with transaction():
+        booking.book(None, make.patient(), doctor, _utc(at["09:45"]["start"]))
+    best = client.get(_url(cardio.id, day, sort="best")).get_json()["slots"]
+    order = [_local_hm(s["start"]) for s in best]
+    # 09:30 and 10:00 both touch the booking, but 10:00 is in Room 2: even 09:15 (a 15-minute gap) ranks above it
+    assert order[:3] == ["09:30", "09:15", "10:00"]

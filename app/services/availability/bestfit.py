@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -22,9 +22,9 @@ from app.extensions import db
 from app.models import Appointment, AvailabilityRule, SchedulableResource, Schedule, WaitlistEntry
 from app.scheduling.scoring import DayBooking, FitWeights, PatientWishes, SlotCandidate, SlotFit, rank_slots
 from app.scheduling.slots import FreeSlot
-from app.scheduling.timeutil import to_local
+from app.scheduling.timeutil import to_local, to_utc
 from app.scheduling.waitlist import TIMES_OF_DAY
-from app.services.availability.calendars import ACTIVE, LONGEST_BOOKING
+from app.services.availability.calendars import ACTIVE
 from app.services.availability.query import SearchError, SlotQuery
 from app.services.availability.search import SlotResult
 from app.services.directory import choices
@@ -78,30 +78,33 @@ def rank(results: Sequence[SlotResult], prefs: PatientWishes, weights: FitWeight
         return []
     hospitals = {h["id"]: h for h in choices.hospital_details()}
     doctors = {r.doctor_id for r in results}
-    first = min(r.start for r in results) - timedelta(days=1)
-    last = max(r.end for r in results) + timedelta(days=1)
+    # the answer's local days, midnight to midnight in each hospital's zone: the bookings that can share a day
+    first = min(to_utc(r.local_date, time(0), _zone(hospitals, r.hospital_id)) for r in results)
+    last = max(to_utc(r.local_date + timedelta(days=1), time(0), _zone(hospitals, r.hospital_id)) for r in results)
     rooms = _rule_rooms(doctors)
     bookings: dict[int | None, list[DayBooking]] = defaultdict(list)
     for doctor_id, hospital_id, start, end, room_id in db.session.execute(
             select(Appointment.doctor_id, Appointment.hospital_id, Appointment.start, Appointment.end,
                    Appointment.room_id)
             .where(Appointment.doctor_id.in_(doctors), Appointment.status.in_(ACTIVE),
-                   Appointment.start >= first - LONGEST_BOOKING, Appointment.start < last)):
+                   Appointment.start >= first, Appointment.start < last)):
         tz = _zone(hospitals, hospital_id)
-        room = str(room_id) if room_id else _room_at(rooms, doctor_id, hospital_id, to_local(start, tz))
+        if room_id:
+            room = str(room_id)
+        else:  # the room of the rule that holds the booking; no rule with a room: unknown
+            room = _room_at(rooms, doctor_id, hospital_id, to_local(start, tz)) \
+                if rooms.get((doctor_id, hospital_id)) else None
         bookings[doctor_id].append(DayBooking(start, end, room))
     candidates = []
     for r in results:
         tz = _zone(hospitals, r.hospital_id)
         h = hospitals.get(r.hospital_id) or {}
         position = (h["lat"], h["lon"]) if h.get("lat") is not None and h.get("lon") is not None else None
-        # a slot's regular seat is taken when a booking of its doctor overlaps it: what is left is overbooking
-        overbooked = any(b.start < r.end and r.start < b.end for b in bookings.get(r.doctor_id, ()))
         candidates.append(SlotCandidate(
             FreeSlot(r.start, r.end, r.local_date, "slots", r.seats_left, r.urgent_hold),
             doctor_id=r.doctor_id, hospital_id=r.hospital_id, position=position,
             room=_room_at(rooms, r.doctor_id, r.hospital_id, to_local(r.start, tz)),
-            alpha=1.0 if overbooked else 0.0, info=r, tz=tz))
+            info=r, tz=tz))  # alpha 0: the search offers regular seats only (extras are booked by staff)
     return rank_slots(candidates, tz=ZoneInfo("UTC"), prefs=prefs, bookings=bookings, weights=weights)
 
 
