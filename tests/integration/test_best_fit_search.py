@@ -148,5 +148,5 @@ def test_a_slot_in_the_room_of_the_booking_next_to_it_ranks_above_a_room_change(
         booking.book(None, make.patient(), doctor, _utc(at["09:45"]["start"]))
     best = client.get(_url(cardio.id, day, sort="best")).get_json()["slots"]
     order = [_local_hm(s["start"]) for s in best]
-    # 09:30 and 10:00 both touch the booking, but 10:00 is in Room 2: even 09:15 (a 15-minute gap) ranks above it
-    assert order[:3] == ["09:30", "09:15", "10:00"]
+    # 09:30 and 10:00 both touch the booking, but 10:00 is in Room 2: even 09:00 (a 30-minute gap) ranks above it
+    assert order[:3] == ["09:30", "09:15", "09:00"] and order[3] == "10:00"
