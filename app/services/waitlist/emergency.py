@@ -4,7 +4,7 @@ desk").
 
 ``propose`` builds one emergency request and, as capacity, every slot of the hospital's doctors (of the specialty,
 or the one doctor) that starts later today: a free slot is a regular seat; a booked one is a seat on which the
-emergency would displace its booking, with a penalty (``DISPLACE_ALPHA``: a routine booking costs less than an
+emergency would displace its booking, with a penalty (app/scheduling/emergency.py: a routine booking costs less than an
 urgent one, two bookings more than one), so the model's emergency weight and its overbooking penalty choose a free
 slot when there is one, else the earliest slot whose displaced bookings matter least. Slots that hold another
 emergency, a hold for someone's offer, or a patient already checked in are not offered.
@@ -34,8 +34,9 @@ from app.models.base import utcnow
 from app.notifications import events as notify
 from app.notifications import waitlist_events
 from app.scheduling.codes import Kind, Status, Urgency
-from app.scheduling.optimiser import Result, allocate
-from app.scheduling.optimiser_model import Capacity, Request, Weights
+from app.scheduling.emergency import DaySeat, place_emergency
+from app.scheduling.optimiser import Result
+from app.scheduling.optimiser_model import Weights
 from app.services import audit, signals
 from app.services.availability import resource_for_doctor
 from app.services.availability.query import SlotQuery
@@ -47,7 +48,6 @@ from app.services.waitlist.absence import NewTime, NotPlaced, new_times, send_ne
 from app.services.waitlist.batch import region_weights
 
 EMERGENCY_SEAT = 1000  # the seat an emergency claims over a booked slot: far above any overbooking seat
-DISPLACE_ALPHA = {Urgency.ROUTINE: 0.4, Urgency.URGENT: 0.8}  # per displaced booking; capped at 1
 PROPOSAL_SALT = "waitlist-emergency"
 PROPOSAL_MAX_AGE = 15 * 60  # seconds: today's slots change fast
 STALE = "The slot or a displaced booking changed meanwhile. Please place the emergency again."
@@ -89,10 +89,6 @@ def _doctors(hospital: Hospital, specialty_id: int | None, doctor_id: int | None
     return list(db.session.scalars(query.order_by(Doctor.id)))
 
 
-def displace_alpha(bookings: list[Appointment]) -> float:
-    return min(1.0, sum(DISPLACE_ALPHA.get(a.urgency, DISPLACE_ALPHA[Urgency.ROUTINE]) for a in bookings))
-
-
 def propose(hospital: Hospital, patient: Patient, *, specialty_id: int | None = None, doctor_id: int | None = None,
             now: datetime | None = None, weights: Weights | None = None) -> EmergencyProposal:
     """Where the emergency goes today and what the displaced are offered; nothing is written."""
@@ -119,15 +115,14 @@ def propose(hospital: Hospital, patient: Patient, *, specialty_id: int | None = 
                    for a in overlapping):
                 continue
             seats.append((doctors[d_id], start, end, tuple(overlapping)))
-    capacity = [Capacity(i, d.id, hospital.id, start, end, tz=tz, specialty_id=d.specialty_id,
-                         seats=0 if gone else 1, overbooking=(displace_alpha(list(gone)),) if gone else ())
-                for i, (d, start, end, gone) in enumerate(seats)]
-    proposal.slots_considered = len(capacity)
-    request = Request(1, patient.id, "emergency", latest=today, specialty_id=specialty_id, doctor_id=doctor_id)
-    proposal.result = allocate([request], capacity, weights, now=now)
-    if not proposal.result.placements:
+    day_seats = [DaySeat(d.id, hospital.id, start, end, tz, d.specialty_id, tuple(a.urgency for a in gone))
+                 for d, start, end, gone in seats]
+    proposal.slots_considered = len(day_seats)
+    chosen, proposal.result = place_emergency(patient.id, day_seats, today, now=now, weights=weights,
+                                              specialty_id=specialty_id, doctor_id=doctor_id)
+    if chosen is None:
         return proposal
-    d, start, end, gone = seats[proposal.result.placements[0].capacity_id]
+    d, start, end, gone = seats[chosen]
     proposal.seat = Seat(d, hospital, start, end, gone)
     if gone:
         proposal.moves, proposal.not_placed, _ = new_times(d, list(gone), now, weights)
