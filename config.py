@@ -111,6 +111,8 @@ class Config:
     WAITLIST_MAX_OPEN_OFFERS = _int("WAITLIST_MAX_OPEN_OFFERS", 2)  # open offers one patient holds at most
     # the region's optimiser weights over the defaults, as JSON ({"per_km": 1}); docs/optimiser.md, "Weights"
     OPTIMISER_WEIGHTS = json.loads(os.environ.get("OPTIMISER_WEIGHTS") or "{}")
+    # the region's "best for you" weights over the defaults, as JSON ({"preference": 0.5}); docs/optimiser.md
+    BEST_FIT_WEIGHTS = json.loads(os.environ.get("BEST_FIT_WEIGHTS") or "{}")
     # payments through Stripe (docs/payments.md): without a key every hospital's payment is off
     STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY")
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY")  # what Stripe.js on the pay page is given

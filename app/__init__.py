@@ -23,6 +23,7 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     merged = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
     merged.update(overrides)
     config.check(merged)
+    _check_weights(merged)
     app = Flask(
         __name__,
         template_folder=str(BASE_DIR / "templates"),
@@ -51,6 +52,17 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     register_jobs(app)
     register_subscribers()
     return app
+
+
+def _check_weights(settings: dict) -> None:
+    """Weights that are negative or not numbers stop the start with a clear error, rather than every search
+    failing later (docs/settings.md, BEST_FIT_WEIGHTS)."""
+    from app.scheduling.errors import WeightsInvalid
+    from app.scheduling.scoring import FitWeights
+    try:
+        FitWeights.from_setting(settings.get("BEST_FIT_WEIGHTS"))
+    except WeightsInvalid as err:
+        raise ConfigError(f"BEST_FIT_WEIGHTS: {err.message}") from None
 
 
 def register_proxies(app: Flask) -> None:

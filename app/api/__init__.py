@@ -9,7 +9,7 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def init_api(app: Flask) -> None:
-    from app.api import appointments, directory, health, reminders, schedules, slots
+    from app.api import appointments, directory, emergencies, health, reminders, schedules, slots
     from app.api import locations as locations_api
     from app.api import messages as messages_api
     from app.api import queue as queue_api
@@ -25,13 +25,13 @@ def init_api(app: Flask) -> None:
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in (health, directory, schedules, slots, appointments, reminders, queue_api, waitlist_api, series_api,
-                   locations_api, ratings_api, teams_api, messages_api):
+                   locations_api, ratings_api, teams_api, messages_api, emergencies):
         csrf.exempt(module.blp)  # checked below: session requests need it, bearer requests do not
         # the hooks are added once per process: a second app (tests, tools) shares the module-level blueprints
         if _csrf_for_sessions not in module.blp.before_request_funcs.get(None, ()):
             module.blp.before_request(_csrf_for_sessions)
             if module in (schedules, appointments, reminders, queue_api, waitlist_api, series_api, locations_api,
-                          teams_api, messages_api):
+                          teams_api, messages_api, emergencies):
                 module.blp.before_request(_login_required)
         api.register_blueprint(module.blp, url_prefix="/api/v1")
 

@@ -213,6 +213,11 @@ class SlotQuerySchema(Schema):
     appointment_type = fields.Str()
     language = fields.Str(validate=validate.Length(equal=2))
     limit = fields.Int(load_default=50, validate=validate.Range(1, 500))
+    sort = fields.Str(load_default="earliest", validate=validate.OneOf(("earliest", "best")),
+                      metadata={"description": "earliest (the default) or best: the same slots ranked best for "
+                                               "the caller (docs/optimiser.md)"})
+    times = fields.Str(metadata={"description": "with sort=best: preferred times of day, comma-separated "
+                                                "(morning, afternoon, evening)"})
 
     class Meta:
         # `from` is a Python keyword: read it and `to` as plain strings
@@ -236,6 +241,7 @@ class SlotOut(Schema):
         "description": "Average of the doctor's approved ratings (1-5, one decimal); null without any."})
     doctor_rating_count = fields.Int(metadata={"description": "How many approved ratings the average is of."})
     source = fields.Nested(SlotSource)  # only on another system's slot (docs/federation.md)
+    score = fields.Float(metadata={"description": "sort=best only: the best-fit score in [0, 1]"})
 
 
 class SlotList(Schema):

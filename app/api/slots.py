@@ -4,6 +4,9 @@ The answer is rendered straight from the search's plain results (no ORM row, no 
 carries an ETag of its body, so a client polling the same search gets a bodiless 304 until a slot comes or goes.
 A specialty search's body and ETag are kept per process until the specialty's slots change (answers.py); other
 systems' slots (docs/federation.md) are read beside it at each search, never cached with it.
+
+`sort=best` ranks the same slots "best for you" (docs/optimiser.md, "Best fit in the search"): the kept rows are
+ranked for the caller after the cache, so the earliest answer stays exactly as it was.
 """
 import json
 from datetime import datetime
@@ -11,14 +14,14 @@ from datetime import datetime
 from flask import request
 from flask_smorest import Blueprint
 
-from app.api.common import fail, iso
+from app.api.common import fail, iso, own_patient
 from app.api.schemas import SlotList, SlotQuerySchema
 from app.extensions import db
 from app.models import Hospital
 from app.models.base import utcnow
 from app.replica import read_replica
 from app.services import ratings
-from app.services.availability import answers
+from app.services.availability import answers, bestfit
 from app.services.availability.query import SearchError, parse_slot_request
 from app.services.availability.search import SlotResult
 from app.services.directory import choices
@@ -37,11 +40,21 @@ def slots(_args):
         # the directory's cached specialties (a second behind an edit at most) spare a query per search
         query = parse_slot_request(request.args, utcnow().date(),
                                    listed_specialties={s for s, _ in choices.specialties()})
-        body, etag = answers.answer(query, _rendered)
+        sort = bestfit.parse_sort(request.args.get("sort"))
+        times = bestfit.parse_times(request.args.get("times"))
+        if sort == "best":
+            patient = own_patient()
+            fits = bestfit.ranked_results(answers.rows(query),
+                                          bestfit.wishes(query, patient.id if patient else None, times))
+            body, etag = _rendered([f.candidate.info for f in fits], [f.score for f in fits])
+        else:
+            body, etag = answers.answer(query, _rendered)
     except SearchError as err:
         fail(422, err.message, "invalid", {err.field: err.message})
-    external = federation_slots.for_query(query)
-    if external:  # read beside the cached answer, never cached with it (docs/federation.md, "In search")
+    # other systems' slots are read beside the cached answer, never cached with it (docs/federation.md, "In
+    # search"); they join the earliest answer only: best fit scores this portal's slots, whose days it knows
+    external = federation_slots.for_query(query) if sort == "earliest" else []
+    if external:
         body = _merged(body, external, query.limit)
         etag = etag_of(body)
     return conditional_json(body, etag=etag)
@@ -54,8 +67,9 @@ def _merged(body: bytes, external: list, limit: int) -> bytes:
     return json_bytes({"slots": rows[:limit]})
 
 
-def _rendered(results: list[SlotResult]) -> tuple[bytes, str]:
-    """The answer's body and ETag, kept together by the answer cache (docs/availability-index.md)."""
+def _rendered(results: list[SlotResult], scores: list[float] | None = None) -> tuple[bytes, str]:
+    """The answer's body and ETag, kept together by the answer cache (docs/availability-index.md); with `scores`
+    (sort=best) each slot also carries its best-fit score."""
     zones = {h["id"]: h["timezone"] for h in choices.hospital_details()}
     missing = {r.hospital_id for r in results} - zones.keys()
     if missing:  # a hospital closed since the list was cached: its zone from the row itself
@@ -70,6 +84,7 @@ def _rendered(results: list[SlotResult]) -> tuple[bytes, str]:
          "appointment_type": r.appointment_type, "seats_left": r.seats_left,
          "distance_km": round(r.distance_km, 1) if r.distance_km is not None else None,
          "doctor_rating_average": rated.get(r.doctor_id, (None, 0))[0],
-         "doctor_rating_count": rated.get(r.doctor_id, (None, 0))[1]}
-        for r in results]})
+         "doctor_rating_count": rated.get(r.doctor_id, (None, 0))[1],
+         **({} if scores is None else {"score": round(scores[i], 4)})}
+        for i, r in enumerate(results)]})
     return body, etag_of(body)

@@ -52,6 +52,10 @@ SUBJECTS = {
     "absence_offer": {"en": "Your doctor is absent: a new time for you, {when}. Reply before {expires_time}",
                       "de": "Ihr Arzt ist abwesend: ein neuer Termin für Sie, {when}. "
                             "Antworten Sie bis {expires_time}"},
+    "emergency_offer": {"en": "An emergency needs your doctor: a new time for you, {when}. "
+                              "Reply before {expires_time}",
+                        "de": "Ein Notfall braucht Ihren Arzt: ein neuer Termin für Sie, {when}. "
+                              "Antworten Sie bis {expires_time}"},
     "waitlist_taken": {"en": "The appointment on {when} has been taken",
                        "de": "Der Termin am {when} ist vergeben"},
     "location_displaced": {"en": "Your booking of {room_name} was cancelled for an emergency",
@@ -157,7 +161,7 @@ STALE_WHEN_CHANGED = ("appointment_reminder", "appointment_leave", "appointment_
 def stale_reason(row: OutboxMessage) -> str | None:
     """Why a message is no longer true and must not go out (a reminder or leave notice for an appointment
     cancelled or moved meanwhile)."""
-    if row.template in ("waitlist_offer", "absence_offer"):
+    if row.template in ("waitlist_offer", "absence_offer", "emergency_offer"):
         return _stale_offer(row)
     if row.template not in STALE_WHEN_CHANGED:
         return None

@@ -89,3 +89,10 @@ def absence_offer(offer) -> int:
     for another time, and the old booking stands until one of them is accepted."""
     return _to_waiting_patient(offer, "absence_offer", f"offer:{offer.id}:absence",
                                {"offer_link": offer_link(offer)})
+
+
+def emergency_offer(offer) -> int:
+    """An emergency needs the doctor at the patient's booked time: a new time is held for them
+    (waitlist/emergency.py); the same link and answers as an absence's new time."""
+    return _to_waiting_patient(offer, "emergency_offer", f"offer:{offer.id}:emergency",
+                               {"offer_link": offer_link(offer)})

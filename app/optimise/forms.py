@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, IntegerField, SelectField, SubmitField
-from wtforms.validators import DataRequired, InputRequired
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.forms import SafeForm
 
@@ -27,3 +27,24 @@ class BatchApplyForm(SafeForm):
 class AbsenceApplyForm(SafeForm):
     token = HiddenField(validators=[DataRequired()])
     submit = SubmitField(_l("Send the new times to the patients"))
+
+
+class EmergencyForm(SafeForm):
+    """Who needs a doctor now, and which specialty (or doctor) at the hospital."""
+
+    class Meta:
+        csrf = False  # a GET: the placement is proposed, nothing is written
+
+    hospital = IntegerField(validators=[InputRequired()])
+    patient = IntegerField(validators=[InputRequired()])
+    specialty = SelectField(_l("Specialty"), coerce=int, validators=[InputRequired()])
+    doctor = SelectField(_l("Doctor (optional)"), coerce=int, default=0)
+    submit = SubmitField(_l("Find a place now"))
+
+
+class EmergencyApplyForm(SafeForm):
+    hospital = IntegerField(validators=[InputRequired()])
+    patient = IntegerField(validators=[InputRequired()])
+    token = HiddenField(validators=[DataRequired()])
+    reason = StringField(_l("Reason (optional)"), validators=[Length(max=200)])
+    submit = SubmitField(_l("Place the emergency"))

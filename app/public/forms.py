@@ -42,4 +42,9 @@ class SearchForm(SafeForm):
     doctor = _list(_l("Doctor"))
     appointment_type = _list(_l("Appointment type"))
     language = _list(_l("Doctor's language"))
+    sort = RadioField(_l("Show"), choices=[("earliest", _l("Earliest")), ("best", _l("Best for you"))],
+                      default="earliest", validate_choice=False)
+    times = SelectField(_l("Preferred time of day"), validate_choice=False,
+                        choices=[("", _l("Any time")), ("morning", _l("Morning")), ("afternoon", _l("Afternoon")),
+                                 ("evening", _l("Evening"))])
     submit = SubmitField(_l("Search"))

@@ -28,6 +28,7 @@ from app.public.slot_board import (
 from app.replica import read_replica
 from app.services import ratings
 from app.services.accounts.profile import upload_root
+from app.services.availability import bestfit
 from app.services.availability.query import DEFAULT_DAYS, MAX_RADIUS_KM, SearchError, parse_slot_request
 from app.services.availability.search import search_slots
 from app.services.availability.views import local_today
@@ -41,6 +42,7 @@ from app.web.words import error_text
 BOARD_DAYS = 7
 PLACE_ARGS = ("city", "lat", "lon", "near")
 # where a SearchError's field shows on the form
+BEST_SHOWN = 5  # "best for you" picks: the day lists below still hold every slot
 FORM_FIELDS = {"from": "first_day", "to": "last_day", "near": "city", "lat": "city", "lon": "city",
                "limit": "last_day"}
 
@@ -138,7 +140,7 @@ def search():
     args = request.args
     form = _search_form(args)
     searched = any((args.get(k) or "").strip() for k in ("specialty", "hospital", "doctor", "city", "from"))
-    status, days, first_slots, query, suggestions, external = 200, [], [], None, {}, []
+    status, days, first_slots, query, suggestions, external, best = 200, [], [], None, {}, [], []
     doctors, hospitals = {}, {}
     if searched:
         values = _query_args(args)
@@ -146,6 +148,8 @@ def search():
             query = parse_slot_request(values, utcnow().date())
             if query.first_day < utcnow().date() - timedelta(days=1):
                 raise SearchError(_("'From' cannot be in the past."), "from")
+            sort = bestfit.parse_sort(args.get("sort"))
+            times = bestfit.parse_times(args.get("times"))
             results = search_slots(query)
         except SearchError as err:
             field = getattr(form, FORM_FIELDS.get(err.field, err.field), None) or form.specialty
@@ -157,12 +161,16 @@ def search():
             views = result_views(results, doctors, hospitals)
             days, first_slots = by_day(views), next_available(views)
             external = federation_slots.for_query(query)  # other systems' slots, listed apart (docs/federation.md)
+            if sort == "best" and views:
+                patient = booking_policy.own_patient(current_user)
+                wishes = bestfit.wishes(query, patient.id if patient else None, times)
+                fits = bestfit.ranked_results(results, wishes)
+                best = result_views([f.candidate.info for f in fits[:BEST_SHOWN]], doctors, hospitals)
             if not views:
                 suggestions = _suggestions(values, query)
     return render_template("public/search.html", form=form, searched=searched, query=query, days=days,
                            first_slots=first_slots, doctors=doctors, hospitals=hospitals, suggestions=suggestions,
-                           external=external,
-                           waitlist_url=_waitlist_url(), max_radius=MAX_RADIUS_KM,
+                           external=external, best=best, waitlist_url=_waitlist_url(), max_radius=MAX_RADIUS_KM,
                            title=_("Find an appointment")), status
 
 

@@ -64,6 +64,19 @@ class FitWeights:
         if self.total <= 0:
             raise WeightsInvalid("At least one weight must be above 0.", "preference")
 
+    @classmethod
+    def from_setting(cls, given: Any, name: str = "BEST_FIT_WEIGHTS") -> FitWeights:
+        """The defaults with a region's setting (a mapping of part names to numbers) over them; WeightsInvalid
+        for anything else, an unknown name, or a weight negative or not a number."""
+        if not given:
+            return cls()
+        if not isinstance(given, Mapping):
+            raise WeightsInvalid(f"{name} must map weight names to numbers.", None)
+        unknown = sorted(set(given) - {f.name for f in fields(cls)})
+        if unknown:
+            raise WeightsInvalid(f"Unknown weight in {name}: {', '.join(map(str, unknown))}.", str(unknown[0]))
+        return cls(**given)
+
     @property
     def total(self) -> float:
         return self.preference + self.compactness + self.room + self.overbooking
@@ -91,7 +104,8 @@ class DayBooking:
 @dataclass(frozen=True)
 class SlotCandidate:
     """A free slot on offer: whose, where, in which room, on which seat (``alpha`` > 0: an overbooking seat).
-    ``info`` is the caller's and passes through untouched."""
+    ``info`` is the caller's and passes through untouched; ``tz``, when given, is the zone of the slot's
+    hospital and wins over the call's."""
 
     slot: FreeSlot
     doctor_id: int | None = None
@@ -100,6 +114,7 @@ class SlotCandidate:
     room: str | None = None
     alpha: float = 0.0
     info: Any = None
+    tz: tzinfo | None = None  # the slot's own zone (a region spans several); None: the caller's
 
 
 @dataclass(frozen=True)
@@ -149,11 +164,17 @@ def room_part(slot: FreeSlot, room: str | None, day: Sequence[DayBooking]) -> fl
 
 def fit_slot(c: SlotCandidate, *, tz: tzinfo, prefs: PatientWishes = PatientWishes(),
         bookings: Mapping[int | None, Sequence[DayBooking]] | None = None,
-        weights: FitWeights = FitWeights()) -> SlotFit:
+        weights: FitWeights = FitWeights(), _days: dict | None = None) -> SlotFit:
     """Score one candidate; ``bookings`` maps a doctor to their existing bookings (any days: the slot's local
-    day is picked out)."""
-    day_of = local_day(c.slot.start, tz)
-    day = [b for b in (bookings or {}).get(c.doctor_id, ()) if local_day(b.start, tz) == day_of]
+    day is picked out). ``_days``: rank_slots's cache of each doctor's bookings by local day."""
+    tz = c.tz or tz
+    days = {} if _days is None else _days
+    if (c.doctor_id, tz) not in days:
+        by_day: dict = {}
+        for b in (bookings or {}).get(c.doctor_id, ()):
+            by_day.setdefault(local_day(b.start, tz), []).append(b)
+        days[(c.doctor_id, tz)] = by_day
+    day = days[(c.doctor_id, tz)].get(local_day(c.slot.start, tz), [])
     parts = (preference_part(c, prefs, tz), compactness_part(c.slot, day), room_part(c.slot, c.room, day),
              1.0 - min(max(c.alpha, 0.0), 1.0))
     return _fit(c, parts, weights)
@@ -170,7 +191,8 @@ def rank_slots(candidates: Sequence[SlotCandidate], *, tz: tzinfo, prefs: Patien
                weights: FitWeights = FitWeights(), n: int | None = None) -> list[SlotFit]:
     """The candidates "best for you": highest score first, then the earlier start, then input order; the first
     ``n`` (all when None)."""
-    scored = [(fit_slot(c, tz=tz, prefs=prefs, bookings=bookings, weights=weights), i)
+    days: dict = {}  # each doctor's bookings by local day, sorted out once for all their candidates
+    scored = [(fit_slot(c, tz=tz, prefs=prefs, bookings=bookings, weights=weights, _days=days), i)
               for i, c in enumerate(candidates)]
     scored.sort(key=lambda f: (-f[0].score, f[0].candidate.slot.start, f[1]))
     ranked = [f for f, _ in scored]

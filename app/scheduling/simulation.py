@@ -61,6 +61,7 @@ import simpy
 
 from .optimiser_model import Weights
 from .simulation_batch import BatchOffers
+from .simulation_gaps import gap_figures
 from .simulation_model import (
     NOON,
     POLICIES,
@@ -285,13 +286,15 @@ def simulate(days: int, seed: int, policy: str, data_path: str | Path, *, early_
     days' sessions under the policy (``simulation_sessions``) join the line. The overbooking policies need it; for
     the region's bookings they are the baseline (no waitlist)."""
     params = SimParams(days=days, seed=seed, policy=policy, early_release=early_release)
+    if pool is None and policy in OVERBOOK_POLICIES:
+        raise ValueError(f"the {policy} policy needs the predicted no-show probabilities")
     figures = run(params, load_noshow_rates(data_path))
-    if pool is None:
-        if policy in OVERBOOK_POLICIES:
-            raise ValueError(f"the {policy} policy needs the predicted no-show probabilities")
-        return figures
     workdays = sum(is_workday(d) for d in range(days))
     count = workdays * params.clinics * params.doctors_per_clinic
+    # where in the day patients sit, "earliest" against "best for you" (simulation_gaps), for every policy
+    figures.update(gap_figures(seed, count))
+    if pool is None:
+        return figures
     return {**figures, **session_figures(pool, seed, count, policy if policy in OVERBOOK_POLICIES else "baseline")}
 
 

@@ -173,3 +173,31 @@ def test_best_suggestions_n_edges():
     assert best_suggestions(candidates, 0, tz=BERLIN, now=NOW) == []
     assert len(best_suggestions(candidates, 10, tz=BERLIN, now=NOW)) == 2
     assert best_suggestions([], 5, tz=BERLIN, now=NOW) == []
+
+
+def test_from_setting_takes_the_defaults_and_refuses_unusable_weights():
+    from app.scheduling.errors import WeightsInvalid
+    from app.scheduling.scoring import FitWeights
+
+    assert FitWeights.from_setting({}) == FitWeights()
+    assert FitWeights.from_setting({"room": 0.3}).room == 0.3
+    for bad in ({"room": -0.1}, {"room": "0.3"}, {"room": float("nan")}, {"nearness": 1}, [0.4], "x",
+                {"preference": 0, "compactness": 0, "room": 0, "overbooking": 0}):
+        with pytest.raises(WeightsInvalid):
+            FitWeights.from_setting(bad)
+
+
+def test_a_candidates_own_zone_decides_its_time_of_day():
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from app.scheduling.scoring import PatientWishes, SlotCandidate, rank_slots
+    from app.scheduling.slots import FreeSlot
+
+    start = datetime(2026, 3, 2, 11, 30)  # 11:30 UTC: morning in London, afternoon in Berlin (12:30)
+    slot = FreeSlot(start, start + timedelta(minutes=15), start.date(), "slots", 1, False)
+    london = SlotCandidate(slot, doctor_id=1, tz=ZoneInfo("Europe/London"), info="london")
+    berlin = SlotCandidate(slot, doctor_id=2, tz=ZoneInfo("Europe/Berlin"), info="berlin")
+    prefs = PatientWishes(times_of_day=frozenset({"afternoon"}))
+    ranked = rank_slots([london, berlin], tz=ZoneInfo("UTC"), prefs=prefs)
+    assert [f.candidate.info for f in ranked] == ["berlin", "london"]

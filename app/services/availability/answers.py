@@ -82,3 +82,13 @@ def answer(query: SlotQuery, render: Callable[[list[SlotResult]], T]) -> T:
         _answers[key] = (rendered, until)
     return rendered
 
+
+
+def _rows(results: list[SlotResult]) -> list[SlotResult]:
+    return results
+
+
+def rows(query: SlotQuery) -> list[SlotResult]:
+    """The search's plain results, kept like a rendered answer: "best for you" ranks them per patient afterwards
+    (bestfit.py). Callers must not change the list."""
+    return answer(query, _rows)

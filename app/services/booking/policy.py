@@ -105,6 +105,12 @@ def doctor_time_withdrawn(appointment: Appointment) -> bool:
     it even inside the cut-off."""
     if appointment.doctor_id is None:
         return False
+    # an emergency placed over the booking takes its time as leave would (waitlist/emergency.py)
+    if db.session.scalar(select(Appointment.id).where(
+            Appointment.doctor_id == appointment.doctor_id, Appointment.emergency.is_(True),
+            Appointment.id != appointment.id, Appointment.status.in_(core.ACTIVE),
+            Appointment.start < appointment.end, Appointment.end > appointment.start).limit(1)) is not None:
+        return True
     return db.session.scalar(select(AvailabilityException.id).join(
         SchedulableResource, SchedulableResource.id == AvailabilityException.resource_id).where(
         SchedulableResource.doctor_id == appointment.doctor_id, AvailabilityException.available.is_(False),

@@ -147,22 +147,29 @@ def propose(exception: AvailabilityException, *, now: datetime | None = None,
     if not appointments:
         proposal.result = allocate([], [], weights, now=now)
         return proposal
+    proposal.moves, proposal.not_placed, proposal.result = new_times(doctor, appointments, now, weights)
+    proposal.token = _serializer().dumps({"x": exception.id, "m": [
+        [m.appointment.id, m.doctor.id, m.hospital.id, m.start.isoformat()] for m in proposal.moves]})
+    return proposal
+
+
+def new_times(doctor: Doctor, appointments: list[Appointment], now: datetime,
+              weights: Weights) -> tuple[list[NewTime], list[NotPlaced], Result]:
+    """The optimiser's new times for these appointments of ``doctor`` (also the rebooking of the bookings an
+    emergency displaces: waitlist/emergency.py), by the original start; and those it could not place."""
     capacity, slots = _capacity(doctor, appointments, now)
     requests = [_request(a, now) for a in appointments]
     result = allocate(requests, capacity, weights, now=now)
-    proposal.result = result
     by_id = {a.id: a for a in appointments}
+    moves = []
     for p in result.placements:
         appointment, (doctor_row, hospital, start, end) = by_id[p.request_id], slots[p.capacity_id]
         km = distance_km(_position(appointment.hospital), _position(hospital)) \
             if _position(appointment.hospital) and _position(hospital) else 0.0
-        proposal.moves.append(NewTime(appointment, doctor_row, hospital, start, end, p.value,
-                                      round((start - appointment.start) / timedelta(days=1), 1), round(km, 1)))
-    proposal.moves.sort(key=lambda m: (m.appointment.start, m.appointment.id))
-    proposal.not_placed = [NotPlaced(by_id[u.request_id], u.reason, u.detail) for u in result.unplaced]
-    proposal.token = _serializer().dumps({"x": exception.id, "m": [
-        [m.appointment.id, m.doctor.id, m.hospital.id, m.start.isoformat()] for m in proposal.moves]})
-    return proposal
+        moves.append(NewTime(appointment, doctor_row, hospital, start, end, p.value,
+                             round((start - appointment.start) / timedelta(days=1), 1), round(km, 1)))
+    moves.sort(key=lambda m: (m.appointment.start, m.appointment.id))
+    return moves, [NotPlaced(by_id[u.request_id], u.reason, u.detail) for u in result.unplaced], result
 
 
 def _capacity(doctor: Doctor, appointments: list[Appointment], now: datetime):
@@ -244,6 +251,14 @@ def apply(actor_id: int | None, exception: AvailabilityException, token: str, *,
     now = now or utcnow()
     items = read_token(token, exception)
     still = {a.id: a for a in affected(exception, now)}
+    return send_new_times(actor_id, items, still, now, waitlist_events.absence_offer)
+
+
+def send_new_times(actor_id: int | None, items: list[tuple[int, int, int, datetime]],
+                   still: dict[int, Appointment], now: datetime, message) -> list[Offer]:
+    """Each (appointment, doctor, hospital, start) as a held offer to the appointment's patient, who joins the
+    waitlist with it as their current booking; ``still``: the appointments that may still move. Any item stale:
+    ``ProposalStale`` (the caller's transaction rolls back)."""
     offers: list[Offer] = []
     for appointment_id, doctor_id, hospital_id, start in items:
         appointment, doctor = still.get(appointment_id), db.session.get(Doctor, doctor_id)
@@ -258,7 +273,7 @@ def apply(actor_id: int | None, exception: AvailabilityException, token: str, *,
         try:
             made = offer_slot(actor_id, hospital_id, doctor_id, start, placement.free.end, entries=[entry], now=now,
                               appointment_type=_type_code(appointment), hold_minutes=int(hours * 60),
-                              message=waitlist_events.absence_offer)
+                              message=message)
         except core.SchedulingError as err:
             raise core.ProposalStale(STALE, "token") from err
         offers.extend(made)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from app.models import Offer, Patient, Role, User, WaitlistEntry
 from app.services.access import visible_hospital_ids
 from app.services.booking.policy import is_patient, own_patient
+from app.services.directory.policy import may_act_for_patient
 
 
 def may_add_for(user: User, patient: Patient) -> bool:
@@ -36,3 +37,9 @@ def may_run_batch(user: User, hospital_id: int) -> bool:
         return False
     scope = visible_hospital_ids(user)
     return scope is None or hospital_id in scope
+
+
+def may_place_emergency(user: User, hospital_id: int, patient: Patient) -> bool:
+    """An emergency at the desk (waitlist/emergency.py): whoever may run batch offers at the hospital, for a patient
+    they may book for; otherwise no such hospital or patient (404)."""
+    return may_run_batch(user, hospital_id) and may_act_for_patient(user, patient)
