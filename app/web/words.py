@@ -64,6 +64,8 @@ ERROR_MESSAGES = {
     "invalid_series": _l("This series cannot be booked as asked."),
     "series_changed": _l("The free times have changed since the preview: check the new preview and confirm again. "
                          "Nothing was booked."),
+    "team_invalid": _l("This team cannot be formed: check the procedure's team."),
+    "team_not_free": _l("The team is no longer free together at that time. Please choose another time."),
 }
 
 
