@@ -4,6 +4,7 @@ layout checks find nothing on the new message form, the inbox and the conversati
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -26,6 +27,9 @@ def png_file(tmp_path):
 
 
 def open_menu(page, width: int) -> None:
+    # sign_in returns once the form is sent: wait for the page it leads to, or the click opens the login page's menu
+    expect(page).not_to_have_url(re.compile(r"/auth/login"))
+    page.wait_for_load_state()
     if width < 1200:  # the navbar collapses below Bootstrap's xl breakpoint
         page.get_by_role("button", name="Menu").click()
 
