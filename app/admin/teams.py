@@ -90,6 +90,8 @@ def _place_errors(errors: dict[str, str], rows: list[dict], used: list[int], gen
     for key, raw in errors.items():
         parts, message = key.split("."), say(raw)
         if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < len(used):
+            if len(parts) == 2:  # a doctor role with neither or both: said in the page's words, not the API's
+                message = _("Choose a specialty or named doctors, not both.")
             rows[used[int(parts[1])]]["errors"][parts[2] if len(parts) > 2 else "row"] = message
         else:
             general.append(message)

@@ -122,7 +122,8 @@ def test_invalid_teams_show_field_errors_and_change_nothing(client, auth, make):
                    "Every doctor must work at this hospital.", 'id="role-1-doctor_ids-error"')
     assert "Dr Elsewhere" not in html
     # a doctor role with neither a specialty nor named doctors, or both
-    refused(_form({"name": "surgeon"}), "Give either specialty_id or doctor_ids.", 'id="role-0-row-error"')
+    refused(_form({"name": "surgeon"}), "Choose a specialty or named doctors, not both.",
+            'id="role-0-row-error"')
     refused(_form({"name": "x", "specialty": surgery, "doctors": [world.anaesthetist.id]}),
             'id="role-0-row-error"')
     # a room of another hospital; a kind that is neither
@@ -131,3 +132,14 @@ def test_invalid_teams_show_field_errors_and_change_nothing(client, auth, make):
     refused(_form({"name": "nurse", "kind": "nurse"}), 'id="role-0-kind-error"')
     # a name with a line break (the portal's rule for single-line text)
     refused(_form({"name": "a\nb", "kind": "room"}), 'id="role-0-name-error"')
+
+
+def test_the_page_and_its_refusals_in_german(client, auth, make):
+    world = team_world(make)
+    auth.login(make.user(Role.ADMIN, world.hospital).email)
+    with client.session_transaction() as session:
+        session["lang"] = "de"  # the language switch's choice
+    assert "Team speichern" in client.get(_url(world)).get_data(as_text=True)
+    answer = client.post(_url(world),
+                         data=_form({"name": "theatre", "kind": "room"}, {"name": "theatre", "kind": "room"}))
+    assert answer.status_code == 422 and "Jede Rolle braucht einen eigenen Namen." in answer.get_data(as_text=True)
