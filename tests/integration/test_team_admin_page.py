@@ -126,6 +126,8 @@ def test_invalid_teams_show_field_errors_and_change_nothing(client, auth, make):
             'id="role-0-row-error"')
     refused(_form({"name": "x", "specialty": surgery, "doctors": [world.anaesthetist.id]}),
             'id="role-0-row-error"')
+    # a specialty that does not exist (a forged form: the page lists the catalogue's)
+    refused(_form({"name": "surgeon", "specialty": 999999}), "No such specialty.", 'id="role-0-specialty_id-error"')
     # a room of another hospital; a kind that is neither
     refused(_form({"name": "theatre", "kind": "room", "rooms": [999999]}),
             "Every room must be a bookable room of this hospital.", 'id="role-0-room_ids-error"')
