@@ -18,4 +18,5 @@ from app.admin import (  # noqa: E402,F401
     ratings,
     reports,
     routes,
+    teams,
 )

@@ -216,8 +216,10 @@ def _save(editor: Editor, hospital: Hospital, resource_id: int, form: ScheduleFo
         # a room's overlapping session is marked on its start field; a doctor's on the whole row, as before
         _show_errors(form, [i for i, _ in rows], err.fields, "start" if editor.room is not None else None)
         return None
-    flash(_("The availability at %(hospital)s is saved, from %(day)s.", hospital=hospital.name,
-            day=format_date(form.valid_from.data, "EEEE d MMMM yyyy")), "success")
+    day = format_date(form.valid_from.data, "EEEE d MMMM yyyy")
+    flash(_("The sessions of %(room)s are saved, from %(day)s.", room=editor.room.name, day=day)
+          if editor.room is not None else
+          _("The availability at %(hospital)s is saved, from %(day)s.", hospital=hospital.name, day=day), "success")
     return redirect(editor.url(hospital=hospital.id))
 
 
@@ -264,6 +266,9 @@ def _render(editor: Editor, hospital: Hospital, *, form: ScheduleForm | None = N
         form = _prefilled(hospital, resource_id, today, None)
     if exception_form is None:
         exception_form = _exception_form(editor, formdata=None, data={"start_date": today, "end_date": today})
+    if editor.room is not None:  # a room's own words: nobody books it as a patient, it saves sessions
+        form.horizon_days.description = _("How far ahead the room may be booked.")
+        form.submit.label.text = _("Save sessions")
     configurations = db.session.scalars(select(Schedule).where(
         Schedule.resource_id == resource_id, Schedule.hospital_id == hospital.id,
         (Schedule.valid_till.is_(None)) | (Schedule.valid_till > today)).order_by(Schedule.valid_from)).all()

@@ -62,10 +62,10 @@ ERROR_MESSAGES = {
     "card_declined": _l("The card was declined. Please try another card."),
     "period_invalid": _l("This period cannot be shown."),
     "invalid_series": _l("This series cannot be booked as asked."),
+    "team_invalid": _l("This team cannot be formed."),
+    "team_not_free": _l("The team is not free together at that time. Please choose another."),
     "series_changed": _l("The free times have changed since the preview: check the new preview and confirm again. "
                          "Nothing was booked."),
-    "team_invalid": _l("This team cannot be formed: check the procedure's team."),
-    "team_not_free": _l("The team is no longer free together at that time. Please choose another time."),
 }
 
 

@@ -39,15 +39,19 @@ def test_a_manager_publishes_the_week_of_a_theatre(page, live_server, make, widt
         page.get_by_label(f"Start, row {n}").fill(start)
         page.get_by_label(f"End, row {n}").fill(end)
         page.get_by_label(f"Slot minutes, row {n}").fill("30")
-    page.get_by_role("button", name="Save availability").click()
+    page.get_by_role("button", name="Save sessions").click()
     expect(page.get_by_text("Nothing was saved.")).to_be_visible()
     expect(page.locator("#rules-1-start + .invalid-feedback")).to_have_text(
         "Overlaps another Monday rule (08:00-13:00).")
     expect(page.get_by_label("End, row 2")).to_have_value("17:00")  # what was typed is kept
 
     page.get_by_label("Day, row 2").select_option(label="Wednesday")
-    page.get_by_role("button", name="Save availability").click()
-    expect(page.get_by_text("The availability at Thames Riverside Hospital is saved")).to_be_visible()
+    page.get_by_role("button", name="Save sessions").click()
+    expect(page.get_by_text("The sessions of Theatre A are saved")).to_be_visible()
+    expect(page.get_by_text("How far ahead the room may be booked.")).to_be_visible()
+    expect(page.get_by_text("How far ahead patients may book.")).to_have_count(0)
+    expect(page.get_by_label("Legend")).to_contain_text("closed")
+    expect(page.get_by_label("Legend")).not_to_contain_text("leave")
     expect(page.get_by_label("Day, row 2")).to_have_value("2")
     assert_accessible(page)
     screenshot(page, f"room-sessions-{width}", full_page=width > 400)  # a phone: its first screen

@@ -337,6 +337,8 @@ def test_the_editor_speaks_german(client, auth, theatre):
     auth.login(t.manager.email)
     html = client.get(f"{t.url}/sessions").get_data(as_text=True)
     assert "Sitzungen von Theatre A" in html and "Schließungen und zusätzliche Sitzungen" in html
+    assert "Sitzungen speichern" in html and "Wie weit im Voraus der Raum gebucht werden kann." in html
+    assert "geschlossen" in html and "Abwesenheit" not in html
     client.post(f"{t.url}/sessions", data=editor_form(local_today("Europe/London"), [{"weekday": 0, "start": "08:00",
                                                                       "end": "12:00"}]))
     res = client.post(f"{t.url}/sessions/exceptions?hospital={t.hospital.id}", data={
@@ -344,3 +346,19 @@ def test_the_editor_speaks_german(client, auth, theatre):
         "leave-end_time": "13:00", "leave-available": "yes", "leave-reason": ""})
     assert res.status_code == 422
     assert f"Überschneidet sich mit der Sitzung am {t.day.isoformat()}, 08:00-12:00." in res.get_data(as_text=True)
+
+
+def test_the_room_editor_speaks_of_rooms_and_the_doctors_of_leave(client, auth, make, theatre):
+    """One editor, two vocabularies: a room is closed and saves sessions; a doctor's page keeps its own words."""
+    auth.login(theatre.manager.email)
+    html = client.get(f"{theatre.url}/sessions").get_data(as_text=True)
+    assert "Save sessions" in html and "How far ahead the room may be booked." in html
+    assert "Save availability" not in html and "How far ahead patients may book." not in html
+    assert "blocked (leave)" not in html
+    saved = client.post(f"{theatre.url}/sessions", follow_redirects=True, data=editor_form(
+        local_today(theatre.hospital.timezone), [{"weekday": 0, "start": "08:00", "end": "12:00"}]))
+    assert "The sessions of Theatre A are saved" in saved.get_data(as_text=True)
+    auth.logout()
+    auth.login(theatre.surgeon.user.email)
+    html = client.get("/doctor/availability").get_data(as_text=True)
+    assert "Save availability" in html and "How far ahead patients may book." in html and "blocked (leave)" in html

@@ -78,6 +78,8 @@ def test_admins_set_the_team_with_field_errors(client, runner, make):
     bad = client.put(url, headers=admin, json={"roles": [{"name": "x", "kind": "doctor"}]})
     assert bad.status_code == 422 and "roles.0" in bad.get_json()["fields"]
     assert client.put(url, headers=admin, json={"roles": []}).status_code == 422
+    unknown = client.put(url, headers=admin, json={"roles": [{"name": "x", "kind": "doctor", "specialty_id": 999999}]})
+    assert unknown.status_code == 422 and unknown.get_json()["fields"]["roles.0.specialty_id"] == "No such specialty."
 
 
 def test_other_hospitals_patients_and_anonymous_are_refused(client, runner, make):

@@ -29,6 +29,7 @@ from app.models import (
     Role,
     Room,
     SchedulableResource,
+    Specialty,
     TeamTemplate,
     User,
     doctor_hospitals,
@@ -99,6 +100,8 @@ def _role_errors(i: int, role: object, hospital_id: int) -> dict[str, str]:
                 errors[f"{key}.doctor_ids"] = "Every doctor must work at this hospital."
         elif not isinstance(specialty, int):
             errors[f"{key}.specialty_id"] = "Must be a specialty id."
+        elif db.session.get(Specialty, specialty) is None:  # else the role would stay empty for good
+            errors[f"{key}.specialty_id"] = "No such specialty."
     elif kind == "room":
         ids = role.get("room_ids")
         if ids is not None and (not isinstance(ids, list) or not ids or not all(isinstance(r, int) for r in ids)
