@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from .errors import ScheduleInvalid
-from .timeutil import CELL_MINUTES, local_day, to_local, to_utc
+from .timeutil import CELL_MINUTES, local_day, merge_intervals, subtract_interval, to_local, to_utc
 from .words import Text, weekday
 
 KINDS = ("slots", "tokens")
@@ -191,14 +191,14 @@ def expand_windows(
     while day <= last_day:
         windows.extend(_rule_windows(_schedule_for(schedules, day), day, tz))
         day += timedelta(days=1)
-    added = _merge((e.start, e.end) for e in exceptions if e.available)
+    added = merge_intervals((e.start, e.end) for e in exceptions if e.available)
     covered = [(w.start, w.end) for w in windows]
     range_start, range_end = to_utc(first_day, time(0), tz), to_utc(last_day + timedelta(days=1), time(0), tz)
     for start, end in added:
-        for piece_start, piece_end in _subtract(max(start, range_start), min(end, range_end), covered):
+        for piece_start, piece_end in subtract_interval(max(start, range_start), min(end, range_end), covered):
             windows.extend(_extra_windows(piece_start, piece_end, start, tz, extra_slot_minutes))
-    removed = _merge((e.start, e.end) for e in exceptions if not e.available)
-    result = [replace(w, start=s, end=e) for w in windows for s, e in _subtract(w.start, w.end, removed)]
+    removed = merge_intervals((e.start, e.end) for e in exceptions if not e.available)
+    result = [replace(w, start=s, end=e) for w in windows for s, e in subtract_interval(w.start, w.end, removed)]
     return sorted(result, key=lambda w: w.start)
 
 
@@ -241,27 +241,4 @@ def _extra_windows(start: datetime, end: datetime, origin: datetime, tz: tzinfo,
     return result
 
 
-def _merge(intervals) -> list[tuple[datetime, datetime]]:
-    """Sort and merge overlapping or touching intervals, dropping empty ones."""
-    merged: list[tuple[datetime, datetime]] = []
-    for start, end in sorted(i for i in intervals if i[0] < i[1]):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _subtract(start: datetime, end: datetime, cuts: Sequence[tuple[datetime, datetime]]):
-    """Return the parts of ``[start, end)`` outside the sorted, disjoint ``cuts``."""
-    pieces = []
-    for cut_start, cut_end in cuts:
-        if cut_end <= start or cut_start >= end:
-            continue
-        if cut_start > start:
-            pieces.append((start, cut_start))
-        start = max(start, cut_end)
-    if start < end:
-        pieces.append((start, end))
-    return pieces
 

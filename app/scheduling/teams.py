@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .errors import SchedulingError, SlotTaken
-from .timeutil import CELL_MINUTES
+from .timeutil import CELL_MINUTES, merge_intervals, subtract_interval
 
 Interval = tuple[datetime, datetime]
 MAX_ROLES = 8
@@ -50,30 +50,10 @@ class TeamSlot:
     members: tuple[tuple[str, int], ...]
 
 
-def _merge(intervals: Sequence[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for start, end in sorted(i for i in intervals if i[0] < i[1]):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def free_time(windows: Sequence[Interval], taken: Sequence[Interval]) -> list[Interval]:
     """The parts of the availability windows that nothing taken (bookings, leave) overlaps, merged and sorted."""
-    cuts = _merge(taken)
-    free: list[Interval] = []
-    for start, end in _merge(windows):
-        for cut_start, cut_end in cuts:
-            if cut_end <= start or cut_start >= end:
-                continue
-            if cut_start > start:
-                free.append((start, cut_start))
-            start = max(start, cut_end)
-        if start < end:
-            free.append((start, end))
-    return free
+    cuts = merge_intervals(taken)
+    return [piece for start, end in merge_intervals(windows) for piece in subtract_interval(start, end, cuts)]
 
 
 def _covers(free: Sequence[Interval], start: datetime, end: datetime) -> bool:

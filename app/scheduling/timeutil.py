@@ -83,3 +83,28 @@ def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
     An empty interval (end <= start) holds no instant, so it overlaps nothing.
     """
     return a_start < b_end and b_start < a_end and a_start < a_end and b_start < b_end
+
+
+def merge_intervals(intervals) -> list[tuple[datetime, datetime]]:
+    """Sort and merge overlapping or touching intervals, dropping empty ones."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(i for i in intervals if i[0] < i[1]):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def subtract_interval(start: datetime, end: datetime, cuts) -> list[tuple[datetime, datetime]]:
+    """Return the parts of ``[start, end)`` outside the sorted, disjoint ``cuts``."""
+    pieces = []
+    for cut_start, cut_end in cuts:
+        if cut_end <= start or cut_start >= end:
+            continue
+        if cut_start > start:
+            pieces.append((start, cut_start))
+        start = max(start, cut_end)
+    if start < end:
+        pieces.append((start, end))
+    return pieces
