@@ -42,42 +42,36 @@ def _open(token: str, purpose: str):
                                       reason=err.reason, title=_("This link does not work")), err.status)
 
 
-@bp.route("/c/<token>", methods=["GET", "POST"])
-@limiter.limit(LIMIT)
-def confirm(token: str):
-    appointment, refused = _open(token, "confirm")
+def _answer(token: str, purpose: str, form: SafeForm, act, done: str, title: str, with_manage_link: bool = False):
+    """The page behind a reminder's link: opening it changes nothing, the button does ``act(appointment)``."""
+    appointment, refused = _open(token, purpose)
     if refused:
         return refused
-    form = ConfirmForm()
 
     def change():
         with events.by_patient():
-            booking.answer_attendance(appointment, booking.CONFIRMED, via="reminder link")
+            act(appointment)
 
     status = submit_change(form, change)
+    back = url_for("manage.page", token=events.manage_token(appointment))
     if status is None:
-        flash(_("Thank you: your appointment is confirmed."), "success")
-        return redirect(url_for("manage.page", token=events.manage_token(appointment)))
-    return render_template("manage/reminder_answer.html", appointment=appointment, form=form, purpose="confirm",
-                           title=_("Confirm your appointment")), status
+        flash(done, "success")
+        return redirect(back)
+    return render_template("manage/reminder_answer.html", appointment=appointment, form=form, purpose=purpose,
+                           title=title, manage_link=back if with_manage_link else None), status
+
+
+@bp.route("/c/<token>", methods=["GET", "POST"])
+@limiter.limit(LIMIT)
+def confirm(token: str):
+    return _answer(token, "confirm", ConfirmForm(),
+                   lambda a: booking.answer_attendance(a, booking.CONFIRMED, via="reminder link"),
+                   _("Thank you: your appointment is confirmed."), _("Confirm your appointment"))
 
 
 @bp.route("/x/<token>", methods=["GET", "POST"])
 @limiter.limit(LIMIT)
 def cancel_by_link(token: str):
-    appointment, refused = _open(token, "cancel")
-    if refused:
-        return refused
-    form = CancelByLinkForm()
-
-    def change():
-        with events.by_patient():
-            booking.cancel_by_link(appointment)
-
-    status = submit_change(form, change)
-    if status is None:
-        flash(_("Your appointment is cancelled. The time is offered to other patients."), "success")
-        return redirect(url_for("manage.page", token=events.manage_token(appointment)))
-    return render_template("manage/reminder_answer.html", appointment=appointment, form=form, purpose="cancel",
-                           manage_link=url_for("manage.page", token=events.manage_token(appointment)),
-                           title=_("Cancel your appointment")), status
+    return _answer(token, "cancel", CancelByLinkForm(), booking.cancel_by_link,
+                   _("Your appointment is cancelled. The time is offered to other patients."),
+                   _("Cancel your appointment"), with_manage_link=True)
