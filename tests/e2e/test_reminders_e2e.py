@@ -48,7 +48,7 @@ def test_an_admin_sets_a_types_reminders(page, live_server, make, clinic, width)
     page.locator("#main form [type=submit]").click()
     # (axe cannot judge the contrast of an invalid field over Bootstrap's warning icon: checked before and after)
     expect(page.get_by_text("longer than the booking horizon of 30 days")).to_be_visible()
-    db.session.expire_all()
+    db.session.rollback()  # a fresh snapshot: MariaDB's REPEATABLE READ would keep the one from before the clicks
     assert db.session.get(AppointmentType, kind.id).reminder_offsets is None
     page.get_by_label(LABEL).fill("7d, 1d")
     page.locator("#main form [type=submit]").click()
@@ -74,7 +74,7 @@ def test_a_patient_confirms_from_the_reminder(page, live_server, make, clinic, w
     screenshot(page, f"reminders-confirm-{width}", full_page=False)
     page.get_by_role("button", name="Yes, I am coming").click()
     expect(page.get_by_text("Thank you: your appointment is confirmed.")).to_be_visible()
-    db.session.expire_all()
+    db.session.rollback()  # a fresh snapshot: MariaDB's REPEATABLE READ would keep the one from before the clicks
     assert db.session.scalar(select(Appointment.attendance_answer).where(Appointment.id == appointment.id)) \
         == booking.CONFIRMED
     page.goto(events.link_for(appointment, "confirm"))  # replayed: a page that says so

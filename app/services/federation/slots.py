@@ -51,8 +51,9 @@ def for_specialty(specialty_id: int | None, first: datetime | None = None, last:
     for slot, source in db.session.execute(stmt.order_by(ExternalSlot.start, ExternalSlot.id).limit(limit * 4)):
         if slot.fetched_at < now - timedelta(minutes=source.max_age_minutes):
             continue
-        stale = source.last_error_at is not None and (source.last_success_at is None
-                                                       or source.last_error_at > source.last_success_at)
+        # the latest sync failed; counted, not read from the two times (MariaDB keeps whole seconds: a failure in the
+        # same second as the success before it would compare equal)
+        stale = source.consecutive_failures > 0
         listed.append(Listed(slot, source.name, int((now - slot.fetched_at).total_seconds() // 60), stale))
         if len(listed) == limit:
             break
