@@ -40,11 +40,16 @@ def _database_url(tmp_root: Path) -> str:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker or not url.startswith("mysql"):
         return url
+    return sibling_database(url, worker)
+
+
+def sibling_database(url: str, suffix: str) -> str:
+    """The MySQL/MariaDB database `<name>_<suffix>` beside the one of ``url``, made when missing; its URL."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     base = make_url(url)
-    own = base.set(database=f"{base.database}_{worker}")
+    own = base.set(database=f"{base.database}_{suffix}")
     server = create_engine(base.set(database=None))
     try:
         with server.begin() as conn:

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
@@ -27,7 +25,7 @@ from app.services.federation import slots as federation_slots
 from app.services.federation import sources
 from app.services.fhir.resources import parse_slot_id
 from app.transaction import transaction
-from tests.conftest import Factory
+from tests.conftest import Factory, sibling_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,16 +35,7 @@ def _database_for_a(tmp_path: Path) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url or not url.startswith("mysql"):
         return f"sqlite:///{tmp_path / 'a.sqlite'}"
-    base = make_url(url)
-    own = base.set(database=f"{base.database}_a")
-    server = create_engine(base.set(database=None))
-    try:
-        with server.begin() as conn:
-            conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{own.database}` "
-                              "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-    finally:
-        server.dispose()
-    return own.render_as_string(hide_password=False)
+    return sibling_database(url, "a")
 
 
 class Portal:
