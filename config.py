@@ -46,6 +46,8 @@ class Config:
     DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", 1))
     # answers of specialty searches each process keeps (docs/availability-index.md, "Cached answers"); 0: none
     SLOT_ANSWER_CACHE_SIZE = int(os.environ.get("SLOT_ANSWER_CACHE_SIZE", 4096))
+    # how long a process trusts the availability stamps it read before asking again; its own writes count at once
+    SLOT_STAMP_CHECK_SECONDS = float(os.environ.get("SLOT_STAMP_CHECK_SECONDS", 0.5))
     # links in messages and the Socket.IO origin; by default the development server's own HOST and PORT
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or (
         f"http://{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or 5000}")

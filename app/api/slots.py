@@ -32,7 +32,9 @@ blp = Blueprint("api_slots", __name__, description="Free slots")
 
 
 @blp.route("/slots")
-@blp.arguments(SlotQuerySchema, location="query")  # documents and type-checks; the search reads the raw args
+# documents and type-checks; the search reads the raw args. One instance for every request: a schema class would be
+# instantiated (its fields deep-copied) on each search, the costliest step of a kept answer
+@blp.arguments(SlotQuerySchema(), location="query")
 @blp.response(200, SlotList)
 @read_replica
 def slots(_args):

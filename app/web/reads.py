@@ -17,7 +17,7 @@ from flask import Flask, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 
 from app.extensions import limiter
-from app.services.availability import answers
+from app.services.availability import answers, stamps
 
 API_PREFIX = "/api/"
 SAFE = frozenset({"GET", "HEAD"})
@@ -53,6 +53,7 @@ class ReadSessionInterface(SecureCookieSessionInterface):
 def init_reads(app: Flask) -> None:
     app.session_interface = ReadSessionInterface()
     answers.configure(app.config["SLOT_ANSWER_CACHE_SIZE"])
+    stamps.configure(app.config["SLOT_STAMP_CHECK_SECONDS"])
 
 
 # Registered once, when this module loads: the limiter is one module-level extension every app in a process shares.
@@ -80,4 +81,6 @@ def conditional_json(body: bytes, *, etag: str | None = None, last_modified: dat
     if last_modified is not None:
         response.last_modified = last_modified
     response.cache_control.no_cache = True
+    if "If-None-Match" not in request.headers and "If-Modified-Since" not in request.headers:
+        return response  # nothing to compare: a plain 200 (the server adds the Date header)
     return response.make_conditional(request)

@@ -87,7 +87,8 @@ def test_marked_views_read_the_copy_while_bookings_and_logins_read_the_primary(t
     primary, copy = tmp_path / "primary.sqlite", tmp_path / "copy.sqlite"
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{primary}",
                      DATABASE_REPLICA_URL=f"sqlite:///{copy}", DATABASE_REPLICA_CHECK_SECONDS=3600,
-                     MAIL_FOLDER=str(tmp_path / "mail"))
+                     # every search asks for the availability stamps, so each one shows which database it reads
+                     SLOT_STAMP_CHECK_SECONDS=0, MAIL_FOLDER=str(tmp_path / "mail"))
     app.test_client_class = IsolatedClient
     with app.app_context():
         db.create_all(bind_key=None)
@@ -289,7 +290,8 @@ def test_searches_read_the_replica_bookings_the_primary_and_a_stopped_replica_co
     primary, replica = pair
     # the health is asked only when the test says so (refresh): what each search sees is then decided, not timed
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=primary.url(), DATABASE_REPLICA_URL=replica.url(),
-                     DATABASE_REPLICA_CHECK_SECONDS=3600, MAIL_FOLDER=str(tmp_path / "mail"))
+                     DATABASE_REPLICA_CHECK_SECONDS=3600, MAIL_FOLDER=str(tmp_path / "mail"),
+                     SLOT_STAMP_CHECK_SECONDS=0)  # every search asks for the stamps: each shows where it reads
     app.test_client_class = IsolatedClient
     with app.app_context():
         db.create_all(bind_key=None)  # the primary's tables; the replica gets them by replication

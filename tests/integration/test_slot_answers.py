@@ -2,10 +2,10 @@
 the next search through the cache, and a change in one specialty leaves the other's kept answer alone."""
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select, update
 
 from app.extensions import db
-from app.models import IndexedSlot
+from app.models import CacheVersion, IndexedSlot, Specialty
 from app.models.base import utcnow
 from app.services import booking
 from app.services.availability import answers, resource_for_doctor, stamps
@@ -101,3 +101,45 @@ def test_a_held_back_slot_shows_up_through_the_cache_when_its_release_comes(make
     assert [s["start"] for s in client.get(url).get_json()["slots"]] == offered and answers.kept() == 1
     monkeypatch.setattr(answers, "utcnow", lambda: held.release_at)  # nothing written; the hold-back just ends
     assert held.start in {_utc(s["start"]) for s in client.get(url).get_json()["slots"]}
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_another_process_s_booking_reaches_a_kept_answer_within_the_stamp_check_and_a_hit_asks_nothing(
+        make, client, app, monkeypatch):
+    hospital = make.hospital()
+    specialty = make.specialty("Cardiology", "CAR").id
+    make.schedule(make.doctor(hospital, db.session.get(Specialty, specialty)), hospital)
+    clock = _Clock()
+    monkeypatch.setattr(stamps, "time", clock)
+    offered = _starts(client, specialty)
+    db.session.remove()
+
+    statements = []
+
+    def sent(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+    event.listen(db.engine, "before_cursor_execute", sent)
+    try:
+        assert _starts(client, specialty) == offered
+    finally:
+        event.remove(db.engine, "before_cursor_execute", sent)
+    assert statements == []  # a kept answer costs no database round trip
+
+    # another process books the first slot: its index row goes and the stamp moves in that process's transaction
+    # (a connection of its own: none of this process's session hooks run)
+    with db.engine.begin() as other:
+        other.execute(delete(IndexedSlot).where(IndexedSlot.specialty_id == specialty,
+                                                IndexedSlot.start == _utc(offered[0])))
+        other.execute(update(CacheVersion).where(CacheVersion.name == stamps.name(specialty))
+                      .values(version=CacheVersion.version + 1))
+    clock.now += app.config["SLOT_STAMP_CHECK_SECONDS"] / 2
+    assert _starts(client, specialty) == offered  # within the check: the kept answer, at most that much behind
+    clock.now += app.config["SLOT_STAMP_CHECK_SECONDS"]
+    assert _starts(client, specialty) == offered[1:]  # the stamps read again: the answer is computed again

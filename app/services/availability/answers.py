@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import astuple
+from dataclasses import fields
 from typing import TypeVar
 
 from cachetools import LRUCache
@@ -34,6 +34,7 @@ from app.services.availability.search import SlotResult, indexed_search_until, s
 DEFAULT_SIZE = 4096  # answers per process: a few tens of MB at most (an answer of 50 slots is about 10 kB)
 
 T = TypeVar("T")
+_FIELDS = tuple(f.name for f in fields(SlotQuery))
 _lock = threading.Lock()
 _answers: LRUCache = LRUCache(maxsize=DEFAULT_SIZE)
 
@@ -49,6 +50,7 @@ def clear() -> None:
     with _lock:
         if _answers is not None:
             _answers.clear()
+    stamps.forget_all()
 
 
 def kept() -> int:
@@ -56,11 +58,20 @@ def kept() -> int:
         return 0 if _answers is None else len(_answers)
 
 
+def _key(query: SlotQuery) -> tuple:
+    """The question as a flat tuple of its fields (hashable values: dates, numbers, strings, tuples)."""
+    return tuple(getattr(query, name) for name in _FIELDS)
+
+
 def _cacheable(query: SlotQuery) -> bool:
+    if _answers is None or query.specialty_id is None:
+        return False
+    if not db.session.registry.has():
+        return True  # no session opened in this request yet: nothing written (and none opened just to ask)
     session = db.session
     wrote = session.new or session.dirty or session.deleted or session.info.get(index.PENDING) or \
         stamps.noted(session)
-    return _answers is not None and query.specialty_id is not None and not wrote
+    return not wrote
 
 
 def answer(query: SlotQuery, render: Callable[[list[SlotResult]], T]) -> T:
@@ -69,17 +80,18 @@ def answer(query: SlotQuery, render: Callable[[list[SlotResult]], T]) -> T:
     validate(query)
     if not _cacheable(query):
         return render(search_slots(query))
-    stamp = stamps.current(query.specialty_id)  # first: the data read after it is at least as new
     now = utcnow()
-    key = (render, astuple(query), stamp)  # each renderer keeps its own answers
+    key = (render, _key(query))  # each renderer keeps its own answers
     with _lock:
         kept_answer = _answers.get(key)
-    if kept_answer is not None and (kept_answer[1] is None or now < kept_answer[1]):
+    if kept_answer is not None and kept_answer[2] == stamps.seen(query.specialty_id) \
+            and (kept_answer[1] is None or now < kept_answer[1]):
         return kept_answer[0]
+    stamp = stamps.current(query.specialty_id)  # first: the data read after it is at least as new
     results, until = indexed_search_until(query, now)
     rendered = render(results)
     with _lock:
-        _answers[key] = (rendered, until)
+        _answers[key] = (rendered, until, stamp)
     return rendered
 
 

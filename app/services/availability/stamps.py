@@ -5,12 +5,20 @@ was computed under is current (docs/availability-index.md, "Cached answers").
 The index upkeep (index.reindex) notes the specialties whose rows it replaces; the bump runs once, just before the
 commit, in id order: it takes the stamp rows' locks last and always in the same order, so two bookings in one
 specialty queue behind each other only for the commit itself, and never deadlock on the stamps.
+
+A request that finds a kept answer compares it with the stamps as this process last read them (`seen`), all of
+them in one query at most every SLOT_STAMP_CHECK_SECONDS, so an answered search costs no database round trip at
+all. Another process's write reaches this process's kept answers within that time; this process's own commits
+reach them at once (the stamps are read again on the next request). A miss still reads its specialty's stamp in
+its own transaction, before the search, and files the answer under it.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.orm import Session
 
@@ -19,6 +27,12 @@ from app.models import CacheVersion
 from app.models.base import utcnow
 
 NOTED = "slot_stamps_noted"  # session.info key: specialties whose index rows this transaction replaced
+FEDERATION = "federation"  # the other systems' sources: bumped with every change of one (federation/slots.py)
+BUMPED = "slot_stamps_bumped"  # session.info key: this transaction bumped stamps; read them again after its commit
+DEFAULT_CHECK_SECONDS = 0.5
+
+_lock = threading.Lock()
+_seen: dict[str, object] = {"stamps": {}, "checked": float("-inf"), "every": DEFAULT_CHECK_SECONDS}
 
 
 def name(specialty_id: int) -> str:
@@ -27,7 +41,65 @@ def name(specialty_id: int) -> str:
 
 def current(specialty_id: int) -> int:
     """The specialty's stamp as the session's transaction sees it; 0 before its first change."""
-    return db.session.scalar(select(CacheVersion.version).where(CacheVersion.name == name(specialty_id))) or 0
+    version = db.session.scalar(select(CacheVersion.version).where(CacheVersion.name == name(specialty_id))) or 0
+    with _lock:
+        if _seen["stamps"].get(name(specialty_id), 0) != version:
+            _seen["checked"] = float("-inf")  # newer than what was seen: the next request reads them all again
+    return version
+
+
+def configure(check_seconds: float) -> None:
+    """How long this process trusts the stamps it read (the app's SLOT_STAMP_CHECK_SECONDS); 0: every request."""
+    with _lock:
+        _seen.update(stamps={}, checked=float("-inf"), every=max(0.0, check_seconds))
+
+
+def seen(specialty_id: int) -> int:
+    """The specialty's stamp as this process last read it, at most SLOT_STAMP_CHECK_SECONDS ago (reading every
+    stamp again, in one query, when that is older)."""
+    return seen_named(name(specialty_id))
+
+
+def seen_named(stamp: str) -> int:
+    now = time.monotonic()
+    with _lock:
+        if now - _seen["checked"] < _seen["every"]:
+            return _seen["stamps"].get(stamp, 0)
+    rows = dict(db.session.execute(select(CacheVersion.name, CacheVersion.version)
+                                   .where(CacheVersion.name.like("slots:%") | (CacheVersion.name == FEDERATION)))
+                .all())
+    with _lock:
+        _seen.update(stamps=rows, checked=now)
+    return rows.get(stamp, 0)
+
+
+def current_named(stamp: str) -> int:
+    """A stamp as the session's transaction sees it."""
+    return db.session.scalar(select(CacheVersion.version).where(CacheVersion.name == stamp)) or 0
+
+
+_kept_elsewhere: list[Callable[[], None]] = []
+
+
+def also_forget(forget: Callable[[], None]) -> Callable[[], None]:
+    """Register what another module keeps under a stamp, to be forgotten with the stamps when the database is
+    replaced (forget_all); usable as a decorator."""
+    _kept_elsewhere.append(forget)
+    return forget
+
+
+def forget_seen() -> None:
+    """Read the stamps again on the next request (this process wrote)."""
+    with _lock:
+        _seen.update(checked=float("-inf"))
+
+
+def forget_all() -> None:
+    """The database was replaced (tests, a restored backup): every stamp and what was kept under one."""
+    with _lock:
+        _seen.update(stamps={}, checked=float("-inf"))
+    for forget in _kept_elsewhere:
+        forget()
 
 
 def note(session: Session, specialty_ids: Iterable[int | None]) -> None:
@@ -46,11 +118,20 @@ def bump_noted(session: Session) -> None:
     """One multi-row upsert of the noted specialties' stamps on the session's connection (a Core statement: no ORM
     events run)."""
     specialty_ids = session.info.pop(NOTED, None)
-    if not specialty_ids:
-        return
+    if specialty_ids:
+        _bump(session, [name(s) for s in sorted(specialty_ids)])
+
+
+def bump_federation(session: Session) -> None:
+    """A new `federation` stamp in the session's transaction: the sources changed (federation/slots.py)."""
+    _bump(session, [FEDERATION])
+
+
+def _bump(session: Session, names: list[str]) -> None:
+    session.info[BUMPED] = True
     connection = session.connection()
     now = utcnow()
-    rows = [{"name": name(s), "version": 1, "changed_at": now} for s in sorted(specialty_ids)]
+    rows = [{"name": n, "version": 1, "changed_at": now} for n in names]
     if connection.dialect.name == "mysql":
         statement = mysql.insert(CacheVersion).values(rows).on_duplicate_key_update(
             version=CacheVersion.version + 1, changed_at=now)
@@ -58,3 +139,15 @@ def bump_noted(session: Session) -> None:
         statement = sqlite.insert(CacheVersion).values(rows).on_conflict_do_update(
             index_elements=[CacheVersion.name], set_={"version": CacheVersion.version + 1, "changed_at": now})
     connection.execute(statement)
+
+
+@event.listens_for(Session, "after_commit")
+def _seen_is_old(session: Session) -> None:
+    if session.info.pop(BUMPED, False):
+        forget_seen()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _bump_rolled_back(session: Session, _previous) -> None:
+    if not session.in_transaction():
+        session.info.pop(BUMPED, None)

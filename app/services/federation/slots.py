@@ -2,18 +2,24 @@
 
 They are read from their own table at each search, beside the cached local answer (answers.py), so a sync never
 has to bump the local cache: a slot shows while its source is not paused, it is not hidden, it starts in the future
-and its source confirmed it within the source's budget.
+and its source confirmed it within the source's budget. A portal with no source that is not paused (most of them)
+skips that read: each process knows whether one exists under the `federation` stamp, which every change of a
+source bumps in its own transaction (stamps.py).
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import event, func, or_, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import ExternalSlot, FederationSource, Specialty
 from app.models.base import utcnow
+from app.services.availability import stamps
 
 MAX_LISTED = 50
 
@@ -70,10 +76,41 @@ def live(slot_id: int, now: datetime | None = None) -> ExternalSlot | None:
     return slot
 
 
+_lock = threading.Lock()
+_sources_known: dict[str, int | bool] = {"stamp": -1, "any": True}
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_on_source_change(session: Session, _context) -> None:
+    if any(isinstance(obj, FederationSource) for obj in chain(session.new, session.dirty, session.deleted)):
+        stamps.bump_federation(session)
+
+
+def _any_live_source() -> bool:
+    """Is any source not paused? Known per process under the `federation` stamp, asked again when it moves."""
+    seen = stamps.seen_named(stamps.FEDERATION)
+    with _lock:
+        if _sources_known["stamp"] == seen:
+            return bool(_sources_known["any"])
+    stamp = stamps.current_named(stamps.FEDERATION)  # first: the read after it is at least as new
+    found = db.session.scalar(select(FederationSource.id).where(FederationSource.paused.is_(False)).limit(1))
+    with _lock:
+        _sources_known.update(stamp=stamp, any=found is not None)
+    return found is not None
+
+
+@stamps.also_forget
+def forget() -> None:
+    with _lock:
+        _sources_known.update(stamp=-1, any=True)
+
+
 def for_query(query, now: datetime | None = None) -> list[Listed]:
     """The external slots matching a local slot search (a SlotQuery): only a specialty search reaches them (a
     hospital, doctor or language is one of ours); their days are read in UTC (a source's zone is not known)."""
     if query.specialty_id is None or query.hospital_id or query.doctor_id or query.language:
+        return []
+    if not _any_live_source():
         return []
     first = datetime.combine(query.first_day, datetime.min.time())
     last = datetime.combine(query.last_day, datetime.min.time()) + timedelta(days=1)
