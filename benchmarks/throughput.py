@@ -2,7 +2,7 @@
 
     python -m benchmarks.throughput --db mysql+pymysql://root@127.0.0.1:3306/wl_bench?charset=utf8mb4
         [--database NAME] [--seconds 10] [--connections 64] [--workers 4] [--threads 4] [--fresh] [--python-load]
-        [--targets floor,specialties,search]
+        [--targets floor,specialties,search]   (a target named again is measured again: search, search_2, ...)
 
 Needs a MySQL/MariaDB server: without --db (or with a SQLite one) it prints {"bench": "throughput", "skipped": ...}
 and exits 0, like load_run. It reuses the region slot_search keeps in that database (seeding it when it is missing
@@ -229,12 +229,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         wait_ready(process, base, paths[0].split("specialty=")[1].split("&")[0])
         urls = {"floor": ["/api/v1/health"], "specialties": ["/api/v1/specialties"], "search": paths}
-        for name in chosen:
+        for i, name in enumerate(chosen):
             target = urls[name]
-            log(f"throughput: {name} with {tool}, {args.connections} connections for {args.seconds} s...")
-            figures[name] = (run_wrk(base, target, args.connections, args.seconds, folder) if use_wrk
-                             else run_python(base, target, args.connections, args.seconds))
-            log(f"throughput: {name}: {figures[name]}")
+            key = name if name not in chosen[:i] else f"{name}_{chosen[:i + 1].count(name)}"  # search, search_2 ...
+            log(f"throughput: {key} with {tool}, {args.connections} connections for {args.seconds} s...")
+            figures[key] = (run_wrk(base, target, args.connections, args.seconds, folder) if use_wrk
+                            else run_python(base, target, args.connections, args.seconds))
+            log(f"throughput: {key}: {figures[key]}")
     finally:
         stop(process)
         tracebacks, exceptions = server_tracebacks(error_log)

@@ -1,5 +1,6 @@
 """Kept search answers (docs/availability-index.md, "Cached answers"): every change of a specialty's slots reaches
 the next search through the cache, and a change in one specialty leaves the other's kept answer alone."""
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, event, select, update
@@ -143,3 +144,46 @@ def test_another_process_s_booking_reaches_a_kept_answer_within_the_stamp_check_
     assert _starts(client, specialty) == offered  # within the check: the kept answer, at most that much behind
     clock.now += app.config["SLOT_STAMP_CHECK_SECONDS"]
     assert _starts(client, specialty) == offered[1:]  # the stamps read again: the answer is computed again
+
+
+def test_threads_asking_the_same_question_at_once_share_one_search(make, app, monkeypatch):
+    hospital = make.hospital()
+    cardio = make.specialty("Cardiology", "CAR")
+    make.schedule(make.doctor(hospital, cardio), hospital)
+    first = (utcnow() + timedelta(days=1)).date()
+    query = SlotQuery(first_day=first, last_day=first + timedelta(days=1), specialty_id=cardio.id)
+    db.session.remove()
+    searching, go_on, waiting = threading.Event(), threading.Event(), threading.Event()
+    searches = []
+    search = answers.indexed_search_until
+
+    def held_search(question, now):
+        searches.append(question)
+        searching.set()
+        go_on.wait(10)  # bounds a broken test; the order comes from the events
+        return search(question, now)
+
+    class Watched(threading.Event):
+        def wait(self, timeout=None):
+            waiting.set()  # a second thread waits for the first one's answer
+            return super().wait(timeout)
+
+    monkeypatch.setattr(answers, "indexed_search_until", held_search)
+    monkeypatch.setattr(answers, "_new_event", Watched)
+    found = {}
+
+    def ask(name):
+        with app.app_context():
+            found[name] = answers.answer(query, _starts_of)
+            db.session.remove()
+
+    first_asker = threading.Thread(target=ask, args=("first",))
+    first_asker.start()
+    assert searching.wait(10)
+    second_asker = threading.Thread(target=ask, args=("second",))
+    second_asker.start()
+    assert waiting.wait(10)
+    go_on.set()
+    first_asker.join(10)
+    second_asker.join(10)
+    assert len(searches) == 1 and found["first"] and found["second"] == found["first"]

@@ -37,6 +37,9 @@ T = TypeVar("T")
 _FIELDS = tuple(f.name for f in fields(SlotQuery))
 _lock = threading.Lock()
 _answers: LRUCache = LRUCache(maxsize=DEFAULT_SIZE)
+_computing: dict[tuple, threading.Event] = {}  # questions being answered now, and the event their waiters wait on
+_new_event = threading.Event
+COMPUTE_WAIT_SECONDS = 10.0  # a waiter computes the answer itself after this (the first one failed or hangs)
 
 
 def configure(size: int) -> None:
@@ -80,20 +83,46 @@ def answer(query: SlotQuery, render: Callable[[list[SlotResult]], T]) -> T:
     validate(query)
     if not _cacheable(query):
         return render(search_slots(query))
-    now = utcnow()
     key = (render, _key(query))  # each renderer keeps its own answers
+    kept_answer = _kept(key, query.specialty_id)
+    if kept_answer is not None:
+        return kept_answer
+    # one computation per question at a time in this process: the threads asking the same question meanwhile wait
+    # for it instead of each running the same search (a process's first minute, or after a busy specialty's change)
     with _lock:
-        kept_answer = _answers.get(key)
-    if kept_answer is not None and kept_answer[2] == stamps.seen(query.specialty_id) \
-            and (kept_answer[1] is None or now < kept_answer[1]):
-        return kept_answer[0]
-    stamp = stamps.current(query.specialty_id)  # first: the data read after it is at least as new
-    results, until = indexed_search_until(query, now)
-    rendered = render(results)
-    with _lock:
-        _answers[key] = (rendered, until, stamp)
-    return rendered
+        running = _computing.get(key)
+        mine = running is None
+        if mine:
+            running = _computing[key] = _new_event()
+    if not mine:
+        running.wait(COMPUTE_WAIT_SECONDS)
+        kept_answer = _kept(key, query.specialty_id)
+        if kept_answer is not None:
+            return kept_answer
+    try:
+        stamp = stamps.current(query.specialty_id)  # first: the data read after it is at least as new
+        results, until = indexed_search_until(query, utcnow())
+        rendered = render(results)
+        with _lock:
+            if _answers is not None:
+                _answers[key] = (rendered, until, stamp)
+        return rendered
+    finally:
+        if mine:
+            with _lock:
+                _computing.pop(key, None)
+            running.set()
 
+
+def _kept(key: tuple, specialty_id: int):
+    """The kept answer of the question while its stamp is the one this process last saw and its clock has not
+    run out; else None."""
+    with _lock:
+        kept_answer = _answers.get(key) if _answers is not None else None
+    if kept_answer is not None and kept_answer[2] == stamps.seen(specialty_id) \
+            and (kept_answer[1] is None or utcnow() < kept_answer[1]):
+        return kept_answer[0]
+    return None
 
 
 def _rows(results: list[SlotResult]) -> list[SlotResult]:

@@ -59,6 +59,7 @@ MAX_HORIZON = 365  # core.validate_schedule's upper bound for horizon_days
 CLOCK_SLACK = timedelta(days=1)  # a search whose `now` is this close to the clock can use the index
 
 PENDING = "slot_index_pending"
+LOCKED = "slot_index_locked"  # session.info key: doctors whose rows this transaction has locked
 OFF = "slot_index_off"  # session.info key: upkeep switched off (the write-cost benchmark's baseline only)
 ALL = None  # marker: every indexed day of the doctor
 EDGE = "edge"  # marker: the last days of the doctor's window, where days roll in
@@ -211,9 +212,14 @@ def lock_doctors(doctor_ids: set[int], connection=None) -> None:
     doctor's day must not each replace the day's rows from a view that lacks the other. Taken before a flush writes
     the doctor's appointments, so every writer of them holds it; the bookings are then read with a locking read,
     which sees what committed since the transaction's snapshot (docs/availability-index.md, "Concurrency")."""
-    if doctor_ids and _mysql():
-        (connection or db.session).execute(select(Doctor.id).where(Doctor.id.in_(sorted(doctor_ids)))
+    if not doctor_ids or not _mysql():
+        return
+    held = db.session.info.setdefault(LOCKED, set())
+    wanted = set(doctor_ids) - held  # a row lock lasts to the transaction's end: the flush's lock serves the commit
+    if wanted:
+        (connection or db.session).execute(select(Doctor.id).where(Doctor.id.in_(sorted(wanted)))
                                            .order_by(Doctor.id).with_for_update())
+        held.update(wanted)
 
 
 def _read_busy(column, ids: set[int], start: datetime, end: datetime, *extra) -> dict[int, list[core.Busy]]:
@@ -437,6 +443,12 @@ def _rolled_back(session: Session, previous_transaction) -> None:
     if not session.in_transaction():
         session.info.pop(PENDING, None)
         stamps.forget(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _locks_gone(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outer one (committed, rolled back or closed): its row locks went with it
+        session.info.pop(LOCKED, None)
 
 
 def catch_up(session: Session | None = None) -> int:
