@@ -32,7 +32,9 @@ BUMPED = "slot_stamps_bumped"  # session.info key: this transaction bumped stamp
 DEFAULT_CHECK_SECONDS = 0.5
 
 _lock = threading.Lock()
-_seen: dict[str, object] = {"stamps": {}, "checked": float("-inf"), "every": DEFAULT_CHECK_SECONDS}
+# `generation` moves whenever what was read must not be trusted any more: a read that started before it moved is
+# kept but not trusted, so a commit of this process can never be hidden by a read that raced with it
+_seen: dict[str, object] = {"stamps": {}, "checked": float("-inf"), "every": DEFAULT_CHECK_SECONDS, "generation": 0}
 
 
 def name(specialty_id: int) -> str:
@@ -43,15 +45,17 @@ def current(specialty_id: int) -> int:
     """The specialty's stamp as the session's transaction sees it; 0 before its first change."""
     version = db.session.scalar(select(CacheVersion.version).where(CacheVersion.name == name(specialty_id))) or 0
     with _lock:
-        if _seen["stamps"].get(name(specialty_id), 0) != version:
-            _seen["checked"] = float("-inf")  # newer than what was seen: the next request reads them all again
+        differs = _seen["stamps"].get(name(specialty_id), 0) != version
+    if differs:
+        forget_seen()  # newer than what was seen: the next request reads them all again
     return version
 
 
 def configure(check_seconds: float) -> None:
     """How long this process trusts the stamps it read (the app's SLOT_STAMP_CHECK_SECONDS); 0: every request."""
     with _lock:
-        _seen.update(stamps={}, checked=float("-inf"), every=max(0.0, check_seconds))
+        _seen.update(stamps={}, checked=float("-inf"), every=max(0.0, check_seconds),
+                     generation=_seen["generation"] + 1)
 
 
 def seen(specialty_id: int) -> int:
@@ -65,11 +69,14 @@ def seen_named(stamp: str) -> int:
     with _lock:
         if now - _seen["checked"] < _seen["every"]:
             return _seen["stamps"].get(stamp, 0)
+        generation = _seen["generation"]
     rows = dict(db.session.execute(select(CacheVersion.name, CacheVersion.version)
                                    .where(CacheVersion.name.like("slots:%") | (CacheVersion.name == FEDERATION)))
                 .all())
     with _lock:
-        _seen.update(stamps=rows, checked=now)
+        _seen["stamps"] = rows
+        if _seen["generation"] == generation:
+            _seen["checked"] = now
     return rows.get(stamp, 0)
 
 
@@ -91,13 +98,13 @@ def also_forget(forget: Callable[[], None]) -> Callable[[], None]:
 def forget_seen() -> None:
     """Read the stamps again on the next request (this process wrote)."""
     with _lock:
-        _seen.update(checked=float("-inf"))
+        _seen.update(checked=float("-inf"), generation=_seen["generation"] + 1)
 
 
 def forget_all() -> None:
     """The database was replaced (tests, a restored backup): every stamp and what was kept under one."""
     with _lock:
-        _seen.update(stamps={}, checked=float("-inf"))
+        _seen.update(stamps={}, checked=float("-inf"), generation=_seen["generation"] + 1)
     for forget in _kept_elsewhere:
         forget()
 
