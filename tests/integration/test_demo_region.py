@@ -132,7 +132,10 @@ def test_booking_service_sees_the_seeded_region(app):
                                                         Appointment.urgency == "routine")
                               .order_by(Appointment.start).limit(1))
     assert taken is not None, "a seeded week at 60 % always holds future routine bookings"
-    patient = db.session.scalar(select(Patient).where(Patient.id != taken.patient_id).limit(1))
+    # another patient, free at that time: the slot itself must be what refuses them
+    at_that_time = select(Appointment.patient_id).where(Appointment.patient_id.is_not(None),
+                                                        Appointment.start < taken.end, Appointment.end > taken.start)
+    patient = db.session.scalar(select(Patient).where(Patient.id.not_in(at_that_time)).limit(1))
     with pytest.raises(core.SlotTaken):
         booking.book(None, patient, db.session.get(Doctor, taken.doctor_id), taken.start, now=now)
     db.session.rollback()
@@ -145,7 +148,10 @@ def test_booking_service_sees_the_seeded_region(app):
         SchedulableResource.doctor_id == slot.doctor_id))
     before = db.session.get(DayCounter, (resource_id, slot.local_date))
     before_count = before.count if before else 0
-    busy = select(Appointment.patient_id).where(Appointment.start == slot.start)
+    # a patient with nothing booked near that time (a booked visit may run past the slot's own end)
+    busy = select(Appointment.patient_id).where(Appointment.patient_id.is_not(None),
+                                                Appointment.start < slot.start + timedelta(hours=4),
+                                                Appointment.end > slot.start - timedelta(hours=4))
     patient = db.session.scalar(select(Patient).where(Patient.id.not_in(busy)).limit(1))
     appointment = booking.book(None, patient, db.session.get(Doctor, slot.doctor_id), slot.start, now=now)
     db.session.commit()
