@@ -7,12 +7,13 @@ module plays each doctor's session of the measured working days on its own (docs
   sessions; the region keeps a waiting list weeks long, so its near sessions are full);
 - every booked patient is a real appointment of the data set, drawn with its predicted no-show probability
   (the trained model, never the outcome) and its real outcome: whether they came is what happened, not a draw;
-- patients who come arrive at their slot's start; the doctor sees them in order of the slot, the regular patient
-  before an extra one in the same slot; a consultation lasts ``slot_minutes`` times a lognormal factor (mean 1,
-  ``service_spread``), drawn per patient;
+- patients who come arrive up to ``early_minutes`` before their slot's start; whenever the doctor is free, the
+  present patient of the earliest slot goes in, the regular patient before an extra one; a consultation lasts
+  ``slot_minutes`` times a lognormal factor (mean 1, ``service_spread``), drawn per patient;
 - policies: ``baseline`` books nobody extra; ``overbook-predicted`` gives each session the extras
-  ``overbooking.plan_extras`` allows under ``rule`` (riskiest slots first); ``overbook-uniform`` books the same
-  total number of extras, spread evenly over the sessions and over each session's slots, whoever is booked there.
+  ``overbooking.plan_extras`` allows under ``rule`` (where they add the least expected waiting and overtime);
+  ``overbook-uniform`` books the same total number of extras, spread evenly over the sessions and over each
+  session's slots, whoever is booked there.
 
 Equal ground: each session's regular patients, its would-be extra patients and every consultation length come from
 streams of their own, so a policy changes only who is booked extra and where.
