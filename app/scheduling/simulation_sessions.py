@@ -24,7 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .overbooking import Rule, plan_extras
+from .overbooking import OVERTIME_WEIGHT, Rule, plan_extras
 from .simulation_model import percentile, stream
 
 OVERBOOK_POLICIES = ("overbook-uniform", "overbook-predicted")
@@ -38,6 +38,7 @@ class SessionParams:
     rule: Rule = field(default_factory=lambda: Rule(max_extra=3, alpha=0.0, low_risk=0.15))
     candidates: int = 8  # would-be extra patients per session (the waiting list's next ones)
     early_minutes: float = 15.0  # patients arrive up to this much before their slot (uniformly)
+    overtime_weight: float = OVERTIME_WEIGHT  # where plan_extras puts an extra (the frontier benchmark varies it)
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,8 @@ def build_sessions(pool: Sequence[tuple[float, bool]], seed: int, count: int, pa
 
 def book_extras(sessions: list[Session], policy: str, params: SessionParams) -> int:
     """Book the policy's extra patients into the sessions; the number of extras."""
-    plans = [plan_extras(params.rule, [b.probability for b in s.regular], [b.probability for b in s.candidates])
-             for s in sessions]
+    plans = [plan_extras(params.rule, [b.probability for b in s.regular], [b.probability for b in s.candidates],
+                         overtime_weight=params.overtime_weight) for s in sessions]
     total = sum(len(p) for p in plans)
     if policy == "overbook-predicted":
         for session, plan in zip(sessions, plans, strict=True):
