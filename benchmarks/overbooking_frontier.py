@@ -1,8 +1,8 @@
 """Overbooking's frontier: attended time against waiting and overtime for a grid of rules, with the no-show model's
 probabilities and with an oracle's (docs/overbooking.md, "Simulation").
 
-    python -m benchmarks.overbooking_frontier [--days 60] [--seed 1] [--seeds 1] [--max-extra 3,4,5,6,8]
-        [--alpha 0,1,1.5,2,3] [--weights 6] [--target 0.95] [--model instance/noshow-sim.joblib]
+    python -m benchmarks.overbooking_frontier [--days 60] [--seed 1] [--seeds 1] [--max-extra 3,4,5,6]
+        [--alpha 0,1,1.5] [--weights 6,15,50] [--target 0.95] [--model instance/noshow-sim.joblib]
 
 The sessions of `sim run` (app/scheduling/simulation_sessions.py: 6 clinics x 3 doctors per working day, 14 slots
 of 15 minutes, the same patients, arrivals and consultation lengths for every policy) are played for every rule
@@ -52,9 +52,10 @@ def arguments() -> argparse.ArgumentParser:
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--days", type=int, default=60, help="simulated days (default 60; `sim run` uses 90)")
     args.add_argument("--seeds", type=int, default=1, help="how many seeds, from --seed on (default 1)")
-    args.add_argument("--max-extra", default="3,4,5,6,8", help="extra bookings per session to try")
-    args.add_argument("--alpha", default="0,1,1.5,2,3", help="alphas to try")
-    args.add_argument("--weights", default=f"{OVERTIME_WEIGHT:g}", help="overtime weights of the placement")
+    args.add_argument("--max-extra", default="3,4,5,6", help="extra bookings per session to try")
+    args.add_argument("--alpha", default="0,1,1.5", help="alphas to try")
+    args.add_argument("--weights", default=f"{OVERTIME_WEIGHT:g},15,50",
+                      help="overtime weights of the placement (plan_extras; the portal's is 6)")
     args.add_argument("--low-risk", type=float, default=0.15)
     args.add_argument("--target", type=float, default=0.95, help="attended utilisation to reach (default 0.95)")
     args.add_argument("--model", type=Path, default=ROOT / "instance" / "noshow-sim.joblib",
@@ -136,15 +137,16 @@ def main(argv: list[str] | None = None) -> None:
     grid = []
     for max_extra in numbers(options.max_extra, int):
         for alpha in numbers(options.alpha):
+            uniform = None  # the weight moves extras, never how many (tests/unit/test_overbooking.py): played once
             for weight in numbers(options.weights):
                 params = SessionParams(rule=Rule(max_extra=max_extra, alpha=alpha, low_risk=options.low_risk),
                                        overtime_weight=weight)
                 point = {"max_extra": max_extra, "alpha": alpha, "overtime_weight": weight}
-                for policy, probabilities, played in (("predicted", pool, "overbook-predicted"),
-                                                      ("uniform", pool, "overbook-uniform"),
-                                                      ("oracle", oracle, "overbook-predicted")):
-                    grid.append({"policy": policy, **point,
-                                 **averaged(probabilities, seeds, count, played, params)})
+                uniform = uniform or averaged(pool, seeds, count, "overbook-uniform", params)
+                grid += [{"policy": "predicted", **point,
+                          **averaged(pool, seeds, count, "overbook-predicted", params)},
+                         {"policy": "uniform", **point, **uniform},
+                         {"policy": "oracle", **point, **averaged(oracle, seeds, count, "overbook-predicted", params)}]
                 log(f"max_extra {max_extra} alpha {alpha} weight {weight}: "
                     + ", ".join(f"{g['policy']} {g['attended_utilisation']}/{g['mean_wait_min']}/"
                                 f"{g['p90_overtime_min']}" for g in grid[-3:]))

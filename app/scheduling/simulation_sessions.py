@@ -78,20 +78,22 @@ def build_sessions(pool: Sequence[tuple[float, bool]], seed: int, count: int, pa
 
 def book_extras(sessions: list[Session], policy: str, params: SessionParams) -> int:
     """Book the policy's extra patients into the sessions; the number of extras."""
+    if policy == "baseline":
+        return 0
+    if policy not in OVERBOOK_POLICIES:
+        raise ValueError(f"unknown policy {policy!r}")
     plans = [plan_extras(params.rule, [b.probability for b in s.regular], [b.probability for b in s.candidates],
                          overtime_weight=params.overtime_weight) for s in sessions]
     total = sum(len(p) for p in plans)
     if policy == "overbook-predicted":
         for session, plan in zip(sessions, plans, strict=True):
             session.extras = {slot: session.candidates[c] for slot, c in plan}
-    elif policy == "overbook-uniform":
+    else:  # overbook-uniform: as many, spread evenly
         base, more = divmod(total, len(sessions)) if sessions else (0, 0)
         for n, session in enumerate(sessions):
             k = min(base + (n < more), params.slots, len(session.candidates))
             step = params.slots / k if k else 0
             session.extras = {int(step * (i + 0.5)): session.candidates[i] for i in range(k)}
-    elif policy != "baseline":
-        raise ValueError(f"unknown policy {policy!r}")
     return sum(len(s.extras) for s in sessions)
 
 
