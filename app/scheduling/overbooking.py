@@ -136,27 +136,37 @@ def expected_queue(regular: Sequence[float | None], extras: Mapping[int, float])
     patient's. The queue's simple model: everyone arrives at their slot's start, the regular patient goes in before
     the extra of the same slot, each consultation lasts one slot. It is exact for that model (the distribution of
     the backlog, in whole slots, is carried from slot to slot), so no sampling and the same answer every time."""
-    backlog = {0: 1.0}  # slots of work still waiting at the slot's start -> probability
-    waiting = 0.0
+    backlog, waiting = [1.0], 0.0
     for slot, risk in enumerate(regular):
-        comes = 1.0 - (risk or 0.0)
-        extra = extras.get(slot)
-        if extra is None:
-            arrivals = ((0, 1.0 - comes), (1, comes))
-        else:
-            arrivals = ((0, (1.0 - comes) * extra), (1, comes * extra + (1.0 - comes) * (1.0 - extra)),
-                        (2, comes * (1.0 - extra)))
-        after: dict[int, float] = {}
-        for queued, chance in backlog.items():
-            waiting += chance * comes * queued
-            if extra is not None:
-                waiting += chance * (1.0 - extra) * (queued + comes)
-            for count, share in arrivals:
-                if share:
-                    left = max(0, queued + count - 1)
-                    after[left] = after.get(left, 0.0) + chance * share
-        backlog = after
-    return waiting, sum(queued * chance for queued, chance in backlog.items())
+        backlog, waited = _slot(backlog, risk, extras.get(slot))
+        waiting += waited
+    return waiting, _mean(backlog)
+
+
+def _slot(backlog: list[float], risk: float | None, extra: float | None) -> tuple[list[float], float]:
+    """One slot of ``expected_queue``: ``backlog[b]`` the chance that b slots of work wait at its start; the
+    distribution at its end and the expected waiting of the slot's patients."""
+    comes = 1.0 - (risk or 0.0)
+    if extra is None:
+        arrivals = ((0, 1.0 - comes), (1, comes))
+    else:
+        arrivals = ((0, (1.0 - comes) * extra), (1, comes * extra + (1.0 - comes) * (1.0 - extra)),
+                    (2, comes * (1.0 - extra)))
+    after = [0.0] * (len(backlog) + (extra is not None))
+    waiting = 0.0
+    for queued, chance in enumerate(backlog):
+        if not chance:
+            continue
+        waiting += chance * comes * queued
+        if extra is not None:
+            waiting += chance * (1.0 - extra) * (queued + comes)
+        for count, share in arrivals:
+            after[max(0, queued + count - 1)] += chance * share
+    return after, waiting
+
+
+def _mean(backlog: list[float]) -> float:
+    return sum(queued * chance for queued, chance in enumerate(backlog))
 
 
 def plan_extras(rule: Rule, regular: Sequence[float | None], candidates: Sequence[float], *,
@@ -185,14 +195,27 @@ def plan_extras(rule: Rule, regular: Sequence[float | None], candidates: Sequenc
             allowed.append(slot)
         if not allowed:
             return plan
-
-        costs = {slot: _cost(regular, {**dict(placed), slot: probability}, overtime_weight) for slot in allowed}
+        costs = _costs(regular, dict(placed), allowed, probability, overtime_weight)
         best = min(allowed, key=lambda slot: (costs[slot], slot))
         placed.append((best, probability))
         plan.append((best, index))
     return plan
 
 
-def _cost(regular: Sequence[float | None], extras: Mapping[int, float], overtime_weight: float) -> float:
-    waiting, overtime = expected_queue(regular, extras)
-    return waiting + overtime_weight * overtime
+def _costs(regular: Sequence[float | None], placed: Mapping[int, float], allowed: Sequence[int],
+           probability: float, overtime_weight: float) -> dict[int, float]:
+    """Each allowed slot's expected waiting plus ``overtime_weight`` x expected overtime with one more extra
+    there: the queue before the slot does not depend on it, so it is carried once and only the rest replayed."""
+    before, waited = [[1.0]], [0.0]
+    for slot, risk in enumerate(regular):
+        backlog, waiting = _slot(before[-1], risk, placed.get(slot))
+        before.append(backlog)
+        waited.append(waited[-1] + waiting)
+    costs = {}
+    for chosen in allowed:
+        backlog, waiting = before[chosen], waited[chosen]
+        for slot in range(chosen, len(regular)):
+            backlog, more = _slot(backlog, regular[slot], probability if slot == chosen else placed.get(slot))
+            waiting += more
+        costs[chosen] = waiting + overtime_weight * _mean(backlog)
+    return costs
