@@ -123,27 +123,99 @@ def check_extra(rule: Rule, regular: Mapping[Hashable, float | None], capacity: 
     return len(extras) + 1
 
 
-def plan_extras(rule: Rule, regular: Sequence[float | None], candidates: Sequence[float]
-                ) -> list[tuple[int, int]]:
-    """The second pass over a full session: (slot index, candidate index) for each extra booking, riskiest slots
-    first, candidates in their order while ``check_extra`` allows. Each pair passes ``check_extra``; a slot whose
-    patient's risk is unknown (None) is never overbooked, as there."""
+# Where a plan puts an extra (``plan_extras``): one minute a session runs over weighs as much as this many minutes
+# of patients' waiting. Overtime keeps the doctor, the staff and every patient still in the room; lower weights put
+# extras later (less waiting, more overtime), higher ones earlier. docs/overbooking.md, "Simulation", shows the
+# trade-off (benchmarks/overbooking_frontier.py sweeps it).
+OVERTIME_WEIGHT = 6.0
+
+
+def expected_queue(regular: Sequence[float | None], extras: Mapping[int, float]) -> tuple[float, float]:
+    """(expected waiting, expected overtime) of a session, both in slot lengths: ``regular`` the booked patients'
+    no-show probabilities in slot order (None: unknown, counted as coming), ``extras`` slot index -> the extra
+    patient's. The queue's simple model: everyone arrives at their slot's start, the regular patient goes in before
+    the extra of the same slot, each consultation lasts one slot. It is exact for that model (the distribution of
+    the backlog, in whole slots, is carried from slot to slot), so no sampling and the same answer every time."""
+    backlog, waiting = [1.0], 0.0
+    for slot, risk in enumerate(regular):
+        backlog, waited = _slot(backlog, risk, extras.get(slot))
+        waiting += waited
+    return waiting, _mean(backlog)
+
+
+def _slot(backlog: list[float], risk: float | None, extra: float | None) -> tuple[list[float], float]:
+    """One slot of ``expected_queue``: ``backlog[b]`` the chance that b slots of work wait at its start; the
+    distribution at its end and the expected waiting of the slot's patients."""
+    comes = 1.0 - (risk or 0.0)
+    if extra is None:
+        arrivals = ((0, 1.0 - comes), (1, comes))
+    else:
+        arrivals = ((0, (1.0 - comes) * extra), (1, comes * extra + (1.0 - comes) * (1.0 - extra)),
+                    (2, comes * (1.0 - extra)))
+    after = [0.0] * (len(backlog) + (extra is not None))
+    waiting = 0.0
+    for queued, chance in enumerate(backlog):
+        if not chance:
+            continue
+        waiting += chance * comes * queued
+        if extra is not None:
+            waiting += chance * (1.0 - extra) * (queued + comes)
+        for count, share in arrivals:
+            after[max(0, queued + count - 1)] += chance * share
+    return after, waiting
+
+
+def _mean(backlog: list[float]) -> float:
+    return sum(queued * chance for queued, chance in enumerate(backlog))
+
+
+def plan_extras(rule: Rule, regular: Sequence[float | None], candidates: Sequence[float], *,
+                overtime_weight: float = OVERTIME_WEIGHT) -> list[tuple[int, int]]:
+    """The second pass over a full session: (slot index, candidate index) for each extra booking, candidates in
+    their order while ``check_extra`` allows. Each extra goes into the allowed slot where it adds the least expected
+    waiting plus ``overtime_weight`` x expected overtime (``expected_queue``; ties: the earlier slot): a risky slot
+    early in the session rather than one at its end, where a patient who comes anyway pushes the session into
+    overtime, and away from the other extras. How many extras a session gets is the rule's alone (``max_extra``,
+    and ``alpha`` against the session's expected no-shows); each pair passes ``check_extra``, so a slot whose
+    patient's risk is unknown (None) or low is never overbooked, as there."""
+    if not (math.isfinite(overtime_weight) and overtime_weight >= 0):
+        raise ValueError("the overtime weight must be a number of at least 0")
     slots = dict(enumerate(regular))
-    order = sorted(slots, key=lambda i: (-(regular[i] or 0.0), i))
     placed: list[tuple[int, float]] = []
     plan: list[tuple[int, int]] = []
-    wanted = iter(enumerate(candidates))
-    pending = next(wanted, None)
-    for slot in order:
-        if pending is None:
-            break
-        try:
-            check_extra(rule, slots, len(regular), placed, slot, pending[1])
-        except OverbookRefused as refused:
-            if refused.reason in ("full", "attendance", "off"):
-                break
-            continue
-        placed.append((slot, pending[1]))
-        plan.append((slot, pending[0]))
-        pending = next(wanted, None)
+    for index, probability in enumerate(candidates):
+        allowed = []
+        for slot in slots:
+            try:
+                check_extra(rule, slots, len(regular), placed, slot, probability)
+            except OverbookRefused as refused:
+                if refused.reason in ("full", "attendance", "off", "regular_free"):
+                    return plan  # no slot could take this candidate: the session is done
+                continue
+            allowed.append(slot)
+        if not allowed:
+            return plan
+        costs = _costs(regular, dict(placed), allowed, probability, overtime_weight)
+        best = min(allowed, key=lambda slot: (costs[slot], slot))
+        placed.append((best, probability))
+        plan.append((best, index))
     return plan
+
+
+def _costs(regular: Sequence[float | None], placed: Mapping[int, float], allowed: Sequence[int],
+           probability: float, overtime_weight: float) -> dict[int, float]:
+    """Each allowed slot's expected waiting plus ``overtime_weight`` x expected overtime with one more extra
+    there: the queue before the slot does not depend on it, so it is carried once and only the rest replayed."""
+    before, waited = [[1.0]], [0.0]
+    for slot, risk in enumerate(regular):
+        backlog, waiting = _slot(before[-1], risk, placed.get(slot))
+        before.append(backlog)
+        waited.append(waited[-1] + waiting)
+    costs = {}
+    for chosen in allowed:
+        backlog, waiting = before[chosen], waited[chosen]
+        for slot in range(chosen, len(regular)):
+            backlog, more = _slot(backlog, regular[slot], probability if slot == chosen else placed.get(slot))
+            waiting += more
+        costs[chosen] = waiting + overtime_weight * _mean(backlog)
+    return costs

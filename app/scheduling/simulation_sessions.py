@@ -7,12 +7,13 @@ module plays each doctor's session of the measured working days on its own (docs
   sessions; the region keeps a waiting list weeks long, so its near sessions are full);
 - every booked patient is a real appointment of the data set, drawn with its predicted no-show probability
   (the trained model, never the outcome) and its real outcome: whether they came is what happened, not a draw;
-- patients who come arrive at their slot's start; the doctor sees them in order of the slot, the regular patient
-  before an extra one in the same slot; a consultation lasts ``slot_minutes`` times a lognormal factor (mean 1,
-  ``service_spread``), drawn per patient;
+- patients who come arrive up to ``early_minutes`` before their slot's start; whenever the doctor is free, the
+  present patient of the earliest slot goes in, the regular patient before an extra one; a consultation lasts
+  ``slot_minutes`` times a lognormal factor (mean 1, ``service_spread``), drawn per patient;
 - policies: ``baseline`` books nobody extra; ``overbook-predicted`` gives each session the extras
-  ``overbooking.plan_extras`` allows under ``rule`` (riskiest slots first); ``overbook-uniform`` books the same
-  total number of extras, spread evenly over the sessions and over each session's slots, whoever is booked there.
+  ``overbooking.plan_extras`` allows under ``rule`` (where they add the least expected waiting and overtime);
+  ``overbook-uniform`` books the same total number of extras, spread evenly over the sessions and over each
+  session's slots, whoever is booked there.
 
 Equal ground: each session's regular patients, its would-be extra patients and every consultation length come from
 streams of their own, so a policy changes only who is booked extra and where.
@@ -23,7 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .overbooking import Rule, plan_extras
+from .overbooking import OVERTIME_WEIGHT, Rule, plan_extras
 from .simulation_model import percentile, stream
 
 OVERBOOK_POLICIES = ("overbook-uniform", "overbook-predicted")
@@ -37,6 +38,7 @@ class SessionParams:
     rule: Rule = field(default_factory=lambda: Rule(max_extra=3, alpha=0.0, low_risk=0.15))
     candidates: int = 8  # would-be extra patients per session (the waiting list's next ones)
     early_minutes: float = 15.0  # patients arrive up to this much before their slot (uniformly)
+    overtime_weight: float = OVERTIME_WEIGHT  # where plan_extras puts an extra (the frontier benchmark varies it)
 
 
 @dataclass(frozen=True)
@@ -76,20 +78,22 @@ def build_sessions(pool: Sequence[tuple[float, bool]], seed: int, count: int, pa
 
 def book_extras(sessions: list[Session], policy: str, params: SessionParams) -> int:
     """Book the policy's extra patients into the sessions; the number of extras."""
-    plans = [plan_extras(params.rule, [b.probability for b in s.regular], [b.probability for b in s.candidates])
-             for s in sessions]
+    if policy == "baseline":
+        return 0
+    if policy not in OVERBOOK_POLICIES:
+        raise ValueError(f"unknown policy {policy!r}")
+    plans = [plan_extras(params.rule, [b.probability for b in s.regular], [b.probability for b in s.candidates],
+                         overtime_weight=params.overtime_weight) for s in sessions]
     total = sum(len(p) for p in plans)
     if policy == "overbook-predicted":
         for session, plan in zip(sessions, plans, strict=True):
             session.extras = {slot: session.candidates[c] for slot, c in plan}
-    elif policy == "overbook-uniform":
+    else:  # overbook-uniform: as many, spread evenly
         base, more = divmod(total, len(sessions)) if sessions else (0, 0)
         for n, session in enumerate(sessions):
             k = min(base + (n < more), params.slots, len(session.candidates))
             step = params.slots / k if k else 0
             session.extras = {int(step * (i + 0.5)): session.candidates[i] for i in range(k)}
-    elif policy != "baseline":
-        raise ValueError(f"unknown policy {policy!r}")
     return sum(len(s.extras) for s in sessions)
 
 

@@ -45,7 +45,7 @@ def test_the_replay_counts_what_the_rule_would_have_done(app, make):
     _, doctor = _clinic(make)
     result = preview_rule(Rule(max_extra=2, alpha=1.0, low_risk=0.15), [doctor], utcnow())
     assert (result.doctors, result.sessions, result.full_sessions, result.no_shows) == (1, 2, 1, 1)
-    # riskiest slots first: 09:00 (0.5, did not come) and 09:15 (0.4, came);
+    # the two slots above the low-risk threshold: 09:00 (0.5, did not come) and 09:15 (0.4, came);
     # expected attendance 2.95 + 2 x 0.74 = 4.43 <= 4 + 1
     assert (result.extras, result.into_no_shows, result.beside_arrivals, result.unknown_risk) == (2, 1, 1, 0)
     # a tighter penalty stops after the first extra; a rule that is off adds none

@@ -12,6 +12,7 @@ from app.scheduling.overbooking import (
     ScopedRule,
     check_extra,
     expected_attendance,
+    expected_queue,
     most_specific,
     plan_extras,
 )
@@ -85,3 +86,47 @@ def test_the_winner_is_the_most_specific_applicable_rule(rows, doctor_id, appoin
     else:
         top = max(r.level for r in applicable)
         assert winner in [r.rule for r in applicable if r.level == top]
+
+
+def test_the_expected_queue_by_hand():
+    # one slot, both patients come: the extra waits one slot and the session runs one slot over
+    assert expected_queue([0.0], {0: 0.0}) == (1.0, 1.0)
+    # the next patient never comes: the extra's slot length is absorbed, no overtime
+    assert expected_queue([0.0, 1.0], {0: 0.0}) == (1.0, 0.0)
+    # an extra who comes half the time: waits one slot when they come, overtime half a slot; unknown risk = comes
+    assert expected_queue([None, 0.0], {0: 0.5}) == (0.5 + 0.5, 0.5)
+    assert expected_queue([0.5, 0.5], {}) == (0.0, 0.0)
+
+
+def test_an_extra_goes_early_where_later_no_shows_absorb_it_not_into_the_last_slot():
+    rule = Rule(max_extra=1, alpha=1.0, low_risk=0.15)
+    regular = [0.3] * 13 + [0.35]  # the riskiest patient is the last one
+    assert plan_extras(rule, regular, [0.2]) == [(0, 0)]
+    # without any weight on overtime the last slot is cheapest (nobody after it waits): the weight is what moves it
+    assert plan_extras(rule, regular, [0.2], overtime_weight=0) == [(13, 0)]
+    # several extras spread out instead of piling up on each other
+    slots = sorted(s for s, _ in plan_extras(Rule(max_extra=3, alpha=2.0), [0.3] * 14, [0.2] * 3))
+    assert len(slots) == 3 and all(b - a >= 2 for a, b in zip(slots, slots[1:], strict=False))
+    assert max(slots) < 12
+    with pytest.raises(ValueError):
+        plan_extras(rule, regular, [0.2], overtime_weight=-1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(probability, min_size=1, max_size=14), st.lists(probability, max_size=6), st.integers(0, 6),
+       st.floats(0, 3), st.floats(0, 1))
+def test_the_weight_moves_extras_but_never_changes_how_many_or_who(regular, candidates, max_extra, alpha, low_risk):
+    rule = Rule(max_extra=max_extra, alpha=alpha, low_risk=low_risk)
+    plans = [plan_extras(rule, regular, candidates, overtime_weight=w) for w in (0.0, 6.0, 50.0)]
+    assert len({tuple(c for _, c in plan) for plan in plans}) == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(probability, min_size=1, max_size=14), probability, st.floats(0, 20), st.floats(0, 20))
+def test_a_heavier_overtime_weight_never_places_an_extra_where_it_runs_over_more(regular, extra, low, high):
+    low, high = sorted((low, high))
+    rule = Rule(max_extra=1, alpha=5.0, low_risk=0.0)
+    placed = [plan_extras(rule, regular, [extra], overtime_weight=w) for w in (low, high)]
+    if placed[0]:
+        overtime = [expected_queue(regular, {plan[0][0]: extra})[1] for plan in placed]
+        assert overtime[1] <= overtime[0] + 1e-9
