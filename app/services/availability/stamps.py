@@ -43,9 +43,14 @@ def name(specialty_id: int) -> str:
 
 def current(specialty_id: int) -> int:
     """The specialty's stamp as the session's transaction sees it; 0 before its first change."""
-    version = db.session.scalar(select(CacheVersion.version).where(CacheVersion.name == name(specialty_id))) or 0
+    return current_named(name(specialty_id))
+
+
+def current_named(stamp: str) -> int:
+    """A stamp as the session's transaction sees it."""
+    version = db.session.scalar(select(CacheVersion.version).where(CacheVersion.name == stamp)) or 0
     with _lock:
-        differs = _seen["stamps"].get(name(specialty_id), 0) != version
+        differs = _seen["stamps"].get(stamp, 0) != version
     if differs:
         forget_seen()  # newer than what was seen: the next request reads them all again
     return version
@@ -78,11 +83,6 @@ def seen_named(stamp: str) -> int:
         if _seen["generation"] == generation:
             _seen["checked"] = now
     return rows.get(stamp, 0)
-
-
-def current_named(stamp: str) -> int:
-    """A stamp as the session's transaction sees it."""
-    return db.session.scalar(select(CacheVersion.version).where(CacheVersion.name == stamp)) or 0
 
 
 _kept_elsewhere: list[Callable[[], None]] = []
