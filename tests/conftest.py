@@ -19,7 +19,7 @@ from app import create_app
 from app.extensions import db
 from app.models import Hospital, Membership, Patient, Role, Specialty
 from app.services.accounts import create_user
-from app.services.availability import answers
+from app.services.availability import answers, stamps
 from app.services.directory import choices, create_doctor_profile
 
 PASSWORD = "correct-Horse-battery-9"
@@ -127,6 +127,10 @@ def _socketio_kept():
 
 @pytest.fixture
 def app(_app_session):
+    # the search caches' settings are per process, and a test that makes an app of its own (tests/integration/
+    # test_replica.py) sets them for everything after it: each test starts from this app's
+    answers.configure(_app_session.config["SLOT_ANSWER_CACHE_SIZE"])
+    stamps.configure(_app_session.config["SLOT_STAMP_CHECK_SECONDS"])
     with _app_session.app_context():
         _empty_tables()
         yield _app_session
