@@ -114,7 +114,9 @@ def note(session: Session, specialty_ids: Iterable[int | None]) -> None:
 
 
 def forget(session: Session) -> None:
+    """The transaction rolled back (index.py's rollback hook): its notes and bumps are gone with it."""
     session.info.pop(NOTED, None)
+    session.info.pop(BUMPED, None)
 
 
 def noted(session: Session) -> bool:
@@ -152,9 +154,3 @@ def _bump(session: Session, names: list[str]) -> None:
 def _seen_is_old(session: Session) -> None:
     if session.info.pop(BUMPED, False):
         forget_seen()
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _bump_rolled_back(session: Session, _previous) -> None:
-    if not session.in_transaction():
-        session.info.pop(BUMPED, None)
