@@ -7,6 +7,7 @@ from app.services.availability.calendars import (
     Request,
     load_busy,
     load_calendars,
+    load_doctor_busy,
     load_room_busy,
     others_in_room,
     rooms_with,
@@ -18,7 +19,8 @@ from app.services.availability.resources import resource_for_doctor, resource_fo
 from app.services.availability.search import search_slots
 
 __all__ = [
-    "Calendar", "Group", "LONGEST_BOOKING", "Request", "SlotQuery", "load_busy", "load_calendars", "load_room_busy",
+    "Calendar", "Group", "LONGEST_BOOKING", "Request", "SlotQuery", "load_busy", "load_calendars", "load_doctor_busy",
+    "load_room_busy",
     "others_in_room", "policy",
     "resource_for_doctor", "resource_for_room", "rooms_with", "schedules", "search", "search_slots", "slot_groups",
     "type_label"

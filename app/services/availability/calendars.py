@@ -19,8 +19,8 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, selectinload
 
 from app import scheduling as core
 from app.extensions import db
@@ -32,6 +32,7 @@ from app.models import (
     SchedulableResource,
     Schedule,
 )
+from app.services.memo import forget, remembered
 
 ACTIVE = tuple(core.HOLDING)  # a waitlist hold (status "held") keeps its time busy too
 
@@ -134,15 +135,51 @@ def _cached_rules(rows) -> dict[int, tuple[tuple[core.WeeklyRule, ...], tuple[in
     return found
 
 
+# --- one read per transaction: a booking's placement and its index upkeep ask for the same calendar ---
+
+_MADE_OF = (Schedule, AvailabilityRule, AvailabilityException, SchedulableResource)
+
+
+def _changes_what_they_are_made_of(session: Session) -> bool:
+    return any(isinstance(obj, _MADE_OF) for obj in (*session.new, *session.dirty, *session.deleted))
+
+
+def _seen(session: Session) -> dict | None:
+    """(resource, hospital, zone, first, last) -> the Calendar this transaction read (app/services/memo.py), or
+    None while it holds unflushed changes to what calendars are made of (the read flushes them, and must see them)."""
+    return None if _changes_what_they_are_made_of(session) else remembered("calendars", session)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed(session: Session, _flush_context) -> None:
+    if _changes_what_they_are_made_of(session):
+        forget("calendars", session)
+
+
 def load_calendars(pairs: list[tuple[int, int]], tzs: dict[int, str], first_day: date,
                    last_day: date) -> dict[tuple[int, int], Calendar]:
     """Calendars for (resource_id, hospital_id) pairs, with the schedules and exceptions touching the days.
 
-    Which schedules rows are in force, and their policies, are read every time (a PUT closes a row by changing
-    its valid_till); only their rules come from the per-process cache. Exceptions are always read.
+    Which schedules rows are in force, and their policies, are read in every transaction (a PUT closes a row by
+    changing its valid_till); only their rules come from the per-process cache. Within one transaction a calendar
+    already read for the same days is used again, until the transaction writes schedules or exceptions: a
+    booking's placement and the index upkeep before its commit read them once (docs/availability-index.md).
     """
     if not pairs:
         return {}
+    seen = _seen(db.session)
+    if seen is None:
+        return _read_calendars(pairs, tzs, first_day, last_day)
+    keys = {(r, h): (r, h, tzs[h], first_day, last_day) for r, h in pairs}
+    missing = [pair for pair in pairs if keys[pair] not in seen]
+    if missing:
+        for pair, calendar in _read_calendars(missing, tzs, first_day, last_day).items():
+            seen[keys[pair]] = calendar
+    return {pair: seen[keys[pair]] for pair in pairs}
+
+
+def _read_calendars(pairs: list[tuple[int, int]], tzs: dict[int, str], first_day: date,
+                    last_day: date) -> dict[tuple[int, int], Calendar]:
     resource_ids = {r for r, _ in pairs}
     last_rule_id = (select(func.max(AvailabilityRule.id)).where(AvailabilityRule.schedule_id == Schedule.id)
                     .correlate(Schedule).scalar_subquery())

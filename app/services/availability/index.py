@@ -268,14 +268,19 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
     kits = set().union(*(t.kit for ts in types.values() for t in ts)) if types else set()
     rooms = _kit_rooms(hospital_ids) if kits else {}
     first, last = window(clock, MAX_HORIZON)
-    calendars = load_calendars([(p.resource_id, p.hospital_id) for p in places],
-                               {p.hospital_id: p.tz for p in places}, first, last)
+    zones = {p.hospital_id: p.tz for p in places}
+    around = _around(spans)
+    calendars = load_calendars([(p.resource_id, p.hospital_id) for p in places], zones, *(around or (first, last)))
     plans: list[tuple[_Place, Calendar, list[date]]] = []
     for place in places:
         calendar = calendars[(place.resource_id, place.hospital_id)]
-        horizon = max((s.policy.horizon_days for _, s in calendar.schedules), default=0)
-        lo, hi = window(clock, horizon)
+        lo, hi = window(clock, _horizon(calendar))
         stretches = spans[place.doctor_id]
+        if around is not None and any(day > hi for day in _local_days(stretches, calendar.tz)):
+            # a day past what the schedules around it open: those of the whole window decide how far it reaches
+            pair = (place.resource_id, place.hospital_id)
+            calendar = load_calendars([pair], zones, first, last)[pair]
+            lo, hi = window(clock, _horizon(calendar))
         if stretches is ALL:
             days = [lo + timedelta(days=i) for i in range((hi - lo).days + 1)] if calendar.schedules else []
         elif isinstance(stretches, DayRange):
@@ -291,14 +296,7 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
                 IndexedSlot.resource_id == place.resource_id, IndexedSlot.hospital_id == place.hospital_id,
                 IndexedSlot.local_date >= days[0] if days else False))
         else:
-            wanted = set()
-            for start, end in stretches:
-                day, stop = core.local_day(start, calendar.tz), core.local_day(max(start, end), calendar.tz)
-                while day <= stop:
-                    if lo <= day <= hi:
-                        wanted.add(day)
-                    day += timedelta(days=1)
-            days = sorted(wanted)
+            days = [day for day in _local_days(stretches, calendar.tz) if lo <= day <= hi]
             if days:
                 db.session.execute(delete(IndexedSlot).where(
                     IndexedSlot.resource_id == place.resource_id, IndexedSlot.hospital_id == place.hospital_id,
@@ -322,6 +320,32 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
     if rows:
         db.session.execute(insert(IndexedSlot), rows)
     return len(rows)
+
+
+def _around(spans: dict) -> tuple[date, date] | None:
+    """When every doctor's stretches are times (a booking, a cancellation, leave), the UTC dates from the day
+    before the first start to the day after the last end: the days a booking's placement read the calendar for, so
+    that the upkeep reuses that read (calendars.load_calendars). Otherwise None: the whole window."""
+    if not all(isinstance(s, list) for s in spans.values()):
+        return None
+    stretches = [stretch for s in spans.values() for stretch in s]
+    return (min(start for start, _ in stretches) - timedelta(days=1)).date(), \
+        (max(max(start, end) for start, end in stretches) + timedelta(days=1)).date()
+
+
+def _horizon(calendar: Calendar) -> int:
+    return max((s.policy.horizon_days for _, s in calendar.schedules), default=0)
+
+
+def _local_days(stretches: list[tuple[datetime, datetime]], tz) -> list[date]:
+    """The local days the stretches of time touch, in order."""
+    wanted = set()
+    for start, end in stretches:
+        day, stop = core.local_day(start, tz), core.local_day(max(start, end), tz)
+        while day <= stop:
+            wanted.add(day)
+            day += timedelta(days=1)
+    return sorted(wanted)
 
 
 def rebuild(doctor_id: int, first: date | None = None, last: date | None = None,

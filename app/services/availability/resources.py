@@ -1,4 +1,7 @@
-"""What a booking holds: the schedulable resource of a doctor or a room."""
+"""What a booking holds: the schedulable resource of a doctor or a room.
+
+A booking asks for its doctor's resource in the placement, the claims and the index upkeep: one read per
+transaction (app/services/memo.py)."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -6,17 +9,31 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import SchedulableResource
 from app.scheduling.codes import Kind
+from app.services.memo import alive, remembered
+
+
+def _known(key: tuple[str, int]) -> SchedulableResource | None:
+    resource = remembered("resources").get(key)
+    return resource if alive(db.session, resource) else None
+
+
+def _remember(key: tuple[str, int], resource: SchedulableResource | None) -> SchedulableResource | None:
+    if resource is not None:
+        remembered("resources")[key] = resource
+    return resource
 
 
 def resource_for_doctor(doctor_id: int) -> SchedulableResource:
-    return db.session.scalar(select(SchedulableResource).where(SchedulableResource.doctor_id == doctor_id))
+    return _known(("doctor", doctor_id)) or _remember(("doctor", doctor_id), db.session.scalar(
+        select(SchedulableResource).where(SchedulableResource.doctor_id == doctor_id)))
 
 
 def resource_for_room(room_id: int) -> SchedulableResource:
     """Rooms get a resource the first time something needs to claim them."""
-    resource = db.session.scalar(select(SchedulableResource).where(SchedulableResource.room_id == room_id))
+    resource = _known(("room", room_id)) or db.session.scalar(
+        select(SchedulableResource).where(SchedulableResource.room_id == room_id))
     if resource is None:
         resource = SchedulableResource(kind=Kind.LOCATION, room_id=room_id)
         db.session.add(resource)
         db.session.flush()
-    return resource
+    return _remember(("room", room_id), resource)

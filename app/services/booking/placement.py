@@ -18,8 +18,8 @@ from app.services.availability import (
     Calendar,
     Group,
     Request,
-    load_busy,
     load_calendars,
+    load_doctor_busy,
     load_room_busy,
     others_in_room,
     resource_for_doctor,
@@ -96,7 +96,8 @@ def _place_at(doctor: Doctor, resource_id: int, hospital: Hospital, start: datet
                             blocked=calendar.blocked())
         raise core.OutsideHours("No appointment starts at that time.", "start")
     day_start, day_end = min(s.start for s in group.slots), max(s.end for s in group.slots)
-    busy_rows = load_busy({resource_id}, day_start - timedelta(hours=12), day_end + timedelta(hours=12))
+    busy_rows = load_doctor_busy({doctor.id: resource_id}, day_start - timedelta(hours=12),
+                                 day_end + timedelta(hours=12))
     busy = _without(busy_rows.get(resource_id, []), ignore)
     # the session's room is held by every booking in it, whoever's (docs/architecture.md, "Integrity")
     busy += _without(others_in_room(load_room_busy({group.room_id} - {None}, day_start, day_end), group.room_id,

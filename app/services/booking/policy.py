@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Appointment, AvailabilityException, Doctor, Patient, Role, SchedulableResource, User
 from app.models.base import utcnow
 from app.services.access import visible_hospital_ids
+from app.services.memo import alive, remembered
 
 
 def is_patient(user: User) -> bool:
@@ -23,8 +24,18 @@ def is_patient(user: User) -> bool:
 
 
 def own_patient(user: User) -> Patient | None:
-    """The patient record of a patient's account."""
-    return db.session.scalar(select(Patient).where(Patient.user_id == user.id)) if is_patient(user) else None
+    """The patient record of a patient's account: read once per transaction (app/services/memo.py), though a
+    request asks several policies."""
+    if not is_patient(user):
+        return None
+    known = remembered("own_patient")
+    patient = known.get(user.id)
+    if alive(db.session, patient):
+        return patient
+    patient = db.session.scalar(select(Patient).where(Patient.user_id == user.id))
+    if patient is not None:
+        known[user.id] = patient
+    return patient
 
 
 def own_doctor_id(user: User) -> int | None:

@@ -1,0 +1,116 @@
+"""What a booking reads (docs/availability-index.md, "Cost"): the calendar and the doctor's resource once per
+transaction, though the placement, the claims and the index upkeep each need them; and the upkeep of a change on
+a far day still writes exactly what a rebuild would.
+"""
+import re
+from contextlib import contextmanager
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event, select
+
+from app import scheduling as core
+from app.extensions import db
+from app.models import IndexedSlot
+from app.models.base import utcnow
+from app.services import booking
+from app.services.availability import index, resource_for_doctor
+from app.services.availability.schedules import add_exception
+from app.transaction import transaction
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _at(days: int, slot: int = 0) -> datetime:
+    day = core.local_day(utcnow(), LONDON) + timedelta(days=days)
+    return core.to_utc(day, time(9), LONDON) + timedelta(minutes=15 * slot)
+
+
+@contextmanager
+def _statements():
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        sent.append(" ".join(statement.split()))
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _reads(sent: list[str], table: str) -> int:
+    return sum(1 for s in sent if s.startswith("SELECT") and re.search(rf"\bFROM {table}\b", s))
+
+
+def test_a_booking_reads_the_calendar_and_the_resource_once_and_the_next_one_reads_them_again(make):
+    hospital = make.hospital()
+    doctor = make.doctor(hospital, make.specialty())
+    make.schedule(doctor, hospital, horizon_days=5)
+    patient, other = make.patient(), make.patient()
+    for who, slot in ((patient, 0), (other, 4)):
+        with _statements() as sent:
+            with transaction():
+                booking.book(None, who, doctor, _at(1, slot))
+        assert _reads(sent, "schedules") == 1, sent
+        assert _reads(sent, "availability_exceptions") == 1, sent
+        assert _reads(sent, "resources") == 1, sent
+        # the messages go in with insert-or-ignore on their dedupe key, without a check first
+        assert not [s for s in sent if s.startswith("SELECT") and "FROM outbox WHERE outbox.dedupe_key" in s]
+        assert sum(1 for s in sent if s.startswith("INSERT INTO outbox")) >= 1
+        assert any(s.startswith("INSERT INTO slot_index") for s in sent)  # the upkeep ran, from the same reads
+
+
+def test_a_transaction_that_adds_leave_reads_the_calendar_again(make):
+    hospital = make.hospital()
+    doctor = make.doctor(hospital, make.specialty())
+    make.schedule(doctor, hospital, horizon_days=5)
+    patient = make.patient()
+    start = _at(1, 2)
+    with pytest.raises(core.SchedulingError):
+        with transaction():
+            booking.place(doctor, start, appointment_type=None, urgency="routine", now=utcnow())  # read once
+            add_exception(None, resource_for_doctor(doctor.id).id, hospital.id, start - timedelta(minutes=15),
+                          start + timedelta(hours=1), False, "training")
+            booking.book(None, patient, doctor, start)  # must see the leave written a moment ago
+
+
+def _rows(doctor_id: int) -> list[tuple]:
+    return sorted(db.session.execute(
+        select(IndexedSlot.local_date, IndexedSlot.variant, IndexedSlot.start, IndexedSlot.end,
+               IndexedSlot.seats_left, IndexedSlot.urgent_hold, IndexedSlot.open_from)
+        .where(IndexedSlot.doctor_id == doctor_id)).all())
+
+
+def test_leave_on_a_day_past_the_nearby_horizon_is_kept_in_step_as_a_rebuild_would(make):
+    """Near hours open 2 days ahead until day 15, later hours 40 days ahead: day 12 is indexed (the later
+    schedule's horizon reaches it) though the hours around it alone would not reach it. The upkeep reads the
+    calendar around the day first, and must notice that the whole window decides."""
+    hospital = make.hospital()
+    doctor = make.doctor(hospital, make.specialty())
+    today = core.local_day(utcnow(), LONDON)
+    make.schedule(doctor, hospital, horizon_days=2)
+    make.schedule(doctor, hospital, valid_from=today + timedelta(days=15), horizon_days=40)
+    far = today + timedelta(days=12)
+    assert far in {row[0] for row in _rows(doctor.id)}
+    with transaction():
+        add_exception(None, resource_for_doctor(doctor.id).id, hospital.id, _at(12), _at(12, 8), False, "course")
+    kept = _rows(doctor.id)
+    assert [row for row in kept if row[0] == far and row[2] < _at(12, 8)] == []
+    with transaction():
+        index.rebuild(doctor.id)
+    assert _rows(doctor.id) == kept
+
+
+def test_a_booking_far_ahead_under_the_nearby_hours_matches_a_rebuild(make):
+    hospital = make.hospital()
+    doctor = make.doctor(hospital, make.specialty())
+    make.schedule(doctor, hospital, horizon_days=3)
+    make.schedule(doctor, hospital, valid_from=core.local_day(utcnow(), LONDON) + timedelta(days=30), horizon_days=60)
+    with transaction():
+        booking.book(None, make.patient(), doctor, _at(2, 1))
+    kept = _rows(doctor.id)
+    with transaction():
+        index.rebuild(doctor.id)
+    assert _rows(doctor.id) == kept
