@@ -15,7 +15,7 @@ the view publishes them after its commit; a rollback drops them, so nothing is a
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from flask import Flask
 from flask_socketio import join_room
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from app import scheduling as core
 from app.extensions import db, socketio
@@ -45,6 +46,7 @@ class SlotChange:
     start: datetime  # naive UTC
     end: datetime
     tokens: bool = False  # a place in a token slot: the slot is only gone once its last place is
+    tz: str | None = field(default=None, compare=False)  # the hospital's zone, when the session had it loaded
 
 
 def doctor_room(doctor_id: int) -> str:
@@ -87,7 +89,15 @@ def _record(session: Session, _flush_context) -> None:
     found += [c for obj in session.dirty if isinstance(obj, Appointment) and session.is_modified(obj)
               for c in _changes_of(obj, False)]
     if found:
-        session.info.setdefault(PENDING, []).extend(found)
+        session.info.setdefault(PENDING, []).extend(replace(c, tz=_loaded_zone(session, c.hospital_id))
+                                                    for c in found)
+
+
+def _loaded_zone(session: Session, hospital_id: int) -> str | None:
+    """The hospital's zone if the session holds it loaded (a booking's placement did): the publishing after the
+    commit, when every row is expired, then needs no query for it."""
+    hospital = session.identity_map.get(identity_key(Hospital, hospital_id))
+    return None if hospital is None else inspect(hospital).dict.get("timezone")
 
 
 @event.listens_for(Session, "after_commit")
@@ -121,8 +131,11 @@ def publish_slot_changes() -> int:
     changes: list[SlotChange] = db.session.info.pop(COMMITTED, [])
     if not changes:
         return 0
-    zones = dict(db.session.execute(select(Hospital.id, Hospital.timezone)
-                                    .where(Hospital.id.in_({c.hospital_id for c in changes}))).all())
+    zones = {c.hospital_id: c.tz for c in changes if c.tz}
+    unknown = {c.hospital_id for c in changes} - set(zones)
+    if unknown:
+        zones.update(db.session.execute(select(Hospital.id, Hospital.timezone)
+                                        .where(Hospital.id.in_(unknown))).all())
     sent = 0
     for change in _without_open_token_slots(_collapse(changes)):
         try:

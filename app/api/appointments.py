@@ -84,9 +84,9 @@ def create(data):
             hospital_id=hospital_id, by_patient=not policy.may_set_urgency(current_user))
         if policy.is_patient(current_user):  # a refusal here rolls the booking back with the transaction
             payment_settings.check_unpaid_booking(made.hospital_id, data.get("appointment_type"), doctor)
-        return made
+        return out(made)  # before the commit, which would expire the rows the answer is made of
 
-    return out(_apply(book))
+    return _apply(book)
 
 
 def _apply(change):

@@ -266,11 +266,11 @@ def _notice_readers(appointment: Appointment) -> list[User]:
     """The hospital's active staff and the doctor: who runs this appointment's day."""
     staff = select(Membership.user_id).where(Membership.hospital_id == appointment.hospital_id,
                                              Membership.role == Role.STAFF)
-    readers = list(db.session.scalars(select(User).where(User.id.in_(staff), User.active).order_by(User.id)))
-    doctor_user = appointment.doctor.user if appointment.doctor is not None else None
-    if doctor_user is not None and doctor_user.active and doctor_user not in readers:
-        readers.append(doctor_user)
-    return readers
+    doctor = appointment.doctor
+    wanted = User.id.in_(staff)
+    if doctor is not None and doctor.user_id is not None:
+        wanted = wanted | (User.id == doctor.user_id)  # the doctor in the same read: one statement per booking
+    return list(db.session.scalars(select(User).where(wanted, User.active).order_by(User.id)))
 
 
 def staff_notices(appointment: Appointment, kind: str, actor_id: int | None = None, *,
@@ -302,11 +302,12 @@ def staff_notices(appointment: Appointment, kind: str, actor_id: int | None = No
     return added
 
 
-def appointment_booked(appointment: Appointment) -> int:
+def appointment_booked(appointment: Appointment, *, new: bool = False) -> int:
+    """`new`: the appointment was made in this transaction, so its iCalendar SEQUENCE is 0 without counting."""
     if appointment.kind == Kind.LOCATION:
         return 0  # a room booking is the booker's own act; only displacement is news to them
     staff_notices(appointment, "booked", appointment.booked_by_id)
-    seq = _sequence(appointment)
+    seq = 0 if new else _sequence(appointment)
     return _to_patient(appointment, "appointment_booked", f"appt:{appointment.id}:booked:{seq}",
                        method="REQUEST", sequence=seq)
 

@@ -21,6 +21,18 @@ def ensure_row(model, keys: dict, defaults: dict) -> None:
     db.session.execute(statement)
 
 
+def add_to_row(model, keys: dict, column: str, amount: int = 1) -> None:
+    """Add `amount` to a counter column, creating the row with `amount` when it is missing: one statement."""
+    dialect = db.session.get_bind().dialect.name
+    statement = _INSERTS[dialect](model).values(**keys, **{column: amount})
+    grown = {column: getattr(model, column) + amount}
+    if dialect == "mysql":
+        statement = statement.on_duplicate_key_update(grown)
+    else:
+        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=grown)
+    db.session.execute(statement)
+
+
 # --- LIKE with a user's words: their % and _ are letters, not wildcards (docs/security.md, "Search") ---
 
 LIKE_ESCAPE = "\\"

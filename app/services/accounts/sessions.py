@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import User, UserSession
@@ -48,7 +49,9 @@ def find(token: str | None, now: datetime | None = None) -> UserSession | None:
     """The live session with this token whose user may still log in; None for unknown, ended or expired ones."""
     if not token:
         return None
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == digest(token)))
+    # the user and their memberships (the request's identity) in the same statement: every signed-in request
+    row = db.session.scalars(select(UserSession).where(UserSession.token_hash == digest(token))
+                             .options(joinedload(UserSession.user).joinedload(User.memberships))).unique().first()
     if row is None or row.expires_at <= (now or utcnow()) or not row.user.active:
         return None
     row.user.session_token = token

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import ApiToken, User
@@ -45,7 +46,9 @@ def find_bearer(token: str) -> ApiToken | None:
     """The token row for a bearer value, usable or not (the caller tells expired and revoked apart)."""
     if not token:
         return None
-    return db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    # the user and their memberships (the request's identity) in the same statement: every API call reads them
+    return db.session.scalars(select(ApiToken).where(ApiToken.token_hash == token_digest(token))
+                              .options(joinedload(ApiToken.user).joinedload(User.memberships))).unique().first()
 
 
 def needs_touch(row: ApiToken, now: datetime | None = None) -> bool:

@@ -67,7 +67,7 @@ def book(actor_id: int | None, patient: Patient, doctor: Doctor, start: datetime
     signals.appointment_booked.send(None, appointment=appointment, now=now)
     audit.record(actor_id, "appointment.book", "appointment", appointment.id, hospital_id=appointment.hospital_id,
                  after=audit.snapshot(appointment, AUDIT_FIELDS), comment=comment)
-    notify.appointment_booked(appointment)  # outbox rows, committed with the booking
+    notify.appointment_booked(appointment, new=True)  # outbox rows, committed with the booking
     return appointment
 
 

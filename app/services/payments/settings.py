@@ -43,10 +43,15 @@ def check_unpaid_booking(hospital_id: int, type_code: str | None, doctor: Doctor
     The patient's booking page sends pay-first types through the payment hold; the REST API and FHIR $book have no
     payment step, so they call this first: the same rule whatever the entry. Where the hospital takes payment at the
     desk, booking now and paying there is allowed, as on the page."""
+    if not configured():
+        return  # no payment service: nothing can be required (and a booking reads nothing for it)
+    row = settings_of(hospital_id)
+    if row.mode != "required" or row.desk_allowed or (type_code or "") not in row.type_codes():
+        return
     fee = db.session.scalar(db.select(AppointmentType.fee).where(
         AppointmentType.hospital_id == hospital_id, AppointmentType.code == (type_code or "")))
-    if required_at_booking(hospital_id, type_code, fee if fee is not None else doctor.fee) \
-            and not settings_of(hospital_id).desk_allowed:
+    fee = fee if fee is not None else doctor.fee
+    if fee and fee > 0:  # required_at_booking's rule, with the settings read once
         raise PaymentRequired("This appointment type must be paid online when it is booked: please book it on the "
                               "portal's booking page.", "appointment_type")
 
