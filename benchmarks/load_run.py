@@ -53,6 +53,7 @@ REGION = dict(hospitals=20, doctors=200, days=14, patients=2000)
 DAYS = 14
 RADIUS_KM = 50
 PICK_FIRST = 5  # users book one of the five earliest results: collisions happen, as with real patients
+WINDOW = 5  # seconds per line of the over-time summary on stderr
 THINK = "1,3"  # default think time between a user's rounds: uniform between these seconds
 
 
@@ -229,6 +230,15 @@ def main(argv: list[str] | None = None) -> None:
         search_times = [r[3] / 1000 for r in requests if r[0] == "search"]
         book_times = [r[3] / 1000 for r in books]
         tracebacks, exceptions = server_tracebacks(error_log)
+        # on stderr, the run over time: the first seconds (every user starts at once) apart from the rest
+        windows: dict[int, list[list]] = {}
+        for r in requests:
+            windows.setdefault(int(r[4] // WINDOW) * WINDOW if len(r) > 4 else 0, []).append(r)
+        for first in sorted(windows):
+            rows = windows[first]
+            parts = [f"{kind} {len(times)}, p50 {ms(percentile(times, 50))} ms, p95 {ms(percentile(times, 95))} ms"
+                     for kind in ("search", "book") if (times := [r[3] / 1000 for r in rows if r[0] == kind])]
+            log(f"sent {first}-{first + WINDOW} s: " + "; ".join(parts))
         for line, n in exceptions.most_common(10):
             log(f"gunicorn log: {n} x {line}")
         failures = folder / "locust_failures.csv"
