@@ -9,6 +9,7 @@ mark leaves the row pending, so it goes out once more after the lease; the dedup
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -61,18 +62,25 @@ def queue(channel: str, recipient: str | None, template: str, context: dict, ded
 def _insert_or_ignore(values: dict) -> bool:
     """Insert unless the dedupe key exists; True when this call inserted (app.services.upsert's pattern: on MySQL
     a no-op ON DUPLICATE KEY UPDATE, which takes the exclusive lock at once instead of deadlocking)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "mysql":
-        statement = mysql.insert(OutboxMessage).values(**values)
-        statement = statement.on_duplicate_key_update({"dedupe_key": statement.inserted.dedupe_key})
-        return bool(db.session.execute(statement).lastrowid)  # 0 when the existing row was kept
-    if dialect == "sqlite":
-        statement = sqlite.insert(OutboxMessage).values(**values).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects import postgresql
+    result = db.session.execute(_insert_statement(db.session.get_bind().dialect.name), values)
+    if db.session.get_bind().dialect.name == "mysql":
+        return bool(result.lastrowid)  # 0 when the existing row was kept
+    return result.rowcount > 0
 
-        statement = postgresql.insert(OutboxMessage).values(**values).on_conflict_do_nothing()
-    return db.session.execute(statement).rowcount > 0
+
+@functools.cache
+def _insert_statement(dialect: str):
+    """One statement per dialect, built once: each message only binds its values (building and keying the
+    statement per message cost a booking about as much as sending it)."""
+    table = OutboxMessage.__table__
+    if dialect == "mysql":
+        statement = mysql.insert(table)
+        return statement.on_duplicate_key_update({"dedupe_key": statement.inserted.dedupe_key})
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.insert(table).on_conflict_do_nothing()
 
 
 def backoff(attempts: int) -> timedelta:
