@@ -21,16 +21,19 @@ def ensure_row(model, keys: dict, defaults: dict) -> None:
     db.session.execute(statement)
 
 
-def add_to_row(model, keys: dict, column: str, amount: int = 1) -> None:
-    """Add `amount` to a counter column, creating the row with `amount` when it is missing: one statement."""
-    dialect = db.session.get_bind().dialect.name
-    statement = _INSERTS[dialect](model).values(**keys, **{column: amount})
-    grown = {column: getattr(model, column) + amount}
+def count_up(model, keys: list[dict], column: str, *, also: dict | None = None, connection=None) -> None:
+    """Add one to `column` of each row named by `keys` (its primary key values), creating it with 1 when missing;
+    `also` is set on both. One statement, on `connection` when given (Core: no ORM events run), else the session.
+    Rows in the given order, so writers that keep one order cannot deadlock on them."""
+    executor = connection if connection is not None else db.session
+    dialect = (connection.dialect if connection is not None else db.session.get_bind().dialect).name
+    statement = _INSERTS[dialect](model).values([{**k, column: 1, **(also or {})} for k in keys])
+    grown = {column: getattr(model, column) + 1, **(also or {})}
     if dialect == "mysql":
         statement = statement.on_duplicate_key_update(grown)
     else:
-        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=grown)
-    db.session.execute(statement)
+        statement = statement.on_conflict_do_update(index_elements=list(keys[0]), set_=grown)
+    executor.execute(statement)
 
 
 # --- LIKE with a user's words: their % and _ are letters, not wildcards (docs/security.md, "Search") ---

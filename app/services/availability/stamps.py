@@ -19,12 +19,12 @@ import time
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import event, select
-from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import CacheVersion
 from app.models.base import utcnow
+from app.services.rows import count_up
 
 NOTED = "slot_stamps_noted"  # session.info key: specialties whose index rows this transaction replaced
 FEDERATION = "federation"  # the other systems' sources: bumped with every change of one (federation/slots.py)
@@ -138,16 +138,8 @@ def bump_federation(session: Session) -> None:
 
 def _bump(session: Session, names: list[str]) -> None:
     session.info[BUMPED] = True
-    connection = session.connection()
-    now = utcnow()
-    rows = [{"name": n, "version": 1, "changed_at": now} for n in names]
-    if connection.dialect.name == "mysql":
-        statement = mysql.insert(CacheVersion).values(rows).on_duplicate_key_update(
-            version=CacheVersion.version + 1, changed_at=now)
-    else:
-        statement = sqlite.insert(CacheVersion).values(rows).on_conflict_do_update(
-            index_elements=[CacheVersion.name], set_={"version": CacheVersion.version + 1, "changed_at": now})
-    connection.execute(statement)
+    count_up(CacheVersion, [{"name": n} for n in names], "version", also={"changed_at": utcnow()},
+             connection=session.connection())
 
 
 @event.listens_for(Session, "after_commit")

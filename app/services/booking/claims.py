@@ -19,7 +19,7 @@ from app.models import Appointment, Claim, DayCounter, TokenSlot
 from app.scheduling.codes import Kind
 from app.services.availability import resource_for_doctor, resource_for_room
 from app.services.booking.placement import Placement
-from app.services.rows import add_to_row, ensure_row
+from app.services.rows import count_up, ensure_row
 
 # the fields an audit event records of an appointment before and after a booking change
 AUDIT_FIELDS = ("status", "start", "end", "doctor_id", "patient_id", "hospital_id", "appointment_type", "urgency",
@@ -73,7 +73,7 @@ def count_on_day(resource_id: int, day, limit: int | None) -> None:
     """Count a booking on the resource's day; the conditional update is the daily limit's lock. Without a limit
     there is nothing to check: one upsert counts."""
     if limit is None:
-        add_to_row(DayCounter, {"resource_id": resource_id, "day": day}, "count")
+        count_up(DayCounter, [{"resource_id": resource_id, "day": day}], "count")
         return
     ensure_row(DayCounter, {"resource_id": resource_id, "day": day}, {"count": 0})
     query = update(DayCounter).where(DayCounter.resource_id == resource_id, DayCounter.day == day)

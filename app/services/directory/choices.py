@@ -16,12 +16,12 @@ from datetime import datetime
 from itertools import chain
 
 from sqlalchemy import event, select
-from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import CacheVersion, Doctor, Hospital, Specialty, User, doctor_hospitals
 from app.models.base import utcnow
+from app.services.rows import count_up
 
 DIRECTORY = "directory"
 # How stale another process's lists may be: a second, because a picker or an API list a second behind an admin's
@@ -67,16 +67,8 @@ def bump(session: Session | None = None) -> None:
     """A new directory version in the session's transaction (one upsert on a one-row key), and this process's
     copies forgotten at once. Core statements on the connection: they run no ORM events, so no recursion."""
     session = session or db.session
-    connection = session.connection()
-    now = utcnow()
-    if connection.dialect.name == "mysql":
-        statement = mysql.insert(CacheVersion).values(name=DIRECTORY, version=1, changed_at=now)
-        statement = statement.on_duplicate_key_update(version=CacheVersion.version + 1, changed_at=now)
-    else:
-        statement = sqlite.insert(CacheVersion).values(name=DIRECTORY, version=1, changed_at=now)
-        statement = statement.on_conflict_do_update(index_elements=[CacheVersion.name],
-                                                    set_={"version": CacheVersion.version + 1, "changed_at": now})
-    connection.execute(statement)
+    count_up(CacheVersion, [{"name": DIRECTORY}], "version", also={"changed_at": utcnow()},
+             connection=session.connection())
     session.info[_BUMPED] = True
     clear()
 
