@@ -47,15 +47,20 @@ def _reads(sent: list[str], table: str) -> int:
 def test_a_booking_reads_the_calendar_and_the_resource_once_and_the_next_one_reads_them_again(make):
     hospital = make.hospital()
     doctor = make.doctor(hospital, make.specialty())
+    make.priced_types(hospital, new=60)
     make.schedule(doctor, hospital, horizon_days=5)
     patient, other = make.patient(), make.patient()
     for who, slot in ((patient, 0), (other, 4)):
         with _statements() as sent:
             with transaction():
-                booking.book(None, who, doctor, _at(1, slot))
+                booking.book(None, who, doctor, _at(1, slot), appointment_type="new")
         assert _reads(sent, "schedules") == 1, sent
         assert _reads(sent, "availability_exceptions") == 1, sent
         assert _reads(sent, "resources") == 1, sent
+        assert _reads(sent, "appointment_types") == 1, sent  # the placement's, with their equipment
+        assert _reads(sent, "equipment") == 0, sent
+        # where the doctor works: the placement loaded the doctor's hospitals, and the upkeep uses them
+        assert not [s for s in sent if "FROM doctors JOIN doctor_hospitals" in s]
         # the messages go in with insert-or-ignore on their dedupe key, without a check first
         assert not [s for s in sent if s.startswith("SELECT") and "FROM outbox WHERE outbox.dedupe_key" in s]
         assert sum(1 for s in sent if s.startswith("INSERT INTO outbox")) >= 1

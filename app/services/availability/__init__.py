@@ -5,6 +5,7 @@ from app.services.availability.calendars import (
     Calendar,
     Group,
     Request,
+    active_types,
     load_busy,
     load_calendars,
     load_doctor_busy,
@@ -19,9 +20,7 @@ from app.services.availability.resources import resource_for_doctor, resource_fo
 from app.services.availability.search import search_slots
 
 __all__ = [
-    "Calendar", "Group", "LONGEST_BOOKING", "Request", "SlotQuery", "load_busy", "load_calendars", "load_doctor_busy",
-    "load_room_busy",
-    "others_in_room", "policy",
-    "resource_for_doctor", "resource_for_room", "rooms_with", "schedules", "search", "search_slots", "slot_groups",
-    "type_label"
+    "Calendar", "Group", "LONGEST_BOOKING", "Request", "SlotQuery", "active_types", "load_busy", "load_calendars",
+    "load_doctor_busy", "load_room_busy", "others_in_room", "policy", "resource_for_doctor", "resource_for_room",
+    "rooms_with", "schedules", "search", "search_slots", "slot_groups", "type_label"
 ]

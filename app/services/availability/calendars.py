@@ -19,20 +19,21 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import scheduling as core
 from app.extensions import db
 from app.models import (
     Appointment,
+    AppointmentType,
     AvailabilityException,
     AvailabilityRule,
     Room,
     SchedulableResource,
     Schedule,
 )
-from app.services.memo import forget, remembered
+from app.services.memo import made_of, remembered
 
 ACTIVE = tuple(core.HOLDING)  # a waitlist hold (status "held") keeps its time busy too
 
@@ -137,23 +138,10 @@ def _cached_rules(rows) -> dict[int, tuple[tuple[core.WeeklyRule, ...], tuple[in
 
 # --- one read per transaction: a booking's placement and its index upkeep ask for the same calendar ---
 
-_MADE_OF = (Schedule, AvailabilityRule, AvailabilityException, SchedulableResource)
-
-
-def _changes_what_they_are_made_of(session: Session) -> bool:
-    return any(isinstance(obj, _MADE_OF) for obj in (*session.new, *session.dirty, *session.deleted))
-
-
-def _seen(session: Session) -> dict | None:
-    """(resource, hospital, zone, first, last) -> the Calendar this transaction read (app/services/memo.py), or
-    None while it holds unflushed changes to what calendars are made of (the read flushes them, and must see them)."""
-    return None if _changes_what_they_are_made_of(session) else remembered("calendars", session)
-
-
-@event.listens_for(Session, "after_flush")
-def _forget_changed(session: Session, _flush_context) -> None:
-    if _changes_what_they_are_made_of(session):
-        forget("calendars", session)
+# (resource, hospital, zone, first, last) -> the Calendar this transaction read (app/services/memo.py)
+made_of("calendars", Schedule, AvailabilityRule, AvailabilityException, SchedulableResource)
+# hospital id -> its active AppointmentType rows, with their equipment
+made_of("active_types", AppointmentType)
 
 
 def load_calendars(pairs: list[tuple[int, int]], tzs: dict[int, str], first_day: date,
@@ -167,7 +155,7 @@ def load_calendars(pairs: list[tuple[int, int]], tzs: dict[int, str], first_day:
     """
     if not pairs:
         return {}
-    seen = _seen(db.session)
+    seen = remembered("calendars")
     if seen is None:
         return _read_calendars(pairs, tzs, first_day, last_day)
     keys = {(r, h): (r, h, tzs[h], first_day, last_day) for r, h in pairs}
@@ -289,6 +277,24 @@ def load_day_counts(by_doctor: dict[int, int], tz: ZoneInfo, day: date) -> dict[
             Appointment.doctor_id.in_(by_doctor), Appointment.status.in_(ACTIVE), Appointment.start >= day_start,
             Appointment.start < day_end).group_by(Appointment.doctor_id))
     return {by_doctor[doctor_id]: count for doctor_id, count in rows}
+
+
+def active_types(hospital_ids: set[int]) -> dict[int, list[AppointmentType]]:
+    """The hospitals' active appointment types (by id) with their equipment loaded: read once per transaction, for
+    a booking's placement and again for its index upkeep."""
+    seen = remembered("active_types")
+    missing = set(hospital_ids) if seen is None else {h for h in hospital_ids if h not in seen}
+    found: dict[int, list[AppointmentType]] = {h: [] for h in missing}
+    if missing:
+        for row in db.session.scalars(select(AppointmentType)
+                                      .where(AppointmentType.hospital_id.in_(missing), AppointmentType.active)
+                                      .options(joinedload(AppointmentType.equipment))
+                                      .order_by(AppointmentType.id)).unique():
+            found[row.hospital_id].append(row)
+    if seen is None:
+        return found
+    seen.update(found)
+    return {h: seen[h] for h in hospital_ids}
 
 
 def rooms_with(room_ids: set[int], equipment: set[int]) -> set[int]:

@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, event, insert, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from app import scheduling as core
 from app.extensions import db
@@ -35,7 +36,6 @@ from app.models import (
     Room,
     SchedulableResource,
     Schedule,
-    appointment_type_equipment,
     doctor_hospitals,
     room_equipment,
 )
@@ -46,12 +46,14 @@ from app.services.availability.calendars import (
     LONGEST_BOOKING,
     Calendar,
     Request,
+    active_types,
     day_groups,
     load_calendars,
     load_room_busy,
     others_in_room,
     type_label,
 )
+from app.services.availability.resources import known_resource_for_doctor
 
 PAST_DAYS = 2  # indexed days before today (UTC): every zone's "today" and a search a day behind the clock
 AHEAD_DAYS = 7  # indexed days past each schedule's horizon: the daily job has a week of slack
@@ -105,6 +107,34 @@ class _Place:
 
 
 def _places(doctor_ids: set[int]) -> list[_Place]:
+    """Where the doctors work. A doctor whose hospitals this transaction has loaded (a booking's placement did)
+    comes from the session, which holds what the same read would return; the others are read."""
+    found: list[_Place] = []
+    unknown = set()
+    for doctor_id in doctor_ids:
+        loaded = _loaded_places(doctor_id)
+        if loaded is None:
+            unknown.add(doctor_id)
+        else:
+            found += loaded
+    return found + (_read_places(unknown) if unknown else [])
+
+
+def _loaded_places(doctor_id: int) -> list[_Place] | None:
+    session = db.session
+    doctor = session.identity_map.get(identity_key(Doctor, doctor_id))
+    resource = known_resource_for_doctor(doctor_id)
+    if doctor is None or resource is None or doctor in session.dirty:
+        return None
+    loaded = inspect(doctor).dict  # loaded in this transaction: a commit or rollback expires them
+    hospitals = loaded.get("hospitals")
+    if hospitals is None or "specialty_id" not in loaded \
+            or any("timezone" not in inspect(h).dict or h in session.dirty for h in hospitals):
+        return None
+    return [_Place(doctor_id, loaded["specialty_id"], resource.id, h.id, h.timezone) for h in hospitals]
+
+
+def _read_places(doctor_ids: set[int]) -> list[_Place]:
     rows = db.session.execute(
         select(Doctor.id, Doctor.specialty_id, SchedulableResource.id, Hospital.id, Hospital.timezone)
         .join(doctor_hospitals, doctor_hospitals.c.doctor_id == Doctor.id)
@@ -115,20 +145,9 @@ def _places(doctor_ids: set[int]) -> list[_Place]:
 
 
 def _types(hospital_ids: set[int]) -> dict[int, list[_Type]]:
-    ate = appointment_type_equipment
-    rows = db.session.execute(select(AppointmentType.id, AppointmentType.hospital_id, AppointmentType.code,
-                                     AppointmentType.duration_minutes, ate.c.equipment_id)
-                              .outerjoin(ate, ate.c.appointment_type_id == AppointmentType.id)
-                              .where(AppointmentType.hospital_id.in_(hospital_ids), AppointmentType.active)
-                              .order_by(AppointmentType.id)).all()
-    kits: dict[int, set[int]] = defaultdict(set)
-    for type_id, _, _, _, equipment_id in rows:
-        if equipment_id is not None:
-            kits[type_id].add(equipment_id)
-    found: dict[int, list[_Type]] = defaultdict(list)
-    for type_id, hospital_id, code, minutes in dict.fromkeys(r[:4] for r in rows):
-        found[hospital_id].append(_Type(code, minutes, frozenset(kits[type_id])))
-    return found
+    """The active types of the hospitals (what a booking's placement read, calendars.active_types)."""
+    return {hospital_id: [_Type(t.code, t.duration_minutes, frozenset(e.id for e in t.equipment)) for t in rows]
+            for hospital_id, rows in active_types(hospital_ids).items()}
 
 
 def _kit_rooms(hospital_ids: set[int]) -> dict[int, set[int]]:

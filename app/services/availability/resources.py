@@ -23,6 +23,11 @@ def _remember(key: tuple[str, int], resource: SchedulableResource | None) -> Sch
     return resource
 
 
+def known_resource_for_doctor(doctor_id: int) -> SchedulableResource | None:
+    """The doctor's resource if this transaction has read it, else None (no read)."""
+    return _known(("doctor", doctor_id))
+
+
 def resource_for_doctor(doctor_id: int) -> SchedulableResource:
     return _known(("doctor", doctor_id)) or _remember(("doctor", doctor_id), db.session.scalar(
         select(SchedulableResource).where(SchedulableResource.doctor_id == doctor_id)))

@@ -18,6 +18,7 @@ from app.services.availability import (
     Calendar,
     Group,
     Request,
+    active_types,
     load_calendars,
     load_doctor_busy,
     load_room_busy,
@@ -58,9 +59,8 @@ def place(doctor: Doctor, start: datetime, *, appointment_type: str | None, urge
     for hospital in hospitals:
         type_row = None
         if appointment_type is not None:
-            type_row = db.session.scalar(select(AppointmentType).where(
-                AppointmentType.hospital_id == hospital.id, AppointmentType.code == appointment_type,
-                AppointmentType.active))
+            type_row = next((t for t in active_types({hospital.id})[hospital.id] if t.code == appointment_type),
+                            None)
             if type_row is None:
                 first_error = first_error or core.TypeNotOffered(
                     f"{hospital.name} does not offer the appointment type '{appointment_type}'.", "appointment_type")
