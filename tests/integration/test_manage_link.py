@@ -140,7 +140,11 @@ def test_reschedule_through_the_link(client, clinic, make):
     assert res.status_code == 302
     appointment = fresh(appointment)
     assert appointment.start == new_start and appointment.status == "scheduled"
-    assert res.headers["Location"].endswith(path_of(appointment))
+    # the new link names the moved appointment at its new time; two links signed a second apart differ only in
+    # their signing time, so the payloads are compared, and the new link works
+    location = res.headers["Location"].removeprefix("http://localhost")
+    assert location.split(".")[0] == path_of(appointment).split(".")[0] != path.split(".")[0]
+    assert client.get(location).status_code == 200
     assert client.get(path).status_code == 410  # the old link died with the move
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "appointment.reschedule"))
     assert event.actor_id is None and event.comment == "via manage link"
