@@ -3,7 +3,8 @@
 A booking asks for the same rows in several services (the doctor's calendar, resource and hospitals' appointment
 types in the placement and again in the index upkeep; the patient of the signed-in account in two policies); each
 asks `remembered(name)` for a dict it fills and reads. The dicts go when the outer transaction ends (commit or
-rollback), so nothing read in one transaction is trusted in the next, where other writers may have changed it.
+rollback) and on any rollback (a savepoint's too), so nothing read in one transaction is trusted in the next, where
+other writers may have changed it.
 
 What is made of rows the transaction itself may change is registered with `made_of(name, *models)`: while the
 session holds unflushed changes to those models `remembered` answers None (read afresh: the read flushes them and
@@ -53,3 +54,8 @@ def _forget_what_changed(session: Session, _flush_context) -> None:
 def _transaction_ended(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(KEY, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, _previous_transaction) -> None:
+    session.info.pop(KEY, None)  # a savepoint's rollback too: what was read inside it may be gone

@@ -119,3 +119,19 @@ def test_a_booking_far_ahead_under_the_nearby_hours_matches_a_rebuild(make):
     with transaction():
         index.rebuild(doctor.id)
     assert _rows(doctor.id) == kept
+
+
+def test_leave_rolled_back_with_its_savepoint_is_not_remembered(make):
+    hospital = make.hospital()
+    doctor = make.doctor(hospital, make.specialty())
+    make.schedule(doctor, hospital, horizon_days=5)
+    patient = make.patient()  # before the transaction: the factory commits
+    start = _at(1, 2)
+    with transaction():
+        with pytest.raises(core.SchedulingError):
+            with db.session.begin_nested():
+                add_exception(None, resource_for_doctor(doctor.id).id, hospital.id, start, start + timedelta(hours=1),
+                              False, "training")
+                db.session.flush()
+                booking.place(doctor, start, appointment_type=None, urgency="routine", now=utcnow())  # sees the leave
+        booking.book(None, patient, doctor, start)  # the leave went with its savepoint
