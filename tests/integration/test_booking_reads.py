@@ -88,37 +88,48 @@ def _rows(doctor_id: int) -> list[tuple]:
         .where(IndexedSlot.doctor_id == doctor_id)).all())
 
 
+def _clinic(make, *schedules: dict):
+    """A doctor at a hospital with the given schedules (make.schedule's keywords), in order."""
+    hospital = make.hospital()
+    doctor = make.doctor(hospital, make.specialty())
+    for kw in schedules:
+        make.schedule(doctor, hospital, **kw)
+    return hospital, doctor
+
+
+def _assert_as_a_rebuild_would(doctor_id: int) -> None:
+    kept = _rows(doctor_id)
+    with transaction():
+        index.rebuild(doctor_id)
+    assert _rows(doctor_id) == kept
+
+
 def test_leave_on_a_day_past_the_nearby_horizon_is_kept_in_step_as_a_rebuild_would(make):
     """Near hours open 2 days ahead until day 15, later hours 40 days ahead: day 12 is indexed (the later
     schedule's horizon reaches it) though the hours around it alone would not reach it. The upkeep reads the
     calendar around the day first, and must notice that the whole window decides."""
-    hospital = make.hospital()
-    doctor = make.doctor(hospital, make.specialty())
     today = core.local_day(utcnow(), LONDON)
-    make.schedule(doctor, hospital, horizon_days=2)
-    make.schedule(doctor, hospital, valid_from=today + timedelta(days=15), horizon_days=40)
+    hospital, doctor = _clinic(make, dict(horizon_days=2),
+                               dict(valid_from=today + timedelta(days=15), horizon_days=40))
     far = today + timedelta(days=12)
     assert far in {row[0] for row in _rows(doctor.id)}
     with transaction():
         add_exception(None, resource_for_doctor(doctor.id).id, hospital.id, _at(12), _at(12, 8), False, "course")
-    kept = _rows(doctor.id)
-    assert [row for row in kept if row[0] == far and row[2] < _at(12, 8)] == []
-    with transaction():
-        index.rebuild(doctor.id)
-    assert _rows(doctor.id) == kept
+    assert [row for row in _rows(doctor.id) if row[0] == far and row[2] < _at(12, 8)] == []
+    _assert_as_a_rebuild_would(doctor.id)
 
 
-def test_a_booking_far_ahead_under_the_nearby_hours_matches_a_rebuild(make):
-    hospital = make.hospital()
-    doctor = make.doctor(hospital, make.specialty())
-    make.schedule(doctor, hospital, horizon_days=3)
-    make.schedule(doctor, hospital, valid_from=core.local_day(utcnow(), LONDON) + timedelta(days=30), horizon_days=60)
+def test_a_booking_beside_leave_keeps_the_leave_out_of_the_index(make):
+    """The booking's upkeep reads the calendar of the days around it only: that read must hold the leave of the
+    booked day, or the upkeep would offer the hours under it again."""
+    hospital, doctor = _clinic(make, dict(horizon_days=3))
+    patient = make.patient()  # before the transaction: the factory commits
     with transaction():
-        booking.book(None, make.patient(), doctor, _at(2, 1))
-    kept = _rows(doctor.id)
+        add_exception(None, resource_for_doctor(doctor.id).id, hospital.id, _at(2), _at(2, 4), False, "course")
     with transaction():
-        index.rebuild(doctor.id)
-    assert _rows(doctor.id) == kept
+        booking.book(None, patient, doctor, _at(2, 5))
+    assert [row for row in _rows(doctor.id) if row[2] < _at(2, 4) and row[3] > _at(2)] == []
+    _assert_as_a_rebuild_would(doctor.id)
 
 
 def test_leave_rolled_back_with_its_savepoint_is_not_remembered(make):
