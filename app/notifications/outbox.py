@@ -62,8 +62,9 @@ def queue(channel: str, recipient: str | None, template: str, context: dict, ded
 def _insert_or_ignore(values: dict) -> bool:
     """Insert unless the dedupe key exists; True when this call inserted (app.services.upsert's pattern: on MySQL
     a no-op ON DUPLICATE KEY UPDATE, which takes the exclusive lock at once instead of deadlocking)."""
-    result = db.session.execute(_insert_statement(db.session.get_bind().dialect.name), values)
-    if db.session.get_bind().dialect.name == "mysql":
+    dialect = db.session.get_bind().dialect.name
+    result = db.session.execute(_insert_statement(dialect), values)
+    if dialect == "mysql":
         return bool(result.lastrowid)  # 0 when the existing row was kept
     return result.rowcount > 0
 

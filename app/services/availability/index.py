@@ -111,8 +111,9 @@ def _places(doctor_ids: set[int]) -> list[_Place]:
     comes from the session, which holds what the same read would return; the others are read."""
     found: list[_Place] = []
     unknown = set()
+    dirty = db.session.dirty  # a fresh set on every access: taken once, not per doctor
     for doctor_id in doctor_ids:
-        loaded = _loaded_places(doctor_id)
+        loaded = _loaded_places(doctor_id, dirty)
         if loaded is None:
             unknown.add(doctor_id)
         else:
@@ -120,16 +121,15 @@ def _places(doctor_ids: set[int]) -> list[_Place]:
     return found + (_read_places(unknown) if unknown else [])
 
 
-def _loaded_places(doctor_id: int) -> list[_Place] | None:
-    session = db.session
-    doctor = session.identity_map.get(identity_key(Doctor, doctor_id))
+def _loaded_places(doctor_id: int, dirty) -> list[_Place] | None:
+    doctor = db.session.identity_map.get(identity_key(Doctor, doctor_id))
     resource = known_resource_for_doctor(doctor_id)
-    if doctor is None or resource is None or doctor in session.dirty:
+    if doctor is None or resource is None or doctor in dirty:
         return None
     loaded = inspect(doctor).dict  # loaded in this transaction: a commit or rollback expires them
     hospitals = loaded.get("hospitals")
     if hospitals is None or "specialty_id" not in loaded \
-            or any("timezone" not in inspect(h).dict or h in session.dirty for h in hospitals):
+            or any("timezone" not in inspect(h).dict or h in dirty for h in hospitals):
         return None
     return [_Place(doctor_id, loaded["specialty_id"], resource.id, h.id, h.timezone) for h in hospitals]
 
