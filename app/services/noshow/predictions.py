@@ -99,20 +99,26 @@ def _age(birth: date | None, on: date) -> int | None:
 def predict(appointment: Appointment, now: datetime) -> None:
     """Store the booking's no-show probability and model version, or clear them when there is no model to ask
     (a moved booking's old prediction was about another lead time)."""
-    appointment.noshow_p = appointment.noshow_model = None
     if appointment.kind == Kind.LOCATION or appointment.patient_id is None:
-        return
+        return _store(appointment, None, None)
     model = active_model()
     if model is None:
-        return
+        return _store(appointment, None, None)
     patient = db.session.get(Patient, appointment.patient_id)  # a filled hold's relationship may be stale
     try:
         x = booking_features(facts(appointment, patient, now), model.record.encoding)
         p = float(model.record.model.predict_proba([x])[0][1])
     except Exception:  # a model that cannot score must not cost the patient the booking
         log.exception("no-show prediction failed for appointment %s; stored none", appointment.id)
-        return
-    appointment.noshow_p, appointment.noshow_model = round(p, 4), model.version
+        return _store(appointment, None, None)
+    _store(appointment, round(p, 4), model.version)
+
+
+def _store(appointment: Appointment, p: float | None, version: str | None) -> None:
+    """Set the prediction only where it changes: assigning the same None to a booking just inserted would cost an
+    UPDATE of every booking made while no model is active."""
+    if (appointment.noshow_p, appointment.noshow_model) != (p, version):
+        appointment.noshow_p, appointment.noshow_model = p, version
 
 
 def forget_loaded() -> None:
