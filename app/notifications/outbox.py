@@ -9,7 +9,6 @@ mark leaves the row pending, so it goes out once more after the lease; the dedup
 """
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from app.extensions import db
 from app.models import OutboxMessage
 from app.models.base import utcnow
 from app.models.outbox import DeliveryStatus
+from app.models.statements import compiled_once
 from app.notifications import channels
 from app.notifications.render import RenderError, render_email, render_sms, stale_reason
 
@@ -60,19 +60,20 @@ def queue(channel: str, recipient: str | None, template: str, context: dict, ded
 
 
 def _insert_or_ignore(values: dict) -> bool:
-    """Insert unless the dedupe key exists; True when this call inserted (app.services.upsert's pattern: on MySQL
-    a no-op ON DUPLICATE KEY UPDATE, which takes the exclusive lock at once instead of deadlocking)."""
-    dialect = db.session.get_bind().dialect.name
-    result = db.session.execute(_insert_statement(dialect), values)
+    """Insert unless the dedupe key exists; True when this call inserted (app.services.rows's pattern: on MySQL
+    a no-op ON DUPLICATE KEY UPDATE, which takes the exclusive lock at once instead of deadlocking). Compiled once
+    per set of columns (rows.compiled_once); on the session's connection, so it does not flush."""
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    columns = sorted(values)
+    result = connection.execute(compiled_once(connection, ("outbox", *columns), lambda: _insert_statement(dialect),
+                                              column_keys=columns), values)
     if dialect == "mysql":
         return bool(result.lastrowid)  # 0 when the existing row was kept
     return result.rowcount > 0
 
 
-@functools.cache
 def _insert_statement(dialect: str):
-    """One statement per dialect, built once: each message only binds its values (building and keying the
-    statement per message cost a booking about as much as sending it)."""
     table = OutboxMessage.__table__
     if dialect == "mysql":
         statement = mysql.insert(table)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.engine.interfaces import CacheStats
 
 from app import scheduling as core
 from app.extensions import db
@@ -146,3 +147,31 @@ def test_leave_rolled_back_with_its_savepoint_is_not_remembered(make):
                 db.session.flush()
                 booking.place(doctor, start, appointment_type=None, urgency="routine", now=utcnow())  # sees the leave
         booking.book(None, patient, doctor, start)  # the leave went with its savepoint
+
+
+def test_a_booking_compiles_no_statement_anew_and_writes_no_unchanged_prediction(make):
+    """After a first booking has compiled what a booking sends, a second one finds every statement compiled: the
+    upserts (outbox, day count, stamps) come from rows.compiled_once, SQLAlchemy's cache has the rest. With no
+    no-show model active the new booking's prediction stays empty, without an UPDATE that writes it empty again."""
+    hospital = make.hospital()
+    doctor = make.doctor(hospital, make.specialty())
+    make.user("staff", hospital)  # a reader of the booking's notices: a notice and its e-mail per booking
+    make.priced_types(hospital, new=60)
+    make.schedule(doctor, hospital, horizon_days=5)
+    fresh = []
+
+    def record(_conn, _cursor, statement, _params, context, _many):
+        if context.cache_hit in (CacheStats.CACHE_MISS, CacheStats.NO_CACHE_KEY):
+            fresh.append(" ".join(statement.split())[:120])
+    for slot, who in ((0, make.patient()), (4, make.patient())):
+        fresh.clear()
+        with _statements() as sent:
+            event.listen(db.engine, "before_cursor_execute", record)
+            try:
+                with transaction():
+                    booking.book(None, who, doctor, _at(1, slot), appointment_type="new")
+            finally:
+                event.remove(db.engine, "before_cursor_execute", record)
+        assert any(s.startswith("INSERT INTO staff_notices") for s in sent)
+        assert not [s for s in sent if s.startswith("UPDATE appointments")], sent
+    assert fresh == []
