@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Integer, func, insert, literal, select, union
+from sqlalchemy import Integer, bindparam, func, insert, select, union
 
 from app.extensions import db
 from app.models import (
@@ -264,18 +264,21 @@ NOTICE_TEXTS = {
 
 
 def _notice_readers(appointment: Appointment) -> list[User]:
-    """The hospital's active staff and the doctor: who runs this appointment's day.
-
-    One statement: the reader ids as a derived table joined to users. An `id IN (staff) OR id = doctor` condition
-    reads every user row instead (MariaDB cannot use the key for it), which grows with the region's patients."""
-    readers = select(Membership.user_id.label("user_id")).where(Membership.hospital_id == appointment.hospital_id,
-                                                                  Membership.role == Role.STAFF)
+    """The hospital's active staff and the doctor: who runs this appointment's day."""
     doctor = appointment.doctor
-    if doctor is not None and doctor.user_id is not None:
-        readers = union(readers, select(literal(doctor.user_id, Integer).label("user_id")))
-    ids = readers.subquery()
-    return list(db.session.scalars(select(User).join(ids, ids.c.user_id == User.id).where(User.active)
-                                   .order_by(User.id)))
+    return list(db.session.scalars(_readers_statement(), {
+        "hospital": appointment.hospital_id, "doctor": doctor.user_id if doctor is not None else None}))
+
+
+@functools.cache
+def _readers_statement():
+    """One statement, built once: the reader ids as a derived table joined to users. An `id IN (staff) OR id =
+    doctor` condition reads every user row instead (MariaDB cannot use the key for it), which grows with the
+    region's patients. A doctor without a login adds a NULL id, which joins nobody."""
+    staff = select(Membership.user_id.label("user_id")).where(Membership.hospital_id == bindparam("hospital"),
+                                                                Membership.role == Role.STAFF)
+    ids = union(staff, select(bindparam("doctor", type_=Integer).label("user_id"))).subquery()
+    return select(User).join(ids, ids.c.user_id == User.id).where(User.active).order_by(User.id)
 
 
 @functools.cache

@@ -16,10 +16,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import scheduling as core
@@ -166,19 +166,37 @@ def load_calendars(pairs: list[tuple[int, int]], tzs: dict[int, str], first_day:
     return {pair: seen[keys[pair]] for pair in pairs}
 
 
-def _read_calendars(pairs: list[tuple[int, int]], tzs: dict[int, str], first_day: date,
-                    last_day: date) -> dict[tuple[int, int], Calendar]:
-    resource_ids = {r for r, _ in pairs}
+@cache
+def _schedules_statement():
+    """The schedules in force on some of the days, with their last rule's id (the rules cache's key). Built once:
+    a booking reads its calendar twice over (placement, index upkeep) in every transaction, and building and keying
+    the statement cost more than the database's answer (docs/benchmarks.md, "Compiled once")."""
     last_rule_id = (select(func.max(AvailabilityRule.id)).where(AvailabilityRule.schedule_id == Schedule.id)
                     .correlate(Schedule).scalar_subquery())
-    rows = db.session.execute(
-        select(Schedule.id, Schedule.resource_id, Schedule.hospital_id, Schedule.valid_from, Schedule.valid_till,
-               Schedule.created_at, Schedule.horizon_days, Schedule.daily_limit, Schedule.min_notice_minutes,
-               Schedule.buffer_minutes, Schedule.urgent_share, Schedule.urgent_release_hours,
-               last_rule_id.label("last_rule_id"))
-        .where(Schedule.resource_id.in_(resource_ids), Schedule.valid_from <= last_day,
-               (Schedule.valid_till.is_(None)) | (Schedule.valid_till > first_day))
-        .order_by(Schedule.id)).all()
+    return (select(Schedule.id, Schedule.resource_id, Schedule.hospital_id, Schedule.valid_from, Schedule.valid_till,
+                   Schedule.created_at, Schedule.horizon_days, Schedule.daily_limit, Schedule.min_notice_minutes,
+                   Schedule.buffer_minutes, Schedule.urgent_share, Schedule.urgent_release_hours,
+                   last_rule_id.label("last_rule_id"))
+            .where(Schedule.resource_id.in_(bindparam("resources", expanding=True)),
+                   Schedule.valid_from <= bindparam("last_day"),
+                   (Schedule.valid_till.is_(None)) | (Schedule.valid_till > bindparam("first_day")))
+            .order_by(Schedule.id))
+
+
+@cache
+def _exceptions_statement():
+    e = AvailabilityException
+    return (select(e.resource_id, e.hospital_id, e.start, e.end, e.available, e.reason)
+            .where(e.resource_id.in_(bindparam("resources", expanding=True)), e.start < bindparam("span_end"),
+                   e.end > bindparam("span_start"))
+            .order_by(e.start, e.end, e.id))
+
+
+def _read_calendars(pairs: list[tuple[int, int]], tzs: dict[int, str], first_day: date,
+                    last_day: date) -> dict[tuple[int, int], Calendar]:
+    resource_ids = sorted({r for r, _ in pairs})
+    rows = db.session.execute(_schedules_statement(), {"resources": resource_ids, "first_day": first_day,
+                                                       "last_day": last_day}).all()
     rules_of = _cached_rules(rows)
     calendars = {(r, h): Calendar(r, h, ZoneInfo(tzs[h]), []) for r, h in pairs}
     for row in rows:
@@ -194,11 +212,8 @@ def _read_calendars(pairs: list[tuple[int, int]], tzs: dict[int, str], first_day
     by_resource: dict[int, list[Calendar]] = defaultdict(list)
     for calendar in calendars.values():
         by_resource[calendar.resource_id].append(calendar)
-    e = AvailabilityException
     for resource_id, hospital_id, start, end, available, reason in db.session.execute(
-            select(e.resource_id, e.hospital_id, e.start, e.end, e.available, e.reason)
-            .where(e.resource_id.in_(resource_ids), e.start < span_end, e.end > span_start)
-            .order_by(e.start, e.end, e.id)):
+            _exceptions_statement(), {"resources": resource_ids, "span_start": span_start, "span_end": span_end}):
         for calendar in by_resource[resource_id]:
             # leave removes time everywhere; added time belongs to the hospital where the clinic runs
             if not available or hospital_id == calendar.hospital_id:
@@ -234,11 +249,33 @@ def load_room_busy(room_ids: set[int], start: datetime, end: datetime) -> dict[i
     busy: dict[int, list[tuple[int | None, core.Busy]]] = defaultdict(list)
     if room_ids:
         for room_id, doctor_id, a_start, a_end in db.session.execute(
-                select(Appointment.room_id, Appointment.doctor_id, Appointment.start, Appointment.end)
-                .where(Appointment.room_id.in_(room_ids), Appointment.holds_room.is_(True),
-                       *_overlapping(start, end))):
+                _room_busy_statement(), _overlap_params(sorted(room_ids), start, end)):
             busy[room_id].append((doctor_id, core.Busy(a_start, a_end)))
     return busy
+
+
+@cache
+def _room_busy_statement():
+    return (select(Appointment.room_id, Appointment.doctor_id, Appointment.start, Appointment.end)
+            .where(Appointment.room_id.in_(bindparam("ids", expanding=True)), Appointment.holds_room.is_(True),
+                   *_overlapping_bound()))
+
+
+@cache
+def _doctor_busy_statement():
+    return (select(Appointment.doctor_id, Appointment.start, Appointment.end)
+            .where(Appointment.doctor_id.in_(bindparam("ids", expanding=True)), *_overlapping_bound()))
+
+
+def _overlapping_bound() -> tuple:
+    """_overlapping with the interval as parameters (`lo`, `start`, `end`: _overlap_params), for built-once
+    statements."""
+    return (Appointment.status.in_(ACTIVE), Appointment.start >= bindparam("lo"), Appointment.start < bindparam("end"),
+            Appointment.end > bindparam("start"))
+
+
+def _overlap_params(ids: list[int], start: datetime, end: datetime) -> dict:
+    return {"ids": ids, "lo": start - LONGEST_BOOKING, "start": start, "end": end}
 
 
 def others_in_room(room_busy: dict[int, list[tuple[int | None, core.Busy]]], room_id: int | None,
@@ -253,9 +290,8 @@ def load_doctor_busy(by_doctor: dict[int, int], start: datetime, end: datetime) 
     """load_busy for doctors whose resources the caller knows (doctor id -> resource id), keyed by resource id."""
     busy: dict[int, list[core.Busy]] = defaultdict(list)
     if by_doctor:
-        for doctor_id, a_start, a_end in db.session.execute(
-                select(Appointment.doctor_id, Appointment.start, Appointment.end)
-                .where(Appointment.doctor_id.in_(by_doctor), *_overlapping(start, end))):
+        for doctor_id, a_start, a_end in db.session.execute(_doctor_busy_statement(),
+                                                             _overlap_params(sorted(by_doctor), start, end)):
             busy[by_doctor[doctor_id]].append(core.Busy(a_start, a_end))
     return busy
 

@@ -18,8 +18,9 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
-from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy import bindparam, delete, event, insert, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -153,11 +154,15 @@ def _types(hospital_ids: set[int]) -> dict[int, list[_Type]]:
 def _kit_rooms(hospital_ids: set[int]) -> dict[int, set[int]]:
     """Equipment of each active room of the hospitals."""
     have: dict[int, set[int]] = defaultdict(set)
-    for room_id, equipment_id in db.session.execute(
-            select(Room.id, room_equipment.c.equipment_id).join(room_equipment)
-            .where(Room.hospital_id.in_(hospital_ids), Room.active)):
+    for room_id, equipment_id in db.session.execute(_kit_statement(), {"hospitals": sorted(hospital_ids)}):
         have[room_id].add(equipment_id)
     return have
+
+
+@cache
+def _kit_statement():
+    return select(Room.id, room_equipment.c.equipment_id).join(room_equipment) \
+        .where(Room.hospital_id.in_(bindparam("hospitals", expanding=True)), Room.active)
 
 
 def _derived(slot: core.Slot, kind: _Type) -> bool:
@@ -236,24 +241,37 @@ def lock_doctors(doctor_ids: set[int], connection=None) -> None:
     held = db.session.info.setdefault(LOCKED, set())
     wanted = set(doctor_ids) - held  # a row lock lasts to the transaction's end: the flush's lock serves the commit
     if wanted:
-        (connection or db.session).execute(select(Doctor.id).where(Doctor.id.in_(sorted(wanted)))
-                                           .order_by(Doctor.id).with_for_update())
+        (connection or db.session).execute(_lock_statement(), {"ids": sorted(wanted)})
         held.update(wanted)
 
 
-def _read_busy(column, ids: set[int], start: datetime, end: datetime, *extra) -> dict[int, list[core.Busy]]:
+@cache
+def _lock_statement():
+    return select(Doctor.id).where(Doctor.id.in_(bindparam("ids", expanding=True))).order_by(Doctor.id) \
+        .with_for_update()
+
+
+def _doctors_busy(ids: set[int], start: datetime, end: datetime) -> dict[int, list[core.Busy]]:
+    """The doctors' active bookings reaching into [start, end), by start; on MariaDB a locking read (it sees what
+    committed since the snapshot: docs/availability-index.md, "Concurrency")."""
     found: dict[int, list[core.Busy]] = defaultdict(list)
     if not ids:
         return found
-    stmt = (select(column, Appointment.start, Appointment.end)
-            .where(column.in_(ids), Appointment.status.in_(ACTIVE), Appointment.start >= start - LONGEST_BOOKING,
-                   Appointment.start < end, Appointment.end > start, *extra)
-            .order_by(Appointment.start))
-    if _mysql():
-        stmt = stmt.with_for_update(read=True)
-    for key, a_start, a_end in db.session.execute(stmt):
+    params = {"ids": sorted(ids), "lo": start - LONGEST_BOOKING, "start": start, "end": end}
+    for key, a_start, a_end in db.session.execute(_busy_statement(_mysql()), params):
         found[key].append(core.Busy(a_start, a_end))
     return found
+
+
+@cache
+def _busy_statement(locking: bool):
+    """Built once per kind: the upkeep of every booking reads it (docs/benchmarks.md, "Compiled once")."""
+    stmt = (select(Appointment.doctor_id, Appointment.start, Appointment.end)
+            .where(Appointment.doctor_id.in_(bindparam("ids", expanding=True)), Appointment.status.in_(ACTIVE),
+                   Appointment.start >= bindparam("lo"), Appointment.start < bindparam("end"),
+                   Appointment.end > bindparam("start"))
+            .order_by(Appointment.start))
+    return stmt.with_for_update(read=True) if locking else stmt
 
 
 def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | None],
@@ -326,7 +344,7 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
         return 0
     span_start = min(core.to_utc(days[0], time(0), c.tz) for _, c, days in plans)
     span_end = max(core.to_utc(days[-1] + timedelta(days=1), time(0), c.tz) for _, c, days in plans)
-    busy = _read_busy(Appointment.doctor_id, {p.doctor_id for p, _, _ in plans}, span_start, span_end)
+    busy = _doctors_busy({p.doctor_id for p, _, _ in plans}, span_start, span_end)
     # a session with a room shares it with nobody: what others booked there is busy time, as in the live search
     # (docs/architecture.md, "One room, one consultation")
     used = {room for _, calendar, _ in plans for room in calendar.rooms.values() if room is not None}
@@ -337,7 +355,9 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
             rows += _day_rows(place, calendar, day, types.get(place.hospital_id, []), rooms,
                               busy.get(place.doctor_id, []), room_busy)
     if rows:
-        db.session.execute(insert(IndexedSlot), rows)
+        # the table's insert, not the ORM's bulk insert: the rows are plain dicts, and the ORM's bulk path walks the
+        # mapper for each of them (a booking writes its doctor's whole day again)
+        db.session.execute(insert(IndexedSlot.__table__), rows)
     return len(rows)
 
 
@@ -554,12 +574,19 @@ def _resolve(markers: list[tuple]) -> dict[int, list[tuple[datetime, datetime]] 
             add(doctor_id)
     if rooms:
         # a booking that holds a room takes it from every doctor whose hours are in that room
-        for room_id, doctor_id in db.session.execute(
-                select(AvailabilityRule.room_id, SchedulableResource.doctor_id)
-                .join(Schedule, Schedule.id == AvailabilityRule.schedule_id)
-                .join(SchedulableResource, SchedulableResource.id == Schedule.resource_id)
-                .where(AvailabilityRule.room_id.in_(rooms), SchedulableResource.doctor_id.is_not(None))
-                .distinct()):
+        for room_id, doctor_id in db.session.execute(_room_users_statement(), {"rooms": sorted(rooms)}):
             for start, end in rooms[room_id]:
                 add(doctor_id, start, end)
     return spans
+
+
+@cache
+def _room_users_statement():
+    """The doctors with hours in any of the rooms; built once (every booking that holds a room asks)."""
+    return (select(AvailabilityRule.room_id, SchedulableResource.doctor_id)
+            .join(Schedule, Schedule.id == AvailabilityRule.schedule_id)
+            .join(SchedulableResource, SchedulableResource.id == Schedule.resource_id)
+            .where(AvailabilityRule.room_id.in_(bindparam("rooms", expanding=True)),
+                   SchedulableResource.doctor_id.is_not(None))
+            .distinct())
+

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app import scheduling as core
 from app.extensions import db
@@ -119,8 +120,17 @@ def _without(busy: list[core.Busy], ignore: Appointment | None) -> list[core.Bus
 
 
 def check_patient_free(patient: Patient, start: datetime, end: datetime, ignore_id: int | None = None) -> None:
-    clash = db.session.scalar(select(Appointment.id).where(
-        Appointment.patient_id == patient.id, Appointment.status.in_(core.ACTIVE), Appointment.start < end,
-        Appointment.end > start, Appointment.id != (ignore_id or 0)).limit(1))
+    clash = db.session.scalar(_clash_statement(), {"patient": patient.id, "start": start, "end": end,
+                                                   "ignore": ignore_id or 0})
     if clash is not None:
         raise core.PatientOverlap("The patient already has an appointment at that time.", "start")
+
+
+@cache
+def _clash_statement():
+    """Built once: every booking and move asks (docs/benchmarks.md, "Compiled once")."""
+    return select(Appointment.id).where(
+        Appointment.patient_id == bindparam("patient"), Appointment.status.in_(core.ACTIVE),
+        Appointment.start < bindparam("end"), Appointment.end > bindparam("start"),
+        Appointment.id != bindparam("ignore")).limit(1)
+
