@@ -84,6 +84,7 @@ def register_reads(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (one metadata for Alembic)
+    from app.conversions import with_conversions
     from app.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, principal, socketio
     from app.i18n import select_locale
     from app.replica import init_replica, start_health
@@ -92,9 +93,10 @@ def register_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("mysql"):
         # the pool's own rollback on return is replaced by _tune_mysql's, which skips the closed transactions
         # and its ping on every checkout by _tune_mysql's, which pings only connections idle for a while
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_reset_on_return": None,
-                                                   **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
-                                                   "pool_pre_ping": False}
+        # and PyMySQL's date parsing by the standard library's (app/models/conversions.py)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = with_conversions(
+            {"pool_reset_on_return": None, **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
+             "pool_pre_ping": False})
     db.init_app(app)
     with app.app_context():
         start_health(app, db.engines)

@@ -28,6 +28,8 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import Select, text
 from sqlalchemy.exc import DBAPIError
 
+from app.conversions import with_conversions
+
 log = logging.getLogger(__name__)
 
 BIND = "replica"  # the Flask-SQLAlchemy bind key of the replica's engine
@@ -109,7 +111,7 @@ def init_replica(app: Flask) -> None:
         return
     options: dict[str, Any] = {"url": url, "pool_pre_ping": True}
     if url.startswith("mysql"):
-        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        options = with_conversions({**options, "connect_args": {"connect_timeout": CONNECT_TIMEOUT_SECONDS}})
     app.config["SQLALCHEMY_BINDS"] = {**(app.config.get("SQLALCHEMY_BINDS") or {}), BIND: options}
 
 

@@ -15,7 +15,7 @@ def compiled_once(connection: Connection, key: tuple, build: Callable,
                   column_keys: list[str] | None = None) -> Compiled:
     """`build()`'s statement compiled once for the connection's dialect, for statements SQLAlchemy does not cache:
     its MySQL insert (ON DUPLICATE KEY UPDATE) is compiled again on every execution, which cost a booking more than
-    its round trips (docs/benchmarks.md, "Compiled once"). Execute it with `connection.execute(compiled, params)`:
+    its round trips (docs/benchmarks.md, "Built once"). Execute it with `connection.execute(compiled, params)`:
     the binds' types still convert the values."""
     cache = _COMPILED.setdefault(connection.dialect, {})
     found = cache.get(key)

@@ -29,7 +29,8 @@ SERVICES = ("app.services",)
 ADAPTERS = ("app.notifications", "app.realtime")
 MODELS = ("app.models", "app.extensions", "app.replica")
 CORE_LAYER = ("app.scheduling",)
-LEAVES = ("app.money", "app.phones", "app.text")  # import nothing of the application: any layer may use them
+# import nothing of the application: any layer may use them
+LEAVES = ("app.money", "app.phones", "app.text", "app.conversions")
 LAYERS = [ENTRY, SERVICES, ADAPTERS, MODELS, CORE_LAYER]
 
 # Imports that run from a lower layer to a higher one, each explained in docs/architecture.md ("Exceptions").

@@ -170,7 +170,7 @@ def load_calendars(pairs: list[tuple[int, int]], tzs: dict[int, str], first_day:
 def _schedules_statement():
     """The schedules in force on some of the days, with their last rule's id (the rules cache's key). Built once:
     a booking reads its calendar twice over (placement, index upkeep) in every transaction, and building and keying
-    the statement cost more than the database's answer (docs/benchmarks.md, "Compiled once")."""
+    the statement cost more than the database's answer (docs/benchmarks.md, "Built once")."""
     last_rule_id = (select(func.max(AvailabilityRule.id)).where(AvailabilityRule.schedule_id == Schedule.id)
                     .correlate(Schedule).scalar_subquery())
     return (select(Schedule.id, Schedule.resource_id, Schedule.hospital_id, Schedule.valid_from, Schedule.valid_till,

@@ -265,7 +265,7 @@ def _doctors_busy(ids: set[int], start: datetime, end: datetime) -> dict[int, li
 
 @cache
 def _busy_statement(locking: bool):
-    """Built once per kind: the upkeep of every booking reads it (docs/benchmarks.md, "Compiled once")."""
+    """Built once per kind: the upkeep of every booking reads it (docs/benchmarks.md, "Built once")."""
     stmt = (select(Appointment.doctor_id, Appointment.start, Appointment.end)
             .where(Appointment.doctor_id.in_(bindparam("ids", expanding=True)), Appointment.status.in_(ACTIVE),
                    Appointment.start >= bindparam("lo"), Appointment.start < bindparam("end"),

@@ -52,7 +52,7 @@ def lost_race():
 
 def insert_claims(rows: list[dict]) -> None:
     if rows:
-        db.session.execute(insert(Claim), rows)
+        db.session.execute(insert(Claim.__table__), rows)  # the table's insert: plain rows, no ORM bulk path
 
 
 def _take_token(resource_id: int, slot_start: datetime, capacity: int) -> None:

@@ -128,7 +128,7 @@ def check_patient_free(patient: Patient, start: datetime, end: datetime, ignore_
 
 @cache
 def _clash_statement():
-    """Built once: every booking and move asks (docs/benchmarks.md, "Compiled once")."""
+    """Built once: every booking and move asks (docs/benchmarks.md, "Built once")."""
     return select(Appointment.id).where(
         Appointment.patient_id == bindparam("patient"), Appointment.status.in_(core.ACTIVE),
         Appointment.start < bindparam("end"), Appointment.end > bindparam("start"),
