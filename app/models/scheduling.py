@@ -96,6 +96,7 @@ class Appointment(db.Model):
         Index("ix_appointments_doctor_start", "doctor_id", "start"),
         Index("ix_appointments_patient_start", "patient_id", "start"),
         Index("ix_appointments_hospital_start", "hospital_id", "start"),
+        Index("ix_appointments_room_start", "room_id", "start"),  # a room's busy time: docs/availability-index.md
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -240,8 +240,11 @@ def load_busy(resource_ids: set[int], start: datetime, end: datetime) -> dict[in
     return busy
 
 
-def load_room_busy(room_ids: set[int], start: datetime, end: datetime) -> dict[int, list[tuple[int | None, core.Busy]]]:
+def load_room_busy(room_ids: set[int], start: datetime, end: datetime, *,
+                   locking: bool = False) -> dict[int, list[tuple[int | None, core.Busy]]]:
     """Bookings holding each room in [start, end), with the doctor each belongs to (None for a room booking).
+    `locking`: a locking read (MariaDB's index upkeep: it sees what committed since the transaction's snapshot,
+    docs/availability-index.md, "Concurrency").
 
     A session with a room claims it for every booking (docs/architecture.md, "Integrity"); the caller drops its own
     doctor's bookings, which its doctor's busy list already has, so that a token session's seats are not counted
@@ -249,16 +252,17 @@ def load_room_busy(room_ids: set[int], start: datetime, end: datetime) -> dict[i
     busy: dict[int, list[tuple[int | None, core.Busy]]] = defaultdict(list)
     if room_ids:
         for room_id, doctor_id, a_start, a_end in db.session.execute(
-                _room_busy_statement(), _overlap_params(sorted(room_ids), start, end)):
+                _room_busy_statement(locking), _overlap_params(sorted(room_ids), start, end)):
             busy[room_id].append((doctor_id, core.Busy(a_start, a_end)))
     return busy
 
 
 @cache
-def _room_busy_statement():
-    return (select(Appointment.room_id, Appointment.doctor_id, Appointment.start, Appointment.end)
+def _room_busy_statement(locking: bool):
+    stmt = (select(Appointment.room_id, Appointment.doctor_id, Appointment.start, Appointment.end)
             .where(Appointment.room_id.in_(bindparam("ids", expanding=True)), Appointment.holds_room.is_(True),
                    *_overlapping_bound()))
+    return stmt.with_for_update(read=True) if locking else stmt
 
 
 @cache

@@ -348,7 +348,7 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
     # a session with a room shares it with nobody: what others booked there is busy time, as in the live search
     # (docs/architecture.md, "One room, one consultation")
     used = {room for _, calendar, _ in plans for room in calendar.rooms.values() if room is not None}
-    room_busy = load_room_busy(used, span_start, span_end)
+    room_busy = load_room_busy(used, span_start, span_end, locking=_mysql())
     rows: list[dict] = []
     for place, calendar, days in plans:
         for day in days:
