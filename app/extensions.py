@@ -1,7 +1,7 @@
 """Extensions, created unbound; create_app binds them (cookiecutter-flask style)."""
 import hashlib
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -47,6 +47,17 @@ class TokenFirstLoginManager(LoginManager):
         if request.headers.get("Authorization", "").startswith("Bearer "):
             return self._update_request_context_with_user(self._load_user_from_request(request))
         return super()._load_user()
+
+    def _session_protection_failed(self):
+        """Flask-Login's session protection, for sessions that hold a login: it compares the client's identifier
+        with the one stored at login. A session without a login (a CSRF token, a flash, the chosen language) has
+        nothing to compare, and Flask-Login's strong mode "failed" it on every request, rewriting the cookie on
+        every response, /favicon.ico and static files included. A browser fetches those beside the page, each
+        response put back the cookie its request was sent with, and a flash the page had just set (an e-mail
+        confirmed, a booking cancelled) could be lost. Such a session is now left alone, as an empty one is."""
+        if "_user_id" not in session:
+            return False
+        return super()._session_protection_failed()
 
 
 login_manager = TokenFirstLoginManager()

@@ -181,3 +181,26 @@ def test_users_compare_as_accounts_not_as_session_tokens(make):
     assert first != second and first == db.session.get(User, first.id)
     assert first in [first] and second not in [first]
     assert len({first, second}) == 2
+
+
+def test_assets_beside_a_page_leave_the_session_cookie_alone(client):
+    """A browser fetches /favicon.ico and the static files beside each page, with the cookie it had when it sent
+    them. A response that set the cookie again would put that old cookie back over the one the page's own request
+    set a moment later, and a flash (an e-mail confirmed, a booking cancelled) would be lost. A session without a
+    login is only written when a request changes it."""
+    client.get("/auth/register")  # a form: the session now holds a CSRF token
+    assert cookie(client, "session")
+    for path in ("/favicon.ico", "/static/css/app.css", "/auth/login", "/"):
+        response = client.get(path)
+        assert response.headers.getlist("Set-Cookie") == [], path
+
+
+def test_a_login_used_from_another_client_is_still_refused(make, client):
+    """Session protection keeps guarding sessions that hold a login: the same cookie from another address and
+    browser loads nobody."""
+    user = make.user(Role.PATIENT)
+    assert login(client, user.email, PASSWORD, address="10.0.0.1").status_code == 302
+    assert client.get("/patient/", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 200
+    stolen = client.get("/patient/", environ_base={"REMOTE_ADDR": "10.9.9.9"},
+                        headers={"User-Agent": "another browser"})
+    assert stolen.status_code == 302 and "/auth/login" in stolen.headers["Location"]
