@@ -93,7 +93,7 @@ def register_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("mysql"):
         # the pool's own rollback on return is replaced by _tune_mysql's, which skips the closed transactions
         # and its ping on every checkout by _tune_mysql's, which pings only connections idle for a while
-        # and PyMySQL's date parsing by the standard library's (app/models/conversions.py)
+        # and PyMySQL's date parsing by the standard library's (app/conversions.py)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = with_conversions(
             {"pool_reset_on_return": None, **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
              "pool_pre_ping": False})

@@ -62,7 +62,7 @@ def queue(channel: str, recipient: str | None, template: str, context: dict, ded
 def _insert_or_ignore(values: dict) -> bool:
     """Insert unless the dedupe key exists; True when this call inserted (app.services.rows's pattern: on MySQL
     a no-op ON DUPLICATE KEY UPDATE, which takes the exclusive lock at once instead of deadlocking). Compiled once
-    per set of columns (rows.compiled_once); on the session's connection, so it does not flush."""
+    per set of columns (models.statements.compiled_once); on the session's connection, so it does not flush."""
     connection = db.session.connection()
     dialect = connection.dialect.name
     columns = sorted(values)
