@@ -266,9 +266,11 @@ def _room_busy_statement(locking: bool):
 
 
 @cache
-def _doctor_busy_statement():
-    return (select(Appointment.doctor_id, Appointment.start, Appointment.end)
-            .where(Appointment.doctor_id.in_(bindparam("ids", expanding=True)), *_overlapping_bound()))
+def _doctor_busy_statement(locking: bool):
+    stmt = (select(Appointment.doctor_id, Appointment.start, Appointment.end)
+            .where(Appointment.doctor_id.in_(bindparam("ids", expanding=True)), *_overlapping_bound())
+            .order_by(Appointment.start))
+    return stmt.with_for_update(read=True) if locking else stmt
 
 
 def _overlapping_bound() -> tuple:
@@ -290,11 +292,14 @@ def others_in_room(room_busy: dict[int, list[tuple[int | None, core.Busy]]], roo
     return [b for owner, b in room_busy.get(room_id, []) if owner != doctor_id]
 
 
-def load_doctor_busy(by_doctor: dict[int, int], start: datetime, end: datetime) -> dict[int, list[core.Busy]]:
-    """load_busy for doctors whose resources the caller knows (doctor id -> resource id), keyed by resource id."""
+def load_doctor_busy(by_doctor: dict[int, int], start: datetime, end: datetime, *,
+                     locking: bool = False) -> dict[int, list[core.Busy]]:
+    """load_busy for doctors whose resources the caller knows (doctor id -> resource id), keyed by resource id,
+    each list by start. `locking`: a locking read (MariaDB's index upkeep: docs/availability-index.md,
+    "Concurrency")."""
     busy: dict[int, list[core.Busy]] = defaultdict(list)
     if by_doctor:
-        for doctor_id, a_start, a_end in db.session.execute(_doctor_busy_statement(),
+        for doctor_id, a_start, a_end in db.session.execute(_doctor_busy_statement(locking),
                                                              _overlap_params(sorted(by_doctor), start, end)):
             busy[by_doctor[doctor_id]].append(core.Busy(a_start, a_end))
     return busy

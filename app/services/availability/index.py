@@ -43,13 +43,13 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.availability import stamps
 from app.services.availability.calendars import (
-    ACTIVE,
     LONGEST_BOOKING,
     Calendar,
     Request,
     active_types,
     day_groups,
     load_calendars,
+    load_doctor_busy,
     load_room_busy,
     others_in_room,
     type_label,
@@ -251,29 +251,6 @@ def _lock_statement():
         .with_for_update()
 
 
-def _doctors_busy(ids: set[int], start: datetime, end: datetime) -> dict[int, list[core.Busy]]:
-    """The doctors' active bookings reaching into [start, end), by start; on MariaDB a locking read (it sees what
-    committed since the snapshot: docs/availability-index.md, "Concurrency")."""
-    found: dict[int, list[core.Busy]] = defaultdict(list)
-    if not ids:
-        return found
-    params = {"ids": sorted(ids), "lo": start - LONGEST_BOOKING, "start": start, "end": end}
-    for key, a_start, a_end in db.session.execute(_busy_statement(_mysql()), params):
-        found[key].append(core.Busy(a_start, a_end))
-    return found
-
-
-@cache
-def _busy_statement(locking: bool):
-    """Built once per kind: the upkeep of every booking reads it (docs/benchmarks.md, "Built once")."""
-    stmt = (select(Appointment.doctor_id, Appointment.start, Appointment.end)
-            .where(Appointment.doctor_id.in_(bindparam("ids", expanding=True)), Appointment.status.in_(ACTIVE),
-                   Appointment.start >= bindparam("lo"), Appointment.start < bindparam("end"),
-                   Appointment.end > bindparam("start"))
-            .order_by(Appointment.start))
-    return stmt.with_for_update(read=True) if locking else stmt
-
-
 def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | None],
             clock: datetime | None = None) -> int:
     """Compute the index rows of the doctors again and replace them: for the local days that the given stretches
@@ -344,7 +321,9 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
         return 0
     span_start = min(core.to_utc(days[0], time(0), c.tz) for _, c, days in plans)
     span_end = max(core.to_utc(days[-1] + timedelta(days=1), time(0), c.tz) for _, c, days in plans)
-    busy = _doctors_busy({p.doctor_id for p, _, _ in plans}, span_start, span_end)
+    # keyed by doctor, each list by start; a locking read on MariaDB ("Concurrency" in the docs above)
+    busy = load_doctor_busy({p.doctor_id: p.doctor_id for p, _, _ in plans}, span_start, span_end,
+                            locking=_mysql())
     # a session with a room shares it with nobody: what others booked there is busy time, as in the live search
     # (docs/architecture.md, "One room, one consultation")
     used = {room for _, calendar, _ in plans for room in calendar.rooms.values() if room is not None}
