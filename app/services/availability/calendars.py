@@ -232,11 +232,8 @@ def load_busy(resource_ids: set[int], start: datetime, end: datetime) -> dict[in
                                    .where(SchedulableResource.id.in_(resource_ids))).all()
     busy = load_doctor_busy({d: r for r, d, _ in resources if d is not None}, start, end)
     by_room = {m: r for r, _, m in resources if m is not None}
-    if by_room:
-        for room_id, a_start, a_end in db.session.execute(
-                select(Appointment.room_id, Appointment.start, Appointment.end)
-                .where(Appointment.room_id.in_(by_room), Appointment.holds_room.is_(True), *_overlapping(start, end))):
-            busy[by_room[room_id]].append(core.Busy(a_start, a_end))
+    for room_id, held in load_room_busy(set(by_room), start, end).items():
+        busy[by_room[room_id]] += [b for _, b in held]
     return busy
 
 
@@ -261,21 +258,21 @@ def load_room_busy(room_ids: set[int], start: datetime, end: datetime, *,
 def _room_busy_statement(locking: bool):
     stmt = (select(Appointment.room_id, Appointment.doctor_id, Appointment.start, Appointment.end)
             .where(Appointment.room_id.in_(bindparam("ids", expanding=True)), Appointment.holds_room.is_(True),
-                   *_overlapping_bound()))
+                   *_overlapping()))
     return stmt.with_for_update(read=True) if locking else stmt
 
 
 @cache
 def _doctor_busy_statement(locking: bool):
     stmt = (select(Appointment.doctor_id, Appointment.start, Appointment.end)
-            .where(Appointment.doctor_id.in_(bindparam("ids", expanding=True)), *_overlapping_bound())
+            .where(Appointment.doctor_id.in_(bindparam("ids", expanding=True)), *_overlapping())
             .order_by(Appointment.start))
     return stmt.with_for_update(read=True) if locking else stmt
 
 
-def _overlapping_bound() -> tuple:
-    """_overlapping with the interval as parameters (`lo`, `start`, `end`: _overlap_params), for built-once
-    statements."""
+def _overlapping() -> tuple:
+    """Active bookings reaching into [start, end), the interval as parameters (`lo`, `start`, `end`:
+    _overlap_params); the lower bound on start keeps the index range to the bookings that can reach into it."""
     return (Appointment.status.in_(ACTIVE), Appointment.start >= bindparam("lo"), Appointment.start < bindparam("end"),
             Appointment.end > bindparam("start"))
 
@@ -303,12 +300,6 @@ def load_doctor_busy(by_doctor: dict[int, int], start: datetime, end: datetime, 
                                                              _overlap_params(sorted(by_doctor), start, end)):
             busy[by_doctor[doctor_id]].append(core.Busy(a_start, a_end))
     return busy
-
-
-def _overlapping(start: datetime, end: datetime) -> tuple:
-    # the lower bound on start keeps the index range to the bookings that can reach into the interval
-    return (Appointment.status.in_(ACTIVE), Appointment.start >= start - LONGEST_BOOKING, Appointment.start < end,
-            Appointment.end > start)
 
 
 def load_day_counts(by_doctor: dict[int, int], tz: ZoneInfo, day: date) -> dict[int, int]:

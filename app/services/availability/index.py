@@ -568,4 +568,3 @@ def _room_users_statement():
             .where(AvailabilityRule.room_id.in_(bindparam("rooms", expanding=True)),
                    SchedulableResource.doctor_id.is_not(None))
             .distinct())
-

@@ -47,8 +47,7 @@ def resource_for_room(room_id: int) -> SchedulableResource:
 
 @cache
 def _by_owner(kind: str):
-    """Built once: a booking asks for its doctor's resource, and its room's (docs/benchmarks.md, "Compiled
+    """Built once: a booking asks for its doctor's resource, and its room's (docs/benchmarks.md, "Built
     once")."""
     column = SchedulableResource.doctor_id if kind == "doctor" else SchedulableResource.room_id
     return select(SchedulableResource).where(column == bindparam("owner"))
-

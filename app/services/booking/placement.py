@@ -133,4 +133,3 @@ def _clash_statement():
         Appointment.patient_id == bindparam("patient"), Appointment.status.in_(core.ACTIVE),
         Appointment.start < bindparam("end"), Appointment.end > bindparam("start"),
         Appointment.id != bindparam("ignore")).limit(1)
-
