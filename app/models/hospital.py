@@ -1,7 +1,7 @@
 """Hospitals and what they are made of: departments, rooms and their equipment."""
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint, false
+from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -29,7 +29,9 @@ class Hospital(db.Model):
     name: Mapped[str] = mapped_column(String(160), unique=True)
     city: Mapped[str] = mapped_column(String(80), index=True)
     country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
-    address: Mapped[str | None] = mapped_column(Text)
+    # a VARCHAR, not TEXT: a TEXT column sends every sorted read of hospitals (a doctor's hospitals, by name) through
+    # an on-disk temporary table on MariaDB (docs/benchmarks.md, "Start-up and plain inserts"); the form allows 500
+    address: Mapped[str | None] = mapped_column(String(500))
     phone: Mapped[str | None] = mapped_column(String(20))
     lat: Mapped[float]
     lon: Mapped[float]

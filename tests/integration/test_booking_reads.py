@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.engine.interfaces import CacheStats
 
 from app import scheduling as core
@@ -175,3 +175,26 @@ def test_a_booking_compiles_no_statement_anew_and_writes_no_unchanged_prediction
         assert any(s.startswith("INSERT INTO staff_notices") for s in sent)
         assert not [s for s in sent if s.startswith("UPDATE appointments")], sent
     assert fresh == []
+
+
+def test_a_doctors_hospitals_are_read_without_an_on_disk_temporary_table(make):
+    """hospitals.address is a VARCHAR: as TEXT, MariaDB sorted a doctor's hospitals (by name, on every booking)
+    through an on-disk temporary table (migration 0024)."""
+    first, second = make.hospital(name="Zeta"), make.hospital(name="Alpha")
+    for n in range(12):  # a region's worth: with two rows the planner would scan hospitals first and sort nothing
+        make.hospital(name=f"Other {n}")
+    doctor = make.doctor(first, make.specialty())
+    doctor.hospitals.append(second)
+    db.session.commit()
+    address = next(c for c in inspect(db.engine).get_columns("hospitals") if c["name"] == "address")
+    assert getattr(address["type"], "length", None) == 500  # what the migrations made, on either database
+    doctor_id = db.session.get(type(doctor), doctor.id).id
+    db.session.expire_all()
+    if db.engine.dialect.name == "mysql":
+        db.session.execute(text("FLUSH STATUS"))  # this connection's counters from zero
+    names = [h.name for h in db.session.get(type(doctor), doctor_id).hospitals]
+    assert names == ["Alpha", "Zeta"]
+    if db.engine.dialect.name == "mysql":
+        status = dict(db.session.execute(text("SHOW SESSION STATUS LIKE 'Created_tmp%tables'")).all())
+        assert int(status["Created_tmp_tables"]) >= 1, status  # sorted through one, as ever
+        assert int(status["Created_tmp_disk_tables"]) == 0, status
