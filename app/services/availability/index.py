@@ -312,9 +312,8 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
         else:
             days = [day for day in _local_days(stretches, calendar.tz) if lo <= day <= hi]
             if days:
-                db.session.execute(delete(IndexedSlot).where(
-                    IndexedSlot.resource_id == place.resource_id, IndexedSlot.hospital_id == place.hospital_id,
-                    IndexedSlot.local_date.in_(days)))
+                db.session.execute(_days_delete(), {"resource": place.resource_id, "hospital": place.hospital_id,
+                                                    "days": days})
         if days:
             plans.append((place, calendar, days))
     if not plans:
@@ -338,6 +337,14 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
         # mapper for each of them (a booking writes its doctor's whole day again)
         db.session.execute(insert(IndexedSlot.__table__), rows)
     return len(rows)
+
+
+@cache
+def _days_delete():
+    """A booking's delete of its days' rows, built once (the statements of every booking are: docs/benchmarks.md)."""
+    return delete(IndexedSlot).where(IndexedSlot.resource_id == bindparam("resource"),
+                                     IndexedSlot.hospital_id == bindparam("hospital"),
+                                     IndexedSlot.local_date.in_(bindparam("days", expanding=True)))
 
 
 def _around(spans: dict) -> tuple[date, date] | None:
