@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from functools import cache
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from app.services.rows import count_up
 
 NOTED = "slot_stamps_noted"  # session.info key: specialties whose index rows this transaction replaced
 FEDERATION = "federation"  # the other systems' sources: bumped with every change of one (federation/slots.py)
+READ = "slot_stamps_read"  # session.info key: every stamp as `seen` read them in this transaction
 BUMPED = "slot_stamps_bumped"  # session.info key: this transaction bumped stamps; read them again after its commit
 DEFAULT_CHECK_SECONDS = 0.5
 
@@ -47,8 +49,14 @@ def current(specialty_id: int) -> int:
 
 
 def current_named(stamp: str) -> int:
-    """A stamp as the session's transaction sees it."""
-    version = db.session.scalar(select(CacheVersion.version).where(CacheVersion.name == stamp)) or 0
+    """A stamp as the session's transaction sees it: read now, or taken from the read of every stamp that `seen`
+    made in this transaction (a search that finds its kept answer out of date makes both, one after the other).
+    Either was read before the data that is filed under it, which is all an answer's stamp must be."""
+    read = db.session.info.get(READ) if db.session.registry.has() else None
+    if read is not None:
+        version = read.get(stamp, 0)
+    else:
+        version = db.session.scalar(select(CacheVersion.version).where(CacheVersion.name == stamp)) or 0
     with _lock:
         differs = _seen["stamps"].get(stamp, 0) != version
     if differs:
@@ -75,14 +83,19 @@ def seen_named(stamp: str) -> int:
         if now - _seen["checked"] < _seen["every"]:
             return _seen["stamps"].get(stamp, 0)
         generation = _seen["generation"]
-    rows = dict(db.session.execute(select(CacheVersion.name, CacheVersion.version)
-                                   .where(CacheVersion.name.like("slots:%") | (CacheVersion.name == FEDERATION)))
-                .all())
+    rows = dict(db.session.execute(_every_stamp()).all())
+    db.session.info[READ] = rows  # current_named's, until the transaction ends
     with _lock:
         _seen["stamps"] = rows
         if _seen["generation"] == generation:
             _seen["checked"] = now
     return rows.get(stamp, 0)
+
+
+@cache
+def _every_stamp():
+    return select(CacheVersion.name, CacheVersion.version) \
+        .where(CacheVersion.name.like("slots:%") | (CacheVersion.name == FEDERATION))
 
 
 _kept_elsewhere: list[Callable[[], None]] = []
@@ -138,8 +151,15 @@ def bump_federation(session: Session) -> None:
 
 def _bump(session: Session, names: list[str]) -> None:
     session.info[BUMPED] = True
+    session.info.pop(READ, None)  # older than what this transaction now holds
     count_up(CacheVersion, [{"name": n} for n in names], "version", also={"changed_at": utcnow()},
              connection=session.connection())
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _read_is_old(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outer transaction ended (committed, rolled back or closed)
+        session.info.pop(READ, None)
 
 
 @event.listens_for(Session, "after_commit")
