@@ -5,6 +5,7 @@ from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app import scheduling as core
 from app.api.common import (
@@ -70,7 +71,8 @@ def _hospital_choice(doctor: Doctor, requested: int | None) -> int | None:
 @blp.arguments(AppointmentIn)
 @blp.response(201, AppointmentOut)
 def create(data):
-    doctor = db.session.get(Doctor, data["doctor_id"])
+    # with the hospitals the booking places at, in the same statement
+    doctor = db.session.get(Doctor, data["doctor_id"], options=[joinedload(Doctor.hospitals)])
     if doctor is None or not doctor.active:
         fail(422, "No such doctor.", "invalid", {"doctor_id": "Unknown doctor."})
     patient = _patient_for_booking(data)
