@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import secrets
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -28,7 +29,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.notifications import render
 from app.notifications.ics import appointment_uid
-from app.notifications.outbox import queue
+from app.notifications.outbox import queue, queue_fresh
 from app.scheduling.codes import Kind, Status
 
 GERMAN_COUNTRIES = {"DE", "AT", "CH", "LI"}
@@ -292,7 +293,8 @@ def staff_notices(appointment: Appointment, kind: str, actor_id: int | None = No
     if appointment.kind == Kind.LOCATION or db.session.info.get(MUTED_KEY):
         return 0
     tz = appointment.hospital.timezone
-    added = 0
+    notices, mails = [], []
+    mail = current_app.config.get("STAFF_NOTICE_EMAIL", True)
     for reader in _notice_readers(appointment):
         if reader.id == actor_id:
             continue
@@ -303,17 +305,19 @@ def staff_notices(appointment: Appointment, kind: str, actor_id: int | None = No
                            when=render.format_when(appointment.start.isoformat(), tz, lang),
                            old=render.format_when(old_start.isoformat(), tz, lang) if old_start else "",
                            reason=reason or "—")
-        # a plain insert, not an ORM object and its flush: the notice's id (the e-mail's dedupe key) comes back
-        # with the statement, and a booking adds one notice per reader
-        notice_id = db.session.execute(_notice_insert(), dict(
-            user_id=reader.id, hospital_id=appointment.hospital_id, appointment_id=appointment.id,
-            kind=kind.split("_")[0], text=text[:2000])).inserted_primary_key[0]
-        added += 1
-        if current_app.config.get("STAFF_NOTICE_EMAIL", True):
-            queue("email", reader.email, "staff_notice",
-                  {"headline": text[:120], "text": text, "link": f"{base_url()}/notices/"},
-                  f"notice:{notice_id}:email", language=lang, appointment_id=appointment.id, user_id=reader.id)
-    return added
+        notices.append(dict(user_id=reader.id, hospital_id=appointment.hospital_id, appointment_id=appointment.id,
+                            kind=kind.split("_")[0], text=text[:2000]))
+        if mail:
+            # each notice's own e-mail: a key made new here, so nothing dedupes it away
+            mails.append(dict(channel="email", recipient=reader.email, template="staff_notice",
+                              context={"headline": text[:120], "text": text, "link": f"{base_url()}/notices/"},
+                              dedupe_key=f"notice:{appointment.id}:{kind}:{reader.id}:{secrets.token_hex(8)}:email",
+                              language=lang, appointment_id=appointment.id, user_id=reader.id))
+    if notices:
+        # plain inserts, one statement each for all the readers, however many staff the hospital has
+        db.session.execute(_notice_insert(), notices)
+        queue_fresh(mails)
+    return len(notices)
 
 
 def appointment_booked(appointment: Appointment, *, new: bool = False) -> int:

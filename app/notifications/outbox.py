@@ -39,24 +39,54 @@ def queue(channel: str, recipient: str | None, template: str, context: dict, ded
     A missing recipient is still written, as a dead letter with the reason, so that nobody wonders why a patient
     heard nothing.
     """
+    values = _values(channel, recipient, template, context, dedupe_key, language=language,
+                     appointment_id=appointment_id, user_id=user_id, max_attempts=max_attempts,
+                     not_before=not_before)
+    # one statement: insert-or-ignore on the unique key (a repeated key is rare; a check first cost every message a
+    # round trip, docs/benchmarks.md "Load run")
+    if not _insert_or_ignore(values):
+        return False
+    _deliver_soon([values])
+    return True
+
+
+def queue_fresh(messages: list[dict]) -> int:
+    """queue() for messages whose dedupe keys the caller made new (a staff notice's e-mails, one per reader), in one
+    statement whatever their number: a booking at a hospital with many staff sends one insert, not one each. A key
+    that exists after all is still skipped. Each message holds queue()'s arguments by name; returns how many."""
+    if not messages:
+        return 0
+    rows = [_values(**message) for message in messages]
+    connection = db.session.connection()
+    columns = sorted(rows[0])
+    connection.execute(compiled_once(connection, ("outbox", *columns), lambda: _insert_statement(
+        connection.dialect.name), column_keys=columns), rows)  # executemany: one multi-row INSERT on MariaDB
+    _deliver_soon(rows)
+    return len(rows)
+
+
+def _values(channel: str, recipient: str | None, template: str, context: dict, dedupe_key: str, *,
+            language: str = "en", appointment_id: int | None = None, user_id: int | None = None,
+            max_attempts: int | None = None, not_before: datetime | None = None) -> dict:
     if channel not in ("email", "sms"):
         raise ValueError(f"unknown channel {channel!r}")
     now = utcnow().replace(microsecond=0)  # whole seconds: MySQL would round up, making it due only later
     values = dict(
         channel=channel, recipient=(recipient or "").strip()[:255], template=template, context=context,
         language=language if language in current_app.config["LANGUAGES"] else "en", dedupe_key=dedupe_key[:191],
-        status="pending", attempts=0,
+        status="pending", attempts=0, last_error=None,
         max_attempts=max_attempts or current_app.config.get("OUTBOX_MAX_ATTEMPTS", 8),
         next_attempt_at=not_before or now, created_at=now, appointment_id=appointment_id, user_id=user_id)
     if not values["recipient"]:
         values.update(status="dead", last_error=f"no {'e-mail address' if channel == 'email' else 'phone number'}")
-    # one statement: insert-or-ignore on the unique key (a repeated key is rare; a check first cost every message a
-    # round trip, docs/benchmarks.md "Load run")
-    if not _insert_or_ignore(values):
-        return False
-    if values["status"] == "pending":
-        db.session.info.setdefault(QUEUED_KEY, []).append(values["dedupe_key"])
-    return True
+    return values
+
+
+def _deliver_soon(rows: list[dict]) -> None:
+    """The pending ones are delivered right after the commit (`committed_keys`)."""
+    keys = [values["dedupe_key"] for values in rows if values["status"] == "pending"]
+    if keys:
+        db.session.info.setdefault(QUEUED_KEY, []).extend(keys)
 
 
 def _insert_or_ignore(values: dict) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.extensions import db
 from app.jobs import send_reminders
@@ -282,6 +282,30 @@ def test_staff_notices_also_go_out_by_email_unless_switched_off(clinic, make, ap
     monkeypatch.setitem(app.config, "STAFF_NOTICE_EMAIL", False)
     book(doctor, make.patient(), slot(hh=10))
     assert len(rows(template="staff_notice")) == 2
+
+
+def test_a_booking_writes_every_readers_notice_and_e_mail_in_one_statement_each(clinic, make, app, monkeypatch):
+    """However many staff the hospital has (docs/benchmarks.md, "Start-up and plain inserts")."""
+    hospital, doctor = clinic
+    monkeypatch.setitem(app.config, "STAFF_NOTICE_EMAIL", True)
+    desks = [make.user(Role.STAFF, hospital) for _ in range(6)]
+    db.session.commit()
+    sent = []
+
+    def record(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        book(doctor, make.patient())  # a patient without a phone: no SMS, and the e-mail queued on its own
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert sum(1 for s in sent if s.startswith("INSERT INTO staff_notices")) == 1
+    assert sum(1 for s in sent if s.startswith("INSERT INTO outbox")) == 2  # the readers' e-mails; the patient's
+    for reader in (*desks, doctor.user):
+        assert [n.kind for n in notices_of(reader)] == ["booked"]
+    mails = rows(template="staff_notice")
+    assert sorted(m.recipient for m in mails) == sorted(u.email for u in (*desks, doctor.user))
+    assert len({m.dedupe_key for m in mails}) == len(mails) and all(m.status == "pending" for m in mails)
 
 
 def test_a_leave_notice_for_an_appointment_cancelled_meanwhile_is_not_sent(clinic, make):
