@@ -13,7 +13,7 @@ from sqlalchemy.engine.interfaces import CacheStats
 
 from app import scheduling as core
 from app.extensions import db
-from app.models import IndexedSlot
+from app.models import IndexedSlot, Room
 from app.models.base import utcnow
 from app.services import booking
 from app.services.availability import index, resource_for_doctor
@@ -66,6 +66,23 @@ def test_a_booking_reads_the_calendar_and_the_resource_once_and_the_next_one_rea
         assert not [s for s in sent if s.startswith("SELECT") and "FROM outbox WHERE outbox.dedupe_key" in s]
         assert sum(1 for s in sent if s.startswith("INSERT INTO outbox")) >= 1
         assert any(s.startswith("INSERT INTO slot_index") for s in sent)  # the upkeep ran, from the same reads
+
+
+def test_the_first_booking_in_a_room_makes_its_resource_and_still_reads_the_calendar_once(make):
+    """A room's resource is made by its first claim; it changes no calendar, so the upkeep keeps the placement's."""
+    hospital = make.hospital()
+    room = Room(hospital_id=hospital.id, name="Consultation 1", kind="consultation", bookable=True)
+    db.session.add(room)
+    db.session.commit()
+    doctor = make.doctor(hospital, make.specialty())
+    make.schedule(doctor, hospital, room_id=room.id, horizon_days=5)
+    with _statements() as sent:
+        with transaction():
+            booking.book(None, make.patient(), doctor, _at(1))
+    assert any(s.startswith("INSERT INTO resources") for s in sent)  # the room's first claim
+    assert _reads(sent, "schedules") == 1, sent
+    assert _reads(sent, "availability_exceptions") == 1, sent
+    assert any(s.startswith("INSERT INTO slot_index") for s in sent)
 
 
 def test_a_transaction_that_adds_leave_reads_the_calendar_again(make):

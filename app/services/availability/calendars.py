@@ -139,7 +139,9 @@ def _cached_rules(rows) -> dict[int, tuple[tuple[core.WeeklyRule, ...], tuple[in
 # --- one read per transaction: a booking's placement and its index upkeep ask for the same calendar ---
 
 # (resource, hospital, zone, first, last) -> the Calendar this transaction read (app/services/memo.py)
-made_of("calendars", Schedule, AvailabilityRule, AvailabilityException, SchedulableResource)
+# not of resources: a calendar is kept under its resource's id, and a resource never changes owner, so a room's
+# resource made by a booking's first claim of the room changes no calendar (and must not make the upkeep read again)
+made_of("calendars", Schedule, AvailabilityRule, AvailabilityException)
 # hospital id -> its active AppointmentType rows, with their equipment
 made_of("active_types", AppointmentType)
 

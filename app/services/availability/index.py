@@ -61,6 +61,10 @@ AHEAD_DAYS = 7  # indexed days past each schedule's horizon: the daily job has a
 MAX_HORIZON = 365  # core.validate_schedule's upper bound for horizon_days
 CLOCK_SLACK = timedelta(days=1)  # a search whose `now` is this close to the clock can use the index
 
+# the table, not the mapped class, in the upkeep's deletes and inserts: an ORM-enabled DELETE first looks through
+# the session for objects to synchronise (none are ever loaded), which cost a booking more than the delete itself
+_ROWS = IndexedSlot.__table__
+
 PENDING = "slot_index_pending"
 LOCKED = "slot_index_locked"  # session.info key: doctors whose rows this transaction has locked
 OFF = "slot_index_off"  # session.info key: upkeep switched off (the write-cost benchmark's baseline only)
@@ -274,7 +278,7 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
     if by_doctor_all:
         stamps.note(db.session, db.session.scalars(select(IndexedSlot.specialty_id)
                                                    .where(IndexedSlot.doctor_id.in_(by_doctor_all)).distinct()))
-        db.session.execute(delete(IndexedSlot).where(IndexedSlot.doctor_id.in_(by_doctor_all)))
+        db.session.execute(delete(_ROWS).where(_ROWS.c.doctor_id.in_(by_doctor_all)))
     if not places:
         return 0
     hospital_ids = {p.hospital_id for p in places}
@@ -301,14 +305,14 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
             days = [d for d in (stretches.first + timedelta(days=i)
                                 for i in range((stretches.last - stretches.first).days + 1)) if lo <= d <= hi]
             if days:
-                db.session.execute(delete(IndexedSlot).where(
-                    IndexedSlot.resource_id == place.resource_id, IndexedSlot.hospital_id == place.hospital_id,
-                    IndexedSlot.local_date >= days[0], IndexedSlot.local_date <= days[-1]))
+                db.session.execute(delete(_ROWS).where(
+                    _ROWS.c.resource_id == place.resource_id, _ROWS.c.hospital_id == place.hospital_id,
+                    _ROWS.c.local_date >= days[0], _ROWS.c.local_date <= days[-1]))
         elif stretches == EDGE:
             days = [hi - timedelta(days=i) for i in range(AHEAD_DAYS + 1, -1, -1)] if calendar.schedules else []
-            db.session.execute(delete(IndexedSlot).where(
-                IndexedSlot.resource_id == place.resource_id, IndexedSlot.hospital_id == place.hospital_id,
-                IndexedSlot.local_date >= days[0] if days else False))
+            db.session.execute(delete(_ROWS).where(
+                _ROWS.c.resource_id == place.resource_id, _ROWS.c.hospital_id == place.hospital_id,
+                _ROWS.c.local_date >= days[0] if days else False))
         else:
             days = [day for day in _local_days(stretches, calendar.tz) if lo <= day <= hi]
             if days:
@@ -335,16 +339,16 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
     if rows:
         # the table's insert, not the ORM's bulk insert: the rows are plain dicts, and the ORM's bulk path walks the
         # mapper for each of them (a booking writes its doctor's whole day again)
-        db.session.execute(insert(IndexedSlot.__table__), rows)
+        db.session.execute(insert(_ROWS), rows)
     return len(rows)
 
 
 @cache
 def _days_delete():
     """A booking's delete of its days' rows, built once (the statements of every booking are: docs/benchmarks.md)."""
-    return delete(IndexedSlot).where(IndexedSlot.resource_id == bindparam("resource"),
-                                     IndexedSlot.hospital_id == bindparam("hospital"),
-                                     IndexedSlot.local_date.in_(bindparam("days", expanding=True)))
+    return delete(_ROWS).where(_ROWS.c.resource_id == bindparam("resource"),
+                               _ROWS.c.hospital_id == bindparam("hospital"),
+                               _ROWS.c.local_date.in_(bindparam("days", expanding=True)))
 
 
 def _around(spans: dict) -> tuple[date, date] | None:
@@ -397,7 +401,7 @@ def roll(clock: datetime | None = None) -> int:
     caller runs per doctor."""
     clock = clock or utcnow()
     first, _ = window(clock, 0)
-    return db.session.execute(delete(IndexedSlot).where(IndexedSlot.local_date < first)).rowcount
+    return db.session.execute(delete(_ROWS).where(_ROWS.c.local_date < first)).rowcount
 
 
 def roll_in(doctor_id: int, clock: datetime | None = None) -> int:
