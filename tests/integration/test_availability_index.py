@@ -22,6 +22,7 @@ from app.models import (
     AppointmentType,
     AvailabilityException,
     AvailabilityRule,
+    Doctor,
     Equipment,
     IndexedSlot,
     Room,
@@ -29,7 +30,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import booking
-from app.services.availability import index, resource_for_doctor
+from app.services.availability import index, resource_for_doctor, search
 from app.services.availability.query import SlotQuery
 from app.services.availability.schedules import RuleInput, ScheduleInput, add_exception, put_schedule, remove_exception
 from app.services.availability.search import indexed_search, live_search
@@ -171,6 +172,26 @@ def test_the_index_is_built_by_the_fixtures_and_searched(clinic, make):
     query = SlotQuery(first_day=_today() + timedelta(days=1), last_day=_today() + timedelta(days=1),
                       doctor_id=doctor.id)
     assert [r.start for r in indexed_search(query, utcnow())] == [_at(1, i) for i in range(12)]
+
+
+def test_slots_tied_past_the_first_page_are_read_and_ranked_like_the_live_search(clinic, make):
+    """The index search reads `limit` rows and a few more for ties; when more slots share the last result's start,
+    it reads on, and the answer is the live search's."""
+    hospital, doctor = clinic
+    specialty = db.session.get(Doctor, doctor.id).specialty
+    tied = [make.doctor(hospital, specialty) for _ in range(search.TIES + 6)]  # more at 09:00 than a page holds
+    for each in tied:
+        make.schedule(each, hospital, horizon_days=3)
+    index.rebuild(tied[0].id)  # the first doctor's rows now come last in the index; ties rank by doctor
+    db.session.commit()
+    now = utcnow()
+    for limit in (1, 3, search.TIES + 4):
+        query = SlotQuery(first_day=_today() + timedelta(days=1), last_day=_today() + timedelta(days=1),
+                          specialty_id=specialty.id, limit=limit)
+        indexed = [vars(r) for r in indexed_search(query, now)]
+        assert len(indexed) == limit
+        assert indexed == [vars(r) for r in live_search(query, now)]
+        assert indexed[0]["doctor_id"] == tied[0].id
 
 
 def test_a_booking_leaves_the_index_in_its_own_transaction(clinic, make):

@@ -53,6 +53,10 @@ from app.services.rows import LIKE_ESCAPE, like_escaped
 # The first window of a day holds this many slot starts per wanted result: usually a third or more of a day's slots
 # are free, so one window is enough; each further window doubles.
 WINDOW_FACTOR = 4
+TIES = 16  # rows read past an indexed search's limit: slots tied with its last result at the same start
+# the index search is written on the tables, not the mapped classes: its rows are plain tuples, and an ORM-enabled
+# select costs a third more per statement and per row (docs/benchmarks.md, "Start-up and plain inserts")
+_SLOTS, _DOCTORS, _HOSPITALS = IndexedSlot.__table__, Doctor.__table__, Hospital.__table__
 
 
 @dataclass
@@ -68,7 +72,7 @@ class SlotResult:
     distance_km: float | None
 
 
-def _narrowed(stmt, query: SlotQuery, specialty_id, hospital_id, doctor_id):
+def _narrowed(stmt, query: SlotQuery, specialty_id, hospital_id, doctor_id, languages=Doctor.languages):
     """The request's specialty, hospital, doctor and language filters on the given columns: the live search's
     candidates and the index's rows are narrowed alike."""
     if query.specialty_id is not None:
@@ -78,7 +82,7 @@ def _narrowed(stmt, query: SlotQuery, specialty_id, hospital_id, doctor_id):
     if query.doctor_id is not None:
         stmt = stmt.where(doctor_id == query.doctor_id)
     if query.language:
-        stmt = stmt.where(_language_clause(query.language))
+        stmt = stmt.where(_language_clause(query.language, languages))
     return stmt
 
 
@@ -150,12 +154,12 @@ def search_slots(query: SlotQuery, now: datetime | None = None) -> list[SlotResu
     return live_search(query, now)
 
 
-def _language_clause(language: str):
+def _language_clause(language: str, languages=Doctor.languages):
     lang = like_escaped(language)  # a user's word: its % and _ match only themselves
-    return or_(Doctor.languages == language,
-               Doctor.languages.like(f"{lang},%", escape=LIKE_ESCAPE),
-               Doctor.languages.like(f"%,{lang}", escape=LIKE_ESCAPE),
-               Doctor.languages.like(f"%,{lang},%", escape=LIKE_ESCAPE))
+    return or_(languages == language,
+               languages.like(f"{lang},%", escape=LIKE_ESCAPE),
+               languages.like(f"%,{lang}", escape=LIKE_ESCAPE),
+               languages.like(f"%,{lang},%", escape=LIKE_ESCAPE))
 
 
 def indexed_search(query: SlotQuery, now: datetime) -> list[SlotResult]:
@@ -174,13 +178,13 @@ def indexed_search_until(query: SlotQuery, now: datetime) -> tuple[list[SlotResu
     (None: for ever): the earliest `book_by` among the results (then one of them is offered no more) and the earliest
     `open_from` or `release_at` still ahead among the rows up to the last result (then one of them is offered too)."""
     index.catch_up()
-    s = IndexedSlot
+    s = _SLOTS.c
     results, boundary = _indexed_rows(query, now)
     book_by = min((book_by for _, book_by in results), default=None)
     # the rows up to the last result that the moment of the search hid, or holds back: when they show up
     later = select(func.min(case((s.open_from > now, s.open_from))),
                    func.min(case((and_(s.urgent_hold, s.release_at > now), s.release_at)))) \
-        .join(Doctor, Doctor.id == s.doctor_id).join(Hospital, Hospital.id == s.hospital_id)
+        .join(_DOCTORS, _DOCTORS.c.id == s.doctor_id).join(_HOSPITALS, _HOSPITALS.c.id == s.hospital_id)
     if boundary is not None:  # through the last result's whole day: one range of the index, not a row comparison
         later = later.where(s.local_date <= boundary[0])
     shows_up = db.session.execute(_filtered(later, query, now, visible=False)).one()
@@ -191,16 +195,17 @@ def indexed_search_until(query: SlotQuery, now: datetime) -> tuple[list[SlotResu
 def _filtered(stmt, query: SlotQuery, now: datetime, *, visible: bool):
     """The query's conditions on index rows; `visible`: also those of the moment (bookable now, in the horizon, not
     held back from this request), else only that the row is still bookable."""
-    s = IndexedSlot
-    stmt = stmt.where(Doctor.active, Hospital.active, s.local_date >= query.first_day,
+    s = _SLOTS.c
+    stmt = stmt.where(_DOCTORS.c.active, _HOSPITALS.c.active, s.local_date >= query.first_day,
                       s.local_date <= query.last_day, s.book_by >= now)
-    stmt = _narrowed(stmt, query, s.specialty_id, s.hospital_id, s.doctor_id)
+    stmt = _narrowed(stmt, query, s.specialty_id, s.hospital_id, s.doctor_id, _DOCTORS.c.languages)
     if query.earliest is not None:
         stmt = stmt.where(s.start >= query.earliest)
     if query.radius_km is not None and query.near is not None:
         # the hospitals within reach, in SQL: filtering rows afterwards would page through the whole region
-        near = [h for h, lat, lon in db.session.execute(select(Hospital.id, Hospital.lat, Hospital.lon)
-                                                         .where(Hospital.active))
+        hospitals = _HOSPITALS.c
+        near = [h for h, lat, lon in db.session.execute(select(hospitals.id, hospitals.lat, hospitals.lon)
+                                                         .where(hospitals.active))
                 if distance_km(query.near, (lat, lon)) <= query.radius_km]
         stmt = stmt.where(s.hospital_id.in_(near))
     if query.appointment_type:
@@ -214,7 +219,7 @@ def _filtered(stmt, query: SlotQuery, now: datetime, *, visible: bool):
     stmt = stmt.where(s.open_from <= now)
     # core.slot_urgency in SQL: the held-back slots reach a stated urgency only where the hospital allows it
     if query.urgency == Urgency.URGENT:
-        urgent = true() if query.urgency_by_staff else Hospital.allow_self_declared_urgency.is_(True)
+        urgent = true() if query.urgency_by_staff else _HOSPITALS.c.allow_self_declared_urgency.is_(True)
         return stmt.where(or_(s.urgent_hold.is_(False), s.release_at <= now, urgent))
     return stmt.where(or_(s.urgent_hold.is_(False), s.release_at <= now))
 
@@ -223,12 +228,13 @@ def _indexed_rows(query: SlotQuery, now: datetime):
     """The matching rows in (local_date, start) order, page by page until `limit` results and every result tied
     with the last at its start are in: [(result, its book_by)] and the (local_date, start) of the last result, or
     None when there are fewer than `limit`."""
-    s = IndexedSlot
+    s = _SLOTS.c
     stmt = (select(s.id, s.doctor_id, s.hospital_id, s.start, s.end, s.local_date, s.label, s.seats_left,
-                   s.urgent_hold, s.book_by, Hospital.lat, Hospital.lon)
-            .join(Doctor, Doctor.id == s.doctor_id).join(Hospital, Hospital.id == s.hospital_id))
+                   s.urgent_hold, s.book_by, _HOSPITALS.c.lat, _HOSPITALS.c.lon)
+            .join(_DOCTORS, _DOCTORS.c.id == s.doctor_id).join(_HOSPITALS, _HOSPITALS.c.id == s.hospital_id))
     stmt = _filtered(stmt, query, now, visible=True).order_by(s.local_date, s.start, s.id)
-    page = max(2 * query.limit, 100)
+    # the results and those tied with the last at its start; another page comes only when ties run past it
+    page = query.limit + TIES
     results: list[tuple[SlotResult, datetime]] = []
     boundary, after = None, None
     while True:
