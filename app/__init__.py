@@ -120,7 +120,7 @@ def register_extensions(app: Flask) -> None:
     )
     # the mappers' relationships are resolved once per process, here at start-up: left to the first query, each
     # gunicorn worker's first request pays for it (0.3 s) while the requests behind it wait
-    # (docs/benchmarks.md, "Start-up")
+    # (docs/benchmarks.md, "Start-up and plain inserts")
     configure_mappers()
 
 

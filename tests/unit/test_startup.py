@@ -1,4 +1,5 @@
-"""Start-up does the once-per-process work, so that no request pays for it (docs/benchmarks.md, "Start-up")."""
+"""Start-up does the once-per-process work, so that no request pays for it (docs/benchmarks.md, "Start-up and
+plain inserts")."""
 from __future__ import annotations
 
 import subprocess

@@ -345,7 +345,8 @@ def reindex(spans: dict[int, list[tuple[datetime, datetime]] | DayRange | str | 
 
 @cache
 def _days_delete():
-    """A booking's delete of its days' rows, built once (the statements of every booking are: docs/benchmarks.md)."""
+    """A booking's delete of its days' rows, built once like every statement a booking sends (docs/benchmarks.md,
+    "Built once")."""
     return delete(_ROWS).where(_ROWS.c.resource_id == bindparam("resource"),
                                _ROWS.c.hospital_id == bindparam("hospital"),
                                _ROWS.c.local_date.in_(bindparam("days", expanding=True)))
