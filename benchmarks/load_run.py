@@ -13,7 +13,8 @@ patients) and given API tokens for the first --users patients. It starts gunicor
 headless with benchmarks/load/locustfile.py for --seconds, stops gunicorn and removes its temporary files (the
 database stays for inspection; the next run rebuilds it). Afterwards a plain SQL check that does not use the booking
 code counts double bookings (benchmarks.booking_race.double_bookings). Prints {"bench": "load_run", "db", "users",
-"seconds", "requests", "rps", "errors", "p50_ms", "p95_ms", "bookings", "taken_409", "double_bookings", ...};
+"seconds", "requests", "rps", "errors", "p50_ms", "p95_ms", "bookings", "taken_409", "double_bookings",
+"ramp_seconds", "p95_after_ramp_ms" (the requests sent once every user had started), ...};
 "errors" are 5xx answers and connection failures, other unexpected statuses are counted apart, and tracebacks in
 gunicorn's log are counted and summarised on stderr (the log is kept when there are any).
 """
@@ -229,6 +230,10 @@ def main(argv: list[str] | None = None) -> None:
         timings = [r[3] / 1000 for r in requests]
         search_times = [r[3] / 1000 for r in requests if r[0] == "search"]
         book_times = [r[3] / 1000 for r in books]
+        # beside the headline p95: the requests sent once every user had started (locust starts `spawn_rate` a
+        # second, and each user's first round comes at once), so the ramp and the steady run can be told apart
+        ramp = args.users / max(1, args.spawn_rate)
+        after_ramp = [r[3] / 1000 for r in requests if len(r) > 4 and r[4] >= ramp]
         tracebacks, exceptions = server_tracebacks(error_log)
         # on stderr, the run over time: the first seconds (every user starts at once) apart from the rest
         windows: dict[int, list[list]] = {}
@@ -264,6 +269,9 @@ def main(argv: list[str] | None = None) -> None:
             "p95_ms": ms(percentile(timings, 95)) if timings else None,
             "search_p95_ms": ms(percentile(search_times, 95)) if search_times else None,
             "book_p95_ms": ms(percentile(book_times, 95)) if book_times else None,
+            "ramp_seconds": round(ramp, 1),
+            "p95_after_ramp_ms": ms(percentile(after_ramp, 95)) if after_ramp else None,
+            "requests_after_ramp": len(after_ramp),
             "searches": len(search_times), "bookings": sum(1 for r in books if r[1] == 201),
             "taken_409": sum(refusals.values()), "refusals_409": dict(refusals),
             "unexpected_statuses": len(unexpected), "status_counts": dict(statuses),
