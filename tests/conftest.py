@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from app.models import Hospital, Membership, Patient, Role, Specialty
+from app.models import Hospital, Membership, Patient, Role, Room, Specialty
 from app.services.accounts import create_user
 from app.services.availability import answers, stamps
 from app.services.directory import choices, create_doctor_profile
@@ -192,6 +192,12 @@ class Factory:
         db.session.add(hospital)
         db.session.commit()
         return hospital
+
+    def room(self, hospital: Hospital, name: str = "Consultation 1", **kw) -> Room:
+        room = Room(hospital_id=hospital.id, name=name, kind="consultation", bookable=True, **kw)
+        db.session.add(room)
+        db.session.commit()
+        return room
 
     def specialty(self, name: str = "Cardiology", code: str = "CAR") -> Specialty:
         specialty = Specialty(name=name, code=code)

@@ -3,7 +3,6 @@ transaction, though the placement, the claims and the index upkeep each need the
 a far day still writes exactly what a rebuild would.
 """
 import re
-from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,12 +12,13 @@ from sqlalchemy.engine.interfaces import CacheStats
 
 from app import scheduling as core
 from app.extensions import db
-from app.models import IndexedSlot, Room
+from app.models import IndexedSlot
 from app.models.base import utcnow
 from app.services import booking
 from app.services.availability import index, resource_for_doctor
 from app.services.availability.schedules import add_exception
 from app.transaction import transaction
+from tests.integration.statements import sent_statements
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -26,19 +26,6 @@ LONDON = ZoneInfo("Europe/London")
 def _at(days: int, slot: int = 0) -> datetime:
     day = core.local_day(utcnow(), LONDON) + timedelta(days=days)
     return core.to_utc(day, time(9), LONDON) + timedelta(minutes=15 * slot)
-
-
-@contextmanager
-def _statements():
-    sent: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        sent.append(" ".join(statement.split()))
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def _reads(sent: list[str], table: str) -> int:
@@ -52,7 +39,7 @@ def test_a_booking_reads_the_calendar_and_the_resource_once_and_the_next_one_rea
     make.schedule(doctor, hospital, horizon_days=5)
     patient, other = make.patient(), make.patient()
     for who, slot in ((patient, 0), (other, 4)):
-        with _statements() as sent:
+        with sent_statements() as sent:
             with transaction():
                 booking.book(None, who, doctor, _at(1, slot), appointment_type="new")
         assert _reads(sent, "schedules") == 1, sent
@@ -71,12 +58,10 @@ def test_a_booking_reads_the_calendar_and_the_resource_once_and_the_next_one_rea
 def test_the_first_booking_in_a_room_makes_its_resource_and_still_reads_the_calendar_once(make):
     """A room's resource is made by its first claim; it changes no calendar, so the upkeep keeps the placement's."""
     hospital = make.hospital()
-    room = Room(hospital_id=hospital.id, name="Consultation 1", kind="consultation", bookable=True)
-    db.session.add(room)
-    db.session.commit()
+    room = make.room(hospital)
     doctor = make.doctor(hospital, make.specialty())
     make.schedule(doctor, hospital, room_id=room.id, horizon_days=5)
-    with _statements() as sent:
+    with sent_statements() as sent:
         with transaction():
             booking.book(None, make.patient(), doctor, _at(1))
     assert any(s.startswith("INSERT INTO resources") for s in sent)  # the room's first claim
@@ -182,7 +167,7 @@ def test_a_booking_compiles_no_statement_anew_and_writes_no_unchanged_prediction
             fresh.append(" ".join(statement.split())[:120])
     for slot, who in ((0, make.patient()), (4, make.patient())):
         fresh.clear()
-        with _statements() as sent:
+        with sent_statements() as sent:
             event.listen(db.engine, "before_cursor_execute", record)
             try:
                 with transaction():

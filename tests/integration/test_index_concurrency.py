@@ -49,9 +49,7 @@ def _in_another_transaction(app, work) -> None:
 
 def test_the_upkeep_sees_a_room_taken_after_its_snapshot(app, make):
     hospital = make.hospital()
-    room = Room(hospital_id=hospital.id, name="Consultation 1", kind="consultation", bookable=True)
-    db.session.add(room)
-    db.session.commit()
+    room = make.room(hospital)
     doctor = make.doctor(hospital, make.specialty())
     make.schedule(doctor, hospital, room_id=room.id, horizon_days=5)
     manager = make.user(Role.ADMIN, hospital)

@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs import send_reminders
 from app.models import Hospital, OutboxMessage, Role
 from app.models.base import utcnow
 from app.services import booking
+from tests.integration.statements import sent_statements
 
 PHONE = "+447911123456"
 
@@ -290,15 +291,8 @@ def test_a_booking_writes_every_readers_notice_and_e_mail_in_one_statement_each(
     monkeypatch.setitem(app.config, "STAFF_NOTICE_EMAIL", True)
     desks = [make.user(Role.STAFF, hospital) for _ in range(6)]
     db.session.commit()
-    sent = []
-
-    def record(_conn, _cursor, statement, *_args):
-        sent.append(statement)
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with sent_statements() as sent:
         book(doctor, make.patient())  # a patient without a phone: no SMS, and the e-mail queued on its own
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert sum(1 for s in sent if s.startswith("INSERT INTO staff_notices")) == 1
     assert sum(1 for s in sent if s.startswith("INSERT INTO outbox")) == 2  # the readers' e-mails; the patient's
     for reader in (*desks, doctor.user):

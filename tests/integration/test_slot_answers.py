@@ -3,7 +3,7 @@ the next search through the cache, and a change in one specialty leaves the othe
 import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.models import CacheVersion, IndexedSlot, Specialty
@@ -13,6 +13,7 @@ from app.services.availability import answers, resource_for_doctor, stamps
 from app.services.availability.query import SlotQuery
 from app.services.availability.schedules import add_exception
 from app.transaction import transaction
+from tests.integration.statements import sent_statements
 
 
 def _starts(client, specialty_id) -> list[str]:
@@ -122,15 +123,8 @@ def test_another_process_s_booking_reaches_a_kept_answer_within_the_stamp_check_
     offered = _starts(client, specialty)
     db.session.remove()
 
-    statements = []
-
-    def sent(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-    event.listen(db.engine, "before_cursor_execute", sent)
-    try:
+    with sent_statements() as statements:
         assert _starts(client, specialty) == offered
-    finally:
-        event.remove(db.engine, "before_cursor_execute", sent)
     assert statements == []  # a kept answer costs no database round trip
 
     # another process books the first slot: its index row goes and the stamp moves in that process's transaction
@@ -143,12 +137,8 @@ def test_another_process_s_booking_reaches_a_kept_answer_within_the_stamp_check_
     clock.now += app.config["SLOT_STAMP_CHECK_SECONDS"] / 2
     assert _starts(client, specialty) == offered  # within the check: the kept answer, at most that much behind
     clock.now += app.config["SLOT_STAMP_CHECK_SECONDS"]
-    statements.clear()
-    event.listen(db.engine, "before_cursor_execute", sent)
-    try:
+    with sent_statements() as statements:
         assert _starts(client, specialty) == offered[1:]  # the stamps read again: the answer is computed again
-    finally:
-        event.remove(db.engine, "before_cursor_execute", sent)
     # one read of the stamps serves both the check and the stamp the new answer is filed under
     stamp_reads = [s for s in statements if "FROM cache_versions" in s and "changed_at" not in s]  # not the directory
     assert len(stamp_reads) == 1 and "LIKE" in stamp_reads[0], stamp_reads
