@@ -53,7 +53,8 @@ def queue(channel: str, recipient: str | None, template: str, context: dict, ded
 def queue_fresh(messages: list[dict]) -> int:
     """queue() for messages whose dedupe keys the caller made new (a staff notice's e-mails, one per reader), in one
     statement whatever their number: a booking at a hospital with many staff sends one insert, not one each. A key
-    that exists after all is still skipped. Each message holds queue()'s arguments by name; returns how many."""
+    that exists after all is still skipped (and not counted apart). Each message holds queue()'s arguments by name;
+    returns how many were given."""
     if not messages:
         return 0
     rows = [_values(**message) for message in messages]
