@@ -2,7 +2,7 @@
 
     python -m benchmarks.load_run --db mysql+pymysql://root@127.0.0.1:3306/wl_load?charset=utf8mb4
         [--database NAME] [--users 200] [--spawn-rate 50] [--seconds 60] [--workers 4] [--threads 4]
-        [--think 1,3]
+        [--think 1,3] [--arrivals even|batched]
 
 Needs a MySQL/MariaDB server: without --db (or with a SQLite one) it prints {"bench": "load_run", "skipped": ...}
 and exits 0, so `make bench` stays quick on SQLite. The run uses the database --db names, like every benchmark
@@ -17,11 +17,17 @@ code counts double bookings (benchmarks.booking_race.double_bookings). Prints {"
 "ramp_seconds", "p95_after_ramp_ms" (the requests sent once every user had started), ...};
 "errors" are 5xx answers and connection failures, other unexpected statuses are counted apart, and tracebacks in
 gunicorn's log are counted and summarised on stderr (the log is kept when there are any).
+
+Arrivals: locust starts --spawn-rate users at one instant once a second, and each user's first round comes at once,
+so "50 a second" reaches the server as 50 searches in the same millisecond. With --arrivals even (the default) each
+user waits a random part of that second before its first round, so the users arrive at the stated rate; --arrivals
+batched keeps locust's own steps. The line says which ("arrivals"); docs/benchmarks.md, "Arrivals", has both.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import secrets
 import shutil
@@ -56,6 +62,7 @@ RADIUS_KM = 50
 PICK_FIRST = 5  # users book one of the five earliest results: collisions happen, as with real patients
 WINDOW = 5  # seconds per line of the over-time summary on stderr
 THINK = "1,3"  # default think time between a user's rounds: uniform between these seconds
+ARRIVALS = ("even", "batched")
 
 
 def free_port() -> int:
@@ -64,7 +71,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare(app, users: int, seed: int, think: tuple[float, float]) -> tuple[dict, int]:
+def arrival_spread(spawn_rate: int, arrivals: str) -> float:
+    """Seconds over which a user's first round is spread at random: one step of locust's dispatcher (it starts
+    max(1, floor(rate)) users at once, every that many / rate seconds) for even arrivals, none for batched ones."""
+    if arrivals == "batched":
+        return 0.0
+    return max(1, math.floor(spawn_rate)) / spawn_rate
+
+
+def prepare(app, users: int, seed: int, think: tuple[float, float], spread: float = 0.0) -> tuple[dict, int]:
     """Rebuild and seed the load database; the locust plan and the highest appointment id before the run."""
     with app.app_context():
         reset_schema()
@@ -86,7 +101,7 @@ def prepare(app, users: int, seed: int, think: tuple[float, float]) -> tuple[dic
     today = utcnow().date()
     plan = {"tokens": tokens, "specialties": specialties, "cities": cities, "from": today.isoformat(),
             "to": (today + timedelta(days=DAYS - 1)).isoformat(), "radius_km": RADIUS_KM,
-            "pick_first": PICK_FIRST, "wait": list(think)}
+            "pick_first": PICK_FIRST, "wait": list(think), "arrival_spread": spread}
     return plan, last_id
 
 
@@ -180,6 +195,9 @@ def arguments() -> argparse.ArgumentParser:
     args.add_argument("--threads", type=int, default=4)
     args.add_argument("--think", default=THINK, metavar="MIN,MAX",
                       help=f"seconds a user waits between rounds (default {THINK})")
+    args.add_argument("--arrivals", choices=ARRIVALS, default=ARRIVALS[0],
+                      help="even: users start at the spawn rate; batched: locust's steps, spawn-rate users at once "
+                           "each second (default even)")
     return args
 
 
@@ -198,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     url = target_url(args.db, args.database)
     url_text = url.render_as_string(hide_password=False)
     app = make_app(url_text)
-    plan, last_id = prepare(app, args.users, args.seed, think)
+    plan, last_id = prepare(app, args.users, args.seed, think, arrival_spread(args.spawn_rate, args.arrivals))
     folder = Path(tempfile.mkdtemp(prefix="waitless-load-"))
     plan_path, tally_path = folder / "plan.json", folder / "tally.json"
     plan_path.write_text(json.dumps(plan), encoding="utf-8")
@@ -231,7 +249,7 @@ def main(argv: list[str] | None = None) -> None:
         search_times = [r[3] / 1000 for r in requests if r[0] == "search"]
         book_times = [r[3] / 1000 for r in books]
         # beside the headline p95: the requests sent once every user had started (locust starts `spawn_rate` a
-        # second, and each user's first round comes at once), so the ramp and the steady run can be told apart
+        # second, each user's first round comes within its step), so the ramp and the steady run can be told apart
         ramp = args.users / max(1, args.spawn_rate)
         after_ramp = [r[3] / 1000 for r in requests if len(r) > 4 and r[4] >= ramp]
         tracebacks, exceptions = server_tracebacks(error_log)
@@ -279,7 +297,7 @@ def main(argv: list[str] | None = None) -> None:
             "overlapping_appointment_pairs": pairs, "claim_cells_held_twice": cells,
             "server_tracebacks": tracebacks, "client_exceptions": len(client_exceptions),
             "workers": args.workers, "threads": args.threads,
-            "think_seconds": list(think), "locust_exit": locust_rc,
+            "think_seconds": list(think), "arrivals": args.arrivals, "locust_exit": locust_rc,
         })
     finally:
         if not keep:

@@ -5,14 +5,16 @@ Run by the runner (which seeds the database, starts gunicorn and writes the plan
     locust -f benchmarks/load/locustfile.py --headless -u 200 -r 50 -t 60s --host http://127.0.0.1:PORT
 
 Environment: LOAD_PLAN names the runner's JSON plan {"tokens", "specialties", "cities", "from", "to", "radius_km",
-"pick_first", "wait"}; LOAD_TALLY names the JSON file this process writes when it quits: every request's kind,
-status, error code and time, so the runner counts bookings, 409s and errors itself, and any exception raised here.
+"pick_first", "wait", "arrival_spread"}; LOAD_TALLY names the JSON file this process writes when it quits: every
+request's kind, status, error code and time, so the runner counts bookings, 409s and errors itself, and any exception
+raised here.
 
-Each user is one patient with a bearer token. Per round it searches GET /api/v1/slots (a random specialty, the
-plan's dates, a city and radius for a quarter of the searches), picks one of the earliest `pick_first` results at
-random (people go for the earliest, so users collide) and books it through POST /api/v1/appointments. 201 is a
-booking and 409 a normal outcome (taken meanwhile, or the patient is busy then); 5xx, connection failures and any
-other status count as failures.
+Each user is one patient with a bearer token. Before its first round it waits a random part of "arrival_spread"
+seconds: locust starts a second's users at one instant, and patients do not arrive in step (load_run.py,
+"Arrivals"). Per round it searches GET /api/v1/slots (a random specialty, the plan's dates, a city and radius for a
+quarter of the searches), picks one of the earliest `pick_first` results at random (people go for the earliest, so
+users collide) and books it through POST /api/v1/appointments. 201 is a booking and 409 a normal outcome (taken
+meanwhile, or the patient is busy then); 5xx, connection failures and any other status count as failures.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import os
 import random
 import time
 
+import gevent
 from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
@@ -77,6 +80,8 @@ class Patient(FastHttpUser):
         tokens = PLAN["tokens"]
         self.token = tokens[next(_patients) % len(tokens)]
         self.rng = random.Random()
+        if PLAN.get("arrival_spread"):
+            gevent.sleep(self.rng.uniform(0, PLAN["arrival_spread"]))
 
     @task
     def search_and_book(self) -> None:
