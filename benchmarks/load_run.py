@@ -19,7 +19,7 @@ code counts double bookings (benchmarks.booking_race.double_bookings). Prints {"
 gunicorn's log are counted and summarised on stderr (the log is kept when there are any).
 
 Arrivals: locust starts --spawn-rate users at one instant once a second, and each user's first round comes at once,
-so "50 a second" reaches the server as 50 searches in the same millisecond. With --arrivals even (the default) each
+so "50 a second" reaches the server as 50 searches within a few milliseconds. With --arrivals even (the default) each
 user waits a random part of that second before its first round, so the users arrive at the stated rate; --arrivals
 batched keeps locust's own steps. The line says which ("arrivals"); docs/benchmarks.md, "Arrivals", has both.
 """
