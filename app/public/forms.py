@@ -15,10 +15,12 @@ class ListSelect(Select):
     """
 
     @classmethod
-    def render_option(cls, value, label, selected, **kwargs):
-        if kwargs or value is True:
-            return super().render_option(value, label, selected, **kwargs)
-        return Markup(f'<option value="{escape(value)}"{" selected" if selected else ""}>{escape(label)}</option>')
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        selected = " selected" if choice.selected else ""
+        label = escape(choice.label or choice.value)
+        return Markup(f'<option{selected} value="{escape(choice.value)}">{label}</option>')
 
 
 def _list(label) -> SelectField:

@@ -46,6 +46,7 @@ def test_upload_a_photo_and_see_it(page, live_server, make, app, tmp_path, monke
 
     photo = page.get_by_role("img", name="Your photo")
     expect(photo).to_be_visible()
-    assert photo.evaluate("img => img.complete && img.naturalWidth") == 96  # the browser decoded it
+    # decode() settles once the image has loaded and decoded, and rejects if it cannot; "visible" comes sooner
+    assert photo.evaluate("img => img.decode().then(() => img.naturalWidth)") == 96
     assert_accessible(page)
     page.screenshot(path=str(tmp_path / "profile.png"), full_page=True)
