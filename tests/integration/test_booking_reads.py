@@ -12,10 +12,11 @@ from sqlalchemy.engine.interfaces import CacheStats
 
 from app import scheduling as core
 from app.extensions import db
-from app.models import IndexedSlot
+from app.models import AppointmentType, Equipment, IndexedSlot
 from app.models.base import utcnow
 from app.services import booking
 from app.services.availability import index, resource_for_doctor
+from app.services.availability.calendars import active_types, known_types
 from app.services.availability.schedules import add_exception
 from app.transaction import transaction
 from tests.integration.statements import sent_statements
@@ -53,6 +54,44 @@ def test_a_booking_reads_the_calendar_and_the_resource_once_and_the_next_one_rea
         assert not [s for s in sent if s.startswith("SELECT") and "FROM outbox WHERE outbox.dedupe_key" in s]
         assert sum(1 for s in sent if s.startswith("INSERT INTO outbox")) >= 1
         assert any(s.startswith("INSERT INTO slot_index") for s in sent)  # the upkeep ran, from the same reads
+
+
+def _kit_clinic(make):
+    """A hospital with an untyped and a typed way in, one type needing an ECG that one of two rooms has."""
+    hospital = make.hospital()
+    ecg = Equipment(code="ecg", name="ECG")
+    db.session.add_all([AppointmentType(hospital_id=hospital.id, code="new", name="New", kind="new",
+                                        duration_minutes=15),
+                        AppointmentType(hospital_id=hospital.id, code="ecg", name="ECG", kind="new",
+                                        duration_minutes=30, equipment=[ecg])])
+    make.room(hospital, "Consultation 1", equipment=[ecg])
+    make.room(hospital, "Consultation 2")
+    doctor = make.doctor(hospital, make.specialty())
+    make.schedule(doctor, hospital, horizon_days=5)
+    return hospital, doctor
+
+
+def test_an_untyped_booking_reads_the_types_and_the_rooms_kit_in_one_statement(make):
+    _, doctor = _kit_clinic(make)
+    with sent_statements() as sent:
+        with transaction():
+            booking.book(None, make.patient(), doctor, _at(1))
+    kit_reads = [s for s in sent if s.startswith("SELECT") and "room_equipment" in s]
+    assert len(kit_reads) == 1, sent
+    assert _reads(sent, "appointment_types") == 1 and "FROM appointment_types" in kit_reads[0], sent
+    assert any(s.startswith("INSERT INTO slot_index") for s in sent)
+
+
+def test_the_upkeep_finds_the_same_types_and_rooms_whether_the_placement_read_the_types_or_not(make):
+    hospital, _ = _kit_clinic(make)
+    with transaction():
+        types, rooms = index._setup({hospital.id})  # one statement of plain rows
+    with transaction():
+        active_types({hospital.id})  # what a typed booking's placement reads first
+        assert known_types({hospital.id}) is not None
+        assert index._setup({hospital.id}) == (types, rooms)
+    assert [(t.code, t.duration, len(t.kit)) for t in types[hospital.id]] == [("new", 15, 0), ("ecg", 30, 1)]
+    assert sorted(len(kit) for kit in rooms.values()) == [1]  # the room without equipment has none to offer
 
 
 def test_the_first_booking_in_a_room_makes_its_resource_and_still_reads_the_calendar_once(make):

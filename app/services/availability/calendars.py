@@ -319,7 +319,7 @@ def load_day_counts(by_doctor: dict[int, int], tz: ZoneInfo, day: date) -> dict[
 
 def active_types(hospital_ids: set[int]) -> dict[int, list[AppointmentType]]:
     """The hospitals' active appointment types (by id) with their equipment loaded: read once per transaction, for
-    a booking's placement and again for its index upkeep."""
+    a typed booking's placement and again for its index upkeep (known_types)."""
     seen = remembered("active_types")
     missing = set(hospital_ids) if seen is None else {h for h in hospital_ids if h not in seen}
     found: dict[int, list[AppointmentType]] = {h: [] for h in missing}
@@ -332,6 +332,15 @@ def active_types(hospital_ids: set[int]) -> dict[int, list[AppointmentType]]:
     if seen is None:
         return found
     seen.update(found)
+    return {h: seen[h] for h in hospital_ids}
+
+
+def known_types(hospital_ids: set[int]) -> dict[int, list[AppointmentType]] | None:
+    """What active_types has read of these hospitals in this transaction, or None when it has not read them all:
+    the index upkeep then reads its own, lighter answer without the ORM (index._setup)."""
+    seen = remembered("active_types")
+    if seen is None or any(h not in seen for h in hospital_ids):
+        return None
     return {h: seen[h] for h in hospital_ids}
 
 
