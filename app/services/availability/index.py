@@ -152,9 +152,9 @@ def _read_places(doctor_ids: set[int]) -> list[_Place]:
 
 def _setup(hospital_ids: set[int]) -> tuple[dict[int, list[_Type]], dict[int, set[int]]]:
     """The hospitals' active types (by id) and the equipment of each of their active rooms. A typed booking's
-    placement has read the types (calendars.known_types); otherwise both come in one round trip of plain rows,
-    which an untyped booking's upkeep costs about a millisecond less than the ORM's read of the types and a second
-    read of the rooms (docs/availability-index.md, "Cost")."""
+    placement has read the types (calendars.known_types); otherwise both come in one round trip of plain rows, for
+    an untyped booking's upkeep about a millisecond less than the ORM's read of the types and a second read of the
+    rooms (docs/availability-index.md, "Cost")."""
     known = known_types(hospital_ids)
     if known is not None:
         types = {h: [_Type(t.code, t.duration_minutes, frozenset(e.id for e in t.equipment)) for t in rows]
