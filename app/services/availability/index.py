@@ -151,29 +151,29 @@ def _read_places(doctor_ids: set[int]) -> list[_Place]:
 
 
 def _setup(hospital_ids: set[int]) -> tuple[dict[int, list[_Type]], dict[int, set[int]]]:
-    """The hospitals' active types (by id) and the equipment of each of their active rooms. A typed booking's
-    placement has read the types (calendars.known_types); otherwise both come in one round trip of plain rows, for
-    an untyped booking's upkeep about a millisecond less than the ORM's read of the types and a second read of the
-    rooms (docs/availability-index.md, "Cost")."""
+    """The hospitals' active types (by id) and the equipment of their active rooms, which only types that need
+    equipment look at (_day_rows). A typed booking's placement has read the types (calendars.known_types);
+    otherwise both come in one round trip of plain rows, for an untyped booking's upkeep about a millisecond less
+    than the ORM's read of the types and a second read of the rooms (docs/availability-index.md, "Cost")."""
     known = known_types(hospital_ids)
     if known is not None:
         types = {h: [_Type(t.code, t.duration_minutes, frozenset(e.id for e in t.equipment)) for t in rows]
                  for h, rows in known.items()}
         kits = any(t.kit for ts in types.values() for t in ts)
         return types, (_kit_rooms(hospital_ids) if kits else {})
-    kinds: dict[int, dict[int, tuple[str, int | None, set[int]]]] = defaultdict(dict)  # hospital -> type id -> ...
-    rooms: dict[int, set[int]] = defaultdict(set)
+    found: dict[int, dict[int, tuple[str, int | None]]] = defaultdict(dict)  # hospital -> type id -> code, length
+    kit: dict[int, set[int]] = defaultdict(set)  # type id -> the equipment it needs
+    rooms: dict[int, set[int]] = defaultdict(set)  # room id -> its equipment; _day_rows asks only for kit types
     for what, hospital_id, row_id, code, duration, equipment_id in db.session.execute(
             _setup_statement(), {"hospitals": sorted(hospital_ids)}):
         if what == "room":
             rooms[row_id].add(equipment_id)
-            continue
-        kind = kinds[hospital_id].setdefault(row_id, (code, duration, set()))
-        if equipment_id is not None:
-            kind[2].add(equipment_id)
-    types = {h: [_Type(code, duration, frozenset(kit)) for _, (code, duration, kit) in sorted(kinds[h].items())]
-             for h in hospital_ids}
-    return types, (rooms if any(t.kit for ts in types.values() for t in ts) else {})
+        else:
+            found[hospital_id][row_id] = (code, duration)
+            if equipment_id is not None:
+                kit[row_id].add(equipment_id)
+    return {h: [_Type(code, duration, frozenset(kit[i])) for i, (code, duration) in sorted(found[h].items())]
+            for h in hospital_ids}, rooms
 
 
 @cache
